@@ -1,0 +1,2 @@
+//! The `policy` command.
+fn main() {}

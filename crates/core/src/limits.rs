@@ -1,0 +1,14 @@
+//! Explicit limits on what a policy file may contain. Exceeding one is a
+//! diagnostic, never a crash. `docs/language.md` lists them.
+
+/// Largest source file accepted, in bytes (1 MiB).
+pub const MAX_SOURCE_BYTES: usize = 1 << 20;
+/// Deepest bracket nesting (`(`, `[`, `{`) accepted.
+pub const MAX_NESTING: usize = 48;
+/// Deepest expression tree accepted (operator chains do not count; brackets,
+/// prefix operators and nested forms do).
+pub const MAX_EXPR_DEPTH: usize = 64;
+/// Most top-level declarations in one file.
+pub const MAX_ITEMS: usize = 10_000;
+/// Most policies in one import chain.
+pub const MAX_IMPORT_DEPTH: usize = 16;

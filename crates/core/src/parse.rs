@@ -1,0 +1,1178 @@
+//! Text to AST: limits and pre-scan, chunked pest parsing, lowering of pest
+//! pairs into [`crate::ast`]. pest types never leave this module.
+
+use crate::ast::*;
+use crate::diag::{codes, Diagnostic};
+use crate::limits;
+use pest::iterators::Pair;
+use pest::Parser as _;
+use rust_decimal::Decimal;
+use std::str::FromStr;
+use std::sync::Arc;
+
+mod grammar {
+    #![allow(missing_docs)]
+    #[derive(pest_derive::Parser)]
+    #[grammar = "policy.pest"]
+    pub(super) struct PolicyParser;
+}
+use grammar::{PolicyParser, Rule};
+
+/// The result of parsing one file: the tree (absent when the header is
+/// unusable) and every diagnostic found.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    /// The tree, holding every item that parsed.
+    pub file: Option<PolicyFile>,
+    /// Syntax errors, in source order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Names declared by items that failed to parse (the checker stays quiet
+    /// about uses of these, to avoid a cascade of follow-on errors).
+    pub poisoned_names: Vec<String>,
+}
+
+/// Parses raw bytes, reporting malformed UTF-8 as a diagnostic.
+pub fn parse_bytes(file: &str, bytes: &[u8]) -> Parsed {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => parse(file, text),
+        Err(e) => {
+            let name: Arc<str> = Arc::from(file);
+            let at = e.valid_up_to();
+            Parsed {
+                file: None,
+                diagnostics: vec![Diagnostic::error(
+                    codes::BAD_UTF8,
+                    &name,
+                    Span::new(0, 0),
+                    format!("source is not valid UTF-8 (invalid byte at offset {at})"),
+                )
+                .with_help("save the file as UTF-8")],
+                poisoned_names: Vec::new(),
+            }
+        }
+    }
+}
+
+/// Parses one policy file.
+pub fn parse(file: &str, text: &str) -> Parsed {
+    let name: Arc<str> = Arc::from(file);
+    let mut out = Parsed { file: None, diagnostics: Vec::new(), poisoned_names: Vec::new() };
+    if text.len() > limits::MAX_SOURCE_BYTES {
+        out.diagnostics.push(
+            Diagnostic::error(
+                codes::TOO_LARGE,
+                &name,
+                Span::new(0, 0),
+                format!("source is {} bytes, more than the limit of {} bytes", text.len(), limits::MAX_SOURCE_BYTES),
+            )
+            .with_help("split the policy into several files joined by `use`"),
+        );
+        return out;
+    }
+    let chunks = match prescan(&name, text) {
+        Ok(chunks) => chunks,
+        Err(d) => {
+            out.diagnostics.push(d);
+            return out;
+        }
+    };
+    if chunks.len() > limits::MAX_ITEMS {
+        out.diagnostics.push(Diagnostic::error(
+            codes::TOO_MANY_ITEMS,
+            &name,
+            Span::new(0, 0),
+            format!("the file declares {} items, more than the limit of {}", chunks.len(), limits::MAX_ITEMS),
+        ));
+        return out;
+    }
+    let mut lower = Lower { file: name.clone(), base: 0, diags: Vec::new(), depth: 0 };
+    let mut header = None;
+    let mut items = Vec::new();
+    for (index, chunk) in chunks.iter().enumerate() {
+        let Some(slice) = text.get(chunk.start..chunk.end) else { continue };
+        lower.base = chunk.start;
+        if index == 0 {
+            match PolicyParser::parse(Rule::header_only, slice) {
+                Ok(mut pairs) => {
+                    if let Some(h) = pairs.next().and_then(|p| p.into_inner().next()) {
+                        header = lower.header(h);
+                    }
+                }
+                Err(e) => lower.diags.push(syntax_error(&name, chunk.start, slice, e)),
+            }
+        } else {
+            match PolicyParser::parse(Rule::items_only, slice) {
+                Ok(mut pairs) => {
+                    if let Some(all) = pairs.next() {
+                        for p in all.into_inner() {
+                            if p.as_rule() == Rule::EOI {
+                                continue;
+                            }
+                            if let Some(item) = lower.item(p) {
+                                items.push(item);
+                            }
+                        }
+                    }
+                }
+                Err(e) => {
+                    lower.diags.push(syntax_error(&name, chunk.start, slice, e));
+                    if let Some(n) = declared_name(slice) {
+                        out.poisoned_names.push(n);
+                    }
+                }
+            }
+        }
+    }
+    out.diagnostics = lower.diags;
+    out.file = header.map(|header| PolicyFile { header, items });
+    out
+}
+
+/// Parses a standalone expression (used by tests and tools).
+pub fn parse_expr(file: &str, text: &str) -> Result<Expr, Vec<Diagnostic>> {
+    let name: Arc<str> = Arc::from(file);
+    prescan(&name, text).map_err(|d| vec![d])?;
+    let mut lower = Lower { file: name.clone(), base: 0, diags: Vec::new(), depth: 0 };
+    match PolicyParser::parse(Rule::expr, text) {
+        Ok(mut pairs) => {
+            let consumed = pairs.peek().map(|p| p.as_span().end()).unwrap_or(0);
+            if consumed != text.trim_end().len() {
+                return Err(vec![Diagnostic::error(
+                    codes::SYNTAX,
+                    &name,
+                    Span::new(consumed, text.len()),
+                    "unexpected text after the expression",
+                )]);
+            }
+            let e = pairs.next().and_then(|p| lower.expr(p));
+            match e {
+                Some(e) if lower.diags.is_empty() => Ok(e),
+                _ => Err(lower.diags),
+            }
+        }
+        Err(e) => Err(vec![syntax_error(&name, 0, text, e)]),
+    }
+}
+
+// ------------------------------------------------------------------ pre-scan
+
+#[derive(Debug, Clone, Copy)]
+struct Chunk {
+    start: usize,
+    end: usize,
+}
+
+const ITEM_KEYWORDS: &[&str] = &[
+    "use", "unit", "convert", "enum", "record", "input", "param", "external", "table", "let", "assert",
+    "clause", "benefit",
+];
+
+/// One pass over the text: finds unterminated strings, rejects nesting
+/// deeper than [`limits::MAX_NESTING`], and splits the file into chunks
+/// at lines that start a top-level item outside any bracket.
+fn prescan(name: &Arc<str>, text: &str) -> Result<Vec<Chunk>, Diagnostic> {
+    let mut chunks = Vec::new();
+    let mut chunk_start = 0usize;
+    let mut depth = 0usize;
+    let mut at_line_start = true;
+    let mut iter = text.char_indices().peekable();
+    while let Some((i, c)) = iter.next() {
+        match c {
+            '"' => {
+                let mut closed = false;
+                while let Some((_, d)) = iter.next() {
+                    match d {
+                        '\\' => {
+                            iter.next();
+                        }
+                        '"' => {
+                            closed = true;
+                            break;
+                        }
+                        '\n' => break,
+                        _ => {}
+                    }
+                }
+                if !closed {
+                    let end = text.get(i..).and_then(|t| t.find('\n')).map(|n| i + n).unwrap_or(text.len());
+                    return Err(Diagnostic::error(codes::UNTERMINATED_STRING, name, Span::new(i, end), "unterminated string literal")
+                        .with_label("this string has no closing `\"`")
+                        .with_help("strings end on the line they start; add the closing quote"));
+                }
+                at_line_start = false;
+            }
+            '#' => {
+                while let Some(&(_, d)) = iter.peek() {
+                    if d == '\n' {
+                        break;
+                    }
+                    iter.next();
+                }
+            }
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > limits::MAX_NESTING {
+                    return Err(Diagnostic::error(
+                        codes::TOO_DEEP,
+                        name,
+                        Span::new(i, i + 1),
+                        format!("brackets nest deeper than the limit of {}", limits::MAX_NESTING),
+                    )
+                    .with_help("name intermediate values with `let`"));
+                }
+                at_line_start = false;
+            }
+            ')' | ']' | '}' => {
+                depth = depth.saturating_sub(1);
+                at_line_start = false;
+            }
+            '\n' => at_line_start = true,
+            c if c.is_whitespace() => {}
+            _ => {
+                if at_line_start && depth == 0 && i > 0 {
+                    let rest = text.get(i..).unwrap_or("");
+                    let word: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                    if ITEM_KEYWORDS.contains(&word.as_str()) {
+                        chunks.push(Chunk { start: chunk_start, end: i });
+                        chunk_start = i;
+                    }
+                }
+                at_line_start = false;
+            }
+        }
+    }
+    chunks.push(Chunk { start: chunk_start, end: text.len() });
+    Ok(chunks)
+}
+
+/// The name an item declares, read off its text (for poisoning).
+fn declared_name(chunk: &str) -> Option<String> {
+    let mut words = chunk.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty());
+    let kw = words.next()?;
+    if !ITEM_KEYWORDS.contains(&kw) || kw == "assert" || kw == "clause" || kw == "convert" || kw == "use" {
+        return None;
+    }
+    words.next().map(str::to_string)
+}
+
+fn syntax_error(name: &Arc<str>, base: usize, slice: &str, e: pest::error::Error<Rule>) -> Diagnostic {
+    use pest::error::{ErrorVariant, InputLocation};
+    let pos = match e.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    let found: String = slice
+        .get(pos..)
+        .unwrap_or("")
+        .trim_start()
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .take(20)
+        .collect();
+    let found_len = slice.get(pos..).map(|s| {
+        let s2 = s.trim_start();
+        (s.len() - s2.len()) + s2.chars().take_while(|c| !c.is_whitespace()).take(20).map(char::len_utf8).sum::<usize>()
+    });
+    let expected = match &e.variant {
+        ErrorVariant::ParsingError { positives, .. } => {
+            let mut names: Vec<&str> = positives.iter().map(|r| rule_name(*r)).collect();
+            names.sort_unstable();
+            names.dedup();
+            match names.len() {
+                0 => "something else".to_string(),
+                1 => names.join(""),
+                _ => {
+                    let (last, rest) = names.split_last().map(|(l, r)| (*l, r.to_vec())).unwrap_or(("", vec![]));
+                    format!("{} or {}", rest.join(", "), last)
+                }
+            }
+        }
+        ErrorVariant::CustomError { message } => message.clone(),
+    };
+    let found_text = if found.is_empty() { "end of input".to_string() } else { format!("`{found}`") };
+    let start = base + pos;
+    let end = start + found_len.unwrap_or(0).max(1);
+    let mut d = Diagnostic::error(codes::SYNTAX, name, Span::new(start, end.min(base + slice.len()).max(start)), format!("expected {expected}, found {found_text}"))
+        .with_label(format!("expected {expected}"));
+    if found.starts_with('=') && expected.contains("`==`") {
+        d = d.with_help("comparison is written `==`");
+    }
+    d
+}
+
+fn rule_name(r: Rule) -> &'static str {
+    match r {
+        Rule::EOI => "end of input",
+        Rule::ident | Rule::path => "a name",
+        Rule::qualified_name => "a dotted policy id",
+        Rule::string => "a string",
+        Rule::date => "a date (YYYY-MM-DD)",
+        Rule::number | Rule::quantity | Rule::bound => "a number",
+        Rule::expr | Rule::operand => "an expression",
+        Rule::infix => "an operator",
+        Rule::postfix | Rule::field_access | Rule::index_access | Rule::conversion => "`.`, `[` or `as`",
+        Rule::type_expr | Rule::list_type | Rule::named_type => "a type",
+        Rule::header_field | Rule::h_document | Rule::h_issuer | Rule::h_region | Rule::h_issued | Rule::h_in_force | Rule::h_source | Rule::h_version => "a header field",
+        Rule::header => "the `policy` header",
+        Rule::use_decl | Rule::unit_decl | Rule::convert_decl | Rule::enum_decl | Rule::record_decl | Rule::input_decl
+        | Rule::param_decl | Rule::external_decl | Rule::table_decl | Rule::let_decl | Rule::assert_decl | Rule::clause_decl
+        | Rule::benefit_decl => "a declaration",
+        Rule::payee_clause | Rule::cite_clause | Rule::dated_by_clause | Rule::applies_clause | Rule::require_clause
+        | Rule::exclude_clause | Rule::amount_clause | Rule::cap_clause | Rule::uplift_clause | Rule::override_clause
+        | Rule::per_clause | Rule::entitle_clause | Rule::deadline_clause | Rule::needs_clause | Rule::version_block => "a benefit clause",
+        Rule::cite => "`cite`",
+        Rule::range => "`in`",
+        Rule::default_clause => "`default`",
+        Rule::param_version => "`from DATE => value`",
+        Rule::defined_in | Rule::set_by => "`defined_in` or `set_by`",
+        Rule::row => "a table row",
+        Rule::variant => "a variant",
+        Rule::field_decl => "a field",
+        Rule::column | Rule::columns => "a column",
+        Rule::quote | Rule::not_computable => "`quote` or `not_computable`",
+        Rule::tier | Rule::tier_test | Rule::tier_cmp | Rule::tier_range => "a tier",
+        Rule::tier_else => "`else =>`",
+        Rule::scale_band => "a band (`first N at RATE`)",
+        Rule::scale_rest => "`then at RATE`",
+        Rule::match_arm | Rule::match_pattern => "a match arm",
+        Rule::block => "`{`",
+        Rule::cond_id => "a condition id",
+        Rule::op_ge => "`>=`",
+        Rule::op_le => "`<=`",
+        Rule::op_eq => "`==`",
+        Rule::op_ne => "`!=`",
+        Rule::op_gt => "`>`",
+        Rule::op_lt => "`<`",
+        Rule::unit_suffix | Rule::percent_sign => "a unit",
+        _ => keyword_name(r),
+    }
+}
+
+fn keyword_name(r: Rule) -> &'static str {
+    if is_keyword(r) {
+        "a keyword"
+    } else {
+        "more input"
+    }
+}
+
+fn is_keyword(r: Rule) -> bool {
+    matches!(r, Rule::k__ | Rule::k_all | Rule::k_amount | Rule::k_any | Rule::k_applies_when | Rule::k_as | Rule::k_assert | Rule::k_at | Rule::k_avg | Rule::k_benefit | Rule::k_cap | Rule::k_cite | Rule::k_clause | Rule::k_convert | Rule::k_count | Rule::k_criteria | Rule::k_dated_by | Rule::k_deadline | Rule::k_default | Rule::k_defined_in | Rule::k_document | Rule::k_else | Rule::k_entitle | Rule::k_enum | Rule::k_exclude | Rule::k_external | Rule::k_first | Rule::k_for | Rule::k_from | Rule::k_if | Rule::k_in_force | Rule::k_input | Rule::k_issued | Rule::k_issuer | Rule::k_let | Rule::k_list | Rule::k_match | Rule::k_max | Rule::k_min | Rule::k_needs | Rule::k_next | Rule::k_not_computable | Rule::k_override | Rule::k_param | Rule::k_payee | Rule::k_per | Rule::k_policy | Rule::k_quote | Rule::k_record | Rule::k_region | Rule::k_require | Rule::k_scale | Rule::k_set_by | Rule::k_source | Rule::k_sum | Rule::k_table | Rule::k_then | Rule::k_tiers | Rule::k_unit | Rule::k_until | Rule::k_uplift | Rule::k_use | Rule::k_version | Rule::k_when | Rule::k_where | Rule::kw_and | Rule::kw_or | Rule::kw_not | Rule::kw_in)
+}
+
+// ------------------------------------------------------------------ lowering
+
+struct Lower {
+    file: Arc<str>,
+    base: usize,
+    diags: Vec<Diagnostic>,
+    depth: usize,
+}
+
+type P<'i> = Pair<'i, Rule>;
+
+/// Children of a pair, without keyword tokens.
+fn kids(p: P<'_>) -> impl Iterator<Item = P<'_>> {
+    p.into_inner().filter(|c| !is_keyword(c.as_rule()))
+}
+
+impl Lower {
+    fn span(&self, p: &P<'_>) -> Span {
+        let s = p.as_span();
+        Span::new(self.base + s.start(), self.base + s.end())
+    }
+
+    fn err(&mut self, code: crate::diag::Code, span: Span, msg: impl Into<String>) -> Diagnostic {
+        Diagnostic::error(code, &self.file, span, msg)
+    }
+
+    fn ident(&self, p: P<'_>) -> Ident {
+        Ident { name: p.as_str().to_string(), span: self.span(&p) }
+    }
+
+    fn string(&mut self, p: P<'_>) -> Str {
+        let span = self.span(&p);
+        let raw = p.into_inner().next().map(|b| b.as_str()).unwrap_or("");
+        let mut value = String::with_capacity(raw.len());
+        let mut chars = raw.chars();
+        while let Some(c) = chars.next() {
+            if c != '\\' {
+                value.push(c);
+                continue;
+            }
+            match chars.next() {
+                Some('n') => value.push('\n'),
+                Some('t') => value.push('\t'),
+                Some('"') => value.push('"'),
+                Some('\\') => value.push('\\'),
+                other => {
+                    let d = self
+                        .err(codes::BAD_ESCAPE, span, format!("unknown escape `\\{}` in a string", other.map(String::from).unwrap_or_default()))
+                        .with_help("the escapes are \\n, \\t, \\\" and \\\\");
+                    self.diags.push(d);
+                }
+            }
+        }
+        Str { value, span }
+    }
+
+    fn date(&mut self, p: P<'_>) -> Option<DateLit> {
+        let span = self.span(&p);
+        match chrono::NaiveDate::parse_from_str(p.as_str(), "%Y-%m-%d") {
+            Ok(value) => Some(DateLit { value, span }),
+            Err(_) => {
+                let d = self.err(codes::BAD_DATE, span, format!("`{}` is not a calendar date", p.as_str())).with_help("dates are written YYYY-MM-DD");
+                self.diags.push(d);
+                None
+            }
+        }
+    }
+
+    fn header(&mut self, p: P<'_>) -> Option<Header> {
+        let span = self.span(&p);
+        let mut it = kids(p);
+        let id = self.ident(it.next()?);
+        let title = it.next().map(|s| self.string(s))?;
+        let mut h = Header { id, title, documents: Vec::new(), issuer: None, region: None, issued: None, in_force: None, source: None, version: None, span };
+        for field in it {
+            let Some(f) = kids(field).next() else { continue };
+            let fspan = self.span(&f);
+            let fspan_text = f.as_str().to_string();
+            let rule = f.as_rule();
+            let mut inner = kids(f);
+            let dup = match rule {
+                Rule::h_document => {
+                    if let Some(s) = inner.next() {
+                        let s = self.string(s);
+                        h.documents.push(s);
+                    }
+                    false
+                }
+                Rule::h_issuer => set_once(&mut h.issuer, inner.next().map(|s| self.string(s))),
+                Rule::h_region => set_once(&mut h.region, inner.next().map(|s| self.string(s))),
+                Rule::h_source => set_once(&mut h.source, inner.next().map(|s| self.string(s))),
+                Rule::h_version => set_once(&mut h.version, inner.next().map(|s| self.string(s))),
+                Rule::h_issued => {
+                    let d = inner.next().and_then(|d| self.date(d));
+                    set_once(&mut h.issued, d)
+                }
+                Rule::h_in_force => {
+                    let dots = fspan.start + fspan_text.find("..").unwrap_or(0);
+                    let (mut from, mut until) = (None, None);
+                    for d in inner {
+                        let starts_before = self.span(&d).start < dots;
+                        let lit = self.date(d);
+                        if starts_before {
+                            from = lit;
+                        } else {
+                            until = lit;
+                        }
+                    }
+                    set_once(&mut h.in_force, Some(InForce { from, until, span: fspan }))
+                }
+                _ => false,
+            };
+            if dup {
+                let d = self.err(codes::DUPLICATE_HEADER, fspan, "header field given twice").with_help("keep one of them");
+                self.diags.push(d);
+            }
+        }
+        Some(h)
+    }
+}
+
+fn set_once<T>(slot: &mut Option<T>, value: Option<T>) -> bool {
+    match (slot.is_some(), value) {
+        (true, Some(_)) => true,
+        (false, v) => {
+            *slot = v;
+            false
+        }
+        (true, None) => false,
+    }
+}
+
+impl Lower {
+    fn item(&mut self, p: P<'_>) -> Option<Item> {
+        let span = self.span(&p);
+        let rule = p.as_rule();
+        Some(match rule {
+            Rule::use_decl => {
+                let mut it = kids(p);
+                let policy = self.ident(it.next()?);
+                let alias = it.next().map(|a| self.ident(a));
+                Item::Use(UseDecl { policy, alias, span })
+            }
+            Rule::unit_decl => {
+                let mut it = kids(p);
+                let name = self.ident(it.next()?);
+                let label = self.string(it.next()?);
+                Item::Unit(UnitDecl { name, label, span })
+            }
+            Rule::convert_decl => {
+                let mut it = kids(p);
+                let from = self.quantity(it.next()?)?;
+                let to = self.quantity(it.next()?)?;
+                let cite = it.next().map(|c| self.cite(c));
+                Item::Convert(ConvertDecl { from, to, cite, span })
+            }
+            Rule::enum_decl => {
+                let mut name = None;
+                let mut label = None;
+                let mut variants = Vec::new();
+                for c in kids(p) {
+                    match c.as_rule() {
+                        Rule::ident => name = Some(self.ident(c)),
+                        Rule::string => label = Some(self.string(c)),
+                        Rule::variant => {
+                            let vspan = self.span(&c);
+                            let mut vi = kids(c);
+                            let Some(vn) = vi.next() else { continue };
+                            let vname = self.ident(vn);
+                            let vlabel = vi.next().map(|s| self.string(s));
+                            variants.push(Variant { name: vname, label: vlabel, span: vspan });
+                        }
+                        _ => {}
+                    }
+                }
+                Item::Enum(EnumDecl { name: name?, label, variants, span })
+            }
+            Rule::record_decl => {
+                let mut name = None;
+                let mut label = None;
+                let mut fields = Vec::new();
+                for c in kids(p) {
+                    match c.as_rule() {
+                        Rule::ident => name = Some(self.ident(c)),
+                        Rule::string => label = Some(self.string(c)),
+                        Rule::field_decl => {
+                            if let Some(f) = self.field(c) {
+                                fields.push(f);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                Item::Record(RecordDecl { name: name?, label, fields, span })
+            }
+            Rule::input_decl => {
+                let mut it = kids(p);
+                let name = self.ident(it.next()?);
+                let ty = self.type_expr(it.next()?)?;
+                let (mut range, mut default, mut label) = (None, None, None);
+                for c in it {
+                    match c.as_rule() {
+                        Rule::range => range = self.range(c),
+                        Rule::default_clause => default = kids(c).next().and_then(|e| self.expr(e)),
+                        Rule::string => label = Some(self.string(c)),
+                        _ => {}
+                    }
+                }
+                Item::Input(InputDecl { name, ty, range, default, label, span })
+            }
+            Rule::param_decl => {
+                let mut it = kids(p);
+                let name = self.ident(it.next()?);
+                let ty = self.type_expr(it.next()?)?;
+                let (mut label, mut cite, mut versions) = (None, None, Vec::new());
+                for c in it {
+                    match c.as_rule() {
+                        Rule::string => label = Some(self.string(c)),
+                        Rule::cite => cite = Some(self.cite(c)),
+                        Rule::param_version => {
+                            let vspan = self.span(&c);
+                            let (mut dates, mut value, mut vcite) = (Vec::new(), None, None);
+                            for v in kids(c) {
+                                match v.as_rule() {
+                                    Rule::date => dates.extend(self.date(v)),
+                                    Rule::expr => value = self.expr(v),
+                                    Rule::cite => vcite = Some(self.cite(v)),
+                                    _ => {}
+                                }
+                            }
+                            let mut dates = dates.into_iter();
+                            if let (Some(from), Some(value)) = (dates.next(), value) {
+                                versions.push(ParamVersion { from, until: dates.next(), value, cite: vcite, span: vspan });
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                Item::Param(ParamDecl { name, ty, label, cite, versions, span })
+            }
+            Rule::external_decl => {
+                let mut it = kids(p);
+                let name = self.ident(it.next()?);
+                let ty = self.type_expr(it.next()?)?;
+                let (mut range, mut label, mut source, mut cite) = (None, None, None, None);
+                for c in it {
+                    match c.as_rule() {
+                        Rule::range => range = self.range(c),
+                        Rule::string => label = Some(self.string(c)),
+                        Rule::defined_in => source = kids(c).next().map(|s| ExternalSource::DefinedIn(self.string(s))),
+                        Rule::set_by => {
+                            let mut strings = kids(c).map(|s| self.string(s)).collect::<Vec<_>>().into_iter();
+                            let authority = strings.next()?;
+                            source = Some(ExternalSource::SetBy { authority, criteria: strings.collect() });
+                        }
+                        Rule::cite => cite = Some(self.cite(c)),
+                        _ => {}
+                    }
+                }
+                Item::External(ExternalDecl { name, ty, range, label: label?, source: source?, cite, span })
+            }
+            Rule::table_decl => {
+                let mut it = kids(p);
+                let name = self.ident(it.next()?);
+                let keys = self.columns(it.next()?);
+                let values = self.columns(it.next()?);
+                let (mut label, mut cite, mut rows) = (None, None, Vec::new());
+                for c in it {
+                    match c.as_rule() {
+                        Rule::string => label = Some(self.string(c)),
+                        Rule::cite => cite = Some(self.cite(c)),
+                        Rule::row => {
+                            let rspan = self.span(&c);
+                            let mut cells = kids(c);
+                            let k = cells.next().map(|k| kids(k).filter_map(|e| self.expr(e)).collect()).unwrap_or_default();
+                            let v = cells.next().map(|v| kids(v).filter_map(|e| self.expr(e)).collect()).unwrap_or_default();
+                            rows.push(Row { keys: k, values: v, span: rspan });
+                        }
+                        _ => {}
+                    }
+                }
+                Item::Table(TableDecl { name, keys, values, label, cite, rows, span })
+            }
+            Rule::let_decl => {
+                let (mut name, mut ty, mut value, mut label, mut cite) = (None, None, None, None, None);
+                for c in kids(p) {
+                    match c.as_rule() {
+                        Rule::ident => name = Some(self.ident(c)),
+                        Rule::type_expr => ty = self.type_expr(c),
+                        Rule::expr => value = self.expr(c),
+                        Rule::string => label = Some(self.string(c)),
+                        Rule::cite => cite = Some(self.cite(c)),
+                        _ => {}
+                    }
+                }
+                Item::Let(LetDecl { name: name?, ty, value: value?, label, cite, span })
+            }
+            Rule::assert_decl => {
+                let (mut id, mut expr, mut label, mut cite) = (None, None, None, None);
+                for c in kids(p) {
+                    match c.as_rule() {
+                        Rule::ident => id = Some(self.ident(c)),
+                        Rule::expr => expr = self.expr(c),
+                        Rule::string => label = Some(self.string(c)),
+                        Rule::cite => cite = Some(self.cite(c)),
+                        _ => {}
+                    }
+                }
+                Item::Assert(AssertDecl { id, expr: expr?, label: label?, cite, span })
+            }
+            Rule::clause_decl => {
+                let mut strings = Vec::new();
+                let mut body = None;
+                for c in kids(p) {
+                    match c.as_rule() {
+                        Rule::string => strings.push(self.string(c)),
+                        Rule::quote => body = kids(c).next().map(|s| ClauseBody::Quote(self.string(s))),
+                        Rule::not_computable => body = kids(c).next().map(|s| ClauseBody::NotComputable(self.string(s))),
+                        _ => {}
+                    }
+                }
+                let mut strings = strings.into_iter();
+                Item::Clause(ClauseDecl { number: strings.next()?, title: strings.next(), body: body?, span })
+            }
+            Rule::benefit_decl => {
+                let mut it = kids(p);
+                let id = self.ident(it.next()?);
+                let label = self.string(it.next()?);
+                let clauses = it.filter_map(|c| self.benefit_clause(c)).collect();
+                Item::Benefit(BenefitDecl { id, label, clauses, span })
+            }
+            _ => return None,
+        })
+    }
+
+    fn field(&mut self, p: P<'_>) -> Option<FieldDecl> {
+        let span = self.span(&p);
+        let mut it = kids(p);
+        let name = self.ident(it.next()?);
+        let ty = self.type_expr(it.next()?)?;
+        let label = it.next().map(|s| self.string(s));
+        Some(FieldDecl { name, ty, label, span })
+    }
+
+    fn columns(&mut self, p: P<'_>) -> Vec<Column> {
+        kids(p)
+            .filter_map(|c| {
+                let mut it = kids(c);
+                let name = self.ident(it.next()?);
+                let ty = self.type_expr(it.next()?)?;
+                Some(Column { name, ty })
+            })
+            .collect()
+    }
+
+    fn type_expr(&mut self, p: P<'_>) -> Option<TypeExpr> {
+        let inner = kids(p).next()?;
+        let rule = inner.as_rule();
+        let name = kids(inner).next().map(|i| self.ident(i))?;
+        Some(if rule == Rule::list_type { TypeExpr::List(name) } else { TypeExpr::Named(name) })
+    }
+
+    fn range(&mut self, p: P<'_>) -> Option<RangeDecl> {
+        let span = self.span(&p);
+        let text = p.as_str().to_string();
+        let dots = span.start + text.find("..").unwrap_or(0);
+        let (mut low, mut high) = (None, None);
+        for b in kids(p) {
+            let bspan = self.span(&b);
+            let mut neg = false;
+            let mut value = None;
+            for c in kids(b) {
+                match c.as_rule() {
+                    Rule::neg_sign => neg = true,
+                    Rule::quantity => value = self.quantity(c),
+                    _ => {}
+                }
+            }
+            let Some(mut v) = value else { continue };
+            if neg {
+                v = Expr { kind: ExprKind::Unary(UnOp::Neg, Box::new(v)), span: bspan };
+            }
+            if bspan.start < dots {
+                low = Some(v);
+            } else {
+                high = Some(v);
+            }
+        }
+        Some(RangeDecl { low, high, span })
+    }
+
+    fn cite(&mut self, p: P<'_>) -> Cite {
+        let span = self.span(&p);
+        let mut strings = kids(p).map(|s| self.string(s)).collect::<Vec<_>>().into_iter();
+        let clause = strings.next().unwrap_or(Str { value: String::new(), span });
+        Cite { clause, quote: strings.next(), span }
+    }
+
+    fn benefit_clause(&mut self, p: P<'_>) -> Option<BenefitClause> {
+        let span = self.span(&p);
+        let rule = p.as_rule();
+        Some(match rule {
+            Rule::payee_clause => BenefitClause::Payee(self.ident(kids(p).next()?)),
+            Rule::per_clause => BenefitClause::Per(self.ident(kids(p).next()?)),
+            Rule::cite_clause => BenefitClause::Cite(self.cite(kids(p).next()?)),
+            Rule::dated_by_clause => {
+                let mut it = kids(p);
+                let expr = self.expr(it.next()?)?;
+                let label = it.next().map(|s| self.string(s));
+                BenefitClause::DatedBy { expr, label, span }
+            }
+            Rule::applies_clause | Rule::require_clause | Rule::exclude_clause => {
+                let kind = match rule {
+                    Rule::applies_clause => ConditionKind::Applies,
+                    Rule::require_clause => ConditionKind::Require,
+                    _ => ConditionKind::Exclude,
+                };
+                let (mut id, mut expr, mut label, mut cite) = (None, None, None, None);
+                for c in kids(p) {
+                    match c.as_rule() {
+                        Rule::cond_id => id = kids(c).next().map(|i| self.ident(i)),
+                        Rule::expr => expr = self.expr(c),
+                        Rule::string => label = Some(self.string(c)),
+                        Rule::cite => cite = Some(self.cite(c)),
+                        _ => {}
+                    }
+                }
+                BenefitClause::Condition(Condition { kind, id, expr: expr?, label: label?, cite, span })
+            }
+            Rule::amount_clause | Rule::cap_clause => {
+                let (mut expr, mut label, mut cite) = (None, None, None);
+                for c in kids(p) {
+                    match c.as_rule() {
+                        Rule::expr => expr = self.expr(c),
+                        Rule::string => label = Some(self.string(c)),
+                        Rule::cite => cite = Some(self.cite(c)),
+                        _ => {}
+                    }
+                }
+                let step = AmountStep { expr: expr?, label, cite, span };
+                if rule == Rule::amount_clause {
+                    BenefitClause::Amount(step)
+                } else {
+                    BenefitClause::Cap(step)
+                }
+            }
+            Rule::uplift_clause => {
+                let (mut id, mut exprs, mut until, mut label, mut cite) = (None, Vec::new(), None, None, None);
+                for c in kids(p) {
+                    match c.as_rule() {
+                        Rule::cond_id => id = kids(c).next().map(|i| self.ident(i)),
+                        Rule::expr => exprs.extend(self.expr(c)),
+                        Rule::date => until = self.date(c),
+                        Rule::string => label = Some(self.string(c)),
+                        Rule::cite => cite = Some(self.cite(c)),
+                        _ => {}
+                    }
+                }
+                let mut exprs = exprs.into_iter();
+                BenefitClause::Uplift(Uplift { id, rate: exprs.next()?, when: exprs.next()?, until, label: label?, cite, span })
+            }
+            Rule::override_clause => {
+                let (mut id, mut exprs, mut label, mut cite) = (None, Vec::new(), None, None);
+                for c in kids(p) {
+                    match c.as_rule() {
+                        Rule::cond_id => id = kids(c).next().map(|i| self.ident(i)),
+                        Rule::expr => exprs.extend(self.expr(c)),
+                        Rule::string => label = Some(self.string(c)),
+                        Rule::cite => cite = Some(self.cite(c)),
+                        _ => {}
+                    }
+                }
+                let mut exprs = exprs.into_iter();
+                BenefitClause::Override(Override { id, when: exprs.next()?, value: exprs.next()?, label: label?, cite, span })
+            }
+            Rule::entitle_clause | Rule::needs_clause => {
+                let (mut label, mut when, mut cite) = (None, None, None);
+                for c in kids(p) {
+                    match c.as_rule() {
+                        Rule::string => label = Some(self.string(c)),
+                        Rule::expr => when = self.expr(c),
+                        Rule::cite => cite = Some(self.cite(c)),
+                        _ => {}
+                    }
+                }
+                let o = Outcome { label: label?, when, cite, span };
+                if rule == Rule::entitle_clause {
+                    BenefitClause::Entitle(o)
+                } else {
+                    BenefitClause::Needs(o)
+                }
+            }
+            Rule::deadline_clause => {
+                let (mut label, mut expr, mut cite) = (None, None, None);
+                for c in kids(p) {
+                    match c.as_rule() {
+                        Rule::string => label = Some(self.string(c)),
+                        Rule::expr => expr = self.expr(c),
+                        Rule::cite => cite = Some(self.cite(c)),
+                        _ => {}
+                    }
+                }
+                BenefitClause::Deadline { label: label?, expr: expr?, cite, span }
+            }
+            Rule::version_block => {
+                let (mut dates, mut clauses) = (Vec::new(), Vec::new());
+                for c in kids(p) {
+                    match c.as_rule() {
+                        Rule::date => dates.extend(self.date(c)),
+                        _ => clauses.extend(self.benefit_clause(c)),
+                    }
+                }
+                let mut dates = dates.into_iter();
+                BenefitClause::Version(VersionBlock { from: dates.next()?, until: dates.next(), clauses, span })
+            }
+            _ => return None,
+        })
+    }
+
+    // -------------------------------------------------------------- expressions
+
+    fn quantity(&mut self, p: P<'_>) -> Option<Expr> {
+        let span = self.span(&p);
+        let mut it = p.into_inner();
+        let num = it.next()?;
+        let digits = num.as_str();
+        let value = match Decimal::from_str(digits) {
+            Ok(v) => v,
+            Err(_) => {
+                let d = self
+                    .err(codes::BAD_NUMBER, span, format!("number `{digits}` is out of range"))
+                    .with_label("at most 28 significant digits")
+                    .with_help("amounts are exact decimals of up to 28 digits");
+                self.diags.push(d);
+                return None;
+            }
+        };
+        let suffix = match it.next().and_then(|u| u.into_inner().next()) {
+            None => None,
+            Some(u) if u.as_rule() == Rule::percent_sign => Some(Suffix::Percent),
+            Some(u) => {
+                let text = u.as_str();
+                if text.starts_with('e') && text.get(1..).is_some_and(|r| !r.is_empty() && r.chars().all(|c| c.is_ascii_digit())) {
+                    let d = self
+                        .err(codes::BAD_NUMBER, span, format!("exponent notation `{}` is not supported", p_text(digits, text)))
+                        .with_help("write the number out in full; amounts are exact decimals of up to 28 digits");
+                    self.diags.push(d);
+                    return None;
+                }
+                if text == "元" {
+                    Some(Suffix::Unit(Ident { name: "yuan".into(), span: Span::new(span.end - text.len(), span.end) }))
+                } else {
+                    Some(Suffix::Unit(Ident { name: text.to_string(), span: Span::new(span.end - text.len(), span.end) }))
+                }
+            }
+        };
+        Some(Expr { kind: ExprKind::Number { value, suffix }, span })
+    }
+
+    fn nest<T>(&mut self, span: Span, f: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
+        self.depth += 1;
+        if self.depth > crate::limits::MAX_EXPR_DEPTH {
+            self.depth -= 1;
+            let d = self
+                .err(codes::TOO_DEEP, span, format!("expression nests deeper than the limit of {}", crate::limits::MAX_EXPR_DEPTH))
+                .with_help("name intermediate values with `let`");
+            self.diags.push(d);
+            return None;
+        }
+        let r = f(self);
+        self.depth -= 1;
+        r
+    }
+
+    fn expr(&mut self, p: P<'_>) -> Option<Expr> {
+        let span = self.span(&p);
+        self.nest(span, |this| this.expr_inner(p))
+    }
+
+    /// Folds `operand (op operand)*` by precedence with an explicit stack
+    /// (shunting-yard), so long operator chains never recurse.
+    fn expr_inner(&mut self, p: P<'_>) -> Option<Expr> {
+        let mut operands: Vec<Expr> = Vec::new();
+        let mut ops: Vec<BinOp> = Vec::new();
+        fn reduce(operands: &mut Vec<Expr>, ops: &mut Vec<BinOp>) -> Option<()> {
+            let op = ops.pop()?;
+            let rhs = operands.pop()?;
+            let lhs = operands.pop()?;
+            let span = lhs.span.join(rhs.span);
+            operands.push(Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span });
+            Some(())
+        }
+        for c in kids(p) {
+            match c.as_rule() {
+                Rule::operand => operands.push(self.operand(c)?),
+                Rule::infix => {
+                    let infix_text = c.as_str().trim().to_string();
+                    let op = match kids(c).next().map(|o| o.as_rule()) {
+                        Some(Rule::op_ge) => BinOp::Ge,
+                        Some(Rule::op_le) => BinOp::Le,
+                        Some(Rule::op_eq) => BinOp::Eq,
+                        Some(Rule::op_ne) => BinOp::Ne,
+                        Some(Rule::op_gt) => BinOp::Gt,
+                        Some(Rule::op_lt) => BinOp::Lt,
+                        Some(Rule::op_add) => BinOp::Add,
+                        Some(Rule::op_sub) => BinOp::Sub,
+                        Some(Rule::op_mul) => BinOp::Mul,
+                        Some(Rule::op_div) => BinOp::Div,
+                        _ => {
+                            match infix_text.as_str() {
+                                "and" => BinOp::And,
+                                "or" => BinOp::Or,
+                                _ => BinOp::In,
+                            }
+                        }
+                    };
+                    while ops.last().is_some_and(|top| top.precedence() >= op.precedence()) {
+                        reduce(&mut operands, &mut ops)?;
+                    }
+                    ops.push(op);
+                }
+                _ => {}
+            }
+        }
+        while !ops.is_empty() {
+            reduce(&mut operands, &mut ops)?;
+        }
+        operands.pop()
+    }
+
+    fn operand(&mut self, p: P<'_>) -> Option<Expr> {
+        let mut prefixes = Vec::new();
+        let mut current: Option<Expr> = None;
+        for c in kids(p) {
+            match c.as_rule() {
+                Rule::prefix => {
+                    let span = self.span(&c);
+                    let op = if c.as_str().trim() == "-" { UnOp::Neg } else { UnOp::Not };
+                    prefixes.push((op, span));
+                }
+                Rule::postfix => {
+                    let base = current.take()?;
+                    let inner = kids(c).next()?;
+                    let pspan = self.span(&inner);
+                    let span = base.span.join(pspan);
+                    current = Some(match inner.as_rule() {
+                        Rule::field_access => Expr { kind: ExprKind::Field(Box::new(base), self.ident(kids(inner).next()?)), span },
+                        Rule::conversion => Expr { kind: ExprKind::Convert(Box::new(base), self.ident(kids(inner).next()?)), span },
+                        _ => {
+                            let args = kids(inner).filter_map(|e| self.expr(e)).collect();
+                            Expr { kind: ExprKind::Index(Box::new(base), args), span }
+                        }
+                    });
+                }
+                _ => current = Some(self.primary(c)?),
+            }
+        }
+        let mut e = current?;
+        if prefixes.len() > crate::limits::MAX_EXPR_DEPTH {
+            let d = self.err(codes::TOO_DEEP, e.span, format!("more than {} prefix operators in a row", crate::limits::MAX_EXPR_DEPTH));
+            self.diags.push(d);
+            return None;
+        }
+        for (op, span) in prefixes.into_iter().rev() {
+            let span = span.join(e.span);
+            e = Expr { kind: ExprKind::Unary(op, Box::new(e)), span };
+        }
+        Some(e)
+    }
+
+    fn primary(&mut self, p: P<'_>) -> Option<Expr> {
+        let span = self.span(&p);
+        let rule = p.as_rule();
+        let kind = match rule {
+            Rule::date => ExprKind::Date(self.date(p)?.value),
+            Rule::quantity => return self.quantity(p),
+            Rule::bool_lit => ExprKind::Bool(p.as_str() == "true"),
+            Rule::string => ExprKind::Text(self.string(p).value),
+            Rule::paren => ExprKind::Paren(Box::new(self.expr(kids(p).next()?)?)),
+            Rule::set_lit => ExprKind::Set(kids(p).filter_map(|e| self.expr(e)).collect()),
+            Rule::list_lit => ExprKind::List(kids(p).filter_map(|e| self.expr(e)).collect()),
+            Rule::path => ExprKind::Path(kids(p).map(|i| self.ident(i)).collect()),
+            Rule::call => {
+                let mut it = kids(p);
+                let f = self.ident(it.next()?);
+                ExprKind::Call(f, it.filter_map(|e| self.expr(e)).collect())
+            }
+            Rule::if_expr => {
+                let mut parts = Vec::new();
+                for c in kids(p) {
+                    match c.as_rule() {
+                        Rule::expr => parts.push(self.expr(c)?),
+                        Rule::block => parts.push(self.expr(kids(c).next()?)?),
+                        _ => {}
+                    }
+                }
+                let otherwise = parts.pop()?;
+                let mut branches = Vec::new();
+                let mut it = parts.into_iter();
+                while let (Some(c), Some(v)) = (it.next(), it.next()) {
+                    branches.push((c, v));
+                }
+                ExprKind::If { branches, otherwise: Box::new(otherwise) }
+            }
+            Rule::match_expr => {
+                let mut it = kids(p);
+                let scrutinee = Box::new(self.expr(it.next()?)?);
+                let mut arms = Vec::new();
+                for arm in it {
+                    let aspan = self.span(&arm);
+                    let mut ai = kids(arm);
+                    let pat = ai.next()?;
+                    let patterns = kids(pat)
+                        .filter(|x| x.as_rule() == Rule::path)
+                        .filter_map(|x| self.primary(x))
+                        .collect();
+                    let value = self.expr(ai.next()?)?;
+                    arms.push(MatchArm { patterns, value, span: aspan });
+                }
+                ExprKind::Match { scrutinee, arms }
+            }
+            Rule::tiers_expr => {
+                let mut it = kids(p);
+                let subject = Box::new(self.expr(it.next()?)?);
+                let (mut tiers, mut otherwise) = (Vec::new(), None);
+                for t in it {
+                    let tspan = self.span(&t);
+                    match t.as_rule() {
+                        Rule::tier => {
+                            let mut ti = kids(t);
+                            let test = kids(ti.next()?).next()?;
+                            let test = if test.as_rule() == Rule::tier_cmp {
+                                let mut ci = kids(test);
+                                let op = match ci.next()?.as_rule() {
+                                    Rule::op_ge => BinOp::Ge,
+                                    Rule::op_gt => BinOp::Gt,
+                                    Rule::op_le => BinOp::Le,
+                                    _ => BinOp::Lt,
+                                };
+                                TierTest::Cmp(op, self.expr(ci.next()?)?)
+                            } else {
+                                let mut ri = kids(test);
+                                let lo = self.operand(ri.next()?)?;
+                                let hi = self.operand(ri.next()?)?;
+                                TierTest::Range(lo, hi)
+                            };
+                            let value = self.expr(ti.next()?)?;
+                            tiers.push(Tier { test, value, span: tspan });
+                        }
+                        Rule::tier_else => otherwise = Some(Box::new(self.expr(kids(t).next()?)?)),
+                        _ => {}
+                    }
+                }
+                ExprKind::Tiers { subject, tiers, otherwise }
+            }
+            Rule::scale_expr => {
+                let mut it = kids(p);
+                let subject = Box::new(self.expr(it.next()?)?);
+                let (mut bands, mut rest) = (Vec::new(), None);
+                for b in it {
+                    let bspan = self.span(&b);
+                    match b.as_rule() {
+                        Rule::scale_band => {
+                            let mut bi = kids(b);
+                            let width = self.operand(bi.next()?)?;
+                            let rate = self.expr(bi.next()?)?;
+                            bands.push(Band { width, rate, span: bspan });
+                        }
+                        Rule::scale_rest => rest = Some(Box::new(self.expr(kids(b).next()?)?)),
+                        _ => {}
+                    }
+                }
+                ExprKind::Scale { subject, bands, rest }
+            }
+            Rule::quantifier => {
+                let mut it = kids(p);
+                let kind = match kids(it.next()?).next()?.as_rule() {
+                    Rule::q_count => QuantKind::Count,
+                    Rule::q_any => QuantKind::Any,
+                    _ => QuantKind::All,
+                };
+                let var = self.ident(it.next()?);
+                let list = Box::new(self.expr(it.next()?)?);
+                let filter = match it.next() {
+                    Some(f) => Some(Box::new(self.expr(f)?)),
+                    None => None,
+                };
+                ExprKind::Quantifier { kind, var, list, filter }
+            }
+            Rule::comprehension => {
+                let mut it = kids(p);
+                let kind = match kids(it.next()?).next()?.as_rule() {
+                    Rule::a_sum => AggKind::Sum,
+                    Rule::a_min => AggKind::Min,
+                    Rule::a_max => AggKind::Max,
+                    _ => AggKind::Avg,
+                };
+                let value = Box::new(self.expr(it.next()?)?);
+                let var = self.ident(it.next()?);
+                let list = Box::new(self.expr(it.next()?)?);
+                let filter = match it.next() {
+                    Some(f) => Some(Box::new(self.expr(f)?)),
+                    None => None,
+                };
+                ExprKind::Aggregate { kind, value, var, list, filter }
+            }
+            _ => return None,
+        };
+        Some(Expr { kind, span })
+    }
+}
+
+fn p_text(digits: &str, suffix: &str) -> String {
+    format!("{digits}{suffix}")
+}
+
