@@ -718,7 +718,8 @@ impl Lower {
     fn type_expr(&mut self, p: P<'_>) -> Option<TypeExpr> {
         let inner = kids(p).next()?;
         let rule = inner.as_rule();
-        let name = kids(inner).next().map(|i| self.ident(i))?;
+        let named = if rule == Rule::list_type { kids(inner).next()? } else { inner };
+        let name = Ident { name: named.as_str().to_string(), span: self.span(&named) };
         Some(if rule == Rule::list_type { TypeExpr::List(name) } else { TypeExpr::Named(name) })
     }
 
