@@ -1,26 +1,31 @@
-//! Parses `.policy` files and prints their syntax diagnostics (a development aid;
-//! `policy check` is the real tool).
+//! Parses and checks `.policy` files, printing their diagnostics (a development
+//! aid; `policy check` is the real tool). Imports are found under `policies/`.
 
 fn main() {
     let mut failed = false;
+    let loader = policy_core::loader::DirLoader::new(&["policies"]);
     for path in std::env::args().skip(1) {
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
+        let src = match policy_core::loader::read_source(std::path::Path::new(&path)) {
+            Ok(s) => s,
             Err(e) => {
-                eprintln!("{path}: {e}");
+                eprintln!("{e}");
                 failed = true;
                 continue;
             }
         };
-        let parsed = policy_core::parse::parse_bytes(&path, &bytes);
-        let text = String::from_utf8_lossy(&bytes);
-        for d in &parsed.diagnostics {
+        let checked = policy_core::check::check_source(&src, &loader);
+        for d in &checked.diagnostics {
+            let text = checked.files.iter().find(|f| f.name == d.file).map(|f| f.text.to_string()).unwrap_or_default();
             let (line, col) = d.line_col(&text);
-            eprintln!("{path}:{line}:{col}: {}[{}]: {}", if d.is_error() { "error" } else { "warning" }, d.code.id, d.message);
-            failed = true;
+            let kind = if d.is_error() { "error" } else { "warning" };
+            eprintln!("{}:{line}:{col}: {kind}[{}]: {}", d.file, d.code.id, d.message);
+            if let Some(h) = &d.help {
+                eprintln!("    help: {h}");
+            }
+            failed |= d.is_error();
         }
-        if parsed.diagnostics.is_empty() {
-            println!("{path}: ok ({} items)", parsed.file.map(|f| f.items.len()).unwrap_or(0));
+        if let Some(p) = &checked.policy {
+            println!("{path}: ok ({} inputs, {} benefits)", p.inputs.len(), p.benefits.len());
         }
     }
     std::process::exit(i32::from(failed));

@@ -1,0 +1,199 @@
+//! Benefits: clauses, condition ids, the amount pipeline, versions.
+
+use super::Checker;
+use crate::ast::{self, BenefitClause, ConditionKind, Item};
+use crate::checked::*;
+use crate::diag::codes;
+use std::collections::HashSet;
+
+impl Checker<'_> {
+    pub(super) fn check_benefits(&mut self, m: usize) {
+        let items = self.modules.get(m).map(|md| md.ast.items.clone()).unwrap_or_default();
+        let mut seen = HashSet::new();
+        for item in &items {
+            let Item::Benefit(b) = item else { continue };
+            if !seen.insert(b.id.name.clone()) {
+                let msg = format!("benefit `{}` is declared twice", b.id.name);
+                self.error(m, codes::DUPLICATE_NAME, b.id.span, msg);
+                continue;
+            }
+            let def = self.benefit(m, b);
+            self.benefits.push(def);
+        }
+    }
+
+    fn benefit(&mut self, m: usize, b: &ast::BenefitDecl) -> BenefitDef {
+        let mut def = BenefitDef {
+            id: b.id.name.clone(),
+            label: b.label.value.clone(),
+            payee: None,
+            cite: None,
+            dated_by: None,
+            dated_by_label: None,
+            period: None,
+            base: RuleSet::default(),
+            versions: Vec::new(),
+            span: b.span,
+        };
+        let mut ids = HashSet::new();
+        let mut has_amount = false;
+        let mut version_periods = Vec::new();
+        for clause in &b.clauses {
+            match clause {
+                BenefitClause::Payee(p) => match Payee::from_name(&p.name) {
+                    Some(payee) => {
+                        if def.payee.replace(payee).is_some() {
+                            self.error(m, codes::BAD_BENEFIT, p.span, "`payee` is given twice");
+                        }
+                    }
+                    None => {
+                        let help = super::did_you_mean(&p.name, Payee::NAMES.iter().copied()).unwrap_or_else(|| format!("payees: {}", Payee::NAMES.join(", ")));
+                        let msg = format!("unknown payee `{}`", p.name);
+                        self.error(m, codes::UNKNOWN_NAME, p.span, msg).help = Some(help);
+                    }
+                },
+                BenefitClause::Per(p) => {
+                    if !matches!(p.name.as_str(), "year" | "month" | "day" | "person" | "claim" | "project") {
+                        let msg = format!("unknown period `{}`", p.name);
+                        self.error(m, codes::UNKNOWN_NAME, p.span, msg).help = Some("periods: year, month, day, person, claim, project".into());
+                    }
+                    def.period = Some(p.name.clone());
+                }
+                BenefitClause::Cite(c) => def.cite = self.citation(m, Some(c)),
+                BenefitClause::DatedBy { expr, label, .. } => {
+                    let e = self.expr(m, expr, Some(&Type::Date));
+                    self.expect_type(m, &e, &Type::Date, "the benefit's date");
+                    def.dated_by = Some(e);
+                    def.dated_by_label = label.as_ref().map(|l| l.value.clone());
+                }
+                BenefitClause::Version(v) => {
+                    let mut rules = RuleSet::default();
+                    let mut v_has_amount = false;
+                    for inner in &v.clauses {
+                        if matches!(inner, BenefitClause::Version(_) | BenefitClause::Payee(_) | BenefitClause::DatedBy { .. } | BenefitClause::Per(_) | BenefitClause::Cite(_)) {
+                            self.error(m, codes::BAD_BENEFIT, inner.span(), "a version block holds conditions, amounts and outcomes only");
+                            continue;
+                        }
+                        self.rule_clause(m, inner, &mut rules, &mut ids, &mut v_has_amount, has_amount);
+                    }
+                    version_periods.push((v.from.value, v.until.as_ref().map(|u| u.value), v.span));
+                    def.versions.push(VersionDef { from: v.from.value, until: None, rules, span: v.span });
+                }
+                other => {
+                    let mut rules = std::mem::take(&mut def.base);
+                    self.rule_clause(m, other, &mut rules, &mut ids, &mut has_amount, false);
+                    def.base = rules;
+                }
+            }
+        }
+        let ends = self.settle_periods(m, &version_periods, codes::VERSION_OVERLAP, "rule versions");
+        for (v, end) in def.versions.iter_mut().zip(ends) {
+            v.until = end;
+        }
+        def.versions.sort_by_key(|v| v.from);
+        def
+    }
+
+    fn rule_clause(&mut self, m: usize, clause: &BenefitClause, rules: &mut RuleSet, ids: &mut HashSet<String>, has_amount: &mut bool, base_has_amount: bool) {
+        let mut unique = |this: &mut Self, id: &str, span: ast::Span| {
+            if !ids.insert(id.to_string()) {
+                let msg = format!("two conditions of this benefit have the id `{id}`");
+                this.error(m, codes::DUPLICATE_NAME, span, msg).help = Some("give one an explicit id: `require my_id: …`".into());
+            }
+        };
+        match clause {
+            BenefitClause::Condition(c) => {
+                let expr = self.expr(m, &c.expr, Some(&Type::Bool));
+                self.expect_type(m, &expr, &Type::Bool, "a condition");
+                let id = c.id.as_ref().map(|i| i.name.clone()).unwrap_or_else(|| c.label.value.clone());
+                unique(self, &id, c.id.as_ref().map(|i| i.span).unwrap_or(c.label.span));
+                let cite = self.citation(m, c.cite.as_ref());
+                rules.conditions.push(ConditionDef { kind: c.kind, id, label: c.label.value.clone(), expr, cite, span: c.span });
+            }
+            BenefitClause::Amount(a) => {
+                if *has_amount {
+                    self.error(m, codes::BAD_BENEFIT, a.span, "a benefit has one `amount`").help =
+                        Some("adjust it with `cap`, `uplift` or `override`; a dated replacement goes in a `from DATE { … }` block".into());
+                }
+                *has_amount = true;
+                let expr = self.expr(m, &a.expr, Some(&Type::Money));
+                if !expr.ty.is_numeric() && expr.ty != Type::Error {
+                    let msg = format!("an amount must be a number, found {}", self.type_name(&expr.ty));
+                    self.error(m, codes::TYPE_MISMATCH, a.expr.span, msg);
+                }
+                let cite = self.citation(m, a.cite.as_ref());
+                rules.amount.push(AmountStepDef::Base { expr, label: a.label.as_ref().map(|l| l.value.clone()), cite, span: a.span });
+            }
+            BenefitClause::Cap(a) => {
+                self.needs_amount(m, *has_amount || base_has_amount, a.span, "cap");
+                let expr = self.amount_expr(m, &a.expr, rules);
+                let cite = self.citation(m, a.cite.as_ref());
+                rules.amount.push(AmountStepDef::Cap { expr, label: a.label.as_ref().map(|l| l.value.clone()), cite, span: a.span });
+            }
+            BenefitClause::Uplift(u) => {
+                self.needs_amount(m, *has_amount || base_has_amount, u.span, "uplift");
+                let rate = self.expr(m, &u.rate, Some(&Type::Percent));
+                self.expect_type(m, &rate, &Type::Percent, "an uplift rate");
+                let when = self.expr(m, &u.when, Some(&Type::Bool));
+                self.expect_type(m, &when, &Type::Bool, "a condition");
+                let id = u.id.as_ref().map(|i| i.name.clone()).unwrap_or_else(|| u.label.value.clone());
+                unique(self, &id, u.id.as_ref().map(|i| i.span).unwrap_or(u.label.span));
+                let cite = self.citation(m, u.cite.as_ref());
+                rules.amount.push(AmountStepDef::Uplift { id, rate, when, until: u.until.as_ref().map(|d| d.value), label: u.label.value.clone(), cite, span: u.span });
+            }
+            BenefitClause::Override(o) => {
+                self.needs_amount(m, *has_amount || base_has_amount, o.span, "override");
+                let when = self.expr(m, &o.when, Some(&Type::Bool));
+                self.expect_type(m, &when, &Type::Bool, "a condition");
+                let value = self.amount_expr(m, &o.value, rules);
+                let id = o.id.as_ref().map(|i| i.name.clone()).unwrap_or_else(|| o.label.value.clone());
+                unique(self, &id, o.id.as_ref().map(|i| i.span).unwrap_or(o.label.span));
+                let cite = self.citation(m, o.cite.as_ref());
+                rules.amount.push(AmountStepDef::Override { id, when, value, label: o.label.value.clone(), cite, span: o.span });
+            }
+            BenefitClause::Entitle(o) | BenefitClause::Needs(o) => {
+                let when = o.when.as_ref().map(|w| {
+                    let e = self.expr(m, w, Some(&Type::Bool));
+                    self.expect_type(m, &e, &Type::Bool, "a condition");
+                    e
+                });
+                let cite = self.citation(m, o.cite.as_ref());
+                let def = OutcomeDef { label: o.label.value.clone(), when, cite, span: o.span };
+                if matches!(clause, BenefitClause::Entitle(_)) {
+                    rules.entitlements.push(def);
+                } else {
+                    rules.documents.push(def);
+                }
+            }
+            BenefitClause::Deadline { label, expr, cite, span } => {
+                let e = self.expr(m, expr, Some(&Type::Date));
+                self.expect_type(m, &e, &Type::Date, "a deadline");
+                let cite = self.citation(m, cite.as_ref());
+                rules.deadlines.push(DeadlineDef { label: label.value.clone(), expr: e, cite, span: *span });
+            }
+            _ => {}
+        }
+        let _ = ConditionKind::Require;
+    }
+
+    fn needs_amount(&mut self, m: usize, has: bool, span: ast::Span, what: &str) {
+        if !has {
+            let msg = format!("`{what}` before any `amount`");
+            self.error(m, codes::BAD_BENEFIT, span, msg).help = Some("put the `amount` clause first".into());
+        }
+    }
+
+    /// An expression that may read `amount` (the amount so far).
+    fn amount_expr(&mut self, m: usize, e: &ast::Expr, rules: &RuleSet) -> CExpr {
+        let ty = rules
+            .amount
+            .iter()
+            .find_map(|s| if let AmountStepDef::Base { expr, .. } = s { Some(expr.ty.clone()) } else { None })
+            .unwrap_or(Type::Money);
+        let saved = self.amount_in_scope.replace(ty.clone());
+        let c = self.expr(m, e, Some(&ty));
+        self.amount_in_scope = saved;
+        self.expect_type(m, &c, &ty, "the amount's type");
+        c
+    }
+}

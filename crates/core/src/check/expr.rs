@@ -1,0 +1,909 @@
+//! Expression checking: name resolution, typing, unit checks, constant
+//! folding of literals.
+
+use super::{did_you_mean, Checker, Sym};
+use crate::ast::{self, AggKind, BinOp, Expr, ExprKind, QuantKind, Suffix, UnOp};
+use crate::checked::*;
+use crate::diag::codes;
+use crate::value::{Duration, DurationUnit, RoundMode, Value};
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+
+impl Checker<'_> {
+    fn mk(&self, m: usize, kind: CKind, ty: Type, span: ast::Span) -> CExpr {
+        let file = self.modules.get(m).map(|md| md.file).unwrap_or(FileId(0));
+        CExpr { kind, ty, span, file }
+    }
+
+    fn err_expr(&self, m: usize, span: ast::Span) -> CExpr {
+        self.mk(m, CKind::Const(Value::Bool(false)), Type::Error, span)
+    }
+
+    /// A type's name for messages.
+    pub fn type_name(&self, t: &Type) -> String {
+        match t {
+            Type::Bool => "bool".into(),
+            Type::Int => "int".into(),
+            Type::Decimal => "decimal".into(),
+            Type::Money => "money".into(),
+            Type::Percent => "percent".into(),
+            Type::Date => "date".into(),
+            Type::Duration => "duration".into(),
+            Type::Text => "text".into(),
+            Type::Quantity(u) => self.units.get(u.index()).map(|u| u.name.clone()).unwrap_or_default(),
+            Type::Enum(e) => self.enums.get(e.index()).map(|e| e.name.clone()).unwrap_or_default(),
+            Type::Record(r) => self.records.get(r.index()).map(|r| r.name.clone()).unwrap_or_default(),
+            Type::List(t) => format!("list {}", self.type_name(t)),
+            Type::EmptyList => "list".into(),
+            Type::Error => "?".into(),
+        }
+    }
+
+    /// Reports when `e` does not have type `want` (int is accepted as decimal).
+    pub fn expect_type(&mut self, m: usize, e: &CExpr, want: &Type, what: &str) {
+        if unify(&e.ty, want).is_some_and(|u| u == *want || (*want == Type::Decimal && u == Type::Decimal)) {
+            return;
+        }
+        if e.ty == Type::Error || *want == Type::Error {
+            return;
+        }
+        let (found, wanted) = (self.type_name(&e.ty), self.type_name(want));
+        let help = literal_hint(&e.ty, want);
+        let d = self.error(m, codes::TYPE_MISMATCH, e.span, format!("expected {wanted} ({what}), found {found}"));
+        d.label = Some(format!("this is {found}"));
+        d.help = help;
+    }
+
+    /// Checks an expression; `expected` guides bare enum variants and `[]`.
+    pub fn expr(&mut self, m: usize, e: &Expr, expected: Option<&Type>) -> CExpr {
+        let span = e.span;
+        match &e.kind {
+            ExprKind::Bool(b) => self.mk(m, CKind::Const(Value::Bool(*b)), Type::Bool, span),
+            ExprKind::Text(s) => self.mk(m, CKind::Const(Value::Text(s.as_str().into())), Type::Text, span),
+            ExprKind::Date(d) => self.mk(m, CKind::Const(Value::Date(*d)), Type::Date, span),
+            ExprKind::Number { value, suffix } => self.number(m, *value, suffix.as_ref(), span),
+            ExprKind::Paren(inner) => self.expr(m, inner, expected),
+            ExprKind::Path(segs) => self.path(m, segs, expected, span),
+            ExprKind::Field(base, field) => {
+                let b = self.expr(m, base, None);
+                self.field(m, b, field, span)
+            }
+            ExprKind::Index(base, keys) => self.lookup(m, base, keys, span, false),
+            ExprKind::Convert(base, unit) => {
+                let b = self.expr(m, base, None);
+                self.convert(m, b, unit, span)
+            }
+            ExprKind::Unary(op, inner) => {
+                let x = self.expr(m, inner, expected);
+                match op {
+                    UnOp::Not => {
+                        self.expect_type(m, &x, &Type::Bool, "an operand of `not`");
+                        if let CKind::Const(Value::Bool(b)) = x.kind {
+                            return self.mk(m, CKind::Const(Value::Bool(!b)), Type::Bool, span);
+                        }
+                        self.mk(m, CKind::Unary(UnOp::Not, Box::new(x)), Type::Bool, span)
+                    }
+                    UnOp::Neg => {
+                        if !x.ty.is_numeric() && x.ty != Type::Error {
+                            let msg = format!("cannot negate {}", self.type_name(&x.ty));
+                            self.error(m, codes::TYPE_MISMATCH, span, msg);
+                            return self.err_expr(m, span);
+                        }
+                        let ty = x.ty.clone();
+                        if let CKind::Const(Value::Num(d)) = x.kind {
+                            return self.mk(m, CKind::Const(Value::Num(-d)), ty, span);
+                        }
+                        self.mk(m, CKind::Unary(UnOp::Neg, Box::new(x)), ty, span)
+                    }
+                }
+            }
+            ExprKind::Binary(op, a, b) => self.binary(m, *op, a, b, span),
+            ExprKind::Set(_) => {
+                self.error(m, codes::TYPE_MISMATCH, span, "a set `{…}` can only follow `in`").help = Some("write `x in {a, b}`".into());
+                self.err_expr(m, span)
+            }
+            ExprKind::List(items) => {
+                let elem_expected = match expected {
+                    Some(Type::List(t)) => Some((**t).clone()),
+                    _ => None,
+                };
+                let mut ty: Option<Type> = elem_expected.clone();
+                let mut out = Vec::new();
+                for it in items {
+                    let c = self.expr(m, it, ty.as_ref());
+                    match &ty {
+                        Some(t) => {
+                            let t = t.clone();
+                            self.expect_type(m, &c, &t, "the list's element type");
+                        }
+                        None => ty = Some(c.ty.clone()),
+                    }
+                    out.push(c);
+                }
+                let list_ty = match ty {
+                    Some(t) => Type::List(Box::new(t)),
+                    None => Type::EmptyList,
+                };
+                if let Some(vals) = out.iter().map(|c| if let CKind::Const(v) = &c.kind { Some(v.clone()) } else { None }).collect::<Option<Vec<_>>>() {
+                    return self.mk(m, CKind::Const(Value::List(vals.into())), list_ty, span);
+                }
+                self.mk(m, CKind::List(out), list_ty, span)
+            }
+            ExprKind::If { branches, otherwise } => {
+                let mut out = Vec::new();
+                let mut ty: Option<Type> = expected.cloned();
+                let mut first_ty: Option<Type> = None;
+                for (c, v) in branches {
+                    let cc = self.expr(m, c, Some(&Type::Bool));
+                    self.expect_type(m, &cc, &Type::Bool, "an `if` condition");
+                    let vv = self.expr(m, v, ty.as_ref());
+                    first_ty = Some(self.join(m, first_ty, &vv));
+                    ty = first_ty.clone();
+                    out.push((cc, vv));
+                }
+                let o = self.expr(m, otherwise, ty.as_ref());
+                let t = self.join(m, first_ty, &o);
+                self.mk(m, CKind::If(out, Box::new(o)), t, span)
+            }
+            ExprKind::Match { scrutinee, arms } => self.match_expr(m, scrutinee, arms, expected, span),
+            ExprKind::Tiers { subject, tiers, otherwise } => self.tiers(m, subject, tiers, otherwise.as_deref(), expected, span),
+            ExprKind::Scale { subject, bands, rest } => self.scale(m, subject, bands, rest.as_deref(), span),
+            ExprKind::Quantifier { kind, var, list, filter } => {
+                let (l, elem) = self.list_operand(m, list);
+                self.locals.push((var.name.clone(), elem));
+                let f = filter.as_ref().map(|f| {
+                    let c = self.expr(m, f, Some(&Type::Bool));
+                    self.expect_type(m, &c, &Type::Bool, "a `where` filter");
+                    Box::new(c)
+                });
+                self.locals.pop();
+                if f.is_none() && *kind != QuantKind::Count {
+                    self.error(m, codes::BAD_CALL, span, "`any` and `all` need a `where` condition");
+                }
+                let ty = if *kind == QuantKind::Count { Type::Int } else { Type::Bool };
+                self.mk(m, CKind::Quant(*kind, Box::new(l), f), ty, span)
+            }
+            ExprKind::Aggregate { kind, value, var, list, filter } => {
+                let (l, elem) = self.list_operand(m, list);
+                self.locals.push((var.name.clone(), elem));
+                let v = self.expr(m, value, None);
+                let f = filter.as_ref().map(|f| {
+                    let c = self.expr(m, f, Some(&Type::Bool));
+                    self.expect_type(m, &c, &Type::Bool, "a `where` filter");
+                    Box::new(c)
+                });
+                self.locals.pop();
+                if !v.ty.is_numeric() && !(matches!(kind, AggKind::Min | AggKind::Max) && v.ty == Type::Date) && v.ty != Type::Error {
+                    let msg = format!("cannot aggregate {}", self.type_name(&v.ty));
+                    self.error(m, codes::TYPE_MISMATCH, value.span, msg);
+                }
+                let ty = match (kind, &v.ty) {
+                    (AggKind::Avg, Type::Int) => Type::Decimal,
+                    (_, t) => t.clone(),
+                };
+                self.mk(m, CKind::Agg(*kind, Box::new(l), Box::new(v), f), ty, span)
+            }
+            ExprKind::Call(f, args) => self.call(m, f, args, span),
+        }
+    }
+
+    /// Joins a branch's type into the running type of a conditional.
+    pub(super) fn join(&mut self, m: usize, so_far: Option<Type>, e: &CExpr) -> Type {
+        match so_far {
+            None => e.ty.clone(),
+            Some(t) => match unify(&t, &e.ty) {
+                Some(u) => u,
+                None => {
+                    let msg = format!("branches have different types: {} and {}", self.type_name(&t), self.type_name(&e.ty));
+                    self.error(m, codes::TYPE_MISMATCH, e.span, msg);
+                    Type::Error
+                }
+            },
+        }
+    }
+
+    fn number(&mut self, m: usize, value: Decimal, suffix: Option<&Suffix>, span: ast::Span) -> CExpr {
+        let (v, ty) = match suffix {
+            None => {
+                let ty = if value.fract().is_zero() && value.scale() == 0 { Type::Int } else { Type::Decimal };
+                (Value::Num(value), ty)
+            }
+            Some(Suffix::Percent) => match value.checked_div(Decimal::ONE_HUNDRED) {
+                Some(p) => (Value::Num(p), Type::Percent),
+                None => return self.err_expr(m, span),
+            },
+            Some(Suffix::Unit(u)) => match u.name.as_str() {
+                "yuan" => (Value::Num(value), Type::Money),
+                "day" | "days" | "month" | "months" | "year" | "years" => {
+                    let unit = match u.name.as_str() {
+                        "day" | "days" => DurationUnit::Days,
+                        "month" | "months" => DurationUnit::Months,
+                        _ => DurationUnit::Years,
+                    };
+                    let Some(amount) = value.fract().is_zero().then(|| value.to_i64()).flatten() else {
+                        self.error(m, codes::BAD_NUMBER, span, "a duration must be a whole number");
+                        return self.err_expr(m, span);
+                    };
+                    (Value::Duration(Duration { amount, unit }), Type::Duration)
+                }
+                name => match self.lookup_sym(m, name) {
+                    Some(Sym::Unit(id)) => (Value::Num(value), Type::Quantity(id)),
+                    _ => {
+                        let mut names: Vec<String> = vec!["yuan".into(), "days".into(), "months".into(), "years".into()];
+                        if let Some(md) = self.modules.get(m) {
+                            names.extend(md.scope.iter().filter(|(_, s)| matches!(s, Sym::Unit(_))).map(|(k, _)| k.clone()));
+                        }
+                        let help = did_you_mean(name, names.iter().map(String::as_str))
+                            .unwrap_or_else(|| "declare it with `unit NAME \"label\"`, or use yuan, days, months, years".into());
+                        let d = self.error(m, codes::UNKNOWN_NAME, u.span, format!("unknown unit `{name}`"));
+                        d.help = Some(help);
+                        return self.err_expr(m, span);
+                    }
+                },
+            },
+        };
+        self.mk(m, CKind::Const(v), ty, span)
+    }
+
+    fn path(&mut self, m: usize, segs: &[ast::Ident], expected: Option<&Type>, span: ast::Span) -> CExpr {
+        let Some(first) = segs.first() else { return self.err_expr(m, span) };
+        // Quantifier variables, innermost first.
+        if let Some(pos) = self.locals.iter().rposition(|(n, _)| *n == first.name) {
+            let depth = u32::try_from(self.locals.len() - 1 - pos).unwrap_or(0);
+            let ty = self.locals.get(pos).map(|l| l.1.clone()).unwrap_or(Type::Error);
+            let base = self.mk(m, CKind::Local(depth), ty, first.span);
+            return self.fields(m, base, segs.get(1..).unwrap_or(&[]));
+        }
+        if first.name == "amount" && segs.len() == 1 && self.lookup_sym(m, "amount").is_none() {
+            if let Some(t) = self.amount_in_scope.clone() {
+                return self.mk(m, CKind::Amount, t, span);
+            }
+        }
+        // Module alias: `zj.catalogue…`
+        let (module, rest) = match self.modules.get(m).and_then(|md| md.aliases.get(&first.name)).copied() {
+            Some(target) if segs.len() > 1 => (target, segs.get(1..).unwrap_or(&[])),
+            _ => (m, segs),
+        };
+        let Some(head) = rest.first() else { return self.err_expr(m, span) };
+        let tail = rest.get(1..).unwrap_or(&[]);
+        let sym = self.modules.get(module).and_then(|md| md.scope.get(&head.name)).copied();
+        match sym {
+            Some(Sym::Input(id)) => {
+                self.used_inputs.insert(id);
+                let ty = self.inputs.get(id.index()).map(|d| d.ty.clone()).unwrap_or(Type::Error);
+                let base = self.mk(m, CKind::Input(id), ty, head.span);
+                self.fields(m, base, tail)
+            }
+            Some(Sym::Let(id)) => {
+                let ty = self.let_types.get(id.index()).cloned().unwrap_or(Type::Error);
+                let base = self.mk(m, CKind::Let(id), ty, head.span);
+                self.fields(m, base, tail)
+            }
+            Some(Sym::Param(id)) => {
+                let ty = self.params.get(id.index()).map(|d| d.ty.clone()).unwrap_or(Type::Error);
+                let base = self.mk(m, CKind::Param(id), ty, head.span);
+                self.fields(m, base, tail)
+            }
+            Some(Sym::External(id)) => {
+                let ty = self.externals.get(id.index()).map(|d| d.ty.clone()).unwrap_or(Type::Error);
+                let base = self.mk(m, CKind::External(id), ty, head.span);
+                self.fields(m, base, tail)
+            }
+            Some(Sym::Table(id)) => {
+                let rt = self.tables.get(id.index()).map(|t| t.row_type).unwrap_or(RecordId(0));
+                let base = self.mk(m, CKind::Table(id), Type::List(Box::new(Type::Record(rt))), head.span);
+                self.fields(m, base, tail)
+            }
+            Some(Sym::Enum(id)) => {
+                let Some(v) = tail.first() else {
+                    self.error(m, codes::TYPE_MISMATCH, span, format!("`{}` is an enum type, not a value", head.name)).help =
+                        Some(format!("name a variant: `{}.VARIANT`", head.name));
+                    return self.err_expr(m, span);
+                };
+                match self.variant_index(id, &v.name) {
+                    Some(i) => self.mk(m, CKind::Const(Value::Enum(i)), Type::Enum(id), span),
+                    None => {
+                        let names: Vec<String> = self.enums.get(id.index()).map(|e| e.variants.iter().map(|v| v.0.clone()).collect()).unwrap_or_default();
+                        let help = did_you_mean(&v.name, names.iter().map(String::as_str));
+                        let msg = format!("enum `{}` has no variant `{}`", head.name, v.name);
+                        let d = self.error(m, codes::UNKNOWN_NAME, v.span, msg);
+                        d.help = help.or_else(|| Some(format!("its variants are {}", names.join(", "))));
+                        self.err_expr(m, span)
+                    }
+                }
+            }
+            Some(Sym::Unit(_) | Sym::Record(_)) => {
+                let msg = format!("`{}` is a type, not a value", head.name);
+                self.error(m, codes::TYPE_MISMATCH, head.span, msg);
+                self.err_expr(m, span)
+            }
+            None => {
+                // A bare variant: of the expected enum, else unique in scope.
+                if rest.len() == 1 {
+                    if let Some(Type::Enum(e)) = expected {
+                        if let Some(i) = self.variant_index(*e, &head.name) {
+                            return self.mk(m, CKind::Const(Value::Enum(i)), Type::Enum(*e), span);
+                        }
+                    }
+                    let mut found = Vec::new();
+                    if let Some(md) = self.modules.get(module) {
+                        for sym in md.scope.values() {
+                            if let Sym::Enum(e) = sym {
+                                if let Some(i) = self.variant_index(*e, &head.name) {
+                                    found.push((*e, i));
+                                }
+                            }
+                        }
+                    }
+                    if let [(e, i)] = found.as_slice() {
+                        return self.mk(m, CKind::Const(Value::Enum(*i)), Type::Enum(*e), span);
+                    }
+                    if found.len() > 1 {
+                        let names: Vec<String> = found.iter().map(|(e, _)| format!("`{}.{}`", self.enums.get(e.index()).map(|x| x.name.as_str()).unwrap_or(""), head.name)).collect();
+                        let msg = format!("`{}` is a variant of several enums", head.name);
+                        self.error(m, codes::UNKNOWN_NAME, head.span, msg).help = Some(format!("qualify it: {}", names.join(" or ")));
+                        return self.err_expr(m, span);
+                    }
+                }
+                if self.is_poisoned(module, &head.name) {
+                    return self.err_expr(m, span);
+                }
+                let mut candidates: Vec<String> = self.modules.get(module).map(|md| md.scope.keys().cloned().collect()).unwrap_or_default();
+                candidates.extend(self.locals.iter().map(|l| l.0.clone()));
+                for e in self.modules.get(module).map(|md| md.scope.values().copied().collect::<Vec<_>>()).unwrap_or_default() {
+                    if let Sym::Enum(e) = e {
+                        candidates.extend(self.enums.get(e.index()).map(|x| x.variants.iter().map(|v| v.0.clone()).collect::<Vec<_>>()).unwrap_or_default());
+                    }
+                }
+                let help = did_you_mean(&head.name, candidates.iter().map(String::as_str));
+                let msg = format!("unknown name `{}`", head.name);
+                let d = self.error(m, codes::UNKNOWN_NAME, head.span, msg);
+                d.label = Some("not an input, let, parameter, table, external or variant".into());
+                d.help = help;
+                self.err_expr(m, span)
+            }
+        }
+    }
+
+    pub fn variant_index(&self, e: EnumId, name: &str) -> Option<u32> {
+        self.enums.get(e.index())?.variants.iter().position(|v| v.0 == name).and_then(|i| u32::try_from(i).ok())
+    }
+
+    fn fields(&mut self, m: usize, mut base: CExpr, tail: &[ast::Ident]) -> CExpr {
+        for f in tail {
+            let span = base.span.join(f.span);
+            base = self.field(m, base, f, span);
+        }
+        base
+    }
+
+    fn field(&mut self, m: usize, base: CExpr, f: &ast::Ident, span: ast::Span) -> CExpr {
+        match &base.ty {
+            Type::Record(r) => {
+                let rec = self.records.get(r.index());
+                let found = rec.and_then(|rec| rec.fields.iter().position(|x| x.0 == f.name).map(|i| (i, rec.fields.get(i).map(|x| x.1.clone()))));
+                match found {
+                    Some((i, Some(ty))) => self.mk(m, CKind::Field(Box::new(base), u32::try_from(i).unwrap_or(0)), ty, span),
+                    _ => {
+                        let names: Vec<String> = rec.map(|r| r.fields.iter().map(|x| x.0.clone()).collect()).unwrap_or_default();
+                        let help = did_you_mean(&f.name, names.iter().map(String::as_str)).or_else(|| Some(format!("its fields are {}", names.join(", "))));
+                        let msg = format!("`{}` has no field `{}`", self.type_name(&base.ty), f.name);
+                        self.error(m, codes::UNKNOWN_NAME, f.span, msg).help = help;
+                        self.err_expr(m, span)
+                    }
+                }
+            }
+            Type::Error => self.err_expr(m, span),
+            other => {
+                let msg = format!("{} has no fields (`.{}`)", self.type_name(other), f.name);
+                self.error(m, codes::TYPE_MISMATCH, f.span, msg);
+                self.err_expr(m, span)
+            }
+        }
+    }
+
+    /// `table[keys]` (or `exists(table[keys])` when `exists`).
+    pub fn lookup(&mut self, m: usize, base: &Expr, keys: &[Expr], span: ast::Span, exists: bool) -> CExpr {
+        let b = self.expr(m, base, None);
+        let CKind::Table(t) = b.kind else {
+            if b.ty != Type::Error {
+                self.error(m, codes::TYPE_MISMATCH, base.span, "only a table can be indexed with `[…]`");
+            }
+            return self.err_expr(m, span);
+        };
+        let (row_type, key_count) = self.tables.get(t.index()).map(|d| (d.row_type, d.key_count)).unwrap_or((RecordId(0), 0));
+        let key_types: Vec<Type> = self.records.get(row_type.index()).map(|r| r.fields.iter().take(key_count).map(|f| f.1.clone()).collect()).unwrap_or_default();
+        if keys.len() != key_count {
+            let msg = format!("the table has {key_count} key column(s), the lookup gives {}", keys.len());
+            self.error(m, codes::BAD_TABLE, span, msg);
+            return self.err_expr(m, span);
+        }
+        let mut ks = Vec::new();
+        for (k, ty) in keys.iter().zip(&key_types) {
+            let c = self.expr(m, k, Some(ty));
+            self.expect_type(m, &c, ty, "the key column's type");
+            ks.push(c);
+        }
+        if exists {
+            self.mk(m, CKind::Exists(t, ks), Type::Bool, span)
+        } else {
+            self.mk(m, CKind::Lookup(t, ks), Type::Record(row_type), span)
+        }
+    }
+
+    fn convert(&mut self, m: usize, b: CExpr, unit: &ast::Ident, span: ast::Span) -> CExpr {
+        let target = match self.lookup_sym(m, &unit.name) {
+            Some(Sym::Unit(u)) => u,
+            _ => {
+                let msg = format!("`{}` is not a declared unit", unit.name);
+                self.error(m, codes::UNKNOWN_NAME, unit.span, msg);
+                return self.err_expr(m, span);
+            }
+        };
+        let Type::Quantity(from) = b.ty else {
+            if b.ty != Type::Error {
+                let msg = format!("only quantities convert between units; this is {}", self.type_name(&b.ty));
+                self.error(m, codes::TYPE_MISMATCH, b.span, msg);
+            }
+            return self.err_expr(m, span);
+        };
+        if from == target {
+            return b;
+        }
+        let factor = self.conversions.iter().find_map(|c| {
+            if c.from == from && c.to == target {
+                Some((c.from_count, c.to_count))
+            } else if c.from == target && c.to == from {
+                Some((c.to_count, c.from_count))
+            } else {
+                None
+            }
+        });
+        match factor {
+            Some((fc, tc)) => self.mk(m, CKind::Convert(Box::new(b), fc, tc), Type::Quantity(target), span),
+            None => {
+                let msg = format!("no conversion from {} to {}", self.type_name(&Type::Quantity(from)), unit.name);
+                self.error(m, codes::UNIT_MISMATCH, span, msg).help = Some(format!(
+                    "declare one: `convert N {} = M {}`",
+                    self.units.get(from.index()).map(|u| u.name.as_str()).unwrap_or("?"),
+                    unit.name
+                ));
+                self.err_expr(m, span)
+            }
+        }
+    }
+
+    fn binary(&mut self, m: usize, op: BinOp, a: &Expr, b: &Expr, span: ast::Span) -> CExpr {
+        if op == BinOp::In {
+            let x = self.expr(m, a, None);
+            if let ExprKind::Set(items) = &b.kind {
+                let mut out = Vec::new();
+                for it in items {
+                    let c = self.expr(m, it, Some(&x.ty));
+                    self.compatible(m, &x, &c, "`in`");
+                    out.push(c);
+                }
+                return self.mk(m, CKind::InSet(Box::new(x), out), Type::Bool, span);
+            }
+            let l = self.expr(m, b, Some(&Type::List(Box::new(x.ty.clone()))));
+            match &l.ty {
+                Type::List(t) if unify(t, &x.ty).is_some() => {}
+                Type::EmptyList | Type::Error => {}
+                _ => {
+                    let msg = format!("`in` needs a set `{{…}}` or a list of {}, found {}", self.type_name(&x.ty), self.type_name(&l.ty));
+                    self.error(m, codes::TYPE_MISMATCH, b.span, msg);
+                }
+            }
+            return self.mk(m, CKind::InList(Box::new(x), Box::new(l)), Type::Bool, span);
+        }
+        // Bare variants on either side take the other side's enum.
+        let (x, y) = if is_bare_path(a) && !is_bare_path(b) {
+            let y = self.expr(m, b, None);
+            let x = self.expr(m, a, Some(&y.ty));
+            (x, y)
+        } else {
+            let x = self.expr(m, a, None);
+            let y = self.expr(m, b, Some(&x.ty));
+            (x, y)
+        };
+        if x.ty == Type::Error || y.ty == Type::Error {
+            return self.mk(m, CKind::Binary(op, Box::new(x), Box::new(y)), result_guess(op), span);
+        }
+        let ty = match op {
+            BinOp::And | BinOp::Or => {
+                self.expect_type(m, &x, &Type::Bool, "an operand of `and`/`or`");
+                self.expect_type(m, &y, &Type::Bool, "an operand of `and`/`or`");
+                Type::Bool
+            }
+            BinOp::Eq | BinOp::Ne => {
+                self.compatible(m, &x, &y, op.symbol());
+                Type::Bool
+            }
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                if !(x.ty.is_numeric() || x.ty == Type::Date) {
+                    let msg = format!("`{}` compares numbers or dates, not {}", op.symbol(), self.type_name(&x.ty));
+                    self.error(m, codes::TYPE_MISMATCH, x.span, msg);
+                } else {
+                    self.compatible(m, &x, &y, op.symbol());
+                }
+                Type::Bool
+            }
+            BinOp::Add | BinOp::Sub => match (&x.ty, &y.ty) {
+                (Type::Date, Type::Duration) => Type::Date,
+                (Type::Duration, Type::Date) if op == BinOp::Add => Type::Date,
+                (Type::Date, Type::Date) => {
+                    self.error(m, codes::TYPE_MISMATCH, span, "dates cannot be subtracted").help = Some("use `days_between(a, b)`".into());
+                    Type::Error
+                }
+                (p, q) if p.is_numeric() && q.is_numeric() => match unify(p, q) {
+                    Some(t) => t,
+                    None => {
+                        self.mismatch(m, &x, &y, op.symbol());
+                        Type::Error
+                    }
+                },
+                _ => {
+                    self.mismatch(m, &x, &y, op.symbol());
+                    Type::Error
+                }
+            },
+            BinOp::Mul => match mul_type(&x.ty, &y.ty) {
+                Some(t) => t,
+                None => {
+                    let msg = format!("cannot multiply {} by {}", self.type_name(&x.ty), self.type_name(&y.ty));
+                    self.error(m, codes::TYPE_MISMATCH, span, msg).help = Some("one side must be a plain number or a percent".into());
+                    Type::Error
+                }
+            },
+            BinOp::Div => match (&x.ty, &y.ty) {
+                (p, q) if p.is_numeric() && q.is_scalar() => {
+                    if *p == Type::Int {
+                        Type::Decimal
+                    } else if *p == Type::Percent && *q != Type::Percent {
+                        Type::Percent
+                    } else if p == q || (p.is_scalar() && q.is_scalar()) {
+                        Type::Decimal
+                    } else {
+                        p.clone()
+                    }
+                }
+                (p, q) if p.is_numeric() && unify(p, q).is_some() => Type::Decimal,
+                _ => {
+                    let msg = format!("cannot divide {} by {}", self.type_name(&x.ty), self.type_name(&y.ty));
+                    self.error(m, codes::TYPE_MISMATCH, span, msg);
+                    Type::Error
+                }
+            },
+            BinOp::In => Type::Bool,
+        };
+        self.mk(m, CKind::Binary(op, Box::new(x), Box::new(y)), ty, span)
+    }
+
+    fn compatible(&mut self, m: usize, x: &CExpr, y: &CExpr, what: &str) {
+        if unify(&x.ty, &y.ty).is_none() {
+            self.mismatch(m, x, y, what);
+        }
+    }
+
+    fn mismatch(&mut self, m: usize, x: &CExpr, y: &CExpr, what: &str) {
+        let (a, b) = (self.type_name(&x.ty), self.type_name(&y.ty));
+        let (code, help) = match (&x.ty, &y.ty) {
+            (Type::Quantity(_), Type::Quantity(_)) => (codes::UNIT_MISMATCH, Some(format!("convert one side first: `x as {a}`"))),
+            _ => (codes::TYPE_MISMATCH, literal_hint(&y.ty, &x.ty)),
+        };
+        let d = self.error(m, code, y.span, format!("`{what}` between {a} and {b}"));
+        d.label = Some(format!("this is {b}, the other side is {a}"));
+        d.help = help;
+    }
+
+    fn list_operand(&mut self, m: usize, list: &Expr) -> (CExpr, Type) {
+        let l = self.expr(m, list, None);
+        let elem = match &l.ty {
+            Type::List(t) => (**t).clone(),
+            Type::Error | Type::EmptyList => Type::Error,
+            other => {
+                let msg = format!("expected a list, found {}", self.type_name(other));
+                self.error(m, codes::TYPE_MISMATCH, list.span, msg);
+                Type::Error
+            }
+        };
+        (l, elem)
+    }
+
+    fn match_expr(&mut self, m: usize, scrutinee: &Expr, arms: &[ast::MatchArm], expected: Option<&Type>, span: ast::Span) -> CExpr {
+        let s = self.expr(m, scrutinee, None);
+        let e = match s.ty {
+            Type::Enum(e) => Some(e),
+            Type::Error => None,
+            _ => {
+                let msg = format!("`match` works on enums, found {}", self.type_name(&s.ty));
+                self.error(m, codes::TYPE_MISMATCH, scrutinee.span, msg);
+                None
+            }
+        };
+        let n = e.and_then(|e| self.enums.get(e.index())).map(|d| d.variants.len()).unwrap_or(0);
+        let mut covered = vec![false; n];
+        let mut wildcard = false;
+        let mut out = Vec::new();
+        let mut ty: Option<Type> = None;
+        for arm in arms {
+            let pats = if arm.patterns.is_empty() {
+                if wildcard {
+                    self.error(m, codes::TIER_UNREACHABLE, arm.span, "second `_` arm can never match");
+                }
+                wildcard = true;
+                None
+            } else {
+                let mut idx = Vec::new();
+                for p in &arm.patterns {
+                    let c = self.expr(m, p, s.ty.clone().into_some().as_ref());
+                    if let (CKind::Const(Value::Enum(i)), Some(_)) = (&c.kind, e) {
+                        if c.ty == s.ty {
+                            if covered.get(*i as usize).copied().unwrap_or(false) || wildcard {
+                                self.error(m, codes::TIER_UNREACHABLE, p.span, "this pattern is already covered by an earlier arm");
+                            }
+                            if let Some(slot) = covered.get_mut(*i as usize) {
+                                *slot = true;
+                            }
+                            idx.push(*i);
+                            continue;
+                        }
+                    }
+                    if c.ty != Type::Error && e.is_some() {
+                        let msg = format!("pattern is not a variant of {}", self.type_name(&s.ty));
+                        self.error(m, codes::TYPE_MISMATCH, p.span, msg);
+                    }
+                }
+                Some(idx)
+            };
+            let v = self.expr(m, &arm.value, ty.as_ref().or(expected));
+            ty = Some(self.join(m, ty, &v));
+            out.push((pats, v));
+        }
+        if e.is_some() && !wildcard && covered.iter().any(|c| !c) {
+            let missing: Vec<String> = e
+                .and_then(|e| self.enums.get(e.index()))
+                .map(|d| d.variants.iter().zip(&covered).filter(|(_, c)| !**c).map(|(v, _)| format!("`{}`", v.0)).collect())
+                .unwrap_or_default();
+            let msg = format!("`match` does not cover {}", missing.join(", "));
+            self.error(m, codes::TYPE_MISMATCH, span, msg).help = Some("add arms for them, or a `_ =>` arm".into());
+        }
+        self.mk(m, CKind::Match(Box::new(s), out), ty.unwrap_or(Type::Error), span)
+    }
+
+    fn scale(&mut self, m: usize, subject: &Expr, bands: &[ast::Band], rest: Option<&Expr>, span: ast::Span) -> CExpr {
+        let s = self.expr(m, subject, None);
+        if !s.ty.is_numeric() && s.ty != Type::Error {
+            let msg = format!("`scale` spreads a number, found {}", self.type_name(&s.ty));
+            self.error(m, codes::TYPE_MISMATCH, subject.span, msg);
+        }
+        let mut out = Vec::new();
+        let mut rate_ty: Option<Type> = None;
+        for b in bands {
+            let w = self.expr(m, &b.width, Some(&s.ty));
+            self.expect_type(m, &w, &s.ty, "the scale's subject type");
+            if !matches!(w.kind, CKind::Const(_)) && w.ty != Type::Error {
+                self.error(m, codes::NOT_CONSTANT, b.width.span, "a band width must be a constant");
+            }
+            let r = self.expr(m, &b.rate, rate_ty.as_ref());
+            rate_ty = Some(self.join(m, rate_ty, &r));
+            out.push((w, r));
+        }
+        let rest = rest.map(|r| {
+            let c = self.expr(m, r, rate_ty.as_ref());
+            rate_ty = Some(self.join(m, rate_ty.clone(), &c));
+            Box::new(c)
+        });
+        let rt = rate_ty.unwrap_or(Type::Error);
+        let ty = if s.ty == Type::Error || rt == Type::Error {
+            Type::Error
+        } else {
+            match mul_type(&s.ty, &rt) {
+                Some(t) => t,
+                None => {
+                    let msg = format!("a scale over {} cannot have rates in {}", self.type_name(&s.ty), self.type_name(&rt));
+                    self.error(m, codes::TYPE_MISMATCH, span, msg);
+                    Type::Error
+                }
+            }
+        };
+        self.mk(m, CKind::Scale { subject: Box::new(s), bands: out, rest }, ty, span)
+    }
+
+    fn call(&mut self, m: usize, f: &ast::Ident, args: &[Expr], span: ast::Span) -> CExpr {
+        let arity = |this: &mut Self, n: std::ops::RangeInclusive<usize>| -> bool {
+            if n.contains(&args.len()) {
+                return true;
+            }
+            let msg = format!("`{}` takes {} argument(s), found {}", f.name, if n.start() == n.end() { n.start().to_string() } else { format!("{} to {}", n.start(), n.end()) }, args.len());
+            this.error(m, codes::BAD_CALL, span, msg);
+            false
+        };
+        match f.name.as_str() {
+            "present" => {
+                if !arity(self, 1..=1) {
+                    return self.err_expr(m, span);
+                }
+                let a = self.expr(m, args.first().unwrap_or(&empty_expr()), None);
+                if let CKind::Input(id) = a.kind {
+                    return self.mk(m, CKind::Present(id), Type::Bool, span);
+                }
+                self.error(m, codes::BAD_CALL, span, "`present` takes an input name");
+                self.err_expr(m, span)
+            }
+            "exists" => {
+                if !arity(self, 1..=1) {
+                    return self.err_expr(m, span);
+                }
+                match args.first().map(|a| &a.kind) {
+                    Some(ExprKind::Index(base, keys)) => self.lookup(m, base, keys, span, true),
+                    _ => {
+                        self.error(m, codes::BAD_CALL, span, "`exists` takes a table lookup: `exists(table[key])`");
+                        self.err_expr(m, span)
+                    }
+                }
+            }
+            "min" | "max" => {
+                if args.is_empty() {
+                    let msg = format!("`{}` needs at least one argument", f.name);
+                    self.error(m, codes::BAD_CALL, span, msg);
+                    return self.err_expr(m, span);
+                }
+                let mut ty: Option<Type> = None;
+                let mut out = Vec::new();
+                for a in args {
+                    let c = self.expr(m, a, ty.as_ref());
+                    if !(c.ty.is_numeric() || c.ty == Type::Date || c.ty == Type::Error) {
+                        let msg = format!("`{}` compares numbers or dates, found {}", f.name, self.type_name(&c.ty));
+                        self.error(m, codes::TYPE_MISMATCH, a.span, msg);
+                    }
+                    ty = Some(self.join(m, ty, &c));
+                    out.push(c);
+                }
+                let b = if f.name == "min" { Builtin::Min } else { Builtin::Max };
+                self.mk(m, CKind::Call(b, out), ty.unwrap_or(Type::Error), span)
+            }
+            "clamp" => {
+                if !arity(self, 3..=3) {
+                    return self.err_expr(m, span);
+                }
+                let out: Vec<CExpr> = args.iter().map(|a| self.expr(m, a, None)).collect();
+                let mut ty: Option<Type> = None;
+                for c in &out {
+                    ty = Some(self.join(m, ty, c));
+                }
+                self.mk(m, CKind::Call(Builtin::Clamp, out), ty.unwrap_or(Type::Error), span)
+            }
+            "abs" => {
+                if !arity(self, 1..=1) {
+                    return self.err_expr(m, span);
+                }
+                let a = self.expr(m, args.first().unwrap_or(&empty_expr()), None);
+                let ty = a.ty.clone();
+                self.mk(m, CKind::Call(Builtin::Abs, vec![a]), ty, span)
+            }
+            "round" => {
+                if !arity(self, 2..=3) {
+                    return self.err_expr(m, span);
+                }
+                let x = self.expr(m, args.first().unwrap_or(&empty_expr()), None);
+                let p = self.expr(m, args.get(1).unwrap_or(&empty_expr()), Some(&Type::Int));
+                self.expect_type(m, &p, &Type::Int, "the number of places");
+                let mode = match args.get(2).map(|a| &a.kind) {
+                    None => RoundMode::HalfUp,
+                    Some(ExprKind::Path(segs)) if segs.len() == 1 => match segs.first().and_then(|s| RoundMode::from_name(&s.name)) {
+                        Some(mode) => mode,
+                        None => {
+                            self.error(m, codes::BAD_CALL, args.get(2).map(|a| a.span).unwrap_or(span), "unknown rounding mode").help =
+                                Some(format!("modes: {}", RoundMode::NAMES.join(", ")));
+                            RoundMode::HalfUp
+                        }
+                    },
+                    Some(_) => {
+                        self.error(m, codes::BAD_CALL, span, "the rounding mode is a name").help = Some(format!("modes: {}", RoundMode::NAMES.join(", ")));
+                        RoundMode::HalfUp
+                    }
+                };
+                let ty = x.ty.clone();
+                self.mk(m, CKind::Call(Builtin::Round(mode), vec![x, p]), ty, span)
+            }
+            "year" | "month" | "day" => {
+                if !arity(self, 1..=1) {
+                    return self.err_expr(m, span);
+                }
+                let a = self.expr(m, args.first().unwrap_or(&empty_expr()), Some(&Type::Date));
+                self.expect_type(m, &a, &Type::Date, "a date");
+                let b = match f.name.as_str() {
+                    "year" => Builtin::Year,
+                    "month" => Builtin::Month,
+                    _ => Builtin::Day,
+                };
+                self.mk(m, CKind::Call(b, vec![a]), Type::Int, span)
+            }
+            "age" | "days_between" => {
+                if !arity(self, 2..=2) {
+                    return self.err_expr(m, span);
+                }
+                let out: Vec<CExpr> = args.iter().map(|a| self.expr(m, a, Some(&Type::Date))).collect();
+                for c in &out {
+                    self.expect_type(m, c, &Type::Date, "a date");
+                }
+                let b = if f.name == "age" { Builtin::Age } else { Builtin::DaysBetween };
+                self.mk(m, CKind::Call(b, out), Type::Int, span)
+            }
+            other => {
+                let names = ["min", "max", "clamp", "abs", "round", "year", "month", "day", "age", "days_between", "present", "exists", "count", "any", "all", "sum", "avg"];
+                let help = did_you_mean(other, names.iter().copied()).unwrap_or_else(|| format!("functions: {}", names.join(", ")));
+                let msg = format!("unknown function `{other}`");
+                self.error(m, codes::BAD_CALL, f.span, msg).help = Some(help);
+                for a in args {
+                    self.expr(m, a, None);
+                }
+                self.err_expr(m, span)
+            }
+        }
+    }
+}
+
+trait IntoSome: Sized {
+    fn into_some(self) -> Option<Self> {
+        Some(self)
+    }
+}
+impl IntoSome for Type {}
+
+fn empty_expr() -> Expr {
+    Expr { kind: ExprKind::Bool(false), span: ast::Span::default() }
+}
+
+fn is_bare_path(e: &Expr) -> bool {
+    matches!(&e.kind, ExprKind::Path(segs) if segs.len() == 1)
+}
+
+fn result_guess(op: BinOp) -> Type {
+    match op {
+        BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => Type::Error,
+        _ => Type::Bool,
+    }
+}
+
+/// The common type of two types, if any (int widens to decimal; `[]` takes
+/// the other list's type; an error type absorbs anything).
+pub fn unify(a: &Type, b: &Type) -> Option<Type> {
+    match (a, b) {
+        (Type::Error, t) | (t, Type::Error) => Some(t.clone()),
+        (x, y) if x == y => Some(x.clone()),
+        (Type::Int, Type::Decimal) | (Type::Decimal, Type::Int) => Some(Type::Decimal),
+        (Type::EmptyList, Type::List(t)) | (Type::List(t), Type::EmptyList) => Some(Type::List(t.clone())),
+        (Type::List(x), Type::List(y)) => unify(x, y).map(|t| Type::List(Box::new(t))),
+        _ => None,
+    }
+}
+
+/// The type of `a * b`, if allowed.
+pub fn mul_type(a: &Type, b: &Type) -> Option<Type> {
+    match (a, b) {
+        (Type::Error, _) | (_, Type::Error) => Some(Type::Error),
+        (Type::Int, Type::Int) => Some(Type::Int),
+        (Type::Percent, Type::Percent) => Some(Type::Percent),
+        (Type::Percent, x) | (x, Type::Percent) if x.is_scalar() => Some(Type::Percent),
+        (x, y) if x.is_scalar() && y.is_scalar() => Some(Type::Decimal),
+        (x, y) if x.is_scalar() && y.is_numeric() => Some(y.clone()),
+        (x, y) if y.is_scalar() && x.is_numeric() => Some(x.clone()),
+        _ => None,
+    }
+}
+
+/// A hint when a bare number appears where a unit was wanted.
+fn literal_hint(found: &Type, want: &Type) -> Option<String> {
+    if !matches!(found, Type::Int | Type::Decimal) {
+        return None;
+    }
+    match want {
+        Type::Money => Some("write money with its unit: `800 yuan`".into()),
+        Type::Percent => Some("write percents with `%`: `70%`".into()),
+        Type::Quantity(_) => Some("write quantities with their unit: `32 lesson_hour`".into()),
+        Type::Duration => Some("write durations with their unit: `12 months`".into()),
+        _ => None,
+    }
+}
