@@ -94,7 +94,7 @@ pub struct Origin {
 }
 
 /// A resolved citation.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Citation {
     /// Document number(s) of the policy that holds the rule.
     pub document: String,

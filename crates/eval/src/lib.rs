@@ -1,1 +1,138 @@
-//! Policy evaluation.
+//! Policy evaluation: compiles a checked policy into a [`Plan`] once, then
+//! decides any number of applicants against it, with an explained trace.
+//!
+//! ```
+//! use policy_eval::{DecideOptions, Engine, TraceLevel};
+//! use policy_core::loader::MemoryLoader;
+//!
+//! let mut loader = MemoryLoader::new();
+//! loader.add_policy("demo.policy", r#"
+//! policy demo.training "示例"
+//!   in_force 2021-01-01 .. 2021-12-31
+//! input days: int in 0 .. 365 "培训天数"
+//! benefit training "培训补贴" {
+//!   payee training_institution
+//!   require days >= 3 "不少于3天"
+//!   amount scale days { first 10 at 150 yuan, then at 100 yuan }
+//!   cap 4000 yuan
+//! }
+//! "#);
+//! let engine = Engine::from_loader(&loader).map_err(|e| e.to_string())?;
+//! let plan = engine.plan("demo.training").ok_or("no plan")?;
+//! let facts = plan.facts_from_str(r#"{"days": 12}"#).map_err(|e| e.to_string())?;
+//! let opts = DecideOptions { reference_date: "2021-06-01".parse().ok(), trace: TraceLevel::Full, ..Default::default() };
+//! let decision = plan.decide(&facts, &opts).map_err(|e| e.to_string())?;
+//! assert_eq!(decision.benefits[0].amount.map(|a| a.to_string()), Some("1700".to_string()));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod cases;
+mod decide;
+pub mod decision;
+mod error;
+pub mod facts;
+mod interp;
+mod plan;
+pub mod trace;
+
+pub use decide::DecideOptions;
+pub use decision::{BenefitDecision, Decision, Status};
+pub use error::{EvalError, FactError};
+pub use facts::{FactValue, Facts, FactsBuilder};
+pub use plan::Plan;
+pub use trace::{render_text, Trace, TraceLevel};
+
+use policy_core::check::check_source;
+use policy_core::loader::{DirLoader, Loader, MemoryLoader, Source};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// A set of compiled policies, keyed by id. `Send + Sync` with no global
+/// state: one engine serves many threads.
+#[derive(Debug, Default, Clone)]
+pub struct Engine {
+    plans: BTreeMap<String, Arc<Plan>>,
+}
+
+impl Engine {
+    /// An empty engine.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Loads and compiles every policy under `dir`.
+    pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self, EvalError> {
+        let loader = DirLoader::new(&[dir.as_ref()]);
+        if let Some(problem) = loader.problems.first() {
+            return Err(EvalError::Policy { name: dir.as_ref().display().to_string(), diagnostics: vec![load_diag(problem)] });
+        }
+        let ids: Vec<String> = loader.policies().map(|(id, _)| id.to_string()).collect();
+        let mut engine = Engine::new();
+        for id in ids {
+            engine.load(&loader, &id)?;
+        }
+        Ok(engine)
+    }
+
+    /// Compiles every policy of an in-memory loader.
+    pub fn from_loader(loader: &MemoryLoader) -> Result<Self, EvalError> {
+        let ids: Vec<String> = loader.ids().map(String::from).collect();
+        let mut engine = Engine::new();
+        for id in ids {
+            engine.load(loader, &id)?;
+        }
+        Ok(engine)
+    }
+
+    /// Loads, checks and compiles the policy `id` (its imports through the
+    /// same loader) and adds it to the engine.
+    pub fn load(&mut self, loader: &dyn Loader, id: &str) -> Result<Arc<Plan>, EvalError> {
+        let source = loader.load_policy(id).map_err(|e| EvalError::Policy { name: id.to_string(), diagnostics: vec![load_diag(&e)] })?;
+        let plan = Arc::new(compile(&source, loader)?);
+        self.plans.insert(plan.policy().meta.id.clone(), plan.clone());
+        Ok(plan)
+    }
+
+    /// The compiled policy `id`.
+    pub fn plan(&self, id: &str) -> Option<&Arc<Plan>> {
+        self.plans.get(id)
+    }
+
+    /// Ids of the loaded policies.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.plans.keys().map(String::as_str)
+    }
+
+    /// Decides JSON facts against policy `id`.
+    pub fn decide_json(&self, id: &str, facts: &str, opts: &DecideOptions) -> Result<Decision, EvalError> {
+        let plan = self.plan(id).ok_or_else(|| EvalError::UnknownPolicy(id.to_string()))?;
+        let facts = plan.facts_from_str(facts)?;
+        plan.decide(&facts, opts)
+    }
+}
+
+/// Checks and compiles one policy source; the error carries every diagnostic.
+pub fn compile(source: &Source, loader: &dyn Loader) -> Result<Plan, EvalError> {
+    let checked = check_source(source, loader);
+    match checked.policy {
+        Some(policy) => Plan::compile(policy, checked.diagnostics),
+        None => Err(EvalError::Policy { name: source.name.to_string(), diagnostics: checked.diagnostics }),
+    }
+}
+
+fn load_diag(e: &policy_core::loader::LoadError) -> policy_core::diag::Diagnostic {
+    let name: Arc<str> = Arc::from("(loader)");
+    policy_core::diag::Diagnostic::error(policy_core::diag::codes::IMPORT_FAILED, &name, policy_core::ast::Span::default(), e.to_string())
+}
+
+#[cfg(test)]
+mod send_sync {
+    fn assert_send_sync<T: Send + Sync>() {}
+    #[test]
+    fn engine_is_send_and_sync() {
+        assert_send_sync::<super::Engine>();
+        assert_send_sync::<super::Plan>();
+        assert_send_sync::<super::Decision>();
+    }
+}

@@ -1,0 +1,179 @@
+//! Golden cases: the `<policy>.cases.json` format (`docs/cases-format.md`),
+//! and running a case against a plan to compare expected and actual outcomes.
+
+use crate::decide::DecideOptions;
+use crate::decision::{BenefitDecision, Decision, Status};
+use crate::plan::Plan;
+use crate::trace::TraceLevel;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+/// A case file.
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+pub struct CaseFile {
+    /// The policy id the cases are for.
+    pub policy: String,
+    /// The cases.
+    pub cases: Vec<Case>,
+}
+
+/// One golden case.
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+pub struct Case {
+    /// Unique name.
+    pub name: String,
+    /// Why the case exists.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Reference date.
+    #[serde(default)]
+    pub as_of: Option<NaiveDate>,
+    /// Facts (JSON object).
+    pub facts: serde_json::Value,
+    /// Expected outcome per benefit id.
+    pub expect: BTreeMap<String, Expected>,
+}
+
+/// What a case expects of one benefit; absent fields are not compared.
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expected {
+    /// Status.
+    pub status: Status,
+    /// Exact amount.
+    #[serde(default)]
+    pub amount: Option<String>,
+    /// Amount range `[low, high]`.
+    #[serde(default)]
+    pub amount_range: Option<[String; 2]>,
+    /// Failed condition ids (exact set).
+    #[serde(default)]
+    pub failed: Option<Vec<String>>,
+    /// Missing facts (exact set).
+    #[serde(default)]
+    pub missing: Option<Vec<String>>,
+    /// Entitlements (exact list).
+    #[serde(default)]
+    pub entitlements: Option<Vec<String>>,
+    /// Documents required (exact list).
+    #[serde(default)]
+    pub documents: Option<Vec<String>>,
+    /// Deadlines by label.
+    #[serde(default)]
+    pub deadlines: Option<BTreeMap<String, NaiveDate>>,
+}
+
+impl Default for Status {
+    fn default() -> Self {
+        Status::Eligible
+    }
+}
+
+/// The result of running one case.
+#[derive(Debug, Clone)]
+pub struct CaseOutcome {
+    /// The decision (with full trace).
+    pub decision: Option<Decision>,
+    /// Each mismatch: "benefit: expected X, got Y".
+    pub mismatches: Vec<String>,
+}
+
+impl CaseOutcome {
+    /// Whether the case passed.
+    pub fn passed(&self) -> bool {
+        self.mismatches.is_empty()
+    }
+}
+
+/// Runs one case against a plan.
+pub fn run_case(plan: &Plan, case: &Case) -> CaseOutcome {
+    let facts = match plan.facts_from_json(&case.facts) {
+        Ok(f) => f,
+        Err(e) => return CaseOutcome { decision: None, mismatches: vec![format!("facts rejected: {e}")] },
+    };
+    let opts = DecideOptions { reference_date: case.as_of, benefits: Vec::new(), trace: TraceLevel::Full };
+    let decision = match plan.decide(&facts, &opts) {
+        Ok(d) => d,
+        Err(e) => return CaseOutcome { decision: None, mismatches: vec![format!("decision failed: {e}")] },
+    };
+    let mut mismatches = Vec::new();
+    for (id, want) in &case.expect {
+        match decision.benefits.iter().find(|b| b.id == *id) {
+            Some(got) => compare(id, want, got, &mut mismatches),
+            None => mismatches.push(format!("{id}: no such benefit in the decision")),
+        }
+    }
+    CaseOutcome { decision: Some(decision), mismatches }
+}
+
+fn compare(id: &str, want: &Expected, got: &BenefitDecision, out: &mut Vec<String>) {
+    if want.status != got.status {
+        let why = if !got.failed.is_empty() {
+            format!(" (failed: {})", got.failed.iter().map(|f| f.id.as_str()).collect::<Vec<_>>().join(", "))
+        } else if !got.missing.is_empty() {
+            format!(" (missing: {})", got.missing.join(", "))
+        } else if !got.errors.is_empty() {
+            format!(" (errors: {})", got.errors.join("; "))
+        } else {
+            String::new()
+        };
+        out.push(format!("{id}: expected status {}, got {}{why}", want.status.as_str(), got.status.as_str()));
+    }
+    if let Some(a) = &want.amount {
+        let ok = match (Decimal::from_str(a), got.amount) {
+            (Ok(w), Some(g)) => w == g,
+            _ => false,
+        };
+        if !ok {
+            out.push(format!("{id}: expected amount {a}, got {}", got.amount.map(policy_core::value::money_string).unwrap_or_else(|| "none".into())));
+        }
+    }
+    if let Some([lo, hi]) = &want.amount_range {
+        let ok = match (&got.amount_range, Decimal::from_str(lo), Decimal::from_str(hi)) {
+            (Some(r), Ok(l), Ok(h)) => r.low == l && r.high == h,
+            _ => false,
+        };
+        if !ok {
+            let shown = got.amount_range.as_ref().map(|r| format!("{}..{}", r.low, r.high)).unwrap_or_else(|| "none".into());
+            out.push(format!("{id}: expected amount range {lo}..{hi}, got {shown}"));
+        }
+    }
+    let set_eq = |w: &[String], g: Vec<String>| {
+        let mut w = w.to_vec();
+        let mut g = g;
+        w.sort();
+        g.sort();
+        w == g
+    };
+    if let Some(w) = &want.failed {
+        let g: Vec<String> = got.failed.iter().map(|f| f.id.clone()).collect();
+        if !set_eq(w, g.clone()) {
+            out.push(format!("{id}: expected failed {w:?}, got {g:?}"));
+        }
+    }
+    if let Some(w) = &want.missing {
+        if !set_eq(w, got.missing.clone()) {
+            out.push(format!("{id}: expected missing {w:?}, got {:?}", got.missing));
+        }
+    }
+    if let Some(w) = &want.entitlements {
+        let g: Vec<String> = got.entitlements.iter().map(|e| e.label.clone()).collect();
+        if *w != g {
+            out.push(format!("{id}: expected entitlements {w:?}, got {g:?}"));
+        }
+    }
+    if let Some(w) = &want.documents {
+        let g: Vec<String> = got.documents.iter().map(|e| e.label.clone()).collect();
+        if *w != g {
+            out.push(format!("{id}: expected documents {w:?}, got {g:?}"));
+        }
+    }
+    if let Some(w) = &want.deadlines {
+        let g: BTreeMap<String, NaiveDate> = got.deadlines.iter().map(|d| (d.label.clone(), d.date)).collect();
+        if *w != g {
+            out.push(format!("{id}: expected deadlines {w:?}, got {g:?}"));
+        }
+    }
+}

@@ -1,0 +1,599 @@
+//! Deciding one applicant: per benefit, the date, the in-force window, the
+//! rule version, scope, conditions (all of them), the amount pipeline and the
+//! outcomes, each step recorded in the trace when tracing is on.
+
+use crate::decision::*;
+use crate::error::EvalError;
+use crate::facts::Facts;
+use crate::interp::{apply, Ctx, Stop, Tracer};
+use crate::plan::Plan;
+use crate::trace::{NodeKind, Trace, TraceLevel, TraceNode, Verdict};
+use chrono::NaiveDate;
+use policy_core::ast::{BinOp, ConditionKind};
+use policy_core::checked::{AmountStepDef, BenefitDef, CExpr, CKind, Citation, ConditionDef, OutcomeDef, Type};
+use policy_core::value::{self as v, Value};
+use rust_decimal::Decimal;
+
+/// What to decide and how much to explain.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DecideOptions {
+    /// The decision's reference date; default: the `application_date` fact
+    /// when the policy declares one.
+    pub reference_date: Option<NaiveDate>,
+    /// Benefit ids to decide; empty means all.
+    pub benefits: Vec<String>,
+    /// Trace level.
+    pub trace: TraceLevel,
+}
+
+/// The running amount: exact, or a range when an authority sets it.
+#[derive(Debug, Clone, Copy)]
+enum Amount {
+    Exact(Decimal),
+    Range(Decimal, Decimal),
+}
+
+impl Amount {
+    fn map(self, f: impl Fn(Decimal) -> Result<Decimal, Stop>) -> Result<Amount, Stop> {
+        Ok(match self {
+            Amount::Exact(a) => Amount::Exact(f(a)?),
+            Amount::Range(l, h) => Amount::Range(f(l)?, f(h)?),
+        })
+    }
+}
+
+/// Accumulates one benefit's findings.
+#[derive(Default)]
+struct Findings {
+    scope_failed: bool,
+    failed: Vec<Failure>,
+    missing: Vec<String>,
+    errors: Vec<String>,
+    undecided_scope: bool,
+}
+
+impl Findings {
+    fn stop(&mut self, s: Stop, id: &str, cite: Option<&Citation>) {
+        match s {
+            Stop::Missing(names) => {
+                for n in names {
+                    if !self.missing.contains(&n) {
+                        self.missing.push(n);
+                    }
+                }
+            }
+            Stop::NoRow { table, keys, citation } => self.failed.push(Failure {
+                id: format!("no_row:{table}"),
+                kind: FailureKind::NoRow,
+                label: format!("no row in `{table}` for ({keys}) (step `{id}`)"),
+                citation: citation.or_else(|| cite.cloned()),
+            }),
+            Stop::NoTier { subject } => self.failed.push(Failure {
+                id: format!("no_tier:{id}"),
+                kind: FailureKind::NoTier,
+                label: format!("no tier matched {subject}"),
+                citation: cite.cloned(),
+            }),
+            Stop::Error(e) => self.errors.push(e),
+        }
+    }
+}
+
+impl Plan {
+    /// Decides every benefit (or those named in `opts`) for one applicant.
+    pub fn decide(&self, facts: &Facts, opts: &DecideOptions) -> Result<Decision, EvalError> {
+        let p = self.policy();
+        for id in &opts.benefits {
+            if !p.benefits.iter().any(|b| b.id == *id) {
+                return Err(EvalError::UnknownBenefit(id.clone()));
+            }
+        }
+        let reference = opts.reference_date.or_else(|| {
+            self.application_date.and_then(|id| facts.inputs.get(id.index()).and_then(|v| v.as_ref()).and_then(|v| v.date().ok()))
+        });
+        let mut benefits = Vec::new();
+        let mut nodes = Vec::new();
+        for b in &p.benefits {
+            if !opts.benefits.is_empty() && !opts.benefits.contains(&b.id) {
+                continue;
+            }
+            let (d, node) = self.decide_benefit(b, facts, reference, opts.trace);
+            benefits.push(d);
+            nodes.extend(node);
+        }
+        Ok(Decision {
+            schema_version: SCHEMA_VERSION,
+            policy: PolicyRef {
+                id: p.meta.id.clone(),
+                title: p.meta.title.clone(),
+                documents: p.meta.documents.clone(),
+                version: p.meta.version.clone(),
+                content_hash: p.meta.content_hash.clone(),
+            },
+            engine_version: env!("CARGO_PKG_VERSION").to_string(),
+            reference_date: reference,
+            benefits,
+            trace: (opts.trace != TraceLevel::Off).then(|| Trace { level: opts.trace, benefits: nodes }),
+        })
+    }
+
+    fn decide_benefit(&self, b: &BenefitDef, facts: &Facts, reference: Option<NaiveDate>, level: TraceLevel) -> (BenefitDecision, Option<TraceNode>) {
+        let p = self.policy();
+        let tracer = (level != TraceLevel::Off).then(|| {
+            let mut root = TraceNode::new(NodeKind::Benefit);
+            root.id = Some(b.id.clone());
+            root.label = Some(b.label.clone());
+            root.citation = b.cite.clone();
+            Tracer::new(level, root)
+        });
+        let mut ctx = Ctx::new(self, facts, reference, tracer);
+        let mut out = BenefitDecision {
+            id: b.id.clone(),
+            label: b.label.clone(),
+            status: Status::Undetermined,
+            amount: None,
+            amount_range: None,
+            period: b.period.clone(),
+            payee: b.payee,
+            date: None,
+            version: None,
+            failed: Vec::new(),
+            missing: Vec::new(),
+            errors: Vec::new(),
+            entitlements: Vec::new(),
+            documents: Vec::new(),
+            deadlines: Vec::new(),
+            citation: b.cite.clone(),
+        };
+        let mut f = Findings::default();
+        let status = self.run_benefit(b, &mut ctx, reference, &mut out, &mut f);
+        out.status = status;
+        out.failed = f.failed;
+        out.missing = f.missing;
+        out.errors = f.errors;
+        if status != Status::Eligible {
+            out.entitlements.clear();
+            out.documents.clear();
+            out.deadlines.clear();
+            out.amount = None;
+            out.amount_range = None;
+        }
+        if status != Status::Undetermined {
+            out.missing.clear();
+            out.errors.clear();
+        }
+        let node = ctx.tracer.take().and_then(Tracer::finish).map(|mut n| {
+            n.verdict = match status {
+                Status::Eligible => Verdict::Pass,
+                Status::Ineligible | Status::NotApplicable => Verdict::Fail,
+                Status::Undetermined => Verdict::Unknown,
+            };
+            n.result = Some(match (&out.amount, &out.amount_range) {
+                (Some(a), _) => format!("{} {}", status.as_str(), v::money_string(*a)),
+                (None, Some(r)) => format!("{} {}..{}", status.as_str(), v::money_string(r.low), v::money_string(r.high)),
+                _ => status.as_str().to_string(),
+            });
+            n
+        });
+        let _ = p;
+        (out, node)
+    }
+
+    fn run_benefit(&self, b: &BenefitDef, ctx: &mut Ctx<'_>, reference: Option<NaiveDate>, out: &mut BenefitDecision, f: &mut Findings) -> Status {
+        let p = self.policy();
+        // 1. The benefit's date.
+        let date = match &b.dated_by {
+            Some(e) => match ctx.eval(e) {
+                Ok(Value::Date(d)) => {
+                    out.date = Some(DateUsed { date: d, source: "dated_by".into(), label: b.dated_by_label.clone() });
+                    d
+                }
+                Ok(_) => {
+                    f.errors.push("internal: the benefit's date is not a date".into());
+                    return Status::Undetermined;
+                }
+                Err(s) => {
+                    f.stop(s, "dated_by", None);
+                    self.trace_date(ctx, None, "the benefit's date could not be determined", Verdict::Unknown, b.dated_by.as_ref());
+                    return Status::Undetermined;
+                }
+            },
+            None => match reference {
+                Some(d) => {
+                    out.date = Some(DateUsed { date: d, source: "reference".into(), label: None });
+                    d
+                }
+                None => {
+                    match self.application_date.and_then(|id| p.inputs.get(id.index())) {
+                        Some(def) => f.missing.push(def.name.clone()),
+                        None => f.errors.push("no reference date: pass one (e.g. `--as-of`)".into()),
+                    }
+                    self.trace_date(ctx, None, "no reference date", Verdict::Unknown, None);
+                    return Status::Undetermined;
+                }
+            },
+        };
+        ctx.date = Some(date);
+        // 2. In force.
+        let (from, until) = (p.meta.in_force_from, p.meta.in_force_until);
+        let window = format!("{} .. {}", from.map(|d| d.to_string()).unwrap_or_default(), until.map(|d| d.to_string()).unwrap_or_default());
+        if from.is_some_and(|f| date < f) || until.is_some_and(|u| date > u) {
+            let msg = format!("{date} is outside the policy's in-force window {window}");
+            self.trace_date(ctx, Some(date), &msg, Verdict::Fail, b.dated_by.as_ref());
+            f.failed.push(Failure { id: "in_force".into(), kind: FailureKind::NotInForce, label: msg, citation: None });
+            return Status::NotApplicable;
+        }
+        let source = if b.dated_by.is_some() { "the benefit's date" } else { "the reference date" };
+        self.trace_date(ctx, Some(date), &format!("{date} ({source}) is within the in-force window {window}"), Verdict::Pass, b.dated_by.as_ref());
+        // 3. Version.
+        let version = if b.versions.is_empty() {
+            None
+        } else {
+            match b.versions.iter().find(|v| v.from <= date && v.until.is_none_or(|u| date <= u)) {
+                Some(v) => {
+                    out.version = Some(v.from);
+                    self.trace_simple(ctx, NodeKind::Version, Verdict::Pass, format!("version from {} applies on {date}", v.from));
+                    Some(v)
+                }
+                None => {
+                    let firsts: Vec<String> = b.versions.iter().map(|v| v.from.to_string()).collect();
+                    let msg = format!("no version of the rule is in force on {date} (versions from {})", firsts.join(", "));
+                    self.trace_simple(ctx, NodeKind::Version, Verdict::Fail, msg.clone());
+                    f.failed.push(Failure { id: "version".into(), kind: FailureKind::NoVersion, label: msg, citation: b.cite.clone() });
+                    return Status::NotApplicable;
+                }
+            }
+        };
+        let conditions = b.base.conditions.iter().chain(version.iter().flat_map(|v| v.rules.conditions.iter()));
+        // 4–5. Scope and conditions, all of them.
+        for c in conditions {
+            self.condition(ctx, c, f);
+        }
+        if f.scope_failed {
+            f.failed.retain(|x| x.kind == FailureKind::Scope);
+            return Status::NotApplicable;
+        }
+        if f.undecided_scope {
+            return Status::Undetermined;
+        }
+        if !f.failed.is_empty() {
+            return Status::Ineligible;
+        }
+        if !f.missing.is_empty() || !f.errors.is_empty() {
+            return Status::Undetermined;
+        }
+        // 6. Amount.
+        let version_steps = version.map(|v| v.rules.amount.as_slice()).unwrap_or(&[]);
+        let replaces = version_steps.iter().any(|s| matches!(s, AmountStepDef::Base { .. }));
+        let steps: Vec<&AmountStepDef> = if replaces { version_steps.iter().collect() } else { b.base.amount.iter().chain(version_steps).collect() };
+        let mut amount: Option<Amount> = None;
+        for step in steps {
+            match self.amount_step(ctx, step, amount, date, f) {
+                Ok(a) => amount = a,
+                Err(()) => break,
+            }
+        }
+        if !f.failed.is_empty() {
+            return Status::Ineligible;
+        }
+        if !f.missing.is_empty() || !f.errors.is_empty() {
+            return Status::Undetermined;
+        }
+        match amount {
+            Some(Amount::Exact(a)) if a.is_sign_negative() && !a.is_zero() => {
+                f.errors.push(format!("the amount is negative ({a})"));
+                return Status::Undetermined;
+            }
+            Some(Amount::Exact(a)) => out.amount = Some(a),
+            Some(Amount::Range(l, h)) => {
+                let (set_by, criteria) = b
+                    .base
+                    .amount
+                    .iter()
+                    .chain(version_steps)
+                    .find_map(|s| match s {
+                        AmountStepDef::Base { expr: CExpr { kind: CKind::External(id), .. }, .. } => p.externals.get(id.index()).and_then(|x| x.set_by.clone()),
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                out.amount_range = Some(AmountRange { low: l, high: h, set_by, criteria });
+            }
+            None => {}
+        }
+        // 7. Outcomes.
+        let rules = std::iter::once(&b.base).chain(version.map(|v| &v.rules));
+        for r in rules {
+            for o in &r.entitlements {
+                if let Some(x) = self.outcome(ctx, o, NodeKind::Entitlement, f) {
+                    out.entitlements.push(x);
+                }
+            }
+            for o in &r.documents {
+                if let Some(x) = self.outcome(ctx, o, NodeKind::Document, f) {
+                    out.documents.push(x);
+                }
+            }
+            for d in &r.deadlines {
+                let opened = self.open(ctx, NodeKind::Deadline, Some(d.label.clone()), None, d.cite.clone(), Some(&d.expr));
+                match ctx.eval(&d.expr) {
+                    Ok(Value::Date(day)) => {
+                        self.close(ctx, opened, Verdict::Info, Some(day.to_string()));
+                        out.deadlines.push(Deadline { label: d.label.clone(), date: day, citation: d.cite.clone() });
+                    }
+                    Ok(_) => self.close(ctx, opened, Verdict::Unknown, None),
+                    Err(s) => {
+                        self.close(ctx, opened, Verdict::Unknown, Some(s.describe()));
+                        f.stop(s, &d.label, d.cite.as_ref());
+                    }
+                }
+            }
+        }
+        if !f.missing.is_empty() || !f.errors.is_empty() {
+            return Status::Undetermined;
+        }
+        if !f.failed.is_empty() {
+            return Status::Ineligible;
+        }
+        Status::Eligible
+    }
+
+    fn condition(&self, ctx: &mut Ctx<'_>, c: &ConditionDef, f: &mut Findings) {
+        let kind = match c.kind {
+            ConditionKind::Applies => NodeKind::Scope,
+            ConditionKind::Require => NodeKind::Require,
+            ConditionKind::Exclude => NodeKind::Exclude,
+        };
+        let opened = self.open(ctx, kind, Some(c.label.clone()), Some(c.id.clone()), c.cite.clone(), Some(&c.expr));
+        let r = ctx.eval(&c.expr);
+        let (verdict, shown) = match &r {
+            Ok(Value::Bool(x)) => {
+                let against = match c.kind {
+                    ConditionKind::Exclude => *x,
+                    _ => !*x,
+                };
+                (if against { Verdict::Fail } else { Verdict::Pass }, x.to_string())
+            }
+            Ok(_) => (Verdict::Unknown, "not a bool".into()),
+            Err(s) => (Verdict::Unknown, s.describe()),
+        };
+        self.close(ctx, opened, verdict, Some(shown));
+        match r {
+            Ok(Value::Bool(x)) => {
+                let against = match c.kind {
+                    ConditionKind::Exclude => x,
+                    _ => !x,
+                };
+                if against {
+                    let kind = match c.kind {
+                        ConditionKind::Applies => {
+                            f.scope_failed = true;
+                            FailureKind::Scope
+                        }
+                        ConditionKind::Require => FailureKind::Require,
+                        ConditionKind::Exclude => FailureKind::Exclude,
+                    };
+                    f.failed.push(Failure { id: c.id.clone(), kind, label: c.label.clone(), citation: c.cite.clone() });
+                }
+            }
+            Ok(_) => f.errors.push(format!("internal: condition `{}` is not a bool", c.id)),
+            Err(s) => {
+                if c.kind == ConditionKind::Applies && matches!(s, Stop::Missing(_) | Stop::Error(_)) {
+                    f.undecided_scope = true;
+                }
+                f.stop(s, &c.id, c.cite.as_ref());
+            }
+        }
+    }
+
+    /// Runs one amount step; `Err(())` stops the pipeline.
+    fn amount_step(&self, ctx: &mut Ctx<'_>, step: &AmountStepDef, amount: Option<Amount>, date: NaiveDate, f: &mut Findings) -> Result<Option<Amount>, ()> {
+        let p = self.policy();
+        match step {
+            AmountStepDef::Base { expr, label, cite, .. } => {
+                let opened = self.open(ctx, NodeKind::Amount, label.clone(), None, cite.clone(), Some(expr));
+                // An authority-set external that was not supplied: the range.
+                if let CKind::External(id) = &expr.kind {
+                    if let Some(def) = p.externals.get(id.index()) {
+                        let absent = ctx.facts.externals.get(id.index()).is_none_or(Option::is_none);
+                        if let (true, Some(_), Some(bounds)) = (absent, &def.set_by, &def.bounds) {
+                            if let (Some(l), Some(h)) = (bounds.low, bounds.high) {
+                                self.close(ctx, opened, Verdict::Info, Some(format!("{} .. {} (set by the authority)", v::money_string(l), v::money_string(h))));
+                                return Ok(Some(Amount::Range(l, h)));
+                            }
+                        }
+                    }
+                }
+                match ctx.eval(expr) {
+                    Ok(Value::Num(a)) => {
+                        self.close(ctx, opened, Verdict::Info, Some(ctx.show(&Value::Num(a), &expr.ty)));
+                        Ok(Some(Amount::Exact(a)))
+                    }
+                    Ok(_) => Err(()),
+                    Err(s) => {
+                        self.close(ctx, opened, Verdict::Unknown, Some(s.describe()));
+                        f.stop(s, "amount", cite.as_ref());
+                        Err(())
+                    }
+                }
+            }
+            AmountStepDef::Cap { expr, label, cite, .. } => {
+                let Some(current) = amount else { return Ok(None) };
+                let opened = self.open(ctx, NodeKind::Cap, label.clone(), None, cite.clone(), Some(expr));
+                match ctx.eval(expr).and_then(|c| Ok(c.num()?)) {
+                    Ok(cap) => {
+                        let bound = matches!(current, Amount::Exact(a) if a > cap) || matches!(current, Amount::Range(_, h) if h > cap);
+                        let next = current.map(|a| Ok(a.min(cap)));
+                        let shown = ctx.show(&Value::Num(cap), &expr.ty);
+                        self.note(ctx, if bound { format!("the cap of {shown} applies") } else { format!("below the cap of {shown}") });
+                        self.close(ctx, opened, if bound { Verdict::Pass } else { Verdict::Info }, next.as_ref().ok().map(show_amount));
+                        next.map(Some).map_err(|s| f.stop(s, "cap", cite.as_ref()))
+                    }
+                    Err(s) => {
+                        self.close(ctx, opened, Verdict::Unknown, Some(s.describe()));
+                        f.stop(s, "cap", cite.as_ref());
+                        Err(())
+                    }
+                }
+            }
+            AmountStepDef::Uplift { id, rate, when, until, label, cite, .. } => {
+                let Some(current) = amount else { return Ok(None) };
+                let opened = self.open(ctx, NodeKind::Uplift, Some(label.clone()), Some(id.clone()), cite.clone(), Some(when));
+                if let Some(u) = until {
+                    if date > *u {
+                        self.note(ctx, format!("not applied: {date} is after its last day {u}"));
+                        self.close(ctx, opened, Verdict::Fail, Some(show_amount(&current)));
+                        return Ok(Some(current));
+                    }
+                }
+                let r = ctx.eval(when).and_then(|w| Ok(w.bool()?)).and_then(|applies| {
+                    if !applies {
+                        return Ok(None);
+                    }
+                    let rate = ctx.eval(rate)?.num()?;
+                    let factor = v::add(Decimal::ONE, rate)?;
+                    Ok(Some((rate, current.map(|a| Ok(v::mul(a, factor)?))?)))
+                });
+                match r {
+                    Ok(None) => {
+                        self.note(ctx, "not applied: its condition is false".into());
+                        self.close(ctx, opened, Verdict::Fail, Some(show_amount(&current)));
+                        Ok(Some(current))
+                    }
+                    Ok(Some((rate, next))) => {
+                        self.note(ctx, format!("applied: + {}", v::percent_string(rate)));
+                        self.close(ctx, opened, Verdict::Pass, Some(show_amount(&next)));
+                        Ok(Some(next))
+                    }
+                    Err(s) => {
+                        self.close(ctx, opened, Verdict::Unknown, Some(s.describe()));
+                        f.stop(s, id, cite.as_ref());
+                        Err(())
+                    }
+                }
+            }
+            AmountStepDef::Override { id, when, value, label, cite, .. } => {
+                let Some(current) = amount else { return Ok(None) };
+                let opened = self.open(ctx, NodeKind::Exception, Some(label.clone()), Some(id.clone()), cite.clone(), Some(when));
+                let r = ctx.eval(when).and_then(|w| Ok(w.bool()?)).and_then(|applies| {
+                    if !applies {
+                        return Ok(None);
+                    }
+                    let at = |ctx: &mut Ctx<'_>, a: Decimal| -> Result<Decimal, Stop> {
+                        ctx.amount = Some(a);
+                        let r = ctx.eval(value).and_then(|x| Ok(x.num()?));
+                        ctx.amount = None;
+                        r
+                    };
+                    Ok(Some(match current {
+                        Amount::Exact(a) => Amount::Exact(at(ctx, a)?),
+                        Amount::Range(l, h) => {
+                            let (x, y) = (at(ctx, l)?, at(ctx, h)?);
+                            Amount::Range(x.min(y), x.max(y))
+                        }
+                    }))
+                });
+                match r {
+                    Ok(None) => {
+                        self.note(ctx, "not applied: its condition is false".into());
+                        self.close(ctx, opened, Verdict::Fail, Some(show_amount(&current)));
+                        Ok(Some(current))
+                    }
+                    Ok(Some(next)) => {
+                        self.note(ctx, format!("applied: the amount becomes {}", show_amount(&next)));
+                        self.close(ctx, opened, Verdict::Pass, Some(show_amount(&next)));
+                        Ok(Some(next))
+                    }
+                    Err(s) => {
+                        self.close(ctx, opened, Verdict::Unknown, Some(s.describe()));
+                        f.stop(s, id, cite.as_ref());
+                        Err(())
+                    }
+                }
+            }
+        }
+    }
+
+    fn outcome(&self, ctx: &mut Ctx<'_>, o: &OutcomeDef, kind: NodeKind, f: &mut Findings) -> Option<Outcome> {
+        let opened = self.open(ctx, kind, Some(o.label.clone()), None, o.cite.clone(), o.when.as_ref());
+        let holds = match &o.when {
+            None => Ok(true),
+            Some(w) => ctx.eval(w).and_then(|x| Ok(x.bool()?)),
+        };
+        match holds {
+            Ok(h) => {
+                self.close(ctx, opened, if h { Verdict::Pass } else { Verdict::Fail }, Some(h.to_string()));
+                h.then(|| Outcome { label: o.label.clone(), citation: o.cite.clone() })
+            }
+            Err(s) => {
+                self.close(ctx, opened, Verdict::Unknown, Some(s.describe()));
+                f.stop(s, &o.label, o.cite.as_ref());
+                None
+            }
+        }
+    }
+
+    fn open(&self, ctx: &mut Ctx<'_>, kind: NodeKind, label: Option<String>, id: Option<String>, citation: Option<Citation>, e: Option<&CExpr>) -> bool {
+        if ctx.tracer.is_none() {
+            return false;
+        }
+        let mut node = TraceNode::new(kind);
+        node.label = label;
+        node.id = id;
+        node.citation = citation;
+        node.source = e.and_then(|e| ctx.source_ref(e.file, e.span));
+        if let Some(t) = ctx.tracer.as_mut() {
+            t.open(node);
+        }
+        true
+    }
+
+    fn note(&self, ctx: &mut Ctx<'_>, note: String) {
+        if let Some(n) = ctx.tracer.as_mut().and_then(|t| t.current()) {
+            n.note = Some(note);
+        }
+    }
+
+    fn close(&self, ctx: &mut Ctx<'_>, opened: bool, verdict: Verdict, result: Option<String>) {
+        if !opened {
+            return;
+        }
+        if let Some(t) = ctx.tracer.as_mut() {
+            if let Some(n) = t.current() {
+                n.verdict = verdict;
+                n.result = result;
+            }
+            t.close();
+        }
+    }
+
+    fn trace_simple(&self, ctx: &mut Ctx<'_>, kind: NodeKind, verdict: Verdict, note: String) {
+        if self.open(ctx, kind, None, None, None, None) {
+            self.note(ctx, note);
+            self.close(ctx, true, verdict, None);
+        }
+    }
+
+    fn trace_date(&self, ctx: &mut Ctx<'_>, date: Option<NaiveDate>, note: &str, verdict: Verdict, e: Option<&CExpr>) {
+        if self.open(ctx, NodeKind::DateCheck, None, None, None, e) {
+            self.note(ctx, note.to_string());
+            self.close(ctx, true, verdict, date.map(|d| d.to_string()));
+        }
+    }
+}
+
+fn show_amount(a: &Amount) -> String {
+    match a {
+        Amount::Exact(x) => v::money_string(*x),
+        Amount::Range(l, h) => format!("{} .. {}", v::money_string(*l), v::money_string(*h)),
+    }
+}
+
+#[allow(dead_code)]
+fn compare(op: BinOp, a: &Value, b: &Value) -> bool {
+    apply(op, a, b).ok().and_then(|v| v.bool().ok()).unwrap_or(false)
+}
+
+#[allow(dead_code)]
+fn money(t: &Type) -> bool {
+    *t == Type::Money
+}

@@ -1,0 +1,225 @@
+//! The decision: per benefit its status, amount, payee, failed conditions,
+//! outcomes and missing facts, plus an audit envelope. Serialises to JSON
+//! with money as decimal strings (`docs/trace.md` specifies every field).
+
+use crate::trace::Trace;
+use chrono::NaiveDate;
+use policy_core::checked::{Citation, Payee};
+use rust_decimal::Decimal;
+
+/// Version of the JSON shape of [`Decision`] and [`Trace`].
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The outcome of deciding one applicant against one policy.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Decision {
+    /// Version of this JSON shape.
+    pub schema_version: u32,
+    /// Which policy decided, exactly (audit envelope).
+    pub policy: PolicyRef,
+    /// The engine that decided.
+    pub engine_version: String,
+    /// The reference date used.
+    pub reference_date: Option<NaiveDate>,
+    /// One entry per benefit decided, in declaration order.
+    pub benefits: Vec<BenefitDecision>,
+    /// The explained trace, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub trace: Option<Trace>,
+}
+
+/// Identity of the policy text that decided.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PolicyRef {
+    /// Policy id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Document numbers.
+    pub documents: Vec<String>,
+    /// Author-given version.
+    pub version: Option<String>,
+    /// SHA-256 over the policy's text and its imports.
+    pub content_hash: String,
+}
+
+/// A benefit's status. The three kinds of "no" are kept apart: not in scope,
+/// not eligible (a requirement failed or an exclusion applied), and could not
+/// decide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Qualifies.
+    Eligible,
+    /// A requirement is not met, or an exclusion applies.
+    Ineligible,
+    /// Out of scope (an `applies_when` is false, or not in force on the date).
+    NotApplicable,
+    /// Could not decide: a fact is missing or an evaluation error occurred.
+    Undetermined,
+}
+
+impl Status {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Eligible => "eligible",
+            Status::Ineligible => "ineligible",
+            Status::NotApplicable => "not_applicable",
+            Status::Undetermined => "undetermined",
+        }
+    }
+}
+
+/// Why a condition is listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// A `require` was false.
+    Require,
+    /// An `exclude` was true.
+    Exclude,
+    /// An `applies_when` was false.
+    Scope,
+    /// A table had no row for the keys.
+    NoRow,
+    /// No tier matched.
+    NoTier,
+    /// The benefit's date is outside the policy's in-force window.
+    NotInForce,
+    /// No rule version covers the benefit's date.
+    NoVersion,
+}
+
+/// A condition that decided against the applicant.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Failure {
+    /// Stable id.
+    pub id: String,
+    /// Kind.
+    pub kind: FailureKind,
+    /// Human label or reason.
+    pub label: String,
+    /// Citation.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub citation: Option<Citation>,
+}
+
+/// A non-money outcome.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Outcome {
+    /// What.
+    pub label: String,
+    /// Citation.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub citation: Option<Citation>,
+}
+
+/// A reported date.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Deadline {
+    /// What it is.
+    pub label: String,
+    /// The day.
+    pub date: NaiveDate,
+    /// Citation.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub citation: Option<Citation>,
+}
+
+/// An amount the authority sets within bounds.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AmountRange {
+    /// Lowest.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub low: Decimal,
+    /// Highest.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub high: Decimal,
+    /// Who fixes the figure.
+    pub set_by: String,
+    /// The criteria it applies.
+    pub criteria: Vec<String>,
+}
+
+/// Which date decided the benefit, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DateUsed {
+    /// The day.
+    pub date: NaiveDate,
+    /// `reference` or `dated_by`.
+    pub source: String,
+    /// The policy's reason for this date.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub label: Option<String>,
+}
+
+/// The decision on one benefit.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BenefitDecision {
+    /// Stable id.
+    pub id: String,
+    /// Label.
+    pub label: String,
+    /// Status.
+    pub status: Status,
+    /// Exact amount (eligible only), as a decimal string in JSON.
+    #[serde(with = "crate::decision::opt_money", skip_serializing_if = "Option::is_none", default)]
+    pub amount: Option<Decimal>,
+    /// Range, when an authority sets the amount and the caller did not give it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub amount_range: Option<AmountRange>,
+    /// `year` for "per year" amounts.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub period: Option<String>,
+    /// Who is paid.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub payee: Option<Payee>,
+    /// The date that decided versions and windows.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub date: Option<DateUsed>,
+    /// The rule version used (its first day).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub version: Option<NaiveDate>,
+    /// Every condition that decided against (all of them).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub failed: Vec<Failure>,
+    /// Facts still needed (undetermined only).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub missing: Vec<String>,
+    /// Evaluation errors (undetermined only).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub errors: Vec<String>,
+    /// Titles and other non-money outcomes.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub entitlements: Vec<Outcome>,
+    /// Documents the applicant must provide.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub documents: Vec<Outcome>,
+    /// Dates to observe.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub deadlines: Vec<Deadline>,
+    /// The benefit's citation.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub citation: Option<Citation>,
+}
+
+/// Serde for `Option<Decimal>` as a money string (`"1200.00"`).
+pub mod opt_money {
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::str::FromStr;
+
+    /// Writes `"1200.00"`.
+    pub fn serialize<S: Serializer>(v: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(d) => s.serialize_str(&policy_core::value::money_string(*d)),
+            None => s.serialize_none(),
+        }
+    }
+    /// Reads a decimal string.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+        let s: Option<String> = Option::deserialize(d)?;
+        s.map(|s| Decimal::from_str(&s).map_err(serde::de::Error::custom)).transpose()
+    }
+}

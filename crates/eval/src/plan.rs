@@ -1,0 +1,120 @@
+//! The evaluation plan: a checked policy compiled once, with fact slots
+//! resolved, tables indexed by key, and policy assertions verified.
+
+use crate::error::EvalError;
+use crate::interp::{Ctx, Stop};
+use policy_core::checked::{CheckedPolicy, InputId, Type};
+use policy_core::diag::{codes, Diagnostic};
+use policy_core::value::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A compiled policy, ready to decide any number of applicants. Immutable,
+/// `Send + Sync`, cheap to share behind an `Arc`.
+#[derive(Debug)]
+pub struct Plan {
+    policy: Arc<CheckedPolicy>,
+    pub(crate) input_slots: HashMap<String, usize>,
+    pub(crate) external_slots: HashMap<String, usize>,
+    /// Per table: key tuple → row index.
+    pub(crate) indexes: Vec<HashMap<Vec<Value>, usize>>,
+    /// Per table: its rows as a list value.
+    pub(crate) table_lists: Vec<Value>,
+    /// The `application_date` input, when declared (the default reference date).
+    pub(crate) application_date: Option<InputId>,
+    warnings: Vec<Diagnostic>,
+}
+
+impl Plan {
+    /// Compiles a checked policy; fails when a policy assertion does not hold.
+    pub fn compile(policy: CheckedPolicy, warnings: Vec<Diagnostic>) -> Result<Plan, EvalError> {
+        let input_slots = policy.inputs.iter().enumerate().map(|(i, d)| (d.name.clone(), i)).collect();
+        let external_slots = policy.externals.iter().enumerate().map(|(i, d)| (d.name.clone(), i)).collect();
+        let indexes = policy
+            .tables
+            .iter()
+            .map(|t| t.rows.iter().enumerate().map(|(i, r)| (r.iter().take(t.key_count).cloned().collect::<Vec<_>>(), i)).collect())
+            .collect();
+        let table_lists = policy.tables.iter().map(|t| Value::List(t.rows.iter().map(|r| Value::Record(r.clone())).collect())).collect();
+        let application_date = policy
+            .inputs
+            .iter()
+            .position(|i| i.name == "application_date" && i.ty == Type::Date)
+            .and_then(|i| u32::try_from(i).ok())
+            .map(InputId);
+        let mut plan = Plan { policy: Arc::new(policy), input_slots, external_slots, indexes, table_lists, application_date, warnings };
+        let failures = plan.verify_assertions();
+        if failures.is_empty() {
+            Ok(plan)
+        } else {
+            let mut diagnostics = std::mem::take(&mut plan.warnings);
+            diagnostics.extend(failures);
+            Err(EvalError::Policy { name: plan.policy.meta.id.clone(), diagnostics })
+        }
+    }
+
+    /// The checked policy behind the plan.
+    pub fn policy(&self) -> &CheckedPolicy {
+        &self.policy
+    }
+
+    /// Warnings from checking.
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+
+    /// Evaluates every `assert`; each that does not hold becomes an error.
+    fn verify_assertions(&self) -> Vec<Diagnostic> {
+        let facts = crate::facts::Facts::empty(self);
+        let mut out = Vec::new();
+        for a in &self.policy.asserts {
+            let file = self.policy.files.get(a.origin.file.index()).map(|f| f.name.clone()).unwrap_or_else(|| Arc::from(""));
+            let mut ctx = Ctx::new(self, &facts, None, None);
+            match ctx.eval(&a.expr) {
+                Ok(Value::Bool(true)) => {}
+                Ok(_) => {
+                    let detail = explain_comparison(self, &a.expr, &facts);
+                    out.push(
+                        Diagnostic::error(codes::ASSERT_FAILED, &file, a.origin.span, format!("assertion `{}` does not hold: {}", a.id, a.label))
+                            .with_label(detail.unwrap_or_else(|| "false".into()))
+                            .with_help("the policy's data disagrees with the document's stated total; check the table against the source"),
+                    );
+                }
+                Err(stop) => out.push(Diagnostic::error(
+                    codes::CONST_EVAL,
+                    &file,
+                    a.origin.span,
+                    format!("assertion `{}` could not be evaluated: {}", a.id, stop.describe()),
+                )),
+            }
+        }
+        out
+    }
+}
+
+/// For `a == b` style assertions: "left is X, right is Y".
+fn explain_comparison(plan: &Plan, e: &policy_core::checked::CExpr, facts: &crate::facts::Facts) -> Option<String> {
+    use policy_core::checked::CKind;
+    let CKind::Binary(op, a, b) = &e.kind else { return None };
+    let mut ctx = Ctx::new(plan, facts, None, None);
+    let (Ok(x), Ok(y)) = (ctx.eval(a), ctx.eval(b)) else { return None };
+    let p = plan.policy();
+    Some(format!(
+        "left side is {}, right side is {} (`{}` is false)",
+        crate::trace::show_value(p, &x, &a.ty),
+        crate::trace::show_value(p, &y, &b.ty),
+        op.symbol()
+    ))
+}
+
+impl Stop {
+    /// One-line description.
+    pub fn describe(&self) -> String {
+        match self {
+            Stop::Missing(names) => format!("missing {}", names.join(", ")),
+            Stop::NoRow { table, keys, .. } => format!("no row in `{table}` for ({keys})"),
+            Stop::NoTier { subject, .. } => format!("no tier matched {subject}"),
+            Stop::Error(e) => e.clone(),
+        }
+    }
+}

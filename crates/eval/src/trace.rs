@@ -1,0 +1,288 @@
+//! The explained trace: a tree per benefit, each node with its kind, source
+//! span and text, the values it read, its result and its citation. Built
+//! only when asked for; rendered as JSON (serde) or as text for people.
+
+use crate::decision::{Decision, Status};
+use policy_core::checked::{CheckedPolicy, Citation, Type};
+use policy_core::value::{money_string, percent_string, Value};
+
+/// How much to record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TraceLevel {
+    /// Nothing: no trace is built.
+    #[default]
+    Off,
+    /// Benefits, their conditions and amount steps, without read values or nested steps.
+    Summary,
+    /// Everything.
+    Full,
+}
+
+/// The trace of one decision.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Trace {
+    /// Level recorded.
+    pub level: TraceLevel,
+    /// One root node per benefit decided.
+    pub benefits: Vec<TraceNode>,
+}
+
+/// What a node records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeKind {
+    /// A benefit (root).
+    Benefit,
+    /// The benefit's date and in-force check.
+    DateCheck,
+    /// Which rule version applied.
+    Version,
+    /// `applies_when`.
+    Scope,
+    /// `require`.
+    Require,
+    /// `exclude`.
+    Exclude,
+    /// A `let` evaluated.
+    Let,
+    /// A dated parameter read.
+    Param,
+    /// A table lookup.
+    TableLookup,
+    /// Step tiers.
+    Tier,
+    /// A scale (per-day schedule, brackets).
+    Schedule,
+    /// The base amount.
+    Amount,
+    /// A cap.
+    Cap,
+    /// An uplift.
+    Uplift,
+    /// An exception overriding the amount.
+    Exception,
+    /// An entitlement.
+    Entitlement,
+    /// A document required.
+    Document,
+    /// A deadline.
+    Deadline,
+}
+
+/// Where a node's source text is.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SourceRef {
+    /// File name.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column (characters).
+    pub column: usize,
+    /// The policy text of the step.
+    pub text: String,
+}
+
+/// A value read by a step.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Read {
+    /// What was read (fact, let, parameter, external…).
+    pub name: String,
+    /// Its value, shown by type (money `"1200.00"`, percent `"70%"`, …).
+    pub value: String,
+}
+
+/// How a node came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Condition met / step applied.
+    Pass,
+    /// Condition failed against the applicant / step did not apply.
+    Fail,
+    /// Could not be decided.
+    Unknown,
+    /// Informational.
+    Info,
+}
+
+/// One step of the trace.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TraceNode {
+    /// Kind of step.
+    pub kind: NodeKind,
+    /// Stable id (benefit, condition, let, table…).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub id: Option<String>,
+    /// Human label.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub label: Option<String>,
+    /// How it came out.
+    pub verdict: Verdict,
+    /// Its result, shown by type.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub result: Option<String>,
+    /// A sentence explaining the result where the kind needs one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub note: Option<String>,
+    /// The policy source of the step.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub source: Option<SourceRef>,
+    /// Values it read, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub reads: Vec<Read>,
+    /// Citation.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub citation: Option<Citation>,
+    /// Nested steps.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub children: Vec<TraceNode>,
+}
+
+impl TraceNode {
+    /// A node of `kind` with nothing recorded yet.
+    pub fn new(kind: NodeKind) -> Self {
+        TraceNode { kind, id: None, label: None, verdict: Verdict::Info, result: None, note: None, source: None, reads: Vec::new(), citation: None, children: Vec::new() }
+    }
+}
+
+/// Shows a value by its static type.
+pub fn show_value(p: &CheckedPolicy, v: &Value, ty: &Type) -> String {
+    match (v, ty) {
+        (Value::Num(d), Type::Money) => money_string(*d),
+        (Value::Num(d), Type::Percent) => percent_string(*d),
+        (Value::Num(d), Type::Quantity(u)) => format!("{} {}", d.normalize(), p.units.get(u.index()).map(|u| u.name.as_str()).unwrap_or("")),
+        (Value::Num(d), _) => d.normalize().to_string(),
+        (Value::Bool(b), _) => b.to_string(),
+        (Value::Date(d), _) => d.to_string(),
+        (Value::Duration(d), _) => format!("{} {:?}", d.amount, d.unit).to_lowercase(),
+        (Value::Text(s), _) => format!("\"{s}\""),
+        (Value::Enum(i), Type::Enum(e)) => p
+            .enums
+            .get(e.index())
+            .and_then(|e| e.variants.get(*i as usize))
+            .map(|(n, l)| match l {
+                Some(l) => format!("{n} ({l})"),
+                None => n.clone(),
+            })
+            .unwrap_or_else(|| format!("#{i}")),
+        (Value::Enum(i), _) => format!("#{i}"),
+        (Value::Record(fields), Type::Record(r)) => {
+            let def = p.records.get(r.index());
+            let parts: Vec<String> = fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| match def.and_then(|d| d.fields.get(i)) {
+                    Some((name, fty, _)) => format!("{name}: {}", show_value(p, f, fty)),
+                    None => format!("{f:?}"),
+                })
+                .collect();
+            format!("{{{}}}", parts.join(", "))
+        }
+        (Value::Record(_), _) => "{…}".into(),
+        (Value::List(xs), Type::List(elem)) => {
+            if xs.len() <= 3 && !matches!(**elem, Type::Record(_)) {
+                format!("[{}]", xs.iter().map(|x| show_value(p, x, elem)).collect::<Vec<_>>().join(", "))
+            } else {
+                format!("[{} item{}]", xs.len(), if xs.len() == 1 { "" } else { "s" })
+            }
+        }
+        (Value::List(xs), _) => format!("[{} items]", xs.len()),
+    }
+}
+
+/// Renders a decision and its trace as an indented tree with ✓/✗.
+pub fn render_text(d: &Decision) -> String {
+    let mut out = String::new();
+    out.push_str(&format!("{} {}\n", d.policy.id, d.policy.title));
+    if !d.policy.documents.is_empty() {
+        out.push_str(&format!("  {}\n", d.policy.documents.join(" / ")));
+    }
+    if let Some(r) = d.reference_date {
+        out.push_str(&format!("  reference date {r}\n"));
+    }
+    out.push('\n');
+    for (i, b) in d.benefits.iter().enumerate() {
+        let mark = match b.status {
+            Status::Eligible => "✓",
+            Status::Ineligible => "✗",
+            Status::NotApplicable => "–",
+            Status::Undetermined => "?",
+        };
+        let amount = match (&b.amount, &b.amount_range) {
+            (Some(a), _) => format!(", {} yuan", money_string(*a)),
+            (None, Some(r)) => format!(", {} .. {} yuan (set by {})", money_string(r.low), money_string(r.high), r.set_by),
+            _ => String::new(),
+        };
+        let period = b.period.as_ref().map(|p| format!(" per {p}")).unwrap_or_default();
+        let payee = b.payee.map(|p| format!(" → {}", serde_json::to_value(p).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default())).unwrap_or_default();
+        out.push_str(&format!("{mark} {} {}: {}{amount}{period}{payee}\n", b.id, b.label, b.status.as_str()));
+        if !b.missing.is_empty() {
+            out.push_str(&format!("    missing facts: {}\n", b.missing.join(", ")));
+        }
+        for e in &b.errors {
+            out.push_str(&format!("    error: {e}\n"));
+        }
+        for e in &b.entitlements {
+            out.push_str(&format!("    entitlement: {}\n", e.label));
+        }
+        for e in &b.documents {
+            out.push_str(&format!("    document required: {}\n", e.label));
+        }
+        for e in &b.deadlines {
+            out.push_str(&format!("    deadline: {} {}\n", e.label, e.date));
+        }
+        if let Some(node) = d.trace.as_ref().and_then(|t| t.benefits.get(i)) {
+            for c in &node.children {
+                render_node(c, 1, &mut out);
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn render_node(n: &TraceNode, depth: usize, out: &mut String) {
+    let indent = "  ".repeat(depth);
+    let mark = match n.verdict {
+        Verdict::Pass => "✓ ",
+        Verdict::Fail => "✗ ",
+        Verdict::Unknown => "? ",
+        Verdict::Info => "· ",
+    };
+    let kind = serde_json::to_value(n.kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+    let what = n.source.as_ref().map(|s| one_line(&s.text)).or_else(|| n.label.clone()).unwrap_or_default();
+    let mut line = format!("{indent}{mark}{kind} {what}");
+    if let Some(r) = &n.result {
+        line.push_str(&format!(" = {r}"));
+    }
+    if !n.reads.is_empty() {
+        let reads: Vec<String> = n.reads.iter().map(|r| format!("{} {}", r.name, r.value)).collect();
+        line.push_str(&format!("  ({})", reads.join(", ")));
+    }
+    if let Some(c) = &n.citation {
+        line.push_str(&format!("  {} {}", c.document, c.clause));
+    }
+    out.push_str(&line);
+    out.push('\n');
+    if let Some(note) = &n.note {
+        out.push_str(&format!("{indent}    {note}\n"));
+    }
+    if let (Some(c), true) = (&n.citation, matches!(n.verdict, Verdict::Fail) || matches!(n.kind, NodeKind::Amount | NodeKind::Exception | NodeKind::Uplift | NodeKind::Cap)) {
+        if let Some(q) = &c.quote {
+            out.push_str(&format!("{indent}    “{}”\n", one_line(q)));
+        }
+    }
+    for c in &n.children {
+        render_node(c, depth + 1, out);
+    }
+}
+
+fn one_line(s: &str) -> String {
+    let joined: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if joined.chars().count() > 100 {
+        format!("{}…", joined.chars().take(100).collect::<String>())
+    } else {
+        joined
+    }
+}
