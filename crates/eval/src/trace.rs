@@ -195,9 +195,8 @@ pub fn show_value(p: &CheckedPolicy, v: &Value, ty: &Type) -> String {
 pub fn render_text(d: &Decision) -> String {
     let mut out = String::new();
     out.push_str(&format!("{} {}\n", d.policy.id, d.policy.title));
-    if !d.policy.documents.is_empty() {
-        out.push_str(&format!("  {}\n", d.policy.documents.join(" / ")));
-    }
+    let home = if d.policy.documents.is_empty() { format!("《{}》", d.policy.title) } else { d.policy.documents.join(" / ") };
+    out.push_str(&format!("  {home}\n"));
     if let Some(r) = d.reference_date {
         out.push_str(&format!("  reference date {r}\n"));
     }
@@ -234,7 +233,7 @@ pub fn render_text(d: &Decision) -> String {
         }
         if let Some(node) = d.trace.as_ref().and_then(|t| t.benefits.get(i)) {
             for c in &node.children {
-                render_node(c, 1, &mut out);
+                render_node(c, 1, &home, &mut out);
             }
         }
         out.push('\n');
@@ -242,7 +241,7 @@ pub fn render_text(d: &Decision) -> String {
     out
 }
 
-fn render_node(n: &TraceNode, depth: usize, out: &mut String) {
+fn render_node(n: &TraceNode, depth: usize, home: &str, out: &mut String) {
     let indent = "  ".repeat(depth);
     let mark = match n.verdict {
         Verdict::Pass => "✓ ",
@@ -251,7 +250,12 @@ fn render_node(n: &TraceNode, depth: usize, out: &mut String) {
         Verdict::Info => "· ",
     };
     let kind = serde_json::to_value(n.kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-    let what = n.source.as_ref().map(|s| one_line(&s.text)).or_else(|| n.label.clone()).unwrap_or_default();
+    let labelled = matches!(n.kind, NodeKind::Entitlement | NodeKind::Document | NodeKind::Deadline);
+    let what = match (&n.label, &n.source) {
+        (Some(l), Some(s)) if labelled => format!("{l} [{}]", one_line(&s.text)),
+        (Some(l), None) if labelled => l.clone(),
+        _ => n.source.as_ref().map(|s| one_line(&s.text)).or_else(|| n.label.clone()).unwrap_or_default(),
+    };
     let mut line = format!("{indent}{mark}{kind} {what}");
     if let Some(r) = &n.result {
         line.push_str(&format!(" = {r}"));
@@ -261,20 +265,30 @@ fn render_node(n: &TraceNode, depth: usize, out: &mut String) {
         line.push_str(&format!("  ({})", reads.join(", ")));
     }
     if let Some(c) = &n.citation {
-        line.push_str(&format!("  {} {}", c.document, c.clause));
+        if c.document == home {
+            line.push_str(&format!("  {}", c.clause));
+        } else {
+            line.push_str(&format!("  {} {}", c.document, c.clause));
+        }
     }
     out.push_str(&line);
     out.push('\n');
     if let Some(note) = &n.note {
         out.push_str(&format!("{indent}    {note}\n"));
     }
-    if let (Some(c), true) = (&n.citation, matches!(n.verdict, Verdict::Fail) || matches!(n.kind, NodeKind::Amount | NodeKind::Exception | NodeKind::Uplift | NodeKind::Cap)) {
+    let decisive = match n.kind {
+        NodeKind::Require | NodeKind::Exclude | NodeKind::Scope => n.verdict == Verdict::Fail,
+        NodeKind::Amount => true,
+        NodeKind::Exception | NodeKind::Uplift | NodeKind::Cap => n.verdict == Verdict::Pass,
+        _ => false,
+    };
+    if let (Some(c), true) = (&n.citation, decisive) {
         if let Some(q) = &c.quote {
             out.push_str(&format!("{indent}    “{}”\n", one_line(q)));
         }
     }
     for c in &n.children {
-        render_node(c, depth + 1, out);
+        render_node(c, depth + 1, home, out);
     }
 }
 

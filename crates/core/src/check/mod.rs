@@ -222,7 +222,12 @@ impl<'l> Checker<'l> {
                     .with_help("quotes are not verified without the source text"),
             );
         }
-        let document = ast.header.documents.iter().map(|d| d.value.as_str()).collect::<Vec<_>>().join(" / ");
+        // Citations name the document number; a document without one is named by its title.
+        let document = if ast.header.documents.is_empty() {
+            format!("《{}》", ast.header.title.value)
+        } else {
+            ast.header.documents.iter().map(|d| d.value.as_str()).collect::<Vec<_>>().join(" / ")
+        };
         let index = self.modules.len();
         self.modules.push(Module {
             file,
