@@ -294,11 +294,18 @@ fn syntax_error(name: &Arc<str>, base: usize, slice: &str, e: pest::error::Error
     let end = start + found_len.unwrap_or(0).max(1);
     let mut d = Diagnostic::error(codes::SYNTAX, name, Span::new(start, end.min(base + slice.len()).max(start)), format!("expected {expected}, found {found_text}"))
         .with_label(format!("expected {expected}"));
+    let word: String = found.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+    if !word.is_empty() && expected.contains("a name") && RESERVED.contains(&word.as_str()) {
+        d = d.with_help(format!("`{word}` is a reserved word; choose another name"));
+    }
     if found.starts_with('=') && expected.contains("`==`") {
         d = d.with_help("comparison is written `==`");
     }
     d
 }
+
+/// Words that cannot be names (the grammar's `keyword` rule).
+const RESERVED: &[&str] = &["not_computable", "applies_when", "defined_in", "dated_by", "deadline", "override", "entitle", "exclude", "require", "assert", "policy", "set_by", "uplift", "false", "first", "match", "needs", "quote", "scale", "tiers", "until", "where", "cite", "else", "from", "next", "then", "true", "when", "and", "cap", "for", "let", "not", "use", "as", "at", "if", "in", "or"];
 
 fn rule_name(r: Rule) -> &'static str {
     match r {

@@ -277,8 +277,12 @@ impl<'l> Checker<'l> {
 
     fn bind(&mut self, m: usize, name: &ast::Ident, sym: Sym) {
         let Some(md) = self.modules.get_mut(m) else { return };
-        if md.scope.contains_key(&name.name) || md.aliases.contains_key(&name.name) {
-            let msg = format!("`{}` is declared twice", name.name);
+        if let Some(prev) = md.scope.get(&name.name).copied() {
+            let msg = format!("`{}` is declared twice (as {} and as {})", name.name, sym_kind(prev), sym_kind(sym));
+            self.error(m, codes::DUPLICATE_NAME, name.span, msg).help =
+                Some("types and values share one namespace; rename one of them (e.g. `input cert_level: level`)".into());
+        } else if md.aliases.contains_key(&name.name) {
+            let msg = format!("`{}` is already the alias of an imported policy", name.name);
             self.error(m, codes::DUPLICATE_NAME, name.span, msg).help = Some("rename one of them".into());
         } else {
             md.scope.insert(name.name.clone(), sym);
@@ -1192,6 +1196,19 @@ fn free_names(e: &ast::Expr, out: &mut Vec<String>) {
                 free_names(f, out);
             }
         }
+    }
+}
+
+fn sym_kind(s: Sym) -> &'static str {
+    match s {
+        Sym::Unit(_) => "a unit",
+        Sym::Enum(_) => "an enum",
+        Sym::Record(_) => "a record",
+        Sym::Input(_) => "an input",
+        Sym::Param(_) => "a parameter",
+        Sym::External(_) => "an external",
+        Sym::Table(_) => "a table",
+        Sym::Let(_) => "a let",
     }
 }
 

@@ -1,0 +1,281 @@
+//! Evaluator semantics, one construct or status per test, on small policies
+//! held in memory. `decide(policy, facts, as_of)` is the one helper.
+
+use policy_core::loader::MemoryLoader;
+use policy_eval::{BenefitDecision, DecideOptions, Engine, EvalError, Status, TraceLevel};
+
+const HEADER: &str = "policy t.p \"测试\"\n  document \"测〔2024〕1号\"\n  in_force 2021-01-01 .. 2025-12-31\n";
+
+fn engine(body: &str) -> Engine {
+    let mut loader = MemoryLoader::new();
+    loader.add_policy("t.policy", &format!("{HEADER}{body}"));
+    match Engine::from_loader(&loader) {
+        Ok(e) => e,
+        Err(EvalError::Policy { diagnostics, .. }) => {
+            panic!("policy does not compile: {:#?}", diagnostics.iter().map(|d| (&d.code.id, &d.message)).collect::<Vec<_>>())
+        }
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn decide(body: &str, facts: &str, as_of: &str) -> Vec<BenefitDecision> {
+    let e = engine(body);
+    let opts = DecideOptions { reference_date: as_of.parse().ok(), trace: TraceLevel::Full, ..Default::default() };
+    e.decide_json("t.p", facts, &opts).unwrap().benefits
+}
+
+fn one(body: &str, facts: &str, as_of: &str) -> BenefitDecision {
+    decide(body, facts, as_of).into_iter().next().unwrap()
+}
+
+fn amount(b: &BenefitDecision) -> String {
+    b.amount.map(|a| policy_core::value::money_string(a)).unwrap_or_else(|| format!("{:?}", b.status))
+}
+
+const TIERS: &str = r#"
+unit clock_hour "小时"
+unit lesson_hour "课时"
+convert 3 clock_hour = 4 lesson_hour
+input hours: clock_hour in 0 clock_hour .. "小时"
+input attendance: percent in 0% .. 100% "出勤率"
+let lessons = hours as lesson_hour
+benefit b "补贴" {
+  require enough: lessons >= 32 lesson_hour "达32课时"
+  exclude low: attendance <= 70% "出勤率低于70%（含）"
+  amount tiers lessons { >= 48 lesson_hour => 1200 yuan, >= 40 lesson_hour => 1000 yuan, >= 32 lesson_hour => 800 yuan }
+}
+"#;
+
+#[test]
+fn tiers_and_exact_unit_conversion() {
+    let at = |h: &str| amount(&one(TIERS, &format!(r#"{{"hours": {h}, "attendance": "90%"}}"#), "2021-06-01"));
+    assert_eq!(at("24"), "800.00"); // exactly 32 lesson hours
+    assert_eq!(at("25"), "800.00"); // 33.33… reaches the 32 tier
+    assert_eq!(at("30"), "1000.00");
+    assert_eq!(at("36"), "1200.00");
+    assert_eq!(one(TIERS, r#"{"hours": 23.9, "attendance": "90%"}"#, "2021-06-01").status, Status::Ineligible);
+}
+
+#[test]
+fn boundaries_follow_the_words() {
+    let b = one(TIERS, r#"{"hours": 30, "attendance": "70%"}"#, "2021-06-01");
+    assert_eq!((b.status, b.failed[0].id.as_str()), (Status::Ineligible, "low"));
+    assert_eq!(one(TIERS, r#"{"hours": 30, "attendance": "70.01%"}"#, "2021-06-01").status, Status::Eligible);
+}
+
+#[test]
+fn every_failed_condition_is_listed() {
+    let b = one(TIERS, r#"{"hours": 3, "attendance": "10%"}"#, "2021-06-01");
+    let ids: Vec<_> = b.failed.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, ["enough", "low"]);
+}
+
+#[test]
+fn missing_facts_make_only_dependent_benefits_undetermined() {
+    let body = format!("{TIERS}\ninput other: bool \"其他\"\nbenefit c \"其他补贴\" {{\n  require other \"x\"\n  amount 10 yuan\n}}\n");
+    let all = decide(&body, r#"{"other": true}"#, "2021-06-01");
+    assert_eq!(all[0].status, Status::Undetermined);
+    assert_eq!(all[0].missing, ["hours", "attendance"]);
+    assert_eq!(all[1].status, Status::Eligible);
+}
+
+#[test]
+fn a_decisive_failure_beats_a_missing_fact() {
+    let b = one(TIERS, r#"{"attendance": "50%"}"#, "2021-06-01");
+    assert_eq!(b.status, Status::Ineligible);
+}
+
+#[test]
+fn three_valued_logic() {
+    let body = "input a: bool \"a\"\ninput b: bool \"b\"\nbenefit x \"x\" {\n  require a and b \"both\"\n  amount 1 yuan\n}\nbenefit y \"y\" {\n  require a or b \"either\"\n  amount 1 yuan\n}\n";
+    let r = decide(body, r#"{"a": false}"#, "2021-06-01");
+    assert_eq!(r[0].status, Status::Ineligible); // false and ? = false
+    assert_eq!(r[1].status, Status::Undetermined); // false or ? = ?
+    let r = decide(body, r#"{"a": true}"#, "2021-06-01");
+    assert_eq!(r[0].status, Status::Undetermined);
+    assert_eq!(r[1].status, Status::Eligible); // true or ? = true
+}
+
+const SCHEDULE: &str = r#"
+input days: int in 0 .. "天数"
+input rate: percent in 0% .. 100% "就业率"
+benefit b "补贴" {
+  amount scale days { first 10 at 150 yuan, then at 100 yuan }
+  cap 4000 yuan
+  override low: when rate < 80% => min(amount, 1000 yuan) "就业率不足"
+}
+"#;
+
+#[test]
+fn per_day_schedule_cap_and_exception() {
+    let at = |d: u32, r: &str| amount(&one(SCHEDULE, &format!(r#"{{"days": {d}, "rate": "{r}"}}"#), "2021-06-01"));
+    assert_eq!(at(10, "90%"), "1500.00");
+    assert_eq!(at(11, "90%"), "1600.00");
+    assert_eq!(at(35, "90%"), "4000.00");
+    assert_eq!(at(36, "90%"), "4000.00");
+    assert_eq!(at(36, "80%"), "4000.00");
+    assert_eq!(at(36, "79.99%"), "1000.00");
+    assert_eq!(at(5, "10%"), "750.00");
+}
+
+#[test]
+fn uplift_until_its_last_day() {
+    let body = "input d: date \"培训日期\"\ninput friction: bool \"经贸摩擦\"\nbenefit b \"补贴\" {\n  dated_by d\n  amount 1000 yuan\n  uplift 30% when friction until 2021-12-31 \"上浮30%\"\n}\n";
+    let at = |d: &str| amount(&one(body, &format!(r#"{{"d": "{d}", "friction": true}}"#), "2021-06-01"));
+    assert_eq!(at("2021-12-31"), "1300.00");
+    assert_eq!(at("2022-01-01"), "1000.00");
+}
+
+#[test]
+fn in_force_window_and_rule_versions() {
+    let body = "input issued: date \"发证日期\"\nbenefit b \"鉴定补贴\" {\n  dated_by issued\n  from 2022-01-01 {\n    amount 120 yuan\n  }\n}\n";
+    let at = |d: &str| one(body, &format!(r#"{{"issued": "{d}"}}"#), "2023-01-01");
+    assert_eq!(at("2021-12-31").status, Status::NotApplicable);
+    assert_eq!(amount(&at("2022-01-01")), "120.00");
+    assert_eq!(at("2026-01-01").status, Status::NotApplicable); // after in_force
+    assert_eq!(at("2020-12-31").failed[0].id, "in_force");
+}
+
+#[test]
+fn dated_parameters_pick_by_the_benefits_date() {
+    let body = "param standard: money \"标准\" {\n  from 2021-01-01 => 800 yuan\n  from 2022-07-01 => 1000 yuan\n}\nbenefit b \"补贴\" {\n  amount standard\n}\n";
+    assert_eq!(amount(&one(body, "{}", "2022-06-30")), "800.00");
+    assert_eq!(amount(&one(body, "{}", "2022-07-01")), "1000.00");
+}
+
+#[test]
+fn month_arithmetic_at_month_ends_and_leap_days() {
+    let body = "input issued: date \"发证\"\ninput applied: date \"申请\"\nbenefit b \"补贴\" {\n  require applied <= issued + 12 months \"12个月内\"\n  amount 1 yuan\n  deadline \"申请期限\" issued + 12 months\n}\n";
+    let at = |i: &str, a: &str| one(body, &format!(r#"{{"issued": "{i}", "applied": "{a}"}}"#), "2024-06-01");
+    let b = at("2024-02-29", "2025-02-28");
+    assert_eq!(b.status, Status::Eligible);
+    assert_eq!(b.deadlines[0].date.to_string(), "2025-02-28");
+    assert_eq!(at("2024-02-29", "2025-03-01").status, Status::Ineligible);
+    assert_eq!(at("2024-01-31", "2025-01-31").status, Status::Eligible);
+    let body2 = "input d: date \"d\"\nlet following = d + 1 month\nbenefit b \"b\" {\n  require following == 2024-02-29 \"x\"\n  amount 1 yuan\n}\n";
+    assert_eq!(one(body2, r#"{"d": "2024-01-31"}"#, "2024-06-01").status, Status::Eligible);
+}
+
+#[test]
+fn age_in_full_years_on_leap_birthdays() {
+    let body = "input birth: date \"出生\"\ninput applied: date \"申请\"\nbenefit b \"补贴\" {\n  exclude young: age(birth, applied) < 16 \"未满十六周岁\"\n  amount 1 yuan\n}\n";
+    let at = |b: &str, a: &str| one(body, &format!(r#"{{"birth": "{b}", "applied": "{a}"}}"#), "2024-06-01").status;
+    assert_eq!(at("2008-02-29", "2024-02-28"), Status::Ineligible);
+    assert_eq!(at("2008-02-29", "2024-02-29"), Status::Eligible);
+    assert_eq!(at("2008-05-10", "2024-05-09"), Status::Ineligible);
+    assert_eq!(at("2008-05-10", "2024-05-10"), Status::Eligible);
+}
+
+#[test]
+fn frequency_limits_from_history() {
+    let body = "enum level { junior, senior }\nrecord claim { year: int, occupation: text, level: level }\ninput history: list claim default [] \"历史\"\ninput occupation: text \"职业\"\ninput lvl: level \"等级\"\ninput year: int \"年度\"\nbenefit b \"补贴\" {\n  exclude too_many: count(c in history where c.year == year) >= 3 \"每年不超过3次\"\n  exclude repeat: any(c in history where c.occupation == occupation and c.level == lvl) \"同一职业同一等级不可重复\"\n  amount 1 yuan\n}\n";
+    let claim = |y: u32, o: &str| format!(r#"{{"year": {y}, "occupation": "{o}", "level": "junior"}}"#);
+    let facts = |h: Vec<String>| format!(r#"{{"history": [{}], "occupation": "电工", "lvl": "senior", "year": 2021}}"#, h.join(","));
+    assert_eq!(one(body, &facts(vec![claim(2021, "a"), claim(2021, "b")]), "2021-06-01").status, Status::Eligible);
+    let b = one(body, &facts(vec![claim(2021, "a"), claim(2021, "b"), claim(2021, "c")]), "2021-06-01");
+    assert_eq!(b.failed[0].id, "too_many");
+    assert_eq!(one(body, &facts(vec![claim(2020, "a"), claim(2020, "b"), claim(2020, "c")]), "2021-06-01").status, Status::Eligible);
+    let same = r#"{"history": [{"year": 2019, "occupation": "电工", "level": "senior"}], "occupation": "电工", "lvl": "senior", "year": 2021}"#;
+    assert_eq!(one(body, same, "2021-06-01").failed[0].id, "repeat");
+}
+
+#[test]
+fn table_lookup_and_no_row() {
+    let body = "enum level { junior, intermediate, senior }\ntable t(level: level) -> (amount: money) {\n  junior => 400 yuan\n  intermediate => 600 yuan\n}\ninput lvl: level \"等级\"\nbenefit b \"补贴\" {\n  amount t[lvl].amount\n}\n";
+    assert_eq!(amount(&one(body, r#"{"lvl": "intermediate"}"#, "2021-06-01")), "600.00");
+    let b = one(body, r#"{"lvl": "senior"}"#, "2021-06-01");
+    assert_eq!(b.status, Status::Ineligible);
+    assert_eq!(b.failed[0].id, "no_row:t");
+}
+
+#[test]
+fn authority_set_amounts_are_ranges_until_given() {
+    let body = "external figure: money in 4000 yuan .. 10000 yuan \"企业补贴\" set_by \"人社部门\" criteria \"产业急需程度\", \"学徒类型\"\nbenefit b \"学徒补贴\" {\n  amount figure\n  per year\n}\n";
+    let b = one(body, "{}", "2021-06-01");
+    assert_eq!(b.status, Status::Eligible);
+    let r = b.amount_range.unwrap();
+    assert_eq!((r.low.to_string(), r.high.to_string()), ("4000".into(), "10000".into()));
+    assert_eq!(r.criteria, ["产业急需程度", "学徒类型"]);
+    assert_eq!(b.period.as_deref(), Some("year"));
+    assert_eq!(amount(&one(body, r#"{"figure": "5000"}"#, "2021-06-01")), "5000.00");
+    let e = engine(body);
+    let err = e.decide_json("t.p", r#"{"figure": "12000"}"#, &DecideOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("figure"), "{err}");
+}
+
+#[test]
+fn instrument_defined_externals_are_undetermined_when_absent() {
+    let body = "external junior_standard: money \"初级工标准\" defined_in \"补贴目录\"\nbenefit b \"补贴\" {\n  amount junior_standard\n}\n";
+    let b = one(body, "{}", "2021-06-01");
+    assert_eq!((b.status, b.missing.clone()), (Status::Undetermined, vec!["junior_standard".to_string()]));
+}
+
+#[test]
+fn overflow_and_division_by_zero_are_errors_not_panics() {
+    let body = "input x: decimal \"x\"\ninput y: decimal \"y\"\nbenefit b \"b\" {\n  amount x * y * 1 yuan\n}\nbenefit c \"c\" {\n  amount x / y * 1 yuan\n}\n";
+    let r = decide(body, r#"{"x": "79228162514264337593543950335", "y": "0"}"#, "2021-06-01");
+    assert_eq!(r[0].status, Status::Eligible);
+    assert_eq!(r[1].status, Status::Undetermined);
+    assert!(r[1].errors[0].contains("division by zero"));
+    let r = decide(body, r#"{"x": "79228162514264337593543950335", "y": "2"}"#, "2021-06-01");
+    assert_eq!(r[0].status, Status::Undetermined);
+    assert!(r[0].errors[0].contains("overflow"));
+}
+
+#[test]
+fn outcomes_entitlements_documents() {
+    let body = "enum level { junior, intermediate }\ninput lvl: level \"等级\"\ninput insured: bool \"参保\"\nbenefit b \"职称\" {\n  entitle \"助理工程师\" when lvl == junior\n  entitle \"工程师\" when lvl == intermediate\n  needs \"户籍材料\" when not insured\n}\n";
+    let b = one(body, r#"{"lvl": "junior", "insured": false}"#, "2021-06-01");
+    assert_eq!(b.entitlements.iter().map(|e| e.label.as_str()).collect::<Vec<_>>(), ["助理工程师"]);
+    assert_eq!(b.documents[0].label, "户籍材料");
+    assert_eq!(b.amount, None);
+}
+
+#[test]
+fn not_applicable_is_not_ineligible() {
+    let body = "input local: bool \"本地\"\ninput ok: bool \"ok\"\nbenefit b \"b\" {\n  applies_when local \"本地\"\n  require ok \"ok\"\n  amount 1 yuan\n}\n";
+    let b = one(body, r#"{"local": false, "ok": false}"#, "2021-06-01");
+    assert_eq!(b.status, Status::NotApplicable);
+    assert_eq!(b.failed.len(), 1);
+}
+
+#[test]
+fn facts_are_validated() {
+    let e = engine(TIERS);
+    let err = e.decide_json("t.p", r#"{"hours": "many", "attendance": "120%", "hourz": 3}"#, &DecideOptions::default()).unwrap_err();
+    let EvalError::Facts(errors) = err else { panic!("expected fact errors") };
+    let facts: Vec<_> = errors.iter().map(|e| e.fact.as_str()).collect();
+    assert_eq!(facts, ["attendance", "hours", "hourz"]);
+    assert!(errors[0].expected.contains("100%"), "{}", errors[0].expected);
+    assert!(errors[2].expected.contains("did you mean `hours`"), "{}", errors[2].expected);
+}
+
+#[test]
+fn typed_builder() {
+    let e = engine(TIERS);
+    let plan = e.plan("t.p").unwrap();
+    let facts = plan.facts().set("hours", rust_decimal::Decimal::from(36)).set("attendance", "95%").build().unwrap();
+    let d = plan.decide(&facts, &DecideOptions { reference_date: "2021-06-01".parse().ok(), ..Default::default() }).unwrap();
+    assert_eq!(amount(&d.benefits[0]), "1200.00");
+}
+
+#[test]
+fn decision_round_trips_through_json_with_money_as_strings() {
+    let e = engine(SCHEDULE);
+    let opts = DecideOptions { reference_date: "2021-06-01".parse().ok(), trace: TraceLevel::Full, ..Default::default() };
+    let d = e.decide_json("t.p", r#"{"days": 12, "rate": "90%"}"#, &opts).unwrap();
+    let json = serde_json::to_string(&d).unwrap();
+    assert!(json.contains(r#""amount":"1700.00""#), "{json}");
+    let back: policy_eval::Decision = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, d);
+}
+
+#[test]
+fn failing_assertions_stop_compilation() {
+    let mut loader = MemoryLoader::new();
+    loader.add_policy("t.policy", &format!("{HEADER}table q(region: text) -> (n: int) {{\n  \"a\" => 1\n  \"b\" => 2\n}}\nassert total: sum(r.n for r in q) == 4 \"合计\"\n"));
+    let err = Engine::from_loader(&loader).unwrap_err();
+    let EvalError::Policy { diagnostics, .. } = err else { panic!() };
+    assert_eq!(diagnostics[0].code.id, "R305");
+    assert!(diagnostics[0].label.as_deref().unwrap_or("").contains("left side is 3, right side is 4"));
+}
