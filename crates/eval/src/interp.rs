@@ -330,7 +330,30 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// A let's value: its dependencies are evaluated first, bottom-up with an
+    /// explicit stack, so a long chain of lets never deepens the Rust stack.
     fn eval_let(&mut self, i: usize) -> Result<Value, Stop> {
+        if matches!(self.lets.get(i), Some(LetSlot::Empty)) {
+            let mut stack = vec![(i, 0usize)];
+            while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+                let dep = self.plan.let_deps.get(node).and_then(|d| d.get(*next)).copied();
+                *next += 1;
+                match dep {
+                    Some(d) if matches!(self.lets.get(d), Some(LetSlot::Empty)) && !stack.iter().any(|(n, _)| *n == d) => stack.push((d, 0)),
+                    Some(_) => {}
+                    None => {
+                        stack.pop();
+                        if node != i {
+                            let _ = self.eval_let_body(node);
+                        }
+                    }
+                }
+            }
+        }
+        self.eval_let_body(i)
+    }
+
+    fn eval_let_body(&mut self, i: usize) -> Result<Value, Stop> {
         let p = self.plan.policy();
         let def = p.lets.get(i).ok_or_else(|| Stop::Error("internal: no let".into()))?;
         match self.lets.get(i) {

@@ -22,6 +22,8 @@ pub struct Plan {
     pub(crate) table_lists: Vec<Value>,
     /// The `application_date` input, when declared (the default reference date).
     pub(crate) application_date: Option<InputId>,
+    /// Per let: the lets its definition reads directly (all earlier in order).
+    pub(crate) let_deps: Vec<Vec<usize>>,
     warnings: Vec<Diagnostic>,
 }
 
@@ -42,7 +44,23 @@ impl Plan {
             .position(|i| i.name == "application_date" && i.ty == Type::Date)
             .and_then(|i| u32::try_from(i).ok())
             .map(InputId);
-        let mut plan = Plan { policy: Arc::new(policy), input_slots, external_slots, indexes, table_lists, application_date, warnings };
+        let let_deps = policy
+            .lets
+            .iter()
+            .map(|l| {
+                let mut deps = Vec::new();
+                let mut e = l.value.clone();
+                policy_core::check::walk_mut(&mut e, &mut |x| {
+                    if let policy_core::checked::CKind::Let(id) = x.kind {
+                        if !deps.contains(&id.index()) {
+                            deps.push(id.index());
+                        }
+                    }
+                });
+                deps
+            })
+            .collect();
+        let mut plan = Plan { policy: Arc::new(policy), input_slots, external_slots, indexes, table_lists, application_date, let_deps, warnings };
         let failures = plan.verify_assertions();
         if failures.is_empty() {
             Ok(plan)

@@ -279,3 +279,24 @@ fn failing_assertions_stop_compilation() {
     assert_eq!(diagnostics[0].code.id, "R305");
     assert!(diagnostics[0].label.as_deref().unwrap_or("").contains("left side is 3, right side is 4"));
 }
+
+#[test]
+fn long_let_chains_do_not_deepen_the_stack() {
+    let mut body = String::from("input x: int \"x\"\nlet v0 = x\n");
+    for i in 1..2000 {
+        body.push_str(&format!("let v{i} = v{} + 1\n", i - 1));
+    }
+    body.push_str("benefit b \"b\" {\n  require v1999 > 0 \"positive\"\n  amount v1999 * 1 yuan\n}\n");
+    let b = std::thread::Builder::new().stack_size(256 * 1024).spawn(move || one(&body, r#"{"x": 1}"#, "2021-06-01")).unwrap().join().unwrap();
+    assert_eq!(amount(&b), "2000.00");
+}
+
+#[test]
+fn deepest_accepted_expressions_fit_a_small_stack() {
+    let depth = policy_core::limits::MAX_NESTING - 2;
+    let parens = format!("{}x{}", "(".repeat(depth), ")".repeat(depth));
+    let nots = "not ".repeat(policy_core::limits::MAX_EXPR_DEPTH - 4);
+    let body = format!("input x: int \"x\"\ninput f: bool \"f\"\nbenefit b \"b\" {{\n  require {nots}f \"nots\"\n  amount {parens} * 1 yuan\n}}\n");
+    let b = std::thread::Builder::new().stack_size(1024 * 1024).spawn(move || one(&body, r#"{"x": 7, "f": true}"#, "2021-06-01")).unwrap().join().unwrap();
+    assert_eq!(amount(&b), "7.00");
+}
