@@ -72,7 +72,7 @@ pub fn parse(file: &str, text: &str) -> Parsed {
     let chunks = match prescan(&name, text) {
         Ok(chunks) => chunks,
         Err(d) => {
-            out.diagnostics.push(d);
+            out.diagnostics.push(*d);
             return out;
         }
     };
@@ -131,7 +131,7 @@ pub fn parse(file: &str, text: &str) -> Parsed {
 /// Parses a standalone expression (used by tests and tools).
 pub fn parse_expr(file: &str, text: &str) -> Result<Expr, Vec<Diagnostic>> {
     let name: Arc<str> = Arc::from(file);
-    prescan(&name, text).map_err(|d| vec![d])?;
+    prescan(&name, text).map_err(|d| vec![*d])?;
     let mut lower = Lower { file: name.clone(), base: 0, diags: Vec::new(), depth: 0 };
     match PolicyParser::parse(Rule::expr, text) {
         Ok(mut pairs) => {
@@ -170,7 +170,7 @@ const ITEM_KEYWORDS: &[&str] = &[
 /// One pass over the text: finds unterminated strings, rejects nesting
 /// deeper than [`limits::MAX_NESTING`], and splits the file into chunks
 /// at lines that start a top-level item outside any bracket.
-fn prescan(name: &Arc<str>, text: &str) -> Result<Vec<Chunk>, Diagnostic> {
+fn prescan(name: &Arc<str>, text: &str) -> Result<Vec<Chunk>, Box<Diagnostic>> {
     let mut chunks = Vec::new();
     let mut chunk_start = 0usize;
     let mut depth = 0usize;
@@ -195,9 +195,9 @@ fn prescan(name: &Arc<str>, text: &str) -> Result<Vec<Chunk>, Diagnostic> {
                 }
                 if !closed {
                     let end = text.get(i..).and_then(|t| t.find('\n')).map(|n| i + n).unwrap_or(text.len());
-                    return Err(Diagnostic::error(codes::UNTERMINATED_STRING, name, Span::new(i, end), "unterminated string literal")
+                    return Err(Box::new(Diagnostic::error(codes::UNTERMINATED_STRING, name, Span::new(i, end), "unterminated string literal")
                         .with_label("this string has no closing `\"`")
-                        .with_help("strings end on the line they start; add the closing quote"));
+                        .with_help("strings end on the line they start; add the closing quote")));
                 }
                 at_line_start = false;
             }
@@ -212,13 +212,15 @@ fn prescan(name: &Arc<str>, text: &str) -> Result<Vec<Chunk>, Diagnostic> {
             '(' | '[' | '{' => {
                 depth += 1;
                 if depth > limits::MAX_NESTING {
-                    return Err(Diagnostic::error(
-                        codes::TOO_DEEP,
-                        name,
-                        Span::new(i, i + 1),
-                        format!("brackets nest deeper than the limit of {}", limits::MAX_NESTING),
-                    )
-                    .with_help("name intermediate values with `let`"));
+                    return Err(Box::new(
+                        Diagnostic::error(
+                            codes::TOO_DEEP,
+                            name,
+                            Span::new(i, i + 1),
+                            format!("brackets nest deeper than the limit of {}", limits::MAX_NESTING),
+                        )
+                        .with_help("name intermediate values with `let`"),
+                    ));
                 }
                 at_line_start = false;
             }
@@ -261,6 +263,9 @@ fn syntax_error(name: &Arc<str>, base: usize, slice: &str, e: pest::error::Error
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
+    // An error at the end of a chunk (an item cut short) points just after
+    // its last token, not at the next item's first.
+    let pos = pos.min(slice.trim_end().len());
     let found: String = slice
         .get(pos..)
         .unwrap_or("")
@@ -298,7 +303,7 @@ fn syntax_error(name: &Arc<str>, base: usize, slice: &str, e: pest::error::Error
     if !word.is_empty() && expected.contains("a name") && RESERVED.contains(&word.as_str()) {
         d = d.with_help(format!("`{word}` is a reserved word; choose another name"));
     }
-    if found.starts_with('=') && expected.contains("`==`") {
+    if found.starts_with('=') && !found.starts_with("==") && !found.starts_with("=>") && (expected.contains("`==`") || expected.contains("an operator")) {
         d = d.with_help("comparison is written `==`");
     }
     d
@@ -950,19 +955,30 @@ impl Lower {
     /// Folds `operand (op operand)*` by precedence with an explicit stack
     /// (shunting-yard), so long operator chains never recurse.
     fn expr_inner(&mut self, p: P<'_>) -> Option<Expr> {
+        let whole = self.span(&p);
         let mut operands: Vec<Expr> = Vec::new();
+        // Height of each operand's tree: a long chain folds into a deep tree,
+        // which the checker and evaluator walk recursively, so it is bounded
+        // while folding (before a too-deep tree exists to be dropped).
+        let mut heights: Vec<usize> = Vec::new();
         let mut ops: Vec<BinOp> = Vec::new();
-        fn reduce(operands: &mut Vec<Expr>, ops: &mut Vec<BinOp>) -> Option<()> {
+        fn reduce(operands: &mut Vec<Expr>, heights: &mut Vec<usize>, ops: &mut Vec<BinOp>) -> Option<usize> {
             let op = ops.pop()?;
             let rhs = operands.pop()?;
             let lhs = operands.pop()?;
+            let h = heights.pop()?.max(heights.pop()?) + 1;
+            heights.push(h);
             let span = lhs.span.join(rhs.span);
             operands.push(Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span });
-            Some(())
+            Some(h)
         }
         for c in kids(p) {
             match c.as_rule() {
-                Rule::operand => operands.push(self.operand(c)?),
+                Rule::operand => {
+                    let e = self.operand(c)?;
+                    heights.push(tree_height(&e));
+                    operands.push(e);
+                }
                 Rule::infix => {
                     let infix_text = c.as_str().trim().to_string();
                     let op = match kids(c).next().map(|o| o.as_rule()) {
@@ -985,7 +1001,10 @@ impl Lower {
                         }
                     };
                     while ops.last().is_some_and(|top| top.precedence() >= op.precedence()) {
-                        reduce(&mut operands, &mut ops)?;
+                        let h = reduce(&mut operands, &mut heights, &mut ops)?;
+                        if h > MAX_TREE_HEIGHT {
+                            return self.too_tall(whole);
+                        }
                     }
                     ops.push(op);
                 }
@@ -993,12 +1012,24 @@ impl Lower {
             }
         }
         while !ops.is_empty() {
-            reduce(&mut operands, &mut ops)?;
+            let h = reduce(&mut operands, &mut heights, &mut ops)?;
+            if h > MAX_TREE_HEIGHT {
+                return self.too_tall(whole);
+            }
         }
         operands.pop()
     }
 
+    fn too_tall(&mut self, span: Span) -> Option<Expr> {
+        let d = self
+            .err(codes::TOO_DEEP, span, format!("expression is deeper than the limit of {MAX_TREE_HEIGHT} (operator and `.` chains count)"))
+            .with_help("name intermediate values with `let`");
+        self.diags.push(d);
+        None
+    }
+
     fn operand(&mut self, p: P<'_>) -> Option<Expr> {
+        let mut height = 0usize;
         let mut prefixes = Vec::new();
         let mut current: Option<Expr> = None;
         for c in kids(p) {
@@ -1010,6 +1041,11 @@ impl Lower {
                 }
                 Rule::postfix => {
                     let base = current.take()?;
+                    height += 1;
+                    if height > MAX_TREE_HEIGHT {
+                        let span = base.span;
+                        return self.too_tall(span);
+                    }
                     let inner = kids(c).next()?;
                     let pspan = self.span(&inner);
                     let span = base.span.join(pspan);
@@ -1017,15 +1053,23 @@ impl Lower {
                         Rule::field_access => Expr { kind: ExprKind::Field(Box::new(base), self.ident(kids(inner).next()?)), span },
                         Rule::conversion => Expr { kind: ExprKind::Convert(Box::new(base), self.ident(kids(inner).next()?)), span },
                         _ => {
-                            let args = kids(inner).filter_map(|e| self.expr(e)).collect();
+                            let args: Vec<Expr> = kids(inner).filter_map(|e| self.expr(e)).collect();
+                            height = height.max(args.iter().map(tree_height).max().unwrap_or(0) + 1);
                             Expr { kind: ExprKind::Index(Box::new(base), args), span }
                         }
                     });
                 }
-                _ => current = Some(self.primary(c)?),
+                _ => {
+                    let e = self.primary(c)?;
+                    height = tree_height(&e);
+                    current = Some(e);
+                }
             }
         }
         let mut e = current?;
+        if height + prefixes.len() > MAX_TREE_HEIGHT {
+            return self.too_tall(e.span);
+        }
         if prefixes.len() > crate::limits::MAX_EXPR_DEPTH {
             let d = self.err(codes::TOO_DEEP, e.span, format!("more than {} prefix operators in a row", crate::limits::MAX_EXPR_DEPTH));
             self.diags.push(d);
@@ -1177,6 +1221,53 @@ impl Lower {
             _ => return None,
         };
         Some(Expr { kind, span })
+    }
+}
+
+/// Tallest expression tree accepted, counting every node: operator chains
+/// and `.` chains fold into nested nodes, which the checker and the evaluator
+/// walk recursively (about 10 KiB of stack per level in a debug build), so
+/// they count towards [`limits::MAX_EXPR_DEPTH`] too. Real policies stay
+/// below 10.
+const MAX_TREE_HEIGHT: usize = limits::MAX_EXPR_DEPTH;
+
+/// Height of a tree built by the lowering: every sub-expression was bounded
+/// when it was built, so this recursion is bounded too. A path `a.b.c`
+/// counts one level per segment (the checker turns it into field accesses).
+fn tree_height(e: &Expr) -> usize {
+    let h = |x: &Expr| tree_height(x);
+    let max = |xs: &[Expr]| xs.iter().map(tree_height).max().unwrap_or(0);
+    1 + match &e.kind {
+        ExprKind::Bool(_) | ExprKind::Number { .. } | ExprKind::Date(_) | ExprKind::Text(_) => 0,
+        ExprKind::Path(segs) => segs.len().saturating_sub(1),
+        ExprKind::Field(b, _) | ExprKind::Convert(b, _) | ExprKind::Unary(_, b) | ExprKind::Paren(b) => h(b),
+        ExprKind::Index(b, ks) => h(b).max(max(ks)),
+        ExprKind::Binary(_, a, b) => h(a).max(h(b)),
+        ExprKind::Set(xs) | ExprKind::List(xs) | ExprKind::Call(_, xs) => max(xs),
+        ExprKind::If { branches, otherwise } => branches.iter().map(|(c, v)| h(c).max(h(v))).max().unwrap_or(0).max(h(otherwise)),
+        ExprKind::Match { scrutinee, arms } => arms.iter().map(|a| h(&a.value).max(max(&a.patterns))).max().unwrap_or(0).max(h(scrutinee)),
+        ExprKind::Tiers { subject, tiers, otherwise } => tiers
+            .iter()
+            .map(|t| {
+                let test = match &t.test {
+                    TierTest::Cmp(_, b) => h(b),
+                    TierTest::Range(a, b) => h(a).max(h(b)),
+                };
+                test.max(h(&t.value))
+            })
+            .max()
+            .unwrap_or(0)
+            .max(h(subject))
+            .max(otherwise.as_deref().map(h).unwrap_or(0)),
+        ExprKind::Scale { subject, bands, rest } => bands
+            .iter()
+            .map(|b| h(&b.width).max(h(&b.rate)))
+            .max()
+            .unwrap_or(0)
+            .max(h(subject))
+            .max(rest.as_deref().map(h).unwrap_or(0)),
+        ExprKind::Quantifier { list, filter, .. } => h(list).max(filter.as_deref().map(h).unwrap_or(0)),
+        ExprKind::Aggregate { value, list, filter, .. } => h(value).max(h(list)).max(filter.as_deref().map(h).unwrap_or(0)),
     }
 }
 

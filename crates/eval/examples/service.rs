@@ -1,5 +1,6 @@
 //! A service deciding one applicant from JSON: load the bundled policies once,
 //! then decide per request. Run: `cargo run -p policy-eval --example service`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use policy_eval::{render_text, DecideOptions, Engine, TraceLevel};
 

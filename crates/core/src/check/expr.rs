@@ -173,7 +173,7 @@ impl Checker<'_> {
                     Box::new(c)
                 });
                 self.locals.pop();
-                if !v.ty.is_numeric() && !(matches!(kind, AggKind::Min | AggKind::Max) && v.ty == Type::Date) && v.ty != Type::Error {
+                if !(v.ty.is_numeric() || matches!(kind, AggKind::Min | AggKind::Max) && v.ty == Type::Date || v.ty == Type::Error) {
                     let msg = format!("cannot aggregate {}", self.type_name(&v.ty));
                     self.error(m, codes::TYPE_MISMATCH, value.span, msg);
                 }
@@ -339,7 +339,8 @@ impl Checker<'_> {
                         return self.mk(m, CKind::Const(Value::Enum(*i)), Type::Enum(*e), span);
                     }
                     if found.len() > 1 {
-                        let names: Vec<String> = found.iter().map(|(e, _)| format!("`{}.{}`", self.enums.get(e.index()).map(|x| x.name.as_str()).unwrap_or(""), head.name)).collect();
+                        let mut names: Vec<String> = found.iter().map(|(e, _)| format!("`{}.{}`", self.enums.get(e.index()).map(|x| x.name.as_str()).unwrap_or(""), head.name)).collect();
+                        names.sort(); // `found` follows a HashMap's order
                         let msg = format!("`{}` is a variant of several enums", head.name);
                         self.error(m, codes::UNKNOWN_NAME, head.span, msg).help = Some(format!("qualify it: {}", names.join(" or ")));
                         return self.err_expr(m, span);
