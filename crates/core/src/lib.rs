@@ -8,6 +8,7 @@ pub mod ast;
 pub mod check;
 pub mod checked;
 pub mod diag;
+pub mod fmt;
 pub mod limits;
 pub mod loader;
 pub mod parse;
