@@ -1,0 +1,89 @@
+//! `policy check`: parse, check and compile policies, reporting every
+//! diagnostic with its source line.
+
+use crate::support::diagnostics::{ErrorFormat, Reporter, Sources};
+use crate::support::files::{collect, is_policy, load_message, loader_roots, FileRoot};
+use crate::support::io::errln;
+use crate::support::term::Term;
+use crate::support::{plural, CmdResult};
+use policy_core::check::check_source;
+use policy_core::loader::{read_source, DirLoader, LoadError};
+use policy_eval::{EvalError, Plan};
+use std::path::PathBuf;
+
+/// Examples shown by `policy check --help`.
+pub const EXAMPLES: &str = "\
+Examples:
+  policy check policies/
+  policy check policies/datong/big_data_training_2022.policy
+  policy check --error-format json policies/ > diagnostics.jsonl
+  policy check --deny-warnings policies/jiaxing
+
+Exit status: 0 when no errors (warnings alone are fine unless --deny-warnings), \
+1 when any policy has errors or a path cannot be read, 2 on bad arguments.";
+
+/// Arguments of `policy check`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Policy files, or directories searched recursively for `.policy` files.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// How to print diagnostics: `human` (stderr) or `json` (one object per line on stdout).
+    #[arg(long, value_enum, default_value_t, value_name = "FORMAT")]
+    pub error_format: ErrorFormat,
+    /// Fail (exit 1) when there are warnings.
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+/// Runs `policy check`.
+pub fn run(args: &Args, term: Term) -> CmdResult {
+    let collected = collect(&args.paths, is_policy);
+    let mut reporter = Reporter::new(args.error_format, term);
+    for (path, why) in &collected.problems {
+        reporter.plain_error(&path.display().to_string(), &format!("cannot read `{}`: {why}", path.display()));
+    }
+    let loader = DirLoader::new(&loader_roots(&args.paths, FileRoot::Itself));
+    for problem in &loader.problems {
+        let (file, message) = match problem {
+            LoadError::Duplicate { second, .. } => (second.clone(), problem.to_string()),
+            LoadError::Io { path, .. } => (path.clone(), load_message(problem)),
+            LoadError::NotFound(_) => (String::new(), problem.to_string()),
+        };
+        reporter.plain_error(&file, &message);
+    }
+    let mut sources = Sources::new();
+    for file in &collected.files {
+        let source = match read_source(file) {
+            Ok(s) => s,
+            Err(e) => {
+                reporter.plain_error(&file.display().to_string(), &load_message(&e));
+                continue;
+            }
+        };
+        sources.add(&source.name, &String::from_utf8_lossy(&source.bytes));
+        let checked = check_source(&source, &loader);
+        sources.add_files(&checked.files);
+        reporter.report_all(&checked.diagnostics, &mut sources);
+        if let Some(policy) = checked.policy {
+            // Compiling evaluates the policy's `assert`s (R305).
+            match Plan::compile(policy, Vec::new()) {
+                Ok(_) => {}
+                Err(EvalError::Policy { diagnostics, .. }) => reporter.report_all(&diagnostics, &mut sources),
+                Err(e) => reporter.plain_error(&file.display().to_string(), &e.to_string()),
+            }
+        }
+    }
+    let what = if collected.files.len() == 1 { "policy" } else { "policies" };
+    errln!(
+        "checked {} {what}: {}, {}",
+        collected.files.len(),
+        plural(reporter.errors, "error", "errors"),
+        plural(reporter.warnings, "warning", "warnings")
+    );
+    if collected.files.is_empty() && collected.problems.is_empty() {
+        crate::support::term::print_error(term, "no .policy files found");
+        return Ok(false);
+    }
+    Ok(reporter.errors == 0 && !(args.deny_warnings && reporter.warnings > 0))
+}

@@ -1,0 +1,64 @@
+//! The command line: one module per subcommand.
+
+pub mod check;
+pub mod eval;
+pub mod fmt;
+pub mod schema;
+pub mod test;
+
+use crate::support::term::{ColorChoice, Term};
+use crate::support::CmdResult;
+use clap::{Parser, Subcommand};
+
+const EXAMPLES: &str = "\
+Examples:
+  policy check policies/
+  policy fmt --check policies/
+  policy eval datong.big_data_training_2022 --facts applicant.json
+  policy test
+  policy schema datong.big_data_training_2022
+
+Run `policy <COMMAND> --help` for each command's options and examples.";
+
+/// Check, format, evaluate and test policy-as-code files.
+#[derive(Debug, Parser)]
+#[command(name = "policy", version, about = "Check, format, evaluate and test policy-as-code files", after_help = EXAMPLES, propagate_version = true)]
+pub struct Cli {
+    /// When to colour the output: `auto` colours on a terminal unless NO_COLOR is set.
+    #[arg(long, value_enum, default_value_t, global = true, value_name = "WHEN")]
+    pub color: ColorChoice,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check policies for errors and warnings (parse, names, types, tiers, citations, assertions).
+    #[command(after_help = check::EXAMPLES)]
+    Check(check::Args),
+    /// Format policies in place, or list the unformatted ones with --check.
+    #[command(after_help = fmt::EXAMPLES)]
+    Fmt(fmt::Args),
+    /// Decide an applicant's facts against a policy and explain the decision.
+    #[command(after_help = eval::EXAMPLES)]
+    Eval(eval::Args),
+    /// Run golden case files (*.cases.json) and report failing cases.
+    #[command(after_help = test::EXAMPLES)]
+    Test(test::Args),
+    /// Print the JSON Schema (draft 2020-12) of a policy's facts.
+    #[command(after_help = schema::EXAMPLES)]
+    Schema(schema::Args),
+}
+
+/// Runs the command.
+pub fn run(cli: &Cli, term: Term) -> CmdResult {
+    match &cli.command {
+        Command::Check(a) => check::run(a, term),
+        Command::Fmt(a) => fmt::run(a, term),
+        Command::Eval(a) => eval::run(a, term),
+        Command::Test(a) => test::run(a, term),
+        Command::Schema(a) => schema::run(a, term),
+    }
+}

@@ -1,0 +1,218 @@
+//! Finding files under the paths a command is given, the loader roots for
+//! resolving `use`, and turning a POLICY argument (a file or an id) into a
+//! compiled plan.
+
+use super::diagnostics::{ErrorFormat, Reporter, Sources};
+use super::term::Term;
+use super::{plural, CliError};
+use policy_core::loader::{read_source, DirLoader, LoadError, Loader, Source};
+use policy_eval::{EvalError, Plan};
+use std::path::{Path, PathBuf};
+
+/// Most directory entries one walk visits.
+const MAX_WALK: usize = 100_000;
+
+/// Files found, and the paths that could not be read.
+#[derive(Debug, Default)]
+pub struct Collected {
+    /// Files, in the order given, directories walked in sorted order.
+    pub files: Vec<PathBuf>,
+    /// (path, why) for each path that does not exist or cannot be read.
+    pub problems: Vec<(PathBuf, String)>,
+}
+
+/// Whether `p` is a policy file.
+pub fn is_policy(p: &Path) -> bool {
+    p.extension().is_some_and(|e| e == "policy")
+}
+
+/// Whether `p` is a golden case file.
+pub fn is_cases(p: &Path) -> bool {
+    p.file_name().is_some_and(|n| n.to_string_lossy().ends_with(".cases.json"))
+}
+
+/// Files under `paths`: a file named directly is taken whatever its name;
+/// directories are walked recursively (skipping hidden ones) for files that
+/// `want` accepts.
+pub fn collect(paths: &[PathBuf], want: fn(&Path) -> bool) -> Collected {
+    let mut out = Collected::default();
+    let mut visited = 0usize;
+    for p in paths {
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => walk(p, want, &mut out, &mut visited),
+            Ok(_) => out.files.push(p.clone()),
+            Err(e) => out.problems.push((p.clone(), io_message(&e))),
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    out.files.retain(|f| seen.insert(f.clone()));
+    out
+}
+
+fn walk(dir: &Path, want: fn(&Path) -> bool, out: &mut Collected, visited: &mut usize) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            out.problems.push((dir.to_path_buf(), io_message(&e)));
+            return;
+        }
+    };
+    let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    children.sort();
+    for child in children {
+        *visited += 1;
+        if *visited > MAX_WALK {
+            return;
+        }
+        let hidden = child.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if child.is_dir() {
+            if !hidden {
+                walk(&child, want, out, visited);
+            }
+        } else if want(&child) {
+            out.files.push(child);
+        }
+    }
+}
+
+/// An OS error without the "(os error 2)" tail.
+pub fn io_message(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => {
+            let s = e.to_string();
+            match s.find(" (os error") {
+                Some(i) => s.get(..i).unwrap_or(&s).to_string(),
+                None => s,
+            }
+        }
+    }
+}
+
+/// The nearest enclosing directory named `policies`, if any.
+pub fn policies_ancestor(p: &Path) -> Option<PathBuf> {
+    let found = p.ancestors().find(|a| a.file_name().is_some_and(|n| n == "policies") && a.is_dir());
+    if let Some(f) = found {
+        return Some(f.to_path_buf());
+    }
+    let canon = p.canonicalize().ok()?;
+    canon.ancestors().find(|a| a.file_name().is_some_and(|n| n == "policies") && a.is_dir()).map(Path::to_path_buf)
+}
+
+/// How a file given on the command line contributes to the loader roots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileRoot {
+    /// The file itself.
+    Itself,
+    /// The directory holding it.
+    Parent,
+}
+
+/// Loader roots for `paths`: each path's enclosing `policies/` tree, or the
+/// path itself when it has none; roots inside other roots are dropped (a
+/// [`DirLoader`] would index their files twice).
+pub fn loader_roots(paths: &[PathBuf], files: FileRoot) -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> = Vec::new();
+    for p in paths {
+        if !p.exists() {
+            continue;
+        }
+        let root = match policies_ancestor(p) {
+            Some(a) => a,
+            None if p.is_file() && files == FileRoot::Parent => match p.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+                _ => PathBuf::from("."),
+            },
+            None => p.clone(),
+        };
+        roots.push(root);
+    }
+    dedupe_roots(roots)
+}
+
+fn dedupe_roots(roots: Vec<PathBuf>) -> Vec<PathBuf> {
+    let mut with_canon: Vec<(PathBuf, PathBuf)> = roots.into_iter().map(|r| (r.canonicalize().unwrap_or_else(|_| r.clone()), r)).collect();
+    with_canon.sort_by_key(|(c, _)| c.components().count());
+    let mut kept: Vec<(PathBuf, PathBuf)> = Vec::new();
+    for (canon, root) in with_canon {
+        if !kept.iter().any(|(k, _)| canon.starts_with(k)) {
+            kept.push((canon, root));
+        }
+    }
+    kept.into_iter().map(|(_, r)| r).collect()
+}
+
+/// A POLICY argument resolved to its source and a loader for its imports.
+pub struct Resolved {
+    /// The policy's text.
+    pub source: Source,
+    /// Resolves its `use`s.
+    pub loader: DirLoader,
+}
+
+/// Resolves POLICY: a path to a `.policy` file (imports come from its
+/// `policies/` tree, or from `./policies` when it has none), or a policy id
+/// looked up under `./policies`.
+pub fn resolve_policy(arg: &str) -> Result<Resolved, CliError> {
+    let path = Path::new(arg);
+    if path.is_file() {
+        let mut roots = loader_roots(&[path.to_path_buf()], FileRoot::Itself);
+        if policies_ancestor(path).is_none() && Path::new("policies").is_dir() {
+            roots.push(PathBuf::from("policies"));
+        }
+        let source = read_source(path).map_err(|e| CliError::Failed(load_message(&e)))?;
+        return Ok(Resolved { source, loader: DirLoader::new(&roots) });
+    }
+    if path.is_dir() {
+        return Err(CliError::Failed(format!("`{arg}` is a directory: give a .policy file or a policy id")));
+    }
+    let looks_like_path = arg.ends_with(".policy") || arg.contains('/') || arg.contains(std::path::MAIN_SEPARATOR);
+    if looks_like_path {
+        return Err(CliError::Failed(format!("cannot read `{arg}`: no such file")));
+    }
+    let dir = Path::new("policies");
+    if !dir.is_dir() {
+        return Err(CliError::Failed(format!("`{arg}` is not a file, and there is no ./policies directory to look it up as a policy id")));
+    }
+    let loader = DirLoader::new(&[dir]);
+    match loader.load_policy(arg) {
+        Ok(source) => Ok(Resolved { source, loader }),
+        Err(LoadError::NotFound(_)) => Err(CliError::Failed(format!("no file `{arg}` and no policy with that id under ./policies"))),
+        Err(e) => Err(CliError::Failed(load_message(&e))),
+    }
+}
+
+/// A loader error as a message.
+pub fn load_message(e: &LoadError) -> String {
+    match e {
+        LoadError::Io { path, message } => {
+            let m = message.find(" (os error").and_then(|i| message.get(..i)).unwrap_or(message);
+            let m = if m == "No such file or directory" { "no such file or directory" } else { m };
+            format!("cannot read `{path}`: {m}")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Resolves and compiles POLICY. On compile errors the diagnostics are
+/// printed (human format, stderr) and the error says how many.
+pub fn load_plan(arg: &str, term: Term) -> Result<Plan, CliError> {
+    let Resolved { source, loader } = resolve_policy(arg)?;
+    compile_reporting(&source, &loader, term)
+}
+
+/// Compiles `source`, printing the diagnostics when it fails.
+pub fn compile_reporting(source: &Source, loader: &dyn Loader, term: Term) -> Result<Plan, CliError> {
+    match policy_eval::compile(source, loader) {
+        Ok(plan) => Ok(plan),
+        Err(EvalError::Policy { name, diagnostics }) => {
+            let mut reporter = Reporter::new(ErrorFormat::Human, term);
+            let mut sources = Sources::new();
+            sources.add(&source.name, &String::from_utf8_lossy(&source.bytes));
+            reporter.report_all(&diagnostics, &mut sources);
+            Err(CliError::Failed(format!("`{name}` does not compile: {}", plural(reporter.errors, "error", "errors"))))
+        }
+        Err(e) => Err(CliError::Failed(e.to_string())),
+    }
+}

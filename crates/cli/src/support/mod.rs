@@ -1,0 +1,38 @@
+//! What the subcommands share: terminal colour, diagnostic rendering, file
+//! discovery and policy loading, and the error type commands return.
+
+pub mod diagnostics;
+pub mod files;
+pub mod io;
+pub mod term;
+
+use std::fmt;
+
+/// How a command ended when it could not do its work at all.
+#[derive(Debug)]
+pub enum CliError {
+    /// The command failed (exit 1): a missing file, a policy that does not
+    /// compile, facts that do not fit. The message is printed as `error: …`.
+    Failed(String),
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Failed(m) => f.write_str(m),
+        }
+    }
+}
+
+/// What a command returns: `Ok(true)` success (exit 0), `Ok(false)` a
+/// negative answer such as failing tests or unformatted files (exit 1).
+pub type CmdResult = Result<bool, CliError>;
+
+/// "1 error", "2 errors".
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("{n} {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
