@@ -611,3 +611,80 @@ fn schema_accepts_the_facts_of_every_golden_case() {
     }
     assert!(checked > 100, "{checked}");
 }
+
+// ------------------------------------------------------------------ imports and loader problems
+
+const BASE: &str = r#"policy demo.base "基础标准"
+  in_force 2021-01-01 .. 2021-12-31
+
+clause "一" "标准" not_computable "test fixture"
+
+enum level "等级" { junior "初级", senior "高级" }
+
+param standard: money "补贴标准" {
+  from 2021-01-01 => 800 yuan
+}
+"#;
+
+const USER: &str = r#"policy demo.user "引用基础标准"
+  in_force 2021-01-01 .. 2021-12-31
+
+use demo.base as base
+
+input grade: base.level "等级"
+
+benefit subsidy "补贴" {
+  payee person
+  require is_junior: grade == base.junior "初级"
+  amount base.standard
+}
+"#;
+
+#[test]
+fn imports_resolve_through_the_enclosing_policies_tree() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("policies");
+    std::fs::create_dir_all(root.join("a")).unwrap();
+    std::fs::create_dir_all(root.join("b")).unwrap();
+    std::fs::write(root.join("a/base.policy"), BASE).unwrap();
+    let user = root.join("b/user.policy");
+    std::fs::write(&user, USER).unwrap();
+    // Checking only the importing file finds the import in the tree.
+    let r = run(&["check", user.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // And so does eval, from a file path and from inside the tree by id.
+    let facts = tmp.path().join("facts.json");
+    std::fs::write(&facts, r#"{"grade": "junior"}"#).unwrap();
+    let r = run(&["eval", user.to_str().unwrap(), "--facts", facts.to_str().unwrap(), "--as-of", "2021-05-01", "--trace", "off"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    insta::assert_snapshot!("eval_with_import", r.snapshot_in(Some(tmp.path())));
+    let r = run_cmd(assert_cmd::cargo::cargo_bin_cmd!("policy").current_dir(tmp.path()).args([
+        "eval",
+        "demo.user",
+        "--facts",
+        "facts.json",
+        "--as-of",
+        "2021-05-01",
+        "--format",
+        "json",
+        "--trace",
+        "off",
+    ]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("\"amount\": \"800.00\""), "{}", r.stdout);
+    // Without the imported policy the import fails with C105.
+    std::fs::remove_file(root.join("a/base.policy")).unwrap();
+    let r = run(&["check", user.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("error[C105]"), "{}", r.stderr);
+}
+
+#[test]
+fn check_reports_duplicate_policy_ids() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("one.policy"), BASE).unwrap();
+    std::fs::write(tmp.path().join("two.policy"), BASE).unwrap();
+    let r = run(&["check", tmp.path().to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    insta::assert_snapshot!("check_duplicate_ids", r.snapshot_in(Some(tmp.path())));
+}
