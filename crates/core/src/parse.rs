@@ -310,7 +310,7 @@ fn syntax_error(name: &Arc<str>, base: usize, slice: &str, e: pest::error::Error
 }
 
 /// Words that cannot be names (the grammar's `keyword` rule).
-const RESERVED: &[&str] = &["not_computable", "applies_when", "defined_in", "dated_by", "deadline", "override", "entitle", "exclude", "require", "assert", "policy", "set_by", "uplift", "false", "first", "match", "needs", "quote", "scale", "tiers", "until", "where", "cite", "else", "from", "next", "then", "true", "when", "and", "cap", "for", "let", "not", "use", "as", "at", "if", "in", "or"];
+const RESERVED: &[&str] = &["not_computable", "default", "applies_when", "defined_in", "dated_by", "deadline", "override", "entitle", "exclude", "require", "assert", "policy", "set_by", "uplift", "false", "first", "match", "needs", "quote", "scale", "tiers", "until", "where", "cite", "else", "from", "next", "then", "true", "when", "and", "cap", "for", "let", "not", "use", "as", "at", "if", "in", "or"];
 
 fn rule_name(r: Rule) -> &'static str {
     match r {
@@ -389,9 +389,13 @@ fn kids(p: P<'_>) -> impl Iterator<Item = P<'_>> {
 }
 
 impl Lower {
+    /// The pair's span without trailing whitespace and comments (pest
+    /// includes the trivia it skipped before a missing optional part).
     fn span(&self, p: &P<'_>) -> Span {
         let s = p.as_span();
-        Span::new(self.base + s.start(), self.base + s.end())
+        let text = p.as_str();
+        let len = if text.ends_with(char::is_whitespace) || text.contains('#') { code_len(text) } else { text.len() };
+        Span::new(self.base + s.start(), self.base + s.start() + len)
     }
 
     fn err(&mut self, code: crate::diag::Code, span: Span, msg: impl Into<String>) -> Diagnostic {
@@ -491,6 +495,43 @@ impl Lower {
         }
         Some(h)
     }
+}
+
+/// Length of `text` up to the end of its last character of code (not
+/// whitespace, not inside a `#` comment).
+fn code_len(text: &str) -> usize {
+    let mut end = 0;
+    let mut in_string = false;
+    let mut chars = text.char_indices();
+    while let Some((i, c)) = chars.next() {
+        if in_string {
+            match c {
+                '\\' => {
+                    chars.next();
+                }
+                '"' => in_string = false,
+                _ => {}
+            }
+            end = i + c.len_utf8();
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                end = i + 1;
+            }
+            '#' => {
+                for (_, d) in chars.by_ref() {
+                    if d == '\n' {
+                        break;
+                    }
+                }
+            }
+            c if c.is_whitespace() => {}
+            c => end = i + c.len_utf8(),
+        }
+    }
+    end
 }
 
 fn set_once<T>(slot: &mut Option<T>, value: Option<T>) -> bool {
@@ -910,7 +951,10 @@ impl Lower {
                 return None;
             }
         };
-        let suffix = match it.next().and_then(|u| u.into_inner().next()) {
+        let suffix_pair = it.next();
+        let yuan_sign = suffix_pair.as_ref().is_some_and(|u| u.as_str() == "元");
+        let suffix = match suffix_pair.and_then(|u| u.into_inner().next()) {
+            None if yuan_sign => Some(Suffix::Unit(Ident { name: "yuan".into(), span: Span::new(span.end - "元".len(), span.end) })),
             None => None,
             Some(u) if u.as_rule() == Rule::percent_sign => Some(Suffix::Percent),
             Some(u) => {
@@ -1067,13 +1111,13 @@ impl Lower {
             }
         }
         let mut e = current?;
-        if height + prefixes.len() > MAX_TREE_HEIGHT {
-            return self.too_tall(e.span);
-        }
         if prefixes.len() > crate::limits::MAX_EXPR_DEPTH {
             let d = self.err(codes::TOO_DEEP, e.span, format!("more than {} prefix operators in a row", crate::limits::MAX_EXPR_DEPTH));
             self.diags.push(d);
             return None;
+        }
+        if height + prefixes.len() > MAX_TREE_HEIGHT {
+            return self.too_tall(e.span);
         }
         for (op, span) in prefixes.into_iter().rev() {
             let span = span.join(e.span);

@@ -239,6 +239,7 @@ fn language_doc_examples_round_trip() {
 /// The grammar's `keyword` rule: these cannot be identifiers.
 const RESERVED: &[&str] = &[
     "not_computable",
+    "default",
     "applies_when",
     "defined_in",
     "dated_by",

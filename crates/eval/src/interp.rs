@@ -344,22 +344,23 @@ impl<'a> Ctx<'a> {
                     None => {
                         stack.pop();
                         if node != i {
-                            let _ = self.eval_let_body(node);
+                            let _ = self.eval_let_body(node, false);
                         }
                     }
                 }
             }
         }
-        self.eval_let_body(i)
+        self.eval_let_body(i, true)
     }
 
-    fn eval_let_body(&mut self, i: usize) -> Result<Value, Stop> {
+    /// Evaluates (or reuses) let `i`; `is_read` records it as read by the current step.
+    fn eval_let_body(&mut self, i: usize, is_read: bool) -> Result<Value, Stop> {
         let p = self.plan.policy();
         let def = p.lets.get(i).ok_or_else(|| Stop::Error("internal: no let".into()))?;
         match self.lets.get(i) {
             Some(LetSlot::Done(r)) => {
                 let r = r.clone();
-                if let Ok(v) = &r {
+                if let (Ok(v), true) = (&r, is_read) {
                     self.read(&def.name, v, &def.ty);
                 }
                 return r;
@@ -388,7 +389,7 @@ impl<'a> Ctx<'a> {
         if let Some(s) = self.lets.get_mut(i) {
             *s = LetSlot::Done(r.clone());
         }
-        if let Ok(v) = &r {
+        if let (Ok(v), true) = (&r, is_read) {
             self.read(&def.name, v, &def.ty);
         }
         r
