@@ -117,10 +117,7 @@ impl Checker<'_> {
                 }
                 *has_amount = true;
                 let expr = self.expr(m, &a.expr, Some(&Type::Money));
-                if !expr.ty.is_numeric() && expr.ty != Type::Error {
-                    let msg = format!("an amount must be a number, found {}", self.type_name(&expr.ty));
-                    self.error(m, codes::TYPE_MISMATCH, a.expr.span, msg);
-                }
+                self.expect_type(m, &expr, &Type::Money, "a benefit's amount, in yuan");
                 let cite = self.citation(m, a.cite.as_ref());
                 rules.amount.push(AmountStepDef::Base { expr, label: a.label.as_ref().map(|l| l.value.clone()), cite, span: a.span });
             }
