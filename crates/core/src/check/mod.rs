@@ -898,6 +898,14 @@ impl<'l> Checker<'l> {
     }
 
     fn report_unused(&mut self, root: usize) {
+        for c in &mut self.clause_defs {
+            c.cited = self.cited.contains(&(root, c.number.clone()));
+        }
+        // After an error, uses inside items that failed to parse or check are
+        // missing, so "never used" and "never cited" would be false alarms.
+        if self.diags.iter().any(Diagnostic::is_error) {
+            return;
+        }
         let unused: Vec<(String, Span)> = self
             .inputs
             .iter()
@@ -919,9 +927,6 @@ impl<'l> Checker<'l> {
                         Some("cite it from the rule that encodes it, or mark it `not_computable` with a reason".into());
                 }
             }
-        }
-        for c in &mut self.clause_defs {
-            c.cited = self.cited.contains(&(root, c.number.clone()));
         }
     }
 
