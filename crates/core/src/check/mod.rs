@@ -77,6 +77,7 @@ pub(crate) struct Module {
     pub document: String,
     /// clause number → (quote, index into `clauses` when root)
     pub clauses: HashMap<String, Option<String>>,
+    /// The source document's text with all whitespace removed.
     pub source_text: Option<String>,
     pub is_root: bool,
 }
@@ -215,7 +216,8 @@ impl<'l> Checker<'l> {
             }
         }
         stack.pop();
-        let source_text = ast.header.source.as_ref().and_then(|s| self.loader.load_document(&source.name, &s.value).ok());
+        // Kept whitespace-free: quotes are compared with whitespace removed.
+        let source_text = ast.header.source.as_ref().and_then(|s| self.loader.load_document(&source.name, &s.value).ok()).map(|t| normalize_ws(&t));
         if let (Some(s), None) = (&ast.header.source, &source_text) {
             self.diags.push(
                 Diagnostic::warning(codes::MISSING_SOURCE, &source.name, s.span, format!("cannot read the source document `{}`", s.value))
@@ -428,8 +430,7 @@ impl<'l> Checker<'l> {
 
     fn declare_clauses(&mut self, m: usize, is_root: bool) {
         let items = self.item_clone(m);
-        let source = self.modules.get(m).and_then(|md| md.source_text.clone());
-        let normalized_source = source.as_deref().map(normalize_ws);
+        let normalized_source = self.modules.get(m).and_then(|md| md.source_text.clone());
         for item in &items {
             let Item::Clause(c) = item else { continue };
             let dup = self.modules.get(m).is_some_and(|md| md.clauses.contains_key(&c.number.value));
@@ -481,7 +482,7 @@ impl<'l> Checker<'l> {
                 !md.clauses.is_empty(),
                 md.clauses.get(&cite.clause.value).cloned().flatten(),
                 md.document.clone(),
-                md.source_text.as_deref().map(normalize_ws),
+                md.source_text.clone(),
             ),
             None => return None,
         };
@@ -1233,7 +1234,12 @@ pub fn normalize_ws(s: &str) -> String {
 /// "did you mean `x`?" for the closest name within edit distance 2.
 pub fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
     let mut best: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
+    let len = name.chars().count();
     for c in candidates {
+        // Edit distance is at least the difference in length: skip the far ones cheaply.
+        if c.len().abs_diff(name.len()) > 8 || c.chars().count().abs_diff(len) > 2 {
+            continue;
+        }
         let d = edit_distance(name, c);
         let limit = if name.chars().count() <= 3 { 1 } else { 2 };
         if d <= limit && d > 0 {

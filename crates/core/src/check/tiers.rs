@@ -205,6 +205,9 @@ impl Checker<'_> {
         if intervals.iter().any(|(iv, _, _)| iv.is_none()) {
             return; // Bounds that are not constants: nothing to prove.
         }
+        if intervals.len() > crate::limits::MAX_ANALYSED_TIERS {
+            return; // The analysis is cubic in the number of tiers; real schedules have a handful.
+        }
         let ivs: Vec<(Interval, bool, ast::Span)> = intervals.iter().filter_map(|(iv, r, s)| iv.map(|iv| (iv, *r, *s))).collect();
         for (i, (iv, is_range, span)) in ivs.iter().enumerate() {
             let earlier: Vec<Interval> = ivs.iter().take(i).map(|x| x.0).collect();
