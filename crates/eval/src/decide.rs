@@ -5,12 +5,12 @@
 use crate::decision::*;
 use crate::error::EvalError;
 use crate::facts::Facts;
-use crate::interp::{apply, Ctx, Stop, Tracer};
+use crate::interp::{Ctx, Stop, Tracer};
 use crate::plan::Plan;
 use crate::trace::{NodeKind, Trace, TraceLevel, TraceNode, Verdict};
 use chrono::NaiveDate;
-use policy_core::ast::{BinOp, ConditionKind};
-use policy_core::checked::{AmountStepDef, BenefitDef, CExpr, CKind, Citation, ConditionDef, OutcomeDef, Type};
+use policy_core::ast::ConditionKind;
+use policy_core::checked::{AmountStepDef, BenefitDef, CExpr, CKind, Citation, ConditionDef, OutcomeDef};
 use policy_core::value::{self as v, Value};
 use rust_decimal::Decimal;
 
@@ -118,7 +118,6 @@ impl Plan {
     }
 
     fn decide_benefit(&self, b: &BenefitDef, facts: &Facts, reference: Option<NaiveDate>, level: TraceLevel) -> (BenefitDecision, Option<TraceNode>) {
-        let p = self.policy();
         let tracer = (level != TraceLevel::Off).then(|| {
             let mut root = TraceNode::new(NodeKind::Benefit);
             root.id = Some(b.id.clone());
@@ -175,7 +174,6 @@ impl Plan {
             });
             n
         });
-        let _ = p;
         (out, node)
     }
 
@@ -586,14 +584,4 @@ fn show_amount(a: &Amount) -> String {
         Amount::Exact(x) => v::money_string(*x),
         Amount::Range(l, h) => format!("{} .. {}", v::money_string(*l), v::money_string(*h)),
     }
-}
-
-#[allow(dead_code)]
-fn compare(op: BinOp, a: &Value, b: &Value) -> bool {
-    apply(op, a, b).ok().and_then(|v| v.bool().ok()).unwrap_or(false)
-}
-
-#[allow(dead_code)]
-fn money(t: &Type) -> bool {
-    *t == Type::Money
 }

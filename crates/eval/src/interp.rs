@@ -344,7 +344,8 @@ impl<'a> Ctx<'a> {
                     None => {
                         stack.pop();
                         if node != i {
-                            let _ = self.eval_let_body(node, false);
+                            // The result is cached in its slot; errors surface where it is read.
+                            let _cached = self.eval_let_body(node, false);
                         }
                     }
                 }
@@ -489,10 +490,7 @@ impl<'a> Ctx<'a> {
                 let y = self.eval(b);
                 match (x, y) {
                     (Ok(x), Ok(y)) => Ok(Value::Bool(if decisive { x.bool()? || y.bool()? } else { x.bool()? && y.bool()? })),
-                    (Err(s), Ok(Value::Bool(y))) if y == decisive => {
-                        let _ = s;
-                        Ok(Value::Bool(decisive))
-                    }
+                    (Err(_), Ok(Value::Bool(y))) if y == decisive => Ok(Value::Bool(decisive)),
                     (Err(s), Ok(_)) | (Ok(_), Err(s)) => Err(s),
                     (Err(s), Err(t)) => Err(merge(s, t)),
                 }

@@ -1,7 +1,7 @@
 //! Benefits: clauses, condition ids, the amount pipeline, versions.
 
 use super::Checker;
-use crate::ast::{self, BenefitClause, ConditionKind, Item};
+use crate::ast::{self, BenefitClause, Item};
 use crate::checked::*;
 use crate::diag::codes;
 use std::collections::HashSet;
@@ -170,7 +170,6 @@ impl Checker<'_> {
             }
             _ => {}
         }
-        let _ = ConditionKind::Require;
     }
 
     fn needs_amount(&mut self, m: usize, has: bool, span: ast::Span, what: &str) {

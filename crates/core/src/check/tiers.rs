@@ -217,8 +217,7 @@ impl Checker<'_> {
                 continue;
             }
             if *is_range {
-                for (j, (other, other_range, other_span)) in ivs.iter().take(i).enumerate() {
-                    let _ = j;
+                for (other, other_range, other_span) in ivs.iter().take(i) {
                     if *other_range && overlaps(*iv, *other) {
                         let (line, _) = self.line_of(m, *other_span);
                         let msg = format!("this tier's range overlaps the tier on line {line}");
