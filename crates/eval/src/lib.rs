@@ -29,6 +29,7 @@
 pub mod cases;
 mod decide;
 pub mod decision;
+pub mod diff;
 mod error;
 pub mod facts;
 mod interp;
