@@ -85,8 +85,15 @@ impl Run {
 
 #[test]
 fn every_help_has_examples() {
-    for args in [&["--help"][..], &["check", "--help"], &["fmt", "--help"], &["eval", "--help"], &["test", "--help"], &["schema", "--help"]]
-    {
+    for args in [
+        &["--help"][..],
+        &["check", "--help"],
+        &["fmt", "--help"],
+        &["eval", "--help"],
+        &["test", "--help"],
+        &["schema", "--help"],
+        &["diff", "--help"],
+    ] {
         let r = run(args);
         assert_eq!(r.code, 0, "{args:?}");
         assert!(r.stdout.contains("Examples:"), "{args:?} has no Examples section:\n{}", r.stdout);
@@ -687,4 +694,73 @@ fn check_reports_duplicate_policy_ids() {
     let r = run(&["check", tmp.path().to_str().unwrap()]);
     assert_eq!(r.code, 1);
     insta::assert_snapshot!("check_duplicate_ids", r.snapshot_in(Some(tmp.path())));
+}
+
+// ------------------------------------------------------------------ diff
+
+const DIFF: &str = "crates/cli/tests/data/diff";
+
+#[test]
+fn diff_equivalent_versions_exit_0() {
+    let r = run(&["diff", &format!("{DIFF}/old.policy"), &format!("{DIFF}/reformatted.policy"), "--cases", &format!("{DIFF}/cases")]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    insta::assert_snapshot!("diff_equivalent", r.snapshot());
+}
+
+#[test]
+fn diff_changed_versions_exit_1() {
+    let r = run(&["diff", &format!("{DIFF}/old.policy"), &format!("{DIFF}/new.policy"), "--cases", &format!("{DIFF}/cases")]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("condition min_days changed: days >= 3 → days >= 5"), "{}", r.stdout);
+    assert!(r.stdout.contains("four_days"), "{}", r.stdout);
+    // How many candidates the witness search tried is the library's detail.
+    let text: String = r
+        .snapshot()
+        .lines()
+        .map(|l| match l.find("(found after ") {
+            Some(i) => format!("{}(found after N candidates):", &l[..i]),
+            None => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    insta::assert_snapshot!("diff_changed", text);
+}
+
+#[test]
+fn diff_json() {
+    let r = run(&[
+        "diff",
+        &format!("{DIFF}/old.policy"),
+        &format!("{DIFF}/new.policy"),
+        "--cases",
+        &format!("{DIFF}/cases"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["old_policy"], "demo.diff");
+    assert_eq!(v["changes"].as_array().unwrap().len(), 2);
+    assert!(v["changes"][0]["witness"].is_object());
+    assert_eq!(v["case_changes"].as_array().unwrap().len(), 2);
+    assert_eq!(v["cases_compared"], 3);
+}
+
+#[test]
+fn diff_bundled_policy_against_itself_by_id() {
+    let r = run(&["diff", DATONG, DATONG_ID, "--cases", "policies/datong"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("0 changes"), "{}", r.stdout);
+}
+
+#[test]
+fn diff_failures() {
+    let r = run(&["diff", &format!("{DIFF}/old.policy")]);
+    assert_eq!(r.code, 2);
+    let r = run(&["diff", &format!("{DIFF}/old.policy"), "nope.policy"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stderr, "error: cannot read `nope.policy`: no such file\n");
+    let r = run(&["diff", &format!("{DIFF}/old.policy"), &format!("{DIFF}/new.policy"), "--cases", "no/such/dir"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stderr, "error: cannot read `no/such/dir`: no such file or directory\n");
 }

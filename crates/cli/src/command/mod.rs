@@ -1,6 +1,7 @@
 //! The command line: one module per subcommand.
 
 pub mod check;
+pub mod diff;
 pub mod eval;
 pub mod fmt;
 pub mod schema;
@@ -17,6 +18,7 @@ Examples:
   policy eval datong.big_data_training_2022 --facts applicant.json
   policy test
   policy schema datong.big_data_training_2022
+  policy diff old.policy policies/datong/big_data_training_2022.policy --cases policies/datong
 
 Run `policy <COMMAND> --help` for each command's options and examples.";
 
@@ -50,6 +52,9 @@ pub enum Command {
     /// Print the JSON Schema (draft 2020-12) of a policy's facts.
     #[command(after_help = schema::EXAMPLES)]
     Schema(schema::Args),
+    /// Compare two versions of a policy: changes, applicants decided differently, golden cases that change.
+    #[command(after_help = diff::EXAMPLES)]
+    Diff(diff::Args),
 }
 
 /// Runs the command.
@@ -60,5 +65,6 @@ pub fn run(cli: &Cli, term: Term) -> CmdResult {
         Command::Eval(a) => eval::run(a, term),
         Command::Test(a) => test::run(a, term),
         Command::Schema(a) => schema::run(a, term),
+        Command::Diff(a) => diff::run(a, term),
     }
 }
