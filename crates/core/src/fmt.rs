@@ -607,7 +607,7 @@ fn width(s: &str) -> isize {
 
 fn newline(out: &mut String, indent: usize) {
     out.push('\n');
-    out.extend(std::iter::repeat(' ').take(indent));
+    out.extend(std::iter::repeat_n(' ', indent));
 }
 
 /// Renders `doc` starting at column `indent`; continuation lines carry their
@@ -1232,7 +1232,7 @@ impl Printer {
     }
 
     fn indent(&mut self, n: usize) {
-        self.out.extend(std::iter::repeat(' ').take(n));
+        self.out.extend(std::iter::repeat_n(' ', n));
     }
 
     /// Comments on their own lines; a blank line follows each that had one

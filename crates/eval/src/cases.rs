@@ -37,7 +37,7 @@ pub struct Case {
 }
 
 /// What a case expects of one benefit; absent fields are not compared.
-#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expected {
     /// Status.
@@ -63,12 +63,6 @@ pub struct Expected {
     /// Deadlines by label.
     #[serde(default)]
     pub deadlines: Option<BTreeMap<String, NaiveDate>>,
-}
-
-impl Default for Status {
-    fn default() -> Self {
-        Status::Eligible
-    }
 }
 
 /// The result of running one case.

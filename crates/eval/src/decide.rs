@@ -113,7 +113,7 @@ impl Plan {
             engine_version: env!("CARGO_PKG_VERSION").to_string(),
             reference_date: reference,
             benefits,
-            trace: (opts.trace != TraceLevel::Off).then(|| Trace { level: opts.trace, benefits: nodes }),
+            trace: (opts.trace != TraceLevel::Off).then_some(Trace { level: opts.trace, benefits: nodes }),
         })
     }
 
