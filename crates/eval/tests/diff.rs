@@ -262,7 +262,7 @@ fn mutation_survey() {
             }
             for (a, b, rep) in literals(line, step) {
                 seen += 1;
-                if seen % stride != 0 {
+                if !seen.is_multiple_of(stride) {
                     continue;
                 }
                 let new_line = format!("{}{}{}", &line[..a], rep, &line[b..]);
