@@ -30,7 +30,7 @@ fn one(body: &str, facts: &str, as_of: &str) -> BenefitDecision {
 }
 
 fn amount(b: &BenefitDecision) -> String {
-    b.amount.map(|a| policy_core::value::money_string(a)).unwrap_or_else(|| format!("{:?}", b.status))
+    b.amount.map(policy_core::value::money_string).unwrap_or_else(|| format!("{:?}", b.status))
 }
 
 const TIERS: &str = r#"
