@@ -99,15 +99,7 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// An error.
     pub fn error(code: Code, file: &Arc<str>, span: Span, message: impl Into<String>) -> Self {
-        Diagnostic {
-            code,
-            severity: Severity::Error,
-            file: file.clone(),
-            message: message.into(),
-            span,
-            label: None,
-            help: None,
-        }
+        Diagnostic { code, severity: Severity::Error, file: file.clone(), message: message.into(), span, label: None, help: None }
     }
     /// A warning.
     pub fn warning(code: Code, file: &Arc<str>, span: Span, message: impl Into<String>) -> Self {

@@ -162,10 +162,8 @@ struct Chunk {
     end: usize,
 }
 
-const ITEM_KEYWORDS: &[&str] = &[
-    "use", "unit", "convert", "enum", "record", "input", "param", "external", "table", "let", "assert",
-    "clause", "benefit",
-];
+const ITEM_KEYWORDS: &[&str] =
+    &["use", "unit", "convert", "enum", "record", "input", "param", "external", "table", "let", "assert", "clause", "benefit"];
 
 /// One pass over the text: finds unterminated strings, rejects nesting
 /// deeper than [`limits::MAX_NESTING`], and splits the file into chunks
@@ -195,9 +193,11 @@ fn prescan(name: &Arc<str>, text: &str) -> Result<Vec<Chunk>, Box<Diagnostic>> {
                 }
                 if !closed {
                     let end = text.get(i..).and_then(|t| t.find('\n')).map(|n| i + n).unwrap_or(text.len());
-                    return Err(Box::new(Diagnostic::error(codes::UNTERMINATED_STRING, name, Span::new(i, end), "unterminated string literal")
-                        .with_label("this string has no closing `\"`")
-                        .with_help("strings end on the line they start; add the closing quote")));
+                    return Err(Box::new(
+                        Diagnostic::error(codes::UNTERMINATED_STRING, name, Span::new(i, end), "unterminated string literal")
+                            .with_label("this string has no closing `\"`")
+                            .with_help("strings end on the line they start; add the closing quote"),
+                    ));
                 }
                 at_line_start = false;
             }
@@ -266,14 +266,7 @@ fn syntax_error(name: &Arc<str>, base: usize, slice: &str, e: pest::error::Error
     // An error at the end of a chunk (an item cut short) points just after
     // its last token, not at the next item's first.
     let pos = pos.min(slice.trim_end().len());
-    let found: String = slice
-        .get(pos..)
-        .unwrap_or("")
-        .trim_start()
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .take(20)
-        .collect();
+    let found: String = slice.get(pos..).unwrap_or("").trim_start().chars().take_while(|c| !c.is_whitespace()).take(20).collect();
     let found_len = slice.get(pos..).map(|s| {
         let s2 = s.trim_start();
         (s.len() - s2.len()) + s2.chars().take_while(|c| !c.is_whitespace()).take(20).map(char::len_utf8).sum::<usize>()
@@ -297,20 +290,71 @@ fn syntax_error(name: &Arc<str>, base: usize, slice: &str, e: pest::error::Error
     let found_text = if found.is_empty() { "end of input".to_string() } else { format!("`{found}`") };
     let start = base + pos;
     let end = start + found_len.unwrap_or(0).max(1);
-    let mut d = Diagnostic::error(codes::SYNTAX, name, Span::new(start, end.min(base + slice.len()).max(start)), format!("expected {expected}, found {found_text}"))
-        .with_label(format!("expected {expected}"));
+    let mut d = Diagnostic::error(
+        codes::SYNTAX,
+        name,
+        Span::new(start, end.min(base + slice.len()).max(start)),
+        format!("expected {expected}, found {found_text}"),
+    )
+    .with_label(format!("expected {expected}"));
     let word: String = found.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
     if !word.is_empty() && expected.contains("a name") && RESERVED.contains(&word.as_str()) {
         d = d.with_help(format!("`{word}` is a reserved word; choose another name"));
     }
-    if found.starts_with('=') && !found.starts_with("==") && !found.starts_with("=>") && (expected.contains("`==`") || expected.contains("an operator")) {
+    if found.starts_with('=')
+        && !found.starts_with("==")
+        && !found.starts_with("=>")
+        && (expected.contains("`==`") || expected.contains("an operator"))
+    {
         d = d.with_help("comparison is written `==`");
     }
     d
 }
 
 /// Words that cannot be names (the grammar's `keyword` rule).
-const RESERVED: &[&str] = &["not_computable", "default", "applies_when", "defined_in", "dated_by", "deadline", "override", "entitle", "exclude", "require", "assert", "policy", "set_by", "uplift", "false", "first", "match", "needs", "quote", "scale", "tiers", "until", "where", "cite", "else", "from", "next", "then", "true", "when", "and", "cap", "for", "let", "not", "use", "as", "at", "if", "in", "or"];
+const RESERVED: &[&str] = &[
+    "not_computable",
+    "default",
+    "applies_when",
+    "defined_in",
+    "dated_by",
+    "deadline",
+    "override",
+    "entitle",
+    "exclude",
+    "require",
+    "assert",
+    "policy",
+    "set_by",
+    "uplift",
+    "false",
+    "first",
+    "match",
+    "needs",
+    "quote",
+    "scale",
+    "tiers",
+    "until",
+    "where",
+    "cite",
+    "else",
+    "from",
+    "next",
+    "then",
+    "true",
+    "when",
+    "and",
+    "cap",
+    "for",
+    "let",
+    "not",
+    "use",
+    "as",
+    "at",
+    "if",
+    "in",
+    "or",
+];
 
 fn rule_name(r: Rule) -> &'static str {
     match r {
@@ -324,14 +368,43 @@ fn rule_name(r: Rule) -> &'static str {
         Rule::infix => "an operator",
         Rule::postfix | Rule::field_access | Rule::index_access | Rule::conversion => "`.`, `[` or `as`",
         Rule::type_expr | Rule::list_type | Rule::named_type => "a type",
-        Rule::header_field | Rule::h_document | Rule::h_issuer | Rule::h_region | Rule::h_issued | Rule::h_in_force | Rule::h_source | Rule::h_version => "a header field",
+        Rule::header_field
+        | Rule::h_document
+        | Rule::h_issuer
+        | Rule::h_region
+        | Rule::h_issued
+        | Rule::h_in_force
+        | Rule::h_source
+        | Rule::h_version => "a header field",
         Rule::header => "the `policy` header",
-        Rule::use_decl | Rule::unit_decl | Rule::convert_decl | Rule::enum_decl | Rule::record_decl | Rule::input_decl
-        | Rule::param_decl | Rule::external_decl | Rule::table_decl | Rule::let_decl | Rule::assert_decl | Rule::clause_decl
+        Rule::use_decl
+        | Rule::unit_decl
+        | Rule::convert_decl
+        | Rule::enum_decl
+        | Rule::record_decl
+        | Rule::input_decl
+        | Rule::param_decl
+        | Rule::external_decl
+        | Rule::table_decl
+        | Rule::let_decl
+        | Rule::assert_decl
+        | Rule::clause_decl
         | Rule::benefit_decl => "a declaration",
-        Rule::payee_clause | Rule::cite_clause | Rule::dated_by_clause | Rule::applies_clause | Rule::require_clause
-        | Rule::exclude_clause | Rule::amount_clause | Rule::cap_clause | Rule::uplift_clause | Rule::override_clause
-        | Rule::per_clause | Rule::entitle_clause | Rule::deadline_clause | Rule::needs_clause | Rule::version_block => "a benefit clause",
+        Rule::payee_clause
+        | Rule::cite_clause
+        | Rule::dated_by_clause
+        | Rule::applies_clause
+        | Rule::require_clause
+        | Rule::exclude_clause
+        | Rule::amount_clause
+        | Rule::cap_clause
+        | Rule::uplift_clause
+        | Rule::override_clause
+        | Rule::per_clause
+        | Rule::entitle_clause
+        | Rule::deadline_clause
+        | Rule::needs_clause
+        | Rule::version_block => "a benefit clause",
         Rule::cite => "`cite`",
         Rule::range => "`in`",
         Rule::default_clause => "`default`",
@@ -369,7 +442,78 @@ fn keyword_name(r: Rule) -> &'static str {
 }
 
 fn is_keyword(r: Rule) -> bool {
-    matches!(r, Rule::k__ | Rule::k_all | Rule::k_amount | Rule::k_any | Rule::k_applies_when | Rule::k_as | Rule::k_assert | Rule::k_at | Rule::k_avg | Rule::k_benefit | Rule::k_cap | Rule::k_cite | Rule::k_clause | Rule::k_convert | Rule::k_count | Rule::k_criteria | Rule::k_dated_by | Rule::k_deadline | Rule::k_default | Rule::k_defined_in | Rule::k_document | Rule::k_else | Rule::k_entitle | Rule::k_enum | Rule::k_exclude | Rule::k_external | Rule::k_first | Rule::k_for | Rule::k_from | Rule::k_if | Rule::k_in_force | Rule::k_input | Rule::k_issued | Rule::k_issuer | Rule::k_let | Rule::k_list | Rule::k_match | Rule::k_max | Rule::k_min | Rule::k_needs | Rule::k_next | Rule::k_not_computable | Rule::k_override | Rule::k_param | Rule::k_payee | Rule::k_per | Rule::k_policy | Rule::k_quote | Rule::k_record | Rule::k_region | Rule::k_require | Rule::k_scale | Rule::k_set_by | Rule::k_source | Rule::k_sum | Rule::k_table | Rule::k_then | Rule::k_tiers | Rule::k_unit | Rule::k_until | Rule::k_uplift | Rule::k_use | Rule::k_version | Rule::k_when | Rule::k_where | Rule::kw_and | Rule::kw_or | Rule::kw_not | Rule::kw_in)
+    matches!(
+        r,
+        Rule::k__
+            | Rule::k_all
+            | Rule::k_amount
+            | Rule::k_any
+            | Rule::k_applies_when
+            | Rule::k_as
+            | Rule::k_assert
+            | Rule::k_at
+            | Rule::k_avg
+            | Rule::k_benefit
+            | Rule::k_cap
+            | Rule::k_cite
+            | Rule::k_clause
+            | Rule::k_convert
+            | Rule::k_count
+            | Rule::k_criteria
+            | Rule::k_dated_by
+            | Rule::k_deadline
+            | Rule::k_default
+            | Rule::k_defined_in
+            | Rule::k_document
+            | Rule::k_else
+            | Rule::k_entitle
+            | Rule::k_enum
+            | Rule::k_exclude
+            | Rule::k_external
+            | Rule::k_first
+            | Rule::k_for
+            | Rule::k_from
+            | Rule::k_if
+            | Rule::k_in_force
+            | Rule::k_input
+            | Rule::k_issued
+            | Rule::k_issuer
+            | Rule::k_let
+            | Rule::k_list
+            | Rule::k_match
+            | Rule::k_max
+            | Rule::k_min
+            | Rule::k_needs
+            | Rule::k_next
+            | Rule::k_not_computable
+            | Rule::k_override
+            | Rule::k_param
+            | Rule::k_payee
+            | Rule::k_per
+            | Rule::k_policy
+            | Rule::k_quote
+            | Rule::k_record
+            | Rule::k_region
+            | Rule::k_require
+            | Rule::k_scale
+            | Rule::k_set_by
+            | Rule::k_source
+            | Rule::k_sum
+            | Rule::k_table
+            | Rule::k_then
+            | Rule::k_tiers
+            | Rule::k_unit
+            | Rule::k_until
+            | Rule::k_uplift
+            | Rule::k_use
+            | Rule::k_version
+            | Rule::k_when
+            | Rule::k_where
+            | Rule::kw_and
+            | Rule::kw_or
+            | Rule::kw_not
+            | Rule::kw_in
+    )
 }
 
 // ------------------------------------------------------------------ lowering
@@ -423,7 +567,11 @@ impl Lower {
                 Some('\\') => value.push('\\'),
                 other => {
                     let d = self
-                        .err(codes::BAD_ESCAPE, span, format!("unknown escape `\\{}` in a string", other.map(String::from).unwrap_or_default()))
+                        .err(
+                            codes::BAD_ESCAPE,
+                            span,
+                            format!("unknown escape `\\{}` in a string", other.map(String::from).unwrap_or_default()),
+                        )
                         .with_help("the escapes are \\n, \\t, \\\" and \\\\");
                     self.diags.push(d);
                 }
@@ -437,7 +585,9 @@ impl Lower {
         match chrono::NaiveDate::parse_from_str(p.as_str(), "%Y-%m-%d") {
             Ok(value) => Some(DateLit { value, span }),
             Err(_) => {
-                let d = self.err(codes::BAD_DATE, span, format!("`{}` is not a calendar date", p.as_str())).with_help("dates are written YYYY-MM-DD");
+                let d = self
+                    .err(codes::BAD_DATE, span, format!("`{}` is not a calendar date", p.as_str()))
+                    .with_help("dates are written YYYY-MM-DD");
                 self.diags.push(d);
                 None
             }
@@ -449,7 +599,18 @@ impl Lower {
         let mut it = kids(p);
         let id = self.ident(it.next()?);
         let title = it.next().map(|s| self.string(s))?;
-        let mut h = Header { id, title, documents: Vec::new(), issuer: None, region: None, issued: None, in_force: None, source: None, version: None, span };
+        let mut h = Header {
+            id,
+            title,
+            documents: Vec::new(),
+            issuer: None,
+            region: None,
+            issued: None,
+            in_force: None,
+            source: None,
+            version: None,
+            span,
+        };
         for field in it {
             let Some(f) = kids(field).next() else { continue };
             let fspan = self.span(&f);
@@ -1036,13 +1197,11 @@ impl Lower {
                         Some(Rule::op_sub) => BinOp::Sub,
                         Some(Rule::op_mul) => BinOp::Mul,
                         Some(Rule::op_div) => BinOp::Div,
-                        _ => {
-                            match infix_text.as_str() {
-                                "and" => BinOp::And,
-                                "or" => BinOp::Or,
-                                _ => BinOp::In,
-                            }
-                        }
+                        _ => match infix_text.as_str() {
+                            "and" => BinOp::And,
+                            "or" => BinOp::Or,
+                            _ => BinOp::In,
+                        },
                     };
                     while ops.last().is_some_and(|top| top.precedence() >= op.precedence()) {
                         let h = reduce(&mut operands, &mut heights, &mut ops)?;
@@ -1168,10 +1327,7 @@ impl Lower {
                     let aspan = self.span(&arm);
                     let mut ai = kids(arm);
                     let pat = ai.next()?;
-                    let patterns = kids(pat)
-                        .filter(|x| x.as_rule() == Rule::path)
-                        .filter_map(|x| self.primary(x))
-                        .collect();
+                    let patterns = kids(pat).filter(|x| x.as_rule() == Rule::path).filter_map(|x| self.primary(x)).collect();
                     let value = self.expr(ai.next()?)?;
                     arms.push(MatchArm { patterns, value, span: aspan });
                 }
@@ -1303,13 +1459,9 @@ fn tree_height(e: &Expr) -> usize {
             .unwrap_or(0)
             .max(h(subject))
             .max(otherwise.as_deref().map(h).unwrap_or(0)),
-        ExprKind::Scale { subject, bands, rest } => bands
-            .iter()
-            .map(|b| h(&b.width).max(h(&b.rate)))
-            .max()
-            .unwrap_or(0)
-            .max(h(subject))
-            .max(rest.as_deref().map(h).unwrap_or(0)),
+        ExprKind::Scale { subject, bands, rest } => {
+            bands.iter().map(|b| h(&b.width).max(h(&b.rate))).max().unwrap_or(0).max(h(subject)).max(rest.as_deref().map(h).unwrap_or(0))
+        }
         ExprKind::Quantifier { list, filter, .. } => h(list).max(filter.as_deref().map(h).unwrap_or(0)),
         ExprKind::Aggregate { value, list, filter, .. } => h(value).max(h(list)).max(filter.as_deref().map(h).unwrap_or(0)),
     }
@@ -1318,4 +1470,3 @@ fn tree_height(e: &Expr) -> usize {
 fn p_text(digits: &str, suffix: &str) -> String {
     format!("{digits}{suffix}")
 }
-

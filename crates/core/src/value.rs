@@ -141,7 +141,9 @@ pub fn date_add(date: NaiveDate, d: Duration, negate: bool) -> ValueResult<Naive
     let out_of_range = || ValueError::DateOutOfRange(format!("{date} {} {} {:?}", if negate { "-" } else { "+" }, d.amount, d.unit));
     let amount = if negate { d.amount.checked_neg().ok_or_else(out_of_range)? } else { d.amount };
     match d.unit {
-        DurationUnit::Days => date.checked_add_signed(chrono::TimeDelta::try_days(amount).ok_or_else(out_of_range)?).ok_or_else(out_of_range),
+        DurationUnit::Days => {
+            date.checked_add_signed(chrono::TimeDelta::try_days(amount).ok_or_else(out_of_range)?).ok_or_else(out_of_range)
+        }
         DurationUnit::Months => add_months(date, amount).ok_or_else(out_of_range),
         DurationUnit::Years => add_months(date, amount.checked_mul(12).ok_or_else(out_of_range)?).ok_or_else(out_of_range),
     }
@@ -216,10 +218,8 @@ impl RoundMode {
 /// Rounds to `places` decimal places.
 pub fn round(x: Decimal, places: Decimal, mode: RoundMode) -> ValueResult<Decimal> {
     use rust_decimal::prelude::ToPrimitive;
-    let p = places
-        .to_u32()
-        .filter(|p| *p <= 28 && places.fract().is_zero() && places >= Decimal::ZERO)
-        .ok_or(ValueError::BadPlaces(places))?;
+    let p =
+        places.to_u32().filter(|p| *p <= 28 && places.fract().is_zero() && places >= Decimal::ZERO).ok_or(ValueError::BadPlaces(places))?;
     let strategy = match mode {
         RoundMode::HalfUp => RoundingStrategy::MidpointAwayFromZero,
         RoundMode::HalfEven => RoundingStrategy::MidpointNearestEven,

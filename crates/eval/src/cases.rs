@@ -121,7 +121,10 @@ fn compare(id: &str, want: &Expected, got: &BenefitDecision, out: &mut Vec<Strin
             _ => false,
         };
         if !ok {
-            out.push(format!("{id}: expected amount {a}, got {}", got.amount.map(policy_core::value::money_string).unwrap_or_else(|| "none".into())));
+            out.push(format!(
+                "{id}: expected amount {a}, got {}",
+                got.amount.map(policy_core::value::money_string).unwrap_or_else(|| "none".into())
+            ));
         }
     }
     if let Some([lo, hi]) = &want.amount_range {

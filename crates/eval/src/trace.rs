@@ -142,7 +142,18 @@ pub struct TraceNode {
 impl TraceNode {
     /// A node of `kind` with nothing recorded yet.
     pub fn new(kind: NodeKind) -> Self {
-        TraceNode { kind, id: None, label: None, verdict: Verdict::Info, result: None, note: None, source: None, reads: Vec::new(), citation: None, children: Vec::new() }
+        TraceNode {
+            kind,
+            id: None,
+            label: None,
+            verdict: Verdict::Info,
+            result: None,
+            note: None,
+            source: None,
+            reads: Vec::new(),
+            citation: None,
+            children: Vec::new(),
+        }
     }
 }
 
@@ -151,7 +162,9 @@ pub fn show_value(p: &CheckedPolicy, v: &Value, ty: &Type) -> String {
     match (v, ty) {
         (Value::Num(d), Type::Money) => money_string(*d),
         (Value::Num(d), Type::Percent) => percent_string(*d),
-        (Value::Num(d), Type::Quantity(u)) => format!("{} {}", d.normalize(), p.units.get(u.index()).map(|u| u.name.as_str()).unwrap_or("")),
+        (Value::Num(d), Type::Quantity(u)) => {
+            format!("{} {}", d.normalize(), p.units.get(u.index()).map(|u| u.name.as_str()).unwrap_or(""))
+        }
         (Value::Num(d), _) => d.normalize().to_string(),
         (Value::Bool(b), _) => b.to_string(),
         (Value::Date(d), _) => d.to_string(),
@@ -214,7 +227,10 @@ pub fn render_text(d: &Decision) -> String {
             _ => String::new(),
         };
         let period = b.period.as_ref().map(|p| format!(" per {p}")).unwrap_or_default();
-        let payee = b.payee.map(|p| format!(" → {}", serde_json::to_value(p).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default())).unwrap_or_default();
+        let payee = b
+            .payee
+            .map(|p| format!(" → {}", serde_json::to_value(p).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()))
+            .unwrap_or_default();
         out.push_str(&format!("{mark} {} {}: {}{amount}{period}{payee}\n", b.id, b.label, b.status.as_str()));
         if !b.missing.is_empty() {
             out.push_str(&format!("    missing facts: {}\n", b.missing.join(", ")));

@@ -50,7 +50,14 @@ fn texts(p: &CheckedPolicy) -> Vec<String> {
     out
 }
 
-fn gen_value(p: &CheckedPolicy, ty: &Type, bounds: Option<&policy_core::checked::Bounds>, rng: &mut Rng, texts: &[String], depth: usize) -> serde_json::Value {
+fn gen_value(
+    p: &CheckedPolicy,
+    ty: &Type,
+    bounds: Option<&policy_core::checked::Bounds>,
+    rng: &mut Rng,
+    texts: &[String],
+    depth: usize,
+) -> serde_json::Value {
     let num = |rng: &mut Rng, scale: u32| -> Decimal {
         let lo = bounds.and_then(|b| b.low).unwrap_or(Decimal::ZERO);
         let hi = bounds.and_then(|b| b.high).unwrap_or(lo + Decimal::from(400));
@@ -124,7 +131,9 @@ fn final_cap(p: &CheckedPolicy, benefit: usize) -> Option<Decimal> {
     let b = &p.benefits[benefit];
     let steps: Vec<&AmountStepDef> = b.base.amount.iter().collect();
     let last_cap = steps.iter().rposition(|s| matches!(s, AmountStepDef::Cap { .. }))?;
-    if steps[last_cap + 1..].iter().any(|s| matches!(s, AmountStepDef::Uplift { .. } | AmountStepDef::Base { .. })) || !b.versions.is_empty() {
+    if steps[last_cap + 1..].iter().any(|s| matches!(s, AmountStepDef::Uplift { .. } | AmountStepDef::Base { .. }))
+        || !b.versions.is_empty()
+    {
         return None;
     }
     match &steps[last_cap] {

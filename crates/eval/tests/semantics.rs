@@ -129,7 +129,8 @@ fn uplift_until_its_last_day() {
 
 #[test]
 fn in_force_window_and_rule_versions() {
-    let body = "input issued: date \"发证日期\"\nbenefit b \"鉴定补贴\" {\n  dated_by issued\n  from 2022-01-01 {\n    amount 120 yuan\n  }\n}\n";
+    let body =
+        "input issued: date \"发证日期\"\nbenefit b \"鉴定补贴\" {\n  dated_by issued\n  from 2022-01-01 {\n    amount 120 yuan\n  }\n}\n";
     let at = |d: &str| one(body, &format!(r#"{{"issued": "{d}"}}"#), "2023-01-01");
     assert_eq!(at("2021-12-31").status, Status::NotApplicable);
     assert_eq!(amount(&at("2022-01-01")), "120.00");
@@ -176,7 +177,8 @@ fn frequency_limits_from_history() {
     let b = one(body, &facts(vec![claim(2021, "a"), claim(2021, "b"), claim(2021, "c")]), "2021-06-01");
     assert_eq!(b.failed[0].id, "too_many");
     assert_eq!(one(body, &facts(vec![claim(2020, "a"), claim(2020, "b"), claim(2020, "c")]), "2021-06-01").status, Status::Eligible);
-    let same = r#"{"history": [{"year": 2019, "occupation": "电工", "level": "senior"}], "occupation": "电工", "lvl": "senior", "year": 2021}"#;
+    let same =
+        r#"{"history": [{"year": 2019, "occupation": "电工", "level": "senior"}], "occupation": "电工", "lvl": "senior", "year": 2021}"#;
     assert_eq!(one(body, same, "2021-06-01").failed[0].id, "repeat");
 }
 
@@ -206,7 +208,8 @@ fn authority_set_amounts_are_ranges_until_given() {
 
 #[test]
 fn instrument_defined_externals_are_undetermined_when_absent() {
-    let body = "external junior_standard: money \"初级工标准\" defined_in \"补贴目录\"\nbenefit b \"补贴\" {\n  amount junior_standard\n}\n";
+    let body =
+        "external junior_standard: money \"初级工标准\" defined_in \"补贴目录\"\nbenefit b \"补贴\" {\n  amount junior_standard\n}\n";
     let b = one(body, "{}", "2021-06-01");
     assert_eq!((b.status, b.missing.clone()), (Status::Undetermined, vec!["junior_standard".to_string()]));
 }
@@ -288,7 +291,8 @@ fn long_let_chains_do_not_deepen_the_stack() {
         body.push_str(&format!("let v{i} = v{} + 1\n", i - 1));
     }
     body.push_str("benefit b \"b\" {\n  require v1999 > 0 \"positive\"\n  amount v1999 * 1 yuan\n}\n");
-    let b = std::thread::Builder::new().stack_size(256 * 1024).spawn(move || one(&body, r#"{"x": 1}"#, "2021-06-01")).unwrap().join().unwrap();
+    let b =
+        std::thread::Builder::new().stack_size(256 * 1024).spawn(move || one(&body, r#"{"x": 1}"#, "2021-06-01")).unwrap().join().unwrap();
     assert_eq!(amount(&b), "2000.00");
 }
 
@@ -297,7 +301,14 @@ fn deepest_accepted_expressions_fit_a_small_stack() {
     let depth = policy_core::limits::MAX_NESTING - 2;
     let parens = format!("{}x{}", "(".repeat(depth), ")".repeat(depth));
     let nots = "not ".repeat(policy_core::limits::MAX_EXPR_DEPTH - 4);
-    let body = format!("input x: int \"x\"\ninput f: bool \"f\"\nbenefit b \"b\" {{\n  require {nots}f \"nots\"\n  amount {parens} * 1 yuan\n}}\n");
-    let b = std::thread::Builder::new().stack_size(1024 * 1024).spawn(move || one(&body, r#"{"x": 7, "f": true}"#, "2021-06-01")).unwrap().join().unwrap();
+    let body = format!(
+        "input x: int \"x\"\ninput f: bool \"f\"\nbenefit b \"b\" {{\n  require {nots}f \"nots\"\n  amount {parens} * 1 yuan\n}}\n"
+    );
+    let b = std::thread::Builder::new()
+        .stack_size(1024 * 1024)
+        .spawn(move || one(&body, r#"{"x": 7, "f": true}"#, "2021-06-01"))
+        .unwrap()
+        .join()
+        .unwrap();
     assert_eq!(amount(&b), "7.00");
 }

@@ -47,7 +47,8 @@ impl Checker<'_> {
                         }
                     }
                     None => {
-                        let help = super::did_you_mean(&p.name, Payee::NAMES.iter().copied()).unwrap_or_else(|| format!("payees: {}", Payee::NAMES.join(", ")));
+                        let help = super::did_you_mean(&p.name, Payee::NAMES.iter().copied())
+                            .unwrap_or_else(|| format!("payees: {}", Payee::NAMES.join(", ")));
                         let msg = format!("unknown payee `{}`", p.name);
                         self.error(m, codes::UNKNOWN_NAME, p.span, msg).help = Some(help);
                     }
@@ -55,7 +56,8 @@ impl Checker<'_> {
                 BenefitClause::Per(p) => {
                     if !matches!(p.name.as_str(), "year" | "month" | "day" | "person" | "claim" | "project") {
                         let msg = format!("unknown period `{}`", p.name);
-                        self.error(m, codes::UNKNOWN_NAME, p.span, msg).help = Some("periods: year, month, day, person, claim, project".into());
+                        self.error(m, codes::UNKNOWN_NAME, p.span, msg).help =
+                            Some("periods: year, month, day, person, claim, project".into());
                     }
                     def.period = Some(p.name.clone());
                 }
@@ -70,7 +72,14 @@ impl Checker<'_> {
                     let mut rules = RuleSet::default();
                     let mut v_has_amount = false;
                     for inner in &v.clauses {
-                        if matches!(inner, BenefitClause::Version(_) | BenefitClause::Payee(_) | BenefitClause::DatedBy { .. } | BenefitClause::Per(_) | BenefitClause::Cite(_)) {
+                        if matches!(
+                            inner,
+                            BenefitClause::Version(_)
+                                | BenefitClause::Payee(_)
+                                | BenefitClause::DatedBy { .. }
+                                | BenefitClause::Per(_)
+                                | BenefitClause::Cite(_)
+                        ) {
                             self.error(m, codes::BAD_BENEFIT, inner.span(), "a version block holds conditions, amounts and outcomes only");
                             continue;
                         }
@@ -94,7 +103,15 @@ impl Checker<'_> {
         def
     }
 
-    fn rule_clause(&mut self, m: usize, clause: &BenefitClause, rules: &mut RuleSet, ids: &mut HashSet<String>, has_amount: &mut bool, base_has_amount: bool) {
+    fn rule_clause(
+        &mut self,
+        m: usize,
+        clause: &BenefitClause,
+        rules: &mut RuleSet,
+        ids: &mut HashSet<String>,
+        has_amount: &mut bool,
+        base_has_amount: bool,
+    ) {
         let mut unique = |this: &mut Self, id: &str, span: ast::Span| {
             if !ids.insert(id.to_string()) {
                 let msg = format!("two conditions of this benefit have the id `{id}`");
@@ -136,7 +153,15 @@ impl Checker<'_> {
                 let id = u.id.as_ref().map(|i| i.name.clone()).unwrap_or_else(|| u.label.value.clone());
                 unique(self, &id, u.id.as_ref().map(|i| i.span).unwrap_or(u.label.span));
                 let cite = self.citation(m, u.cite.as_ref());
-                rules.amount.push(AmountStepDef::Uplift { id, rate, when, until: u.until.as_ref().map(|d| d.value), label: u.label.value.clone(), cite, span: u.span });
+                rules.amount.push(AmountStepDef::Uplift {
+                    id,
+                    rate,
+                    when,
+                    until: u.until.as_ref().map(|d| d.value),
+                    label: u.label.value.clone(),
+                    cite,
+                    span: u.span,
+                });
             }
             BenefitClause::Override(o) => {
                 self.needs_amount(m, *has_amount || base_has_amount, o.span, "override");

@@ -124,7 +124,9 @@ impl Checker<'_> {
                     Some(t) => Type::List(Box::new(t)),
                     None => Type::EmptyList,
                 };
-                if let Some(vals) = out.iter().map(|c| if let CKind::Const(v) = &c.kind { Some(v.clone()) } else { None }).collect::<Option<Vec<_>>>() {
+                if let Some(vals) =
+                    out.iter().map(|c| if let CKind::Const(v) = &c.kind { Some(v.clone()) } else { None }).collect::<Option<Vec<_>>>()
+                {
                     return self.mk(m, CKind::Const(Value::List(vals.into())), list_ty, span);
                 }
                 self.mk(m, CKind::List(out), list_ty, span)
@@ -303,7 +305,8 @@ impl Checker<'_> {
                 match self.variant_index(id, &v.name) {
                     Some(i) => self.mk(m, CKind::Const(Value::Enum(i)), Type::Enum(id), span),
                     None => {
-                        let names: Vec<String> = self.enums.get(id.index()).map(|e| e.variants.iter().map(|v| v.0.clone()).collect()).unwrap_or_default();
+                        let names: Vec<String> =
+                            self.enums.get(id.index()).map(|e| e.variants.iter().map(|v| v.0.clone()).collect()).unwrap_or_default();
                         let help = did_you_mean(&v.name, names.iter().map(String::as_str));
                         let msg = format!("enum `{}` has no variant `{}`", head.name, v.name);
                         let d = self.error(m, codes::UNKNOWN_NAME, v.span, msg);
@@ -339,7 +342,10 @@ impl Checker<'_> {
                         return self.mk(m, CKind::Const(Value::Enum(*i)), Type::Enum(*e), span);
                     }
                     if found.len() > 1 {
-                        let mut names: Vec<String> = found.iter().map(|(e, _)| format!("`{}.{}`", self.enums.get(e.index()).map(|x| x.name.as_str()).unwrap_or(""), head.name)).collect();
+                        let mut names: Vec<String> = found
+                            .iter()
+                            .map(|(e, _)| format!("`{}.{}`", self.enums.get(e.index()).map(|x| x.name.as_str()).unwrap_or(""), head.name))
+                            .collect();
                         names.sort(); // `found` follows a HashMap's order
                         let msg = format!("`{}` is a variant of several enums", head.name);
                         self.error(m, codes::UNKNOWN_NAME, head.span, msg).help = Some(format!("qualify it: {}", names.join(" or ")));
@@ -353,7 +359,12 @@ impl Checker<'_> {
                 candidates.extend(self.locals.iter().map(|l| l.0.clone()));
                 for e in self.modules.get(module).map(|md| md.scope.values().copied().collect::<Vec<_>>()).unwrap_or_default() {
                     if let Sym::Enum(e) = e {
-                        candidates.extend(self.enums.get(e.index()).map(|x| x.variants.iter().map(|v| v.0.clone()).collect::<Vec<_>>()).unwrap_or_default());
+                        candidates.extend(
+                            self.enums
+                                .get(e.index())
+                                .map(|x| x.variants.iter().map(|v| v.0.clone()).collect::<Vec<_>>())
+                                .unwrap_or_default(),
+                        );
                     }
                 }
                 let help = did_you_mean(&head.name, candidates.iter().map(String::as_str));
@@ -382,12 +393,14 @@ impl Checker<'_> {
         match &base.ty {
             Type::Record(r) => {
                 let rec = self.records.get(r.index());
-                let found = rec.and_then(|rec| rec.fields.iter().position(|x| x.0 == f.name).map(|i| (i, rec.fields.get(i).map(|x| x.1.clone()))));
+                let found =
+                    rec.and_then(|rec| rec.fields.iter().position(|x| x.0 == f.name).map(|i| (i, rec.fields.get(i).map(|x| x.1.clone()))));
                 match found {
                     Some((i, Some(ty))) => self.mk(m, CKind::Field(Box::new(base), u32::try_from(i).unwrap_or(0)), ty, span),
                     _ => {
                         let names: Vec<String> = rec.map(|r| r.fields.iter().map(|x| x.0.clone()).collect()).unwrap_or_default();
-                        let help = did_you_mean(&f.name, names.iter().map(String::as_str)).or_else(|| Some(format!("its fields are {}", names.join(", "))));
+                        let help = did_you_mean(&f.name, names.iter().map(String::as_str))
+                            .or_else(|| Some(format!("its fields are {}", names.join(", "))));
                         let msg = format!("`{}` has no field `{}`", self.type_name(&base.ty), f.name);
                         self.error(m, codes::UNKNOWN_NAME, f.span, msg).help = help;
                         self.err_expr(m, span)
@@ -413,7 +426,8 @@ impl Checker<'_> {
             return self.err_expr(m, span);
         };
         let (row_type, key_count) = self.tables.get(t.index()).map(|d| (d.row_type, d.key_count)).unwrap_or((RecordId(0), 0));
-        let key_types: Vec<Type> = self.records.get(row_type.index()).map(|r| r.fields.iter().take(key_count).map(|f| f.1.clone()).collect()).unwrap_or_default();
+        let key_types: Vec<Type> =
+            self.records.get(row_type.index()).map(|r| r.fields.iter().take(key_count).map(|f| f.1.clone()).collect()).unwrap_or_default();
         if keys.len() != key_count {
             let msg = format!("the table has {key_count} key column(s), the lookup gives {}", keys.len());
             self.error(m, codes::BAD_TABLE, span, msg);
@@ -716,7 +730,12 @@ impl Checker<'_> {
             if n.contains(&args.len()) {
                 return true;
             }
-            let msg = format!("`{}` takes {} argument(s), found {}", f.name, if n.start() == n.end() { n.start().to_string() } else { format!("{} to {}", n.start(), n.end()) }, args.len());
+            let msg = format!(
+                "`{}` takes {} argument(s), found {}",
+                f.name,
+                if n.start() == n.end() { n.start().to_string() } else { format!("{} to {}", n.start(), n.end()) },
+                args.len()
+            );
             this.error(m, codes::BAD_CALL, span, msg);
             false
         };
@@ -801,7 +820,8 @@ impl Checker<'_> {
                         }
                     },
                     Some(_) => {
-                        self.error(m, codes::BAD_CALL, span, "the rounding mode is a name").help = Some(format!("modes: {}", RoundMode::NAMES.join(", ")));
+                        self.error(m, codes::BAD_CALL, span, "the rounding mode is a name").help =
+                            Some(format!("modes: {}", RoundMode::NAMES.join(", ")));
                         RoundMode::HalfUp
                     }
                 };
@@ -833,7 +853,25 @@ impl Checker<'_> {
                 self.mk(m, CKind::Call(b, out), Type::Int, span)
             }
             other => {
-                let names = ["min", "max", "clamp", "abs", "round", "year", "month", "day", "age", "days_between", "present", "exists", "count", "any", "all", "sum", "avg"];
+                let names = [
+                    "min",
+                    "max",
+                    "clamp",
+                    "abs",
+                    "round",
+                    "year",
+                    "month",
+                    "day",
+                    "age",
+                    "days_between",
+                    "present",
+                    "exists",
+                    "count",
+                    "any",
+                    "all",
+                    "sum",
+                    "avg",
+                ];
                 let help = did_you_mean(other, names.iter().copied()).unwrap_or_else(|| format!("functions: {}", names.join(", ")));
                 let msg = format!("unknown function `{other}`");
                 self.error(m, codes::BAD_CALL, f.span, msg).help = Some(help);

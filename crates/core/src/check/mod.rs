@@ -140,11 +140,7 @@ impl<'l> Checker<'l> {
     }
 
     pub fn file_name(&self, m: usize) -> Arc<str> {
-        self.modules
-            .get(m)
-            .and_then(|md| self.files.get(md.file.index()))
-            .map(|f| f.name.clone())
-            .unwrap_or_else(|| Arc::from("<unknown>"))
+        self.modules.get(m).and_then(|md| self.files.get(md.file.index())).map(|f| f.name.clone()).unwrap_or_else(|| Arc::from("<unknown>"))
     }
 
     pub fn error(&mut self, m: usize, code: crate::diag::Code, span: Span, msg: impl Into<String>) -> &mut Diagnostic {
@@ -177,7 +173,8 @@ impl<'l> Checker<'l> {
         let mut aliases = HashMap::new();
         for item in &ast.items {
             let Item::Use(u) = item else { continue };
-            let alias = u.alias.as_ref().map(|a| a.name.clone()).unwrap_or_else(|| u.policy.name.rsplit('.').next().unwrap_or("").to_string());
+            let alias =
+                u.alias.as_ref().map(|a| a.name.clone()).unwrap_or_else(|| u.policy.name.rsplit('.').next().unwrap_or("").to_string());
             let target = u.policy.name.clone();
             let name = source.name.clone();
             if stack.contains(&target) {
@@ -217,7 +214,8 @@ impl<'l> Checker<'l> {
         }
         stack.pop();
         // Kept whitespace-free: quotes are compared with whitespace removed.
-        let source_text = ast.header.source.as_ref().and_then(|s| self.loader.load_document(&source.name, &s.value).ok()).map(|t| normalize_ws(&t));
+        let source_text =
+            ast.header.source.as_ref().and_then(|s| self.loader.load_document(&source.name, &s.value).ok()).map(|t| normalize_ws(&t));
         if let (Some(s), None) = (&ast.header.source, &source_text) {
             self.diags.push(
                 Diagnostic::warning(codes::MISSING_SOURCE, &source.name, s.span, format!("cannot read the source document `{}`", s.value))
@@ -410,9 +408,12 @@ impl<'l> Checker<'l> {
             Some(Sym::Record(r)) => Type::Record(r),
             _ if self.is_poisoned(m, &i.name) => Type::Error,
             _ => {
-                let mut names: Vec<String> = ["bool", "int", "decimal", "money", "percent", "date", "duration", "text"].iter().map(|s| s.to_string()).collect();
+                let mut names: Vec<String> =
+                    ["bool", "int", "decimal", "money", "percent", "date", "duration", "text"].iter().map(|s| s.to_string()).collect();
                 if let Some(md) = self.modules.get(m) {
-                    names.extend(md.scope.iter().filter(|(_, s)| matches!(s, Sym::Unit(_) | Sym::Enum(_) | Sym::Record(_))).map(|(k, _)| k.clone()));
+                    names.extend(
+                        md.scope.iter().filter(|(_, s)| matches!(s, Sym::Unit(_) | Sym::Enum(_) | Sym::Record(_))).map(|(k, _)| k.clone()),
+                    );
                 }
                 let help = did_you_mean(&i.name, names.iter().map(String::as_str));
                 let msg = format!("unknown type `{}`", i.name);
@@ -653,7 +654,8 @@ impl<'l> Checker<'l> {
             let Item::Table(t) = item else { continue };
             let Some(Sym::Table(id)) = self.lookup_sym(m, &t.name.name) else { continue };
             let Some(row_type) = self.tables.get(id.index()).map(|d| d.row_type) else { continue };
-            let fields: Vec<Type> = self.records.get(row_type.index()).map(|r| r.fields.iter().map(|f| f.1.clone()).collect()).unwrap_or_default();
+            let fields: Vec<Type> =
+                self.records.get(row_type.index()).map(|r| r.fields.iter().map(|f| f.1.clone()).collect()).unwrap_or_default();
             let mut rows: Vec<Arc<[Value]>> = Vec::new();
             let mut seen: HashMap<Vec<Value>, Span> = HashMap::new();
             for row in &t.rows {
@@ -765,8 +767,10 @@ impl<'l> Checker<'l> {
             let end = match (until, next) {
                 (Some(u), Some(&(nf, _, nspan))) if u >= nf => {
                     let (line, _) = self.line_of(m, span);
-                    let msg = format!("{what} overlap: the one from {from} (line {line}) runs until {u}, past the start of the next one on {nf}");
-                    self.error(m, code, nspan, msg).help = Some("end the earlier period the day before the later one starts, or drop its `until`".into());
+                    let msg =
+                        format!("{what} overlap: the one from {from} (line {line}) runs until {u}, past the start of the next one on {nf}");
+                    self.error(m, code, nspan, msg).help =
+                        Some("end the earlier period the day before the later one starts, or drop its `until`".into());
                     Some(u)
                 }
                 (Some(u), _) => Some(u),
@@ -829,7 +833,8 @@ impl<'l> Checker<'l> {
                             let cycle_start = stack.iter().position(|(n, _)| *n == dep).unwrap_or(0);
                             let members: Vec<usize> = stack.iter().skip(cycle_start).map(|(n, _)| *n).collect();
                             if members.iter().all(|&n| !in_cycle.get(n).copied().unwrap_or(false)) {
-                                let names: Vec<String> = members.iter().filter_map(|&n| decls.get(n)).map(|l| format!("`{}`", l.name.name)).collect();
+                                let names: Vec<String> =
+                                    members.iter().filter_map(|&n| decls.get(n)).map(|l| format!("`{}`", l.name.name)).collect();
                                 if let Some(first) = decls.get(dep) {
                                     let msg = format!("`let` definitions form a cycle: {} -> `{}`", names.join(" -> "), first.name.name);
                                     self.error(m, codes::LET_CYCLE, first.name.span, msg).help =
@@ -918,7 +923,12 @@ impl<'l> Checker<'l> {
             let msg = format!("input `{name}` is never used");
             self.warning(root, codes::UNUSED_INPUT, span, msg).help = Some("remove it, or use it in a rule".into());
         }
-        let uncited: Vec<String> = self.clause_defs.iter().filter(|c| c.quote.is_some() && !self.cited.contains(&(root, c.number.clone()))).map(|c| c.number.clone()).collect();
+        let uncited: Vec<String> = self
+            .clause_defs
+            .iter()
+            .filter(|c| c.quote.is_some() && !self.cited.contains(&(root, c.number.clone())))
+            .map(|c| c.number.clone())
+            .collect();
         let items = self.item_clone(root);
         for item in &items {
             if let Item::Clause(c) = item {

@@ -221,7 +221,8 @@ impl Checker<'_> {
                     if *other_range && overlaps(*iv, *other) {
                         let (line, _) = self.line_of(m, *other_span);
                         let msg = format!("this tier's range overlaps the tier on line {line}");
-                        self.error(m, codes::TIER_OVERLAP, *span, msg).help = Some("ranges are `low .. high`, high excluded: make them meet end to start".into());
+                        self.error(m, codes::TIER_OVERLAP, *span, msg).help =
+                            Some("ranges are `low .. high`, high excluded: make them meet end to start".into());
                     }
                 }
             }
@@ -233,8 +234,13 @@ impl Checker<'_> {
             let parts: Vec<Interval> = ivs.iter().map(|x| x.0).collect();
             if !covered(hull, &parts) {
                 if let Some((_, _, span)) = ivs.last() {
-                    self.warning(m, codes::TIER_GAP, *span, "the tiers leave a gap: some values between the lowest and highest tier match none").help =
-                        Some("make the tiers meet, or add `else => …` for the values in between".into());
+                    self.warning(
+                        m,
+                        codes::TIER_GAP,
+                        *span,
+                        "the tiers leave a gap: some values between the lowest and highest tier match none",
+                    )
+                    .help = Some("make the tiers meet, or add `else => …` for the values in between".into());
                 }
             }
         }
