@@ -117,7 +117,13 @@ impl Plan {
         })
     }
 
-    fn decide_benefit(&self, b: &BenefitDef, facts: &Facts, reference: Option<NaiveDate>, level: TraceLevel) -> (BenefitDecision, Option<TraceNode>) {
+    fn decide_benefit(
+        &self,
+        b: &BenefitDef,
+        facts: &Facts,
+        reference: Option<NaiveDate>,
+        level: TraceLevel,
+    ) -> (BenefitDecision, Option<TraceNode>) {
         let tracer = (level != TraceLevel::Off).then(|| {
             let mut root = TraceNode::new(NodeKind::Benefit);
             root.id = Some(b.id.clone());
@@ -177,7 +183,14 @@ impl Plan {
         (out, node)
     }
 
-    fn run_benefit(&self, b: &BenefitDef, ctx: &mut Ctx<'_>, reference: Option<NaiveDate>, out: &mut BenefitDecision, f: &mut Findings) -> Status {
+    fn run_benefit(
+        &self,
+        b: &BenefitDef,
+        ctx: &mut Ctx<'_>,
+        reference: Option<NaiveDate>,
+        out: &mut BenefitDecision,
+        f: &mut Findings,
+    ) -> Status {
         let p = self.policy();
         // 1. The benefit's date.
         let date = match &b.dated_by {
@@ -192,7 +205,13 @@ impl Plan {
                 }
                 Err(s) => {
                     f.stop(s, "dated_by", None);
-                    self.trace_date(ctx, None, "the benefit's date could not be determined", Verdict::Unknown, b.dated_by.as_ref());
+                    self.trace_date(
+                        ctx,
+                        None,
+                        || "the benefit's date could not be determined".into(),
+                        Verdict::Unknown,
+                        b.dated_by.as_ref(),
+                    );
                     return Status::Undetermined;
                 }
             },
@@ -206,7 +225,7 @@ impl Plan {
                         Some(def) => f.missing.push(def.name.clone()),
                         None => f.errors.push("no reference date: pass one (e.g. `--as-of`)".into()),
                     }
-                    self.trace_date(ctx, None, "no reference date", Verdict::Unknown, None);
+                    self.trace_date(ctx, None, || "no reference date".into(), Verdict::Unknown, None);
                     return Status::Undetermined;
                 }
             },
@@ -214,15 +233,22 @@ impl Plan {
         ctx.date = Some(date);
         // 2. In force.
         let (from, until) = (p.meta.in_force_from, p.meta.in_force_until);
-        let window = format!("{} .. {}", from.map(|d| d.to_string()).unwrap_or_default(), until.map(|d| d.to_string()).unwrap_or_default());
+        let window =
+            || format!("{} .. {}", from.map(|d| d.to_string()).unwrap_or_default(), until.map(|d| d.to_string()).unwrap_or_default());
         if from.is_some_and(|f| date < f) || until.is_some_and(|u| date > u) {
-            let msg = format!("{date} is outside the policy's in-force window {window}");
-            self.trace_date(ctx, Some(date), &msg, Verdict::Fail, b.dated_by.as_ref());
+            let msg = format!("{date} is outside the policy's in-force window {}", window());
+            self.trace_date(ctx, Some(date), || msg.clone(), Verdict::Fail, b.dated_by.as_ref());
             f.failed.push(Failure { id: "in_force".into(), kind: FailureKind::NotInForce, label: msg, citation: None });
             return Status::NotApplicable;
         }
         let source = if b.dated_by.is_some() { "the benefit's date" } else { "the reference date" };
-        self.trace_date(ctx, Some(date), &format!("{date} ({source}) is within the in-force window {window}"), Verdict::Pass, b.dated_by.as_ref());
+        self.trace_date(
+            ctx,
+            Some(date),
+            || format!("{date} ({source}) is within the in-force window {}", window()),
+            Verdict::Pass,
+            b.dated_by.as_ref(),
+        );
         // 3. Version.
         let version = if b.versions.is_empty() {
             None
@@ -230,13 +256,13 @@ impl Plan {
             match b.versions.iter().find(|v| v.from <= date && v.until.is_none_or(|u| date <= u)) {
                 Some(v) => {
                     out.version = Some(v.from);
-                    self.trace_simple(ctx, NodeKind::Version, Verdict::Pass, format!("version from {} applies on {date}", v.from));
+                    self.trace_simple(ctx, NodeKind::Version, Verdict::Pass, || format!("version from {} applies on {date}", v.from));
                     Some(v)
                 }
                 None => {
                     let firsts: Vec<String> = b.versions.iter().map(|v| v.from.to_string()).collect();
                     let msg = format!("no version of the rule is in force on {date} (versions from {})", firsts.join(", "));
-                    self.trace_simple(ctx, NodeKind::Version, Verdict::Fail, msg.clone());
+                    self.trace_simple(ctx, NodeKind::Version, Verdict::Fail, || msg.clone());
                     f.failed.push(Failure { id: "version".into(), kind: FailureKind::NoVersion, label: msg, citation: b.cite.clone() });
                     return Status::NotApplicable;
                 }
@@ -263,9 +289,9 @@ impl Plan {
         // 6. Amount.
         let version_steps = version.map(|v| v.rules.amount.as_slice()).unwrap_or(&[]);
         let replaces = version_steps.iter().any(|s| matches!(s, AmountStepDef::Base { .. }));
-        let steps: Vec<&AmountStepDef> = if replaces { version_steps.iter().collect() } else { b.base.amount.iter().chain(version_steps).collect() };
+        let base_steps: &[AmountStepDef] = if replaces { &[] } else { &b.base.amount };
         let mut amount: Option<Amount> = None;
-        for step in steps {
+        for step in base_steps.iter().chain(version_steps) {
             match self.amount_step(ctx, step, amount, date, f) {
                 Ok(a) => amount = a,
                 Err(()) => break,
@@ -290,7 +316,9 @@ impl Plan {
                     .iter()
                     .chain(version_steps)
                     .find_map(|s| match s {
-                        AmountStepDef::Base { expr: CExpr { kind: CKind::External(id), .. }, .. } => p.externals.get(id.index()).and_then(|x| x.set_by.clone()),
+                        AmountStepDef::Base { expr: CExpr { kind: CKind::External(id), .. }, .. } => {
+                            p.externals.get(id.index()).and_then(|x| x.set_by.clone())
+                        }
                         _ => None,
                     })
                     .unwrap_or_default();
@@ -312,15 +340,15 @@ impl Plan {
                 }
             }
             for d in &r.deadlines {
-                let opened = self.open(ctx, NodeKind::Deadline, Some(d.label.clone()), None, d.cite.clone(), Some(&d.expr));
+                let opened = self.open(ctx, NodeKind::Deadline, Some(&d.label), None, d.cite.as_ref(), Some(&d.expr));
                 match ctx.eval(&d.expr) {
                     Ok(Value::Date(day)) => {
-                        self.close(ctx, opened, Verdict::Info, Some(day.to_string()));
+                        self.close(ctx, opened, Verdict::Info, |_| Some(day.to_string()));
                         out.deadlines.push(Deadline { label: d.label.clone(), date: day, citation: d.cite.clone() });
                     }
-                    Ok(_) => self.close(ctx, opened, Verdict::Unknown, None),
+                    Ok(_) => self.close(ctx, opened, Verdict::Unknown, |_| None),
                     Err(s) => {
-                        self.close(ctx, opened, Verdict::Unknown, Some(s.describe()));
+                        self.close(ctx, opened, Verdict::Unknown, |_| Some(s.describe()));
                         f.stop(s, &d.label, d.cite.as_ref());
                     }
                 }
@@ -341,20 +369,29 @@ impl Plan {
             ConditionKind::Require => NodeKind::Require,
             ConditionKind::Exclude => NodeKind::Exclude,
         };
-        let opened = self.open(ctx, kind, Some(c.label.clone()), Some(c.id.clone()), c.cite.clone(), Some(&c.expr));
+        let opened = self.open(ctx, kind, Some(&c.label), Some(&c.id), c.cite.as_ref(), Some(&c.expr));
         let r = ctx.eval(&c.expr);
-        let (verdict, shown) = match &r {
+        let verdict = match &r {
             Ok(Value::Bool(x)) => {
                 let against = match c.kind {
                     ConditionKind::Exclude => *x,
                     _ => !*x,
                 };
-                (if against { Verdict::Fail } else { Verdict::Pass }, x.to_string())
+                if against {
+                    Verdict::Fail
+                } else {
+                    Verdict::Pass
+                }
             }
-            Ok(_) => (Verdict::Unknown, "not a bool".into()),
-            Err(s) => (Verdict::Unknown, s.describe()),
+            Ok(_) | Err(_) => Verdict::Unknown,
         };
-        self.close(ctx, opened, verdict, Some(shown));
+        self.close(ctx, opened, verdict, |_| {
+            Some(match &r {
+                Ok(Value::Bool(x)) => x.to_string(),
+                Ok(_) => "not a bool".into(),
+                Err(s) => s.describe(),
+            })
+        });
         match r {
             Ok(Value::Bool(x)) => {
                 let against = match c.kind {
@@ -384,18 +421,27 @@ impl Plan {
     }
 
     /// Runs one amount step; `Err(())` stops the pipeline.
-    fn amount_step(&self, ctx: &mut Ctx<'_>, step: &AmountStepDef, amount: Option<Amount>, date: NaiveDate, f: &mut Findings) -> Result<Option<Amount>, ()> {
+    fn amount_step(
+        &self,
+        ctx: &mut Ctx<'_>,
+        step: &AmountStepDef,
+        amount: Option<Amount>,
+        date: NaiveDate,
+        f: &mut Findings,
+    ) -> Result<Option<Amount>, ()> {
         let p = self.policy();
         match step {
             AmountStepDef::Base { expr, label, cite, .. } => {
-                let opened = self.open(ctx, NodeKind::Amount, label.clone(), None, cite.clone(), Some(expr));
+                let opened = self.open(ctx, NodeKind::Amount, label.as_deref(), None, cite.as_ref(), Some(expr));
                 // An authority-set external that was not supplied: the range.
                 if let CKind::External(id) = &expr.kind {
                     if let Some(def) = p.externals.get(id.index()) {
                         let absent = ctx.facts.externals.get(id.index()).is_none_or(Option::is_none);
                         if let (true, Some(_), Some(bounds)) = (absent, &def.set_by, &def.bounds) {
                             if let (Some(l), Some(h)) = (bounds.low, bounds.high) {
-                                self.close(ctx, opened, Verdict::Info, Some(format!("{} .. {} (set by the authority)", v::money_string(l), v::money_string(h))));
+                                self.close(ctx, opened, Verdict::Info, |_| {
+                                    Some(format!("{} .. {} (set by the authority)", v::money_string(l), v::money_string(h)))
+                                });
                                 return Ok(Some(Amount::Range(l, h)));
                             }
                         }
@@ -403,12 +449,12 @@ impl Plan {
                 }
                 match ctx.eval(expr) {
                     Ok(Value::Num(a)) => {
-                        self.close(ctx, opened, Verdict::Info, Some(ctx.show(&Value::Num(a), &expr.ty)));
+                        self.close(ctx, opened, Verdict::Info, |c| Some(c.show(&Value::Num(a), &expr.ty)));
                         Ok(Some(Amount::Exact(a)))
                     }
                     Ok(_) => Err(()),
                     Err(s) => {
-                        self.close(ctx, opened, Verdict::Unknown, Some(s.describe()));
+                        self.close(ctx, opened, Verdict::Unknown, |_| Some(s.describe()));
                         f.stop(s, "amount", cite.as_ref());
                         Err(())
                     }
@@ -416,18 +462,24 @@ impl Plan {
             }
             AmountStepDef::Cap { expr, label, cite, .. } => {
                 let Some(current) = amount else { return Ok(None) };
-                let opened = self.open(ctx, NodeKind::Cap, label.clone(), None, cite.clone(), Some(expr));
+                let opened = self.open(ctx, NodeKind::Cap, label.as_deref(), None, cite.as_ref(), Some(expr));
                 match ctx.eval(expr).and_then(|c| Ok(c.num()?)) {
                     Ok(cap) => {
                         let bound = matches!(current, Amount::Exact(a) if a > cap) || matches!(current, Amount::Range(_, h) if h > cap);
                         let next = current.map(|a| Ok(a.min(cap)));
-                        let shown = ctx.show(&Value::Num(cap), &expr.ty);
-                        self.note(ctx, if bound { format!("the cap of {shown} applies") } else { format!("below the cap of {shown}") });
-                        self.close(ctx, opened, if bound { Verdict::Pass } else { Verdict::Info }, next.as_ref().ok().map(show_amount));
+                        self.note(ctx, |c| {
+                            let shown = c.show(&Value::Num(cap), &expr.ty);
+                            if bound {
+                                format!("the cap of {shown} applies")
+                            } else {
+                                format!("below the cap of {shown}")
+                            }
+                        });
+                        self.close(ctx, opened, if bound { Verdict::Pass } else { Verdict::Info }, |_| next.as_ref().ok().map(show_amount));
                         next.map(Some).map_err(|s| f.stop(s, "cap", cite.as_ref()))
                     }
                     Err(s) => {
-                        self.close(ctx, opened, Verdict::Unknown, Some(s.describe()));
+                        self.close(ctx, opened, Verdict::Unknown, |_| Some(s.describe()));
                         f.stop(s, "cap", cite.as_ref());
                         Err(())
                     }
@@ -435,11 +487,11 @@ impl Plan {
             }
             AmountStepDef::Uplift { id, rate, when, until, label, cite, .. } => {
                 let Some(current) = amount else { return Ok(None) };
-                let opened = self.open(ctx, NodeKind::Uplift, Some(label.clone()), Some(id.clone()), cite.clone(), Some(when));
+                let opened = self.open(ctx, NodeKind::Uplift, Some(label), Some(id), cite.as_ref(), Some(when));
                 if let Some(u) = until {
                     if date > *u {
-                        self.note(ctx, format!("not applied: {date} is after its last day {u}"));
-                        self.close(ctx, opened, Verdict::Fail, Some(show_amount(&current)));
+                        self.note(ctx, |_| format!("not applied: {date} is after its last day {u}"));
+                        self.close(ctx, opened, Verdict::Fail, |_| Some(show_amount(&current)));
                         return Ok(Some(current));
                     }
                 }
@@ -453,17 +505,17 @@ impl Plan {
                 });
                 match r {
                     Ok(None) => {
-                        self.note(ctx, "not applied: its condition is false".into());
-                        self.close(ctx, opened, Verdict::Fail, Some(show_amount(&current)));
+                        self.note(ctx, |_| "not applied: its condition is false".into());
+                        self.close(ctx, opened, Verdict::Fail, |_| Some(show_amount(&current)));
                         Ok(Some(current))
                     }
                     Ok(Some((rate, next))) => {
-                        self.note(ctx, format!("applied: + {}", v::percent_string(rate)));
-                        self.close(ctx, opened, Verdict::Pass, Some(show_amount(&next)));
+                        self.note(ctx, |_| format!("applied: + {}", v::percent_string(rate)));
+                        self.close(ctx, opened, Verdict::Pass, |_| Some(show_amount(&next)));
                         Ok(Some(next))
                     }
                     Err(s) => {
-                        self.close(ctx, opened, Verdict::Unknown, Some(s.describe()));
+                        self.close(ctx, opened, Verdict::Unknown, |_| Some(s.describe()));
                         f.stop(s, id, cite.as_ref());
                         Err(())
                     }
@@ -471,7 +523,7 @@ impl Plan {
             }
             AmountStepDef::Override { id, when, value, label, cite, .. } => {
                 let Some(current) = amount else { return Ok(None) };
-                let opened = self.open(ctx, NodeKind::Exception, Some(label.clone()), Some(id.clone()), cite.clone(), Some(when));
+                let opened = self.open(ctx, NodeKind::Exception, Some(label), Some(id), cite.as_ref(), Some(when));
                 let r = ctx.eval(when).and_then(|w| Ok(w.bool()?)).and_then(|applies| {
                     if !applies {
                         return Ok(None);
@@ -492,17 +544,17 @@ impl Plan {
                 });
                 match r {
                     Ok(None) => {
-                        self.note(ctx, "not applied: its condition is false".into());
-                        self.close(ctx, opened, Verdict::Fail, Some(show_amount(&current)));
+                        self.note(ctx, |_| "not applied: its condition is false".into());
+                        self.close(ctx, opened, Verdict::Fail, |_| Some(show_amount(&current)));
                         Ok(Some(current))
                     }
                     Ok(Some(next)) => {
-                        self.note(ctx, format!("applied: the amount becomes {}", show_amount(&next)));
-                        self.close(ctx, opened, Verdict::Pass, Some(show_amount(&next)));
+                        self.note(ctx, |_| format!("applied: the amount becomes {}", show_amount(&next)));
+                        self.close(ctx, opened, Verdict::Pass, |_| Some(show_amount(&next)));
                         Ok(Some(next))
                     }
                     Err(s) => {
-                        self.close(ctx, opened, Verdict::Unknown, Some(s.describe()));
+                        self.close(ctx, opened, Verdict::Unknown, |_| Some(s.describe()));
                         f.stop(s, id, cite.as_ref());
                         Err(())
                     }
@@ -512,49 +564,66 @@ impl Plan {
     }
 
     fn outcome(&self, ctx: &mut Ctx<'_>, o: &OutcomeDef, kind: NodeKind, f: &mut Findings) -> Option<Outcome> {
-        let opened = self.open(ctx, kind, Some(o.label.clone()), None, o.cite.clone(), o.when.as_ref());
+        let opened = self.open(ctx, kind, Some(&o.label), None, o.cite.as_ref(), o.when.as_ref());
         let holds = match &o.when {
             None => Ok(true),
             Some(w) => ctx.eval(w).and_then(|x| Ok(x.bool()?)),
         };
         match holds {
             Ok(h) => {
-                self.close(ctx, opened, if h { Verdict::Pass } else { Verdict::Fail }, Some(h.to_string()));
+                self.close(ctx, opened, if h { Verdict::Pass } else { Verdict::Fail }, |_| Some(h.to_string()));
                 h.then(|| Outcome { label: o.label.clone(), citation: o.cite.clone() })
             }
             Err(s) => {
-                self.close(ctx, opened, Verdict::Unknown, Some(s.describe()));
+                self.close(ctx, opened, Verdict::Unknown, |_| Some(s.describe()));
                 f.stop(s, &o.label, o.cite.as_ref());
                 None
             }
         }
     }
 
-    fn open(&self, ctx: &mut Ctx<'_>, kind: NodeKind, label: Option<String>, id: Option<String>, citation: Option<Citation>, e: Option<&CExpr>) -> bool {
+    /// Opens a trace node when tracing; what it records is copied only then,
+    /// so a decision without a trace pays nothing for it.
+    fn open(
+        &self,
+        ctx: &mut Ctx<'_>,
+        kind: NodeKind,
+        label: Option<&str>,
+        id: Option<&str>,
+        citation: Option<&Citation>,
+        e: Option<&CExpr>,
+    ) -> bool {
         if ctx.tracer.is_none() {
             return false;
         }
         let mut node = TraceNode::new(kind);
-        node.label = label;
-        node.id = id;
-        node.citation = citation;
-        node.source = e.and_then(|e| ctx.source_ref(e.file, e.span));
+        node.label = label.map(str::to_string);
+        node.id = id.map(str::to_string);
+        node.citation = citation.cloned();
+        node.source = e.and_then(|e| self.source_ref(e.file, e.span));
         if let Some(t) = ctx.tracer.as_mut() {
             t.open(node);
         }
         true
     }
 
-    fn note(&self, ctx: &mut Ctx<'_>, note: String) {
+    /// Sets the open node's note; `note` runs only when tracing.
+    fn note(&self, ctx: &mut Ctx<'_>, note: impl FnOnce(&Ctx<'_>) -> String) {
+        if ctx.tracer.is_none() {
+            return;
+        }
+        let note = note(ctx);
         if let Some(n) = ctx.tracer.as_mut().and_then(|t| t.current()) {
             n.note = Some(note);
         }
     }
 
-    fn close(&self, ctx: &mut Ctx<'_>, opened: bool, verdict: Verdict, result: Option<String>) {
+    /// Closes a node [`Self::open`] opened; `result` runs only then.
+    fn close(&self, ctx: &mut Ctx<'_>, opened: bool, verdict: Verdict, result: impl FnOnce(&Ctx<'_>) -> Option<String>) {
         if !opened {
             return;
         }
+        let result = result(ctx);
         if let Some(t) = ctx.tracer.as_mut() {
             if let Some(n) = t.current() {
                 n.verdict = verdict;
@@ -564,17 +633,17 @@ impl Plan {
         }
     }
 
-    fn trace_simple(&self, ctx: &mut Ctx<'_>, kind: NodeKind, verdict: Verdict, note: String) {
+    fn trace_simple(&self, ctx: &mut Ctx<'_>, kind: NodeKind, verdict: Verdict, note: impl FnOnce() -> String) {
         if self.open(ctx, kind, None, None, None, None) {
-            self.note(ctx, note);
-            self.close(ctx, true, verdict, None);
+            self.note(ctx, |_| note());
+            self.close(ctx, true, verdict, |_| None);
         }
     }
 
-    fn trace_date(&self, ctx: &mut Ctx<'_>, date: Option<NaiveDate>, note: &str, verdict: Verdict, e: Option<&CExpr>) {
+    fn trace_date(&self, ctx: &mut Ctx<'_>, date: Option<NaiveDate>, note: impl FnOnce() -> String, verdict: Verdict, e: Option<&CExpr>) {
         if self.open(ctx, NodeKind::DateCheck, None, None, None, e) {
-            self.note(ctx, note.to_string());
-            self.close(ctx, true, verdict, date.map(|d| d.to_string()));
+            self.note(ctx, |_| note());
+            self.close(ctx, true, verdict, |_| date.map(|d| d.to_string()));
         }
     }
 }

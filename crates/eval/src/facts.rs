@@ -16,6 +16,9 @@ pub const MAX_LIST_LEN: usize = 100_000;
 pub const MAX_TEXT_LEN: usize = 10_000;
 /// Deepest nesting of lists and records in a fact.
 pub const MAX_FACT_DEPTH: usize = 8;
+/// Unknown facts that get a "did you mean" hint (each hint compares the key
+/// with every declared name: 100,000 unknown keys took seconds).
+pub const MAX_FACT_HINTS: usize = 100;
 
 /// Validated facts for one plan: a value (or nothing) per input and external.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,9 +107,14 @@ impl Plan {
         let mut facts = Facts::empty(self);
         let mut errors = Vec::new();
         let Some(obj) = json.as_object() else {
-            return Err(EvalError::Facts(vec![FactError { fact: "(facts)".into(), expected: "a JSON object".into(), received: kind_of(json) }]));
+            return Err(EvalError::Facts(vec![FactError {
+                fact: "(facts)".into(),
+                expected: "a JSON object".into(),
+                received: kind_of(json),
+            }]));
         };
         let p = self.policy();
+        let mut hints_left = MAX_FACT_HINTS;
         for (key, value) in obj {
             if value.is_null() {
                 continue;
@@ -133,9 +141,18 @@ impl Plan {
                     Err(e) => errors.extend(e),
                 }
             } else {
-                let names: Vec<&str> = p.inputs.iter().map(|i| i.name.as_str()).chain(p.externals.iter().map(|x| x.name.as_str())).collect();
-                let hint = policy_core::check::did_you_mean(key, names.iter().copied()).map(|h| format!(" ({h})")).unwrap_or_default();
-                errors.push(FactError { fact: key.clone(), expected: format!("a declared input{hint}"), received: "an unknown fact".into() });
+                let names = p.inputs.iter().map(|i| i.name.as_str()).chain(p.externals.iter().map(|x| x.name.as_str()));
+                let hint = if hints_left > 0 {
+                    hints_left -= 1;
+                    policy_core::check::did_you_mean(key, names).map(|h| format!(" ({h})")).unwrap_or_default()
+                } else {
+                    String::new()
+                };
+                errors.push(FactError {
+                    fact: key.clone(),
+                    expected: format!("a declared input{hint}"),
+                    received: "an unknown fact".into(),
+                });
             }
         }
         if errors.is_empty() {
@@ -215,7 +232,8 @@ impl Plan {
             }
             Type::Record(r) => {
                 let def = p.records.get(r.index());
-                let obj = v.as_object().ok_or_else(|| fail(format!("a {} record (an object)", def.map(|d| d.name.as_str()).unwrap_or(""))))?;
+                let obj =
+                    v.as_object().ok_or_else(|| fail(format!("a {} record (an object)", def.map(|d| d.name.as_str()).unwrap_or(""))))?;
                 let mut errors = Vec::new();
                 let mut fields = Vec::new();
                 if let Some(def) = def {
@@ -226,14 +244,21 @@ impl Plan {
                                 Ok(x) => fields.push(x),
                                 Err(e) => errors.extend(e),
                             },
-                            _ => errors.push(FactError { fact: fpath, expected: "a value (record fields are required)".into(), received: "nothing".into() }),
+                            _ => errors.push(FactError {
+                                fact: fpath,
+                                expected: "a value (record fields are required)".into(),
+                                received: "nothing".into(),
+                            }),
                         }
                     }
                     for key in obj.keys() {
                         if !def.fields.iter().any(|f| f.0 == *key) {
                             errors.push(FactError {
                                 fact: format!("{path}.{key}"),
-                                expected: format!("one of the fields {}", def.fields.iter().map(|f| f.0.as_str()).collect::<Vec<_>>().join(", ")),
+                                expected: format!(
+                                    "one of the fields {}",
+                                    def.fields.iter().map(|f| f.0.as_str()).collect::<Vec<_>>().join(", ")
+                                ),
                                 received: "an unknown field".into(),
                             });
                         }

@@ -14,6 +14,14 @@ use rust_decimal::Decimal;
 /// Most nested evaluation steps (expressions within lets within expressions).
 pub const MAX_EVAL_DEPTH: usize = 200;
 
+/// Most work one evaluation context (one benefit, one assertion) may do:
+/// every expression evaluated, every list element a quantifier or aggregate
+/// visits, and every list element and record field `in`, `==` and `!=`
+/// compare count one step. Bounds nested iteration over large list facts
+/// (`any(a in xs where any(b in xs where …))` is quadratic in `xs`); beyond
+/// it the evaluation is an error (the benefit is `undetermined`).
+pub const MAX_EVAL_STEPS: u64 = 10_000_000;
+
 /// Why an expression produced no value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Stop {
@@ -119,11 +127,23 @@ pub(crate) struct Ctx<'a> {
     pub amount: Option<Decimal>,
     pub tracer: Option<Tracer>,
     depth: usize,
+    /// Steps spent, against [`MAX_EVAL_STEPS`].
+    steps: u64,
 }
 
 impl<'a> Ctx<'a> {
     pub fn new(plan: &'a Plan, facts: &'a Facts, date: Option<NaiveDate>, tracer: Option<Tracer>) -> Self {
-        Ctx { plan, facts, date, lets: vec![LetSlot::Empty; plan.policy().lets.len()], locals: Vec::new(), amount: None, tracer, depth: 0 }
+        Ctx {
+            plan,
+            facts,
+            date,
+            lets: vec![LetSlot::Empty; plan.policy().lets.len()],
+            locals: Vec::new(),
+            amount: None,
+            tracer,
+            depth: 0,
+            steps: 0,
+        }
     }
 
     pub fn full(&self) -> bool {
@@ -190,8 +210,20 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Spends `n` steps of the budget ([`MAX_EVAL_STEPS`]).
+    fn charge(&mut self, n: u64) -> Result<(), Stop> {
+        self.steps = self.steps.saturating_add(n);
+        if self.steps > MAX_EVAL_STEPS {
+            return Err(Stop::Error(format!(
+                "evaluation exceeded the limit of {MAX_EVAL_STEPS} steps (quantifiers or aggregates over large lists)"
+            )));
+        }
+        Ok(())
+    }
+
     /// Evaluates an expression.
     pub fn eval(&mut self, e: &CExpr) -> Result<Value, Stop> {
+        self.charge(1)?;
         self.depth += 1;
         if self.depth > MAX_EVAL_DEPTH {
             self.depth -= 1;
@@ -267,10 +299,12 @@ impl<'a> Ctx<'a> {
                     match self.eval(it) {
                         Ok(y) if y == x => return Ok(Value::Bool(true)),
                         Ok(_) => {}
-                        Err(s) => pending = Some(match pending {
-                            Some(p) => merge(p, s),
-                            None => s,
-                        }),
+                        Err(s) => {
+                            pending = Some(match pending {
+                                Some(p) => merge(p, s),
+                                None => s,
+                            })
+                        }
                     }
                 }
                 pending.map_or(Ok(Value::Bool(false)), Err)
@@ -279,7 +313,8 @@ impl<'a> Ctx<'a> {
                 let x = self.eval(x);
                 let l = self.eval(l);
                 let (x, l) = both(x, l)?;
-                Ok(Value::Bool(l.list()?.iter().any(|y| *y == x)))
+                self.charge(weight(&l).saturating_add(weight(&x)))?;
+                Ok(Value::Bool(l.list()?.contains(&x)))
             }
             CKind::List(items) => {
                 let mut out = Vec::with_capacity(items.len());
@@ -287,10 +322,12 @@ impl<'a> Ctx<'a> {
                 for it in items {
                     match self.eval(it) {
                         Ok(v) => out.push(v),
-                        Err(s) => pending = Some(match pending {
-                            Some(p) => merge(p, s),
-                            None => s,
-                        }),
+                        Err(s) => {
+                            pending = Some(match pending {
+                                Some(p) => merge(p, s),
+                                None => s,
+                            })
+                        }
                     }
                 }
                 pending.map_or_else(|| Ok(Value::List(out.into())), Err)
@@ -339,7 +376,9 @@ impl<'a> Ctx<'a> {
                 let dep = self.plan.let_deps.get(node).and_then(|d| d.get(*next)).copied();
                 *next += 1;
                 match dep {
-                    Some(d) if matches!(self.lets.get(d), Some(LetSlot::Empty)) && !stack.iter().any(|(n, _)| *n == d) => stack.push((d, 0)),
+                    Some(d) if matches!(self.lets.get(d), Some(LetSlot::Empty)) && !stack.iter().any(|(n, _)| *n == d) => {
+                        stack.push((d, 0))
+                    }
                     Some(_) => {}
                     None => {
                         stack.pop();
@@ -437,10 +476,12 @@ impl<'a> Ctx<'a> {
         for k in keys {
             match self.eval(k) {
                 Ok(v) => key.push(v),
-                Err(s) => pending = Some(match pending {
-                    Some(p) => merge(p, s),
-                    None => s,
-                }),
+                Err(s) => {
+                    pending = Some(match pending {
+                        Some(p) => merge(p, s),
+                        None => s,
+                    })
+                }
             }
         }
         if let Some(s) = pending {
@@ -497,6 +538,9 @@ impl<'a> Ctx<'a> {
             }
             _ => {
                 let (x, y) = both(self.eval(a), self.eval(b))?;
+                if matches!(op, BinOp::Eq | BinOp::Ne) && matches!(x, Value::List(_) | Value::Record(_)) {
+                    self.charge(weight(&x).saturating_add(weight(&y)))?;
+                }
                 apply(op, &x, &y)
             }
         }
@@ -520,7 +564,9 @@ impl<'a> Ctx<'a> {
                 if self.full() {
                     let shown = self.show(&s, &subject.ty);
                     let text = self.source_ref(t.value.file, t.span).map(|r| r.text).unwrap_or_default();
-                    self.note(|n| n.note = Some(format!("{shown} matched tier {} `{}`", i + 1, text.split_whitespace().collect::<Vec<_>>().join(" "))));
+                    self.note(|n| {
+                        n.note = Some(format!("{shown} matched tier {} `{}`", i + 1, text.split_whitespace().collect::<Vec<_>>().join(" ")))
+                    });
                 }
                 return self.eval(&t.value);
             }
@@ -565,6 +611,7 @@ impl<'a> Ctx<'a> {
         let l = self.eval(list)?;
         let items = l.list()?.clone();
         for item in items.iter() {
+            self.charge(1)?;
             self.locals.push(item.clone());
             let r = f(self, item);
             self.locals.pop();
@@ -632,8 +679,20 @@ impl<'a> Ctx<'a> {
             acc = Some(match (acc.take(), kind) {
                 (None, _) => x,
                 (Some(a), AggKind::Sum | AggKind::Avg) => Value::Num(v::add(a.num()?, x.num()?)?),
-                (Some(a), AggKind::Min) => if apply(BinOp::Lt, &x, &a)?.bool()? { x } else { a },
-                (Some(a), AggKind::Max) => if apply(BinOp::Gt, &x, &a)?.bool()? { x } else { a },
+                (Some(a), AggKind::Min) => {
+                    if apply(BinOp::Lt, &x, &a)?.bool()? {
+                        x
+                    } else {
+                        a
+                    }
+                }
+                (Some(a), AggKind::Max) => {
+                    if apply(BinOp::Gt, &x, &a)?.bool()? {
+                        x
+                    } else {
+                        a
+                    }
+                }
             });
             Ok(None)
         })?;
@@ -653,10 +712,12 @@ impl<'a> Ctx<'a> {
         for a in args {
             match self.eval(a) {
                 Ok(x) => vals.push(x),
-                Err(s) => pending = Some(match pending {
-                    Some(p) => merge(p, s),
-                    None => s,
-                }),
+                Err(s) => {
+                    pending = Some(match pending {
+                        Some(p) => merge(p, s),
+                        None => s,
+                    })
+                }
             }
         }
         if let Some(s) = pending {
@@ -694,6 +755,15 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// Steps to compare a value: one per list element and record field, at
+/// every level (a value from facts is at most 8 levels deep).
+fn weight(v: &Value) -> u64 {
+    match v {
+        Value::List(xs) | Value::Record(xs) => xs.iter().fold(1u64, |n, x| n.saturating_add(weight(x))),
+        _ => 1,
+    }
+}
+
 fn both(a: Result<Value, Stop>, b: Result<Value, Stop>) -> Result<(Value, Value), Stop> {
     match (a, b) {
         (Ok(x), Ok(y)) => Ok((x, y)),
@@ -713,7 +783,9 @@ pub(crate) fn apply(op: BinOp, x: &Value, y: &Value) -> Result<Value, Stop> {
         (BinOp::Sub, Value::Num(a), Value::Num(b)) => Value::Num(v::sub(*a, *b)?),
         (BinOp::Mul, Value::Num(a), Value::Num(b)) => Value::Num(v::mul(*a, *b)?),
         (BinOp::Div, Value::Num(a), Value::Num(b)) => Value::Num(v::div(*a, *b)?),
-        (BinOp::Add, Value::Date(d), Value::Duration(du)) | (BinOp::Add, Value::Duration(du), Value::Date(d)) => Value::Date(v::date_add(*d, *du, false)?),
+        (BinOp::Add, Value::Date(d), Value::Duration(du)) | (BinOp::Add, Value::Duration(du), Value::Date(d)) => {
+            Value::Date(v::date_add(*d, *du, false)?)
+        }
         (BinOp::Sub, Value::Date(d), Value::Duration(du)) => Value::Date(v::date_add(*d, *du, true)?),
         _ => return Err(Stop::Error(format!("internal: `{}` on these values", op.symbol()))),
     })

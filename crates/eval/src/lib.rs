@@ -26,6 +26,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod batch;
 pub mod cases;
 mod decide;
 pub mod decision;
@@ -36,6 +37,7 @@ mod interp;
 mod plan;
 pub mod trace;
 
+pub use batch::{DecideIter, DEFAULT_CHUNK};
 pub use decide::DecideOptions;
 pub use decision::{BenefitDecision, Decision, Status};
 pub use error::{EvalError, FactError};

@@ -3,7 +3,9 @@
 
 use crate::error::EvalError;
 use crate::interp::{Ctx, Stop};
-use policy_core::checked::{CheckedPolicy, InputId, Type};
+use crate::trace::SourceRef;
+use policy_core::ast::Span;
+use policy_core::checked::{CheckedPolicy, FileId, InputId, Type};
 use policy_core::diag::{codes, Diagnostic};
 use policy_core::value::Value;
 use std::collections::HashMap;
@@ -24,6 +26,9 @@ pub struct Plan {
     pub(crate) application_date: Option<InputId>,
     /// Per let: the lets its definition reads directly (all earlier in order).
     pub(crate) let_deps: Vec<Vec<usize>>,
+    /// Per source file: the byte offset where each line starts, so a trace
+    /// node finds its line by binary search instead of rescanning the text.
+    line_starts: Vec<Vec<usize>>,
     warnings: Vec<Diagnostic>,
 }
 
@@ -60,7 +65,19 @@ impl Plan {
                 deps
             })
             .collect();
-        let mut plan = Plan { policy: Arc::new(policy), input_slots, external_slots, indexes, table_lists, application_date, let_deps, warnings };
+        let line_starts =
+            policy.files.iter().map(|f| std::iter::once(0).chain(f.text.match_indices('\n').map(|(i, _)| i + 1)).collect()).collect();
+        let mut plan = Plan {
+            policy: Arc::new(policy),
+            input_slots,
+            external_slots,
+            indexes,
+            table_lists,
+            application_date,
+            let_deps,
+            line_starts,
+            warnings,
+        };
         let failures = plan.verify_assertions();
         if failures.is_empty() {
             Ok(plan)
@@ -81,6 +98,21 @@ impl Plan {
         &self.warnings
     }
 
+    /// The source of a span, for trace nodes: the same as
+    /// `policy_core::diag::line_col` gives, found through the line index.
+    pub(crate) fn source_ref(&self, file: FileId, span: Span) -> Option<SourceRef> {
+        let f = self.policy.files.get(file.index())?;
+        let text = f.text.get(span.start..span.end)?.to_string();
+        let at = span.start.min(f.text.len());
+        let starts = self.line_starts.get(file.index())?;
+        let line = starts.partition_point(|&s| s <= at);
+        let (line, column) = match line.checked_sub(1).and_then(|i| starts.get(i)).and_then(|&s| f.text.get(s..at)) {
+            Some(head) => (line, head.chars().count() + 1),
+            None => policy_core::diag::line_col(&f.text, span.start),
+        };
+        Some(SourceRef { file: f.name.to_string(), line, column, text })
+    }
+
     /// Evaluates every `assert`; each that does not hold becomes an error.
     fn verify_assertions(&self) -> Vec<Diagnostic> {
         let facts = crate::facts::Facts::empty(self);
@@ -93,9 +125,14 @@ impl Plan {
                 Ok(_) => {
                     let detail = explain_comparison(self, &a.expr, &facts);
                     out.push(
-                        Diagnostic::error(codes::ASSERT_FAILED, &file, a.origin.span, format!("assertion `{}` does not hold: {}", a.id, a.label))
-                            .with_label(detail.unwrap_or_else(|| "false".into()))
-                            .with_help("the policy's data disagrees with the document's stated total; check the table against the source"),
+                        Diagnostic::error(
+                            codes::ASSERT_FAILED,
+                            &file,
+                            a.origin.span,
+                            format!("assertion `{}` does not hold: {}", a.id, a.label),
+                        )
+                        .with_label(detail.unwrap_or_else(|| "false".into()))
+                        .with_help("the policy's data disagrees with the document's stated total; check the table against the source"),
                     );
                 }
                 Err(stop) => out.push(Diagnostic::error(
@@ -133,6 +170,32 @@ impl Stop {
             Stop::NoRow { table, keys, .. } => format!("no row in `{table}` for ({keys})"),
             Stop::NoTier { subject, .. } => format!("no tier matched {subject}"),
             Stop::Error(e) => e.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use policy_core::ast::Span;
+    use policy_core::checked::FileId;
+
+    /// The line index gives what `line_col` gives, at every offset of every
+    /// file of every bundled policy (imports included).
+    #[test]
+    fn source_ref_matches_line_col() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies");
+        let engine = crate::Engine::from_dir(root).unwrap();
+        for id in engine.ids() {
+            let plan = engine.plan(id).unwrap();
+            for (i, f) in plan.policy().files.iter().enumerate() {
+                let file = FileId(u32::try_from(i).unwrap());
+                for start in (0..=f.text.len() + 1).filter(|&s| s > f.text.len() || f.text.is_char_boundary(s)) {
+                    let end = start;
+                    let got = plan.source_ref(file, Span { start, end });
+                    let want = f.text.get(start..end).map(|_| policy_core::diag::line_col(&f.text, start));
+                    assert_eq!(got.map(|r| (r.line, r.column)), want, "{id} file {i} at {start}");
+                }
+            }
         }
     }
 }

@@ -231,12 +231,16 @@ impl Checker<'_> {
                 name => match self.lookup_sym(m, name) {
                     Some(Sym::Unit(id)) => (Value::Num(value), Type::Quantity(id)),
                     _ => {
-                        let mut names: Vec<String> = vec!["yuan".into(), "days".into(), "months".into(), "years".into()];
-                        if let Some(md) = self.modules.get(m) {
-                            names.extend(md.scope.iter().filter(|(_, s)| matches!(s, Sym::Unit(_))).map(|(k, _)| k.clone()));
+                        let help = if self.take_hint() {
+                            let mut names: Vec<String> = vec!["yuan".into(), "days".into(), "months".into(), "years".into()];
+                            if let Some(md) = self.modules.get(m) {
+                                names.extend(md.scope.iter().filter(|(_, s)| matches!(s, Sym::Unit(_))).map(|(k, _)| k.clone()));
+                            }
+                            did_you_mean(name, names.iter().map(String::as_str))
+                        } else {
+                            None
                         }
-                        let help = did_you_mean(name, names.iter().map(String::as_str))
-                            .unwrap_or_else(|| "declare it with `unit NAME \"label\"`, or use yuan, days, months, years".into());
+                        .unwrap_or_else(|| "declare it with `unit NAME \"label\"`, or use yuan, days, months, years".into());
                         let d = self.error(m, codes::UNKNOWN_NAME, u.span, format!("unknown unit `{name}`"));
                         d.help = Some(help);
                         return self.err_expr(m, span);
@@ -305,12 +309,15 @@ impl Checker<'_> {
                 match self.variant_index(id, &v.name) {
                     Some(i) => self.mk(m, CKind::Const(Value::Enum(i)), Type::Enum(id), span),
                     None => {
-                        let names: Vec<String> =
-                            self.enums.get(id.index()).map(|e| e.variants.iter().map(|v| v.0.clone()).collect()).unwrap_or_default();
-                        let help = did_you_mean(&v.name, names.iter().map(String::as_str));
+                        let help = self.take_hint().then(|| {
+                            let names: Vec<String> =
+                                self.enums.get(id.index()).map(|e| e.variants.iter().map(|v| v.0.clone()).collect()).unwrap_or_default();
+                            did_you_mean(&v.name, names.iter().map(String::as_str))
+                                .unwrap_or_else(|| format!("its variants are {}", names.join(", ")))
+                        });
                         let msg = format!("enum `{}` has no variant `{}`", head.name, v.name);
                         let d = self.error(m, codes::UNKNOWN_NAME, v.span, msg);
-                        d.help = help.or_else(|| Some(format!("its variants are {}", names.join(", "))));
+                        d.help = help;
                         self.err_expr(m, span)
                     }
                 }
@@ -355,19 +362,24 @@ impl Checker<'_> {
                 if self.is_poisoned(module, &head.name) {
                     return self.err_expr(m, span);
                 }
-                let mut candidates: Vec<String> = self.modules.get(module).map(|md| md.scope.keys().cloned().collect()).unwrap_or_default();
-                candidates.extend(self.locals.iter().map(|l| l.0.clone()));
-                for e in self.modules.get(module).map(|md| md.scope.values().copied().collect::<Vec<_>>()).unwrap_or_default() {
-                    if let Sym::Enum(e) = e {
-                        candidates.extend(
-                            self.enums
-                                .get(e.index())
-                                .map(|x| x.variants.iter().map(|v| v.0.clone()).collect::<Vec<_>>())
-                                .unwrap_or_default(),
-                        );
+                let help = if self.take_hint() {
+                    let mut candidates: Vec<String> =
+                        self.modules.get(module).map(|md| md.scope.keys().cloned().collect()).unwrap_or_default();
+                    candidates.extend(self.locals.iter().map(|l| l.0.clone()));
+                    for e in self.modules.get(module).map(|md| md.scope.values().copied().collect::<Vec<_>>()).unwrap_or_default() {
+                        if let Sym::Enum(e) = e {
+                            candidates.extend(
+                                self.enums
+                                    .get(e.index())
+                                    .map(|x| x.variants.iter().map(|v| v.0.clone()).collect::<Vec<_>>())
+                                    .unwrap_or_default(),
+                            );
+                        }
                     }
-                }
-                let help = did_you_mean(&head.name, candidates.iter().map(String::as_str));
+                    did_you_mean(&head.name, candidates.iter().map(String::as_str))
+                } else {
+                    None
+                };
                 let msg = format!("unknown name `{}`", head.name);
                 let d = self.error(m, codes::UNKNOWN_NAME, head.span, msg);
                 d.label = Some("not an input, let, parameter, table, external or variant".into());
@@ -398,9 +410,12 @@ impl Checker<'_> {
                 match found {
                     Some((i, Some(ty))) => self.mk(m, CKind::Field(Box::new(base), u32::try_from(i).unwrap_or(0)), ty, span),
                     _ => {
-                        let names: Vec<String> = rec.map(|r| r.fields.iter().map(|x| x.0.clone()).collect()).unwrap_or_default();
-                        let help = did_you_mean(&f.name, names.iter().map(String::as_str))
-                            .or_else(|| Some(format!("its fields are {}", names.join(", "))));
+                        let help = self.take_hint().then(|| {
+                            let names: Vec<String> =
+                                self.records.get(r.index()).map(|r| r.fields.iter().map(|x| x.0.clone()).collect()).unwrap_or_default();
+                            did_you_mean(&f.name, names.iter().map(String::as_str))
+                                .unwrap_or_else(|| format!("its fields are {}", names.join(", ")))
+                        });
                         let msg = format!("`{}` has no field `{}`", self.type_name(&base.ty), f.name);
                         self.error(m, codes::UNKNOWN_NAME, f.span, msg).help = help;
                         self.err_expr(m, span)

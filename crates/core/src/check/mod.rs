@@ -108,7 +108,17 @@ pub(crate) struct Checker<'l> {
     pub locals: Vec<(String, Type)>,
     /// Whether `amount` names the running amount.
     pub amount_in_scope: Option<Type>,
+    /// Per file: the byte offset where each line starts (see [`Checker::line_of`]).
+    line_starts: Vec<Vec<usize>>,
+    /// "did you mean" hints still to give (see [`Checker::take_hint`]).
+    hints_left: usize,
 }
+
+/// Most "did you mean" hints (and lists of the names to choose from) one
+/// check gives. Each compares the unknown name with every name in scope, so
+/// unbounded hints were quadratic: 4,000 misspelt names among 4,000 inputs
+/// took minutes.
+pub(crate) const MAX_HINTS: usize = 100;
 
 impl<'l> Checker<'l> {
     fn new(loader: &'l dyn Loader) -> Self {
@@ -136,6 +146,8 @@ impl<'l> Checker<'l> {
             used_inputs: HashSet::new(),
             locals: Vec::new(),
             amount_in_scope: None,
+            line_starts: Vec::new(),
+            hints_left: MAX_HINTS,
         }
     }
 
@@ -168,6 +180,7 @@ impl<'l> Checker<'l> {
         let ast = parsed.file?;
         let id = ast.header.id.name.clone();
         let file = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
+        self.line_starts.push(std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect());
         self.files.push(SourceInfo { name: source.name.clone(), text, policy_id: id.clone() });
         stack.push(id.clone());
         let mut aliases = HashMap::new();
@@ -415,7 +428,7 @@ impl<'l> Checker<'l> {
                         md.scope.iter().filter(|(_, s)| matches!(s, Sym::Unit(_) | Sym::Enum(_) | Sym::Record(_))).map(|(k, _)| k.clone()),
                     );
                 }
-                let help = did_you_mean(&i.name, names.iter().map(String::as_str));
+                let help = if self.take_hint() { did_you_mean(&i.name, names.iter().map(String::as_str)) } else { None };
                 let msg = format!("unknown type `{}`", i.name);
                 let d = self.error(m, codes::UNKNOWN_TYPE, i.span, msg);
                 d.label = Some("not a built-in type, unit, enum or record".into());
@@ -488,9 +501,13 @@ impl<'l> Checker<'l> {
             None => return None,
         };
         if has_map && !known {
-            let names: Vec<String> = self.modules.get(m).map(|md| md.clauses.keys().cloned().collect()).unwrap_or_default();
-            let help = did_you_mean(&cite.clause.value, names.iter().map(String::as_str))
-                .unwrap_or_else(|| "declare it with `clause \"…\" quote \"…\"`".into());
+            let help = if self.take_hint() {
+                let names: Vec<String> = self.modules.get(m).map(|md| md.clauses.keys().cloned().collect()).unwrap_or_default();
+                did_you_mean(&cite.clause.value, names.iter().map(String::as_str))
+            } else {
+                None
+            }
+            .unwrap_or_else(|| "declare it with `clause \"…\" quote \"…\"`".into());
             let msg = format!("citation of clause `{}`, which the policy does not declare", cite.clause.value);
             let d = self.error(m, codes::UNKNOWN_CLAUSE, cite.clause.span, msg);
             d.help = Some(help);
@@ -690,7 +707,7 @@ impl<'l> Checker<'l> {
                 }
                 let key: Vec<Value> = cells.iter().take(t.keys.len()).cloned().collect();
                 if let Some(prev) = seen.get(&key) {
-                    let (line, _) = self.line_of(m, *prev);
+                    let line = self.line_of(m, *prev);
                     let msg = format!("two rows of `{}` have the same key (the first is on line {line})", t.name.name);
                     self.error(m, codes::DUPLICATE_ROW, row.span, msg);
                     continue;
@@ -704,12 +721,23 @@ impl<'l> Checker<'l> {
         }
     }
 
-    pub fn line_of(&self, m: usize, span: Span) -> (usize, usize) {
+    /// 1-based line of `span`'s start in module `m`'s file, by binary search
+    /// in the file's line starts (messages quoting the line of an earlier
+    /// item used to rescan the text each time: quadratic with many of them).
+    pub fn line_of(&self, m: usize, span: Span) -> usize {
         self.modules
             .get(m)
-            .and_then(|md| self.files.get(md.file.index()))
-            .map(|f| crate::diag::line_col(&f.text, span.start))
-            .unwrap_or((0, 0))
+            .and_then(|md| self.line_starts.get(md.file.index()))
+            .map(|starts| starts.partition_point(|&s| s <= span.start))
+            .unwrap_or(0)
+    }
+
+    /// Whether a "did you mean" hint may still be given ([`MAX_HINTS`] per
+    /// check); uses one up.
+    pub fn take_hint(&mut self) -> bool {
+        let ok = self.hints_left > 0;
+        self.hints_left = self.hints_left.saturating_sub(1);
+        ok
     }
 
     fn check_params(&mut self, m: usize) {
@@ -766,7 +794,7 @@ impl<'l> Checker<'l> {
             let next = order.get(pos + 1).and_then(|&j| periods.get(j));
             let end = match (until, next) {
                 (Some(u), Some(&(nf, _, nspan))) if u >= nf => {
-                    let (line, _) = self.line_of(m, span);
+                    let line = self.line_of(m, span);
                     let msg =
                         format!("{what} overlap: the one from {from} (line {line}) runs until {u}, past the start of the next one on {nf}");
                     self.error(m, code, nspan, msg).help =
@@ -1241,15 +1269,34 @@ pub fn normalize_ws(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
+/// Names longer than this (in characters) get no "did you mean" hint: the
+/// edit distance is quadratic in the length.
+const MAX_HINT_NAME_CHARS: usize = 64;
+
+/// A hint compares the name with at most this many names of about its
+/// length; when there are more, it gives none (deterministically), so that
+/// a hint costs at most this many comparisons.
+const MAX_HINT_CANDIDATES: usize = 1_000;
+
 /// "did you mean `x`?" for the closest name within edit distance 2.
 pub fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
     let mut best: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
     let len = name.chars().count();
+    if len > MAX_HINT_NAME_CHARS {
+        return None;
+    }
+    let mut near = Vec::new();
     for c in candidates {
         // Edit distance is at least the difference in length: skip the far ones cheaply.
         if c.len().abs_diff(name.len()) > 8 || c.chars().count().abs_diff(len) > 2 {
             continue;
         }
+        if near.len() == MAX_HINT_CANDIDATES {
+            return None;
+        }
+        near.push(c);
+    }
+    for c in near {
         let d = edit_distance(name, c);
         let limit = if name.chars().count() <= 3 { 1 } else { 2 };
         if d <= limit && d > 0 {

@@ -219,7 +219,7 @@ impl Checker<'_> {
             if *is_range {
                 for (other, other_range, other_span) in ivs.iter().take(i) {
                     if *other_range && overlaps(*iv, *other) {
-                        let (line, _) = self.line_of(m, *other_span);
+                        let line = self.line_of(m, *other_span);
                         let msg = format!("this tier's range overlaps the tier on line {line}");
                         self.error(m, codes::TIER_OVERLAP, *span, msg).help =
                             Some("ranges are `low .. high`, high excluded: make them meet end to start".into());
