@@ -75,7 +75,12 @@ run() { # run <label> <command…>
   status=$?
   secs=$(python3 -c "import time; print(f'{time.time() - $start:.1f}')")
   panics=$(printf '%s\n' "$out" | grep -c "panicked at")
-  first=$(printf '%s\n' "$out" | grep -m1 -E '^ *error|^thread' | cut -c1-110)
+  if [ "$panics" -gt 0 ]; then # the panic's message is on the line after "panicked at"
+    first="panicked: $(printf '%s\n' "$out" | grep -A1 -m1 'panicked at' | tail -1)"
+  else
+    first=$(printf '%s\n' "$out" | grep -m1 -E '^ *error|^\{"code"')
+  fi
+  first=$(printf '%s' "$first" | python3 -c 'import sys; t = sys.stdin.read().strip(); print(t if len(t) <= 100 else t[:100] + "…")')
   printf '| `%s` | %s | %s | %ss | %s |\n' "$label" "$status" "$([ "$panics" -gt 0 ] && echo PANIC || echo no)" "$secs" "${first//|/\\|}"
 }
 
