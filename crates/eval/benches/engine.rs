@@ -282,15 +282,6 @@ fn batch(c: &mut Criterion) {
         let facts = facts();
         b.iter(|| facts.iter().for_each(|f| drop(black_box(plan.decide(f, &opts)))))
     });
-    // The whole million in one call: a million decisions alive at once.
-    g.bench_function("decide_batch_whole_1_thread", |b| {
-        let facts = facts();
-        b.iter(|| one.install(|| plan.decide_batch(facts, &opts)))
-    });
-    g.bench_function(format!("decide_batch_whole_{all}_threads"), |b| {
-        let facts = facts();
-        b.iter(|| plan.decide_batch(facts, &opts))
-    });
     // Streaming, as `policy eval --facts-lines` does: chunks of
     // `DEFAULT_CHUNK`, each chunk's decisions dropped before the next.
     g.bench_function("decide_batch_chunks_1_thread", |b| {
@@ -300,6 +291,17 @@ fn batch(c: &mut Criterion) {
     g.bench_function(format!("decide_batch_chunks_{all}_threads"), |b| {
         let facts = facts();
         b.iter(|| facts.chunks(policy_eval::DEFAULT_CHUNK).for_each(|c| drop(black_box(plan.decide_batch(c, &opts)))))
+    });
+    // The whole million in one call: a million decisions alive at once. Run
+    // last: freeing them leaves the allocator's heap large and fragmented,
+    // which slows whatever is measured after it in the same process.
+    g.bench_function("decide_batch_whole_1_thread", |b| {
+        let facts = facts();
+        b.iter(|| one.install(|| plan.decide_batch(facts, &opts)))
+    });
+    g.bench_function(format!("decide_batch_whole_{all}_threads"), |b| {
+        let facts = facts();
+        b.iter(|| plan.decide_batch(facts, &opts))
     });
     g.finish();
 }
