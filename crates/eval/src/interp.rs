@@ -221,6 +221,25 @@ impl<'a> Ctx<'a> {
         Ok(())
     }
 
+    /// Evaluates every expression, so that all missing facts are reported
+    /// together rather than only the first.
+    fn eval_all(&mut self, es: &[CExpr]) -> Result<Vec<Value>, Stop> {
+        let mut out = Vec::with_capacity(es.len());
+        let mut pending: Option<Stop> = None;
+        for e in es {
+            match self.eval(e) {
+                Ok(v) => out.push(v),
+                Err(s) => {
+                    pending = Some(match pending.take() {
+                        Some(p) => merge(p, s),
+                        None => s,
+                    })
+                }
+            }
+        }
+        pending.map_or(Ok(out), Err)
+    }
+
     /// Evaluates an expression.
     pub fn eval(&mut self, e: &CExpr) -> Result<Value, Stop> {
         self.charge(1)?;
@@ -316,22 +335,7 @@ impl<'a> Ctx<'a> {
                 self.charge(weight(&l).saturating_add(weight(&x)))?;
                 Ok(Value::Bool(l.list()?.contains(&x)))
             }
-            CKind::List(items) => {
-                let mut out = Vec::with_capacity(items.len());
-                let mut pending: Option<Stop> = None;
-                for it in items {
-                    match self.eval(it) {
-                        Ok(v) => out.push(v),
-                        Err(s) => {
-                            pending = Some(match pending {
-                                Some(p) => merge(p, s),
-                                None => s,
-                            })
-                        }
-                    }
-                }
-                pending.map_or_else(|| Ok(Value::List(out.into())), Err)
-            }
+            CKind::List(items) => Ok(Value::List(self.eval_all(items)?.into())),
             CKind::If(branches, otherwise) => {
                 for (c, val) in branches {
                     if self.eval(c)?.bool()? {
@@ -471,22 +475,7 @@ impl<'a> Ctx<'a> {
     fn lookup(&mut self, t: usize, keys: &[CExpr], exists: bool, traced: bool) -> Result<Value, Stop> {
         let p = self.plan.policy();
         let def = p.tables.get(t).ok_or_else(|| Stop::Error("internal: no table".into()))?;
-        let mut key = Vec::with_capacity(keys.len());
-        let mut pending: Option<Stop> = None;
-        for k in keys {
-            match self.eval(k) {
-                Ok(v) => key.push(v),
-                Err(s) => {
-                    pending = Some(match pending {
-                        Some(p) => merge(p, s),
-                        None => s,
-                    })
-                }
-            }
-        }
-        if let Some(s) = pending {
-            return Err(s);
-        }
+        let key = self.eval_all(keys)?;
         let row = self.plan.indexes.get(t).and_then(|ix| ix.get(&key)).and_then(|&i| def.rows.get(i));
         let shown_keys = || {
             let rt = p.records.get(def.row_type.index());
@@ -707,22 +696,7 @@ impl<'a> Ctx<'a> {
     }
 
     fn call(&mut self, f: Builtin, args: &[CExpr]) -> Result<Value, Stop> {
-        let mut vals = Vec::with_capacity(args.len());
-        let mut pending: Option<Stop> = None;
-        for a in args {
-            match self.eval(a) {
-                Ok(x) => vals.push(x),
-                Err(s) => {
-                    pending = Some(match pending {
-                        Some(p) => merge(p, s),
-                        None => s,
-                    })
-                }
-            }
-        }
-        if let Some(s) = pending {
-            return Err(s);
-        }
+        let vals = self.eval_all(args)?;
         let arg = |i: usize| vals.get(i).cloned().ok_or_else(|| Stop::Error("internal: missing argument".into()));
         Ok(match f {
             Builtin::Min | Builtin::Max => {
