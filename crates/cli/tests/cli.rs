@@ -219,6 +219,59 @@ fn check_reports_failed_assertions() {
     insta::assert_snapshot!("check_assert_failed", r.snapshot());
 }
 
+/// Writes `body` under the standard header to a temporary file.
+fn temp_policy(tmp: &Path, name: &str, body: &str) -> String {
+    let path = tmp.join(name);
+    std::fs::write(&path, format!("policy t.p \"t\"\n  in_force 2021-01-01 .. 2021-12-31\n{body}")).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn check_error_past_column_65535_is_shown_cut_not_panicked() {
+    // miette's renderer cannot underline past column 65,535 (it panicked
+    // there); the CLI shows a window of the line around the span instead,
+    // with the real line and column.
+    let tmp = tempfile::tempdir().unwrap();
+    let file = temp_policy(tmp.path(), "long.policy", &format!("let y = 1{}+ +\n", " ".repeat(70_000)));
+    let r = run(&["check", &file]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    assert!(r.stderr.contains("long.policy:3:70012]"), "{}", r.stderr);
+    assert!(r.stderr.lines().all(|l| l.chars().count() < 400), "a line was shown whole");
+    insta::assert_snapshot!("check_long_line", r.snapshot_in(Some(tmp.path())));
+    // The error at the start of a long line: cut after the window.
+    let file = temp_policy(tmp.path(), "long_tail.policy", &format!("let y = 1 + +{}\n", "x".repeat(70_000)));
+    let r = run(&["check", &file]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("long_tail.policy:3:13]"), "{}", r.stderr);
+    assert!(r.stderr.contains("let y = 1 + +xxx"), "{}", r.stderr);
+    assert!(r.stderr.lines().all(|l| l.chars().count() < 400), "a line was shown whole");
+}
+
+#[test]
+fn check_columns_count_characters_in_both_formats() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = temp_policy(tmp.path(), "cn.policy", "input x: int \"培训天数\"\nlet y = \"培训\" + zz\n");
+    let human = run(&["check", &file]);
+    assert!(human.stderr.contains("cn.policy:4:16]"), "{}", human.stderr);
+    let json = run(&["check", "--error-format", "json", &file]);
+    let first: serde_json::Value = serde_json::from_str(json.stdout.lines().next().unwrap()).unwrap();
+    assert_eq!((first["line"].as_u64(), first["column"].as_u64()), (Some(4), Some(16)));
+}
+
+#[test]
+fn check_error_deep_in_a_big_file_shows_its_own_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut body: String = (0..5000).map(|i| format!("let y{i} = {i}\n")).collect();
+    body.push_str("let bad = zz\n");
+    let file = temp_policy(tmp.path(), "big.policy", &body);
+    let r = run(&["check", &file]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("big.policy:5003:11]"), "{}", r.stderr);
+    assert!(r.stderr.contains("5002 │ let y4999 = 4999"), "{}", r.stderr);
+    assert!(r.stderr.contains("5003 │ let bad = zz"), "{}", r.stderr);
+}
+
 #[test]
 fn check_empty_directory() {
     let tmp = tempfile::tempdir().unwrap();

@@ -5,9 +5,9 @@
 use super::term::{Style, Term};
 use crate::support::io::{err, errln, outln};
 use clap::ValueEnum;
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 use policy_core::checked::SourceInfo;
-use policy_core::diag::{line_col, Diagnostic, Severity};
+use policy_core::diag::{Diagnostic, Severity};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
@@ -25,7 +25,47 @@ pub enum ErrorFormat {
 /// Source texts by file name, for showing the lines a diagnostic points at.
 #[derive(Debug, Default)]
 pub struct Sources {
-    map: HashMap<Arc<str>, Arc<str>>,
+    map: HashMap<Arc<str>, Arc<SourceFile>>,
+}
+
+/// One source text with the byte offset of each line's start, so a
+/// diagnostic finds its line in O(log lines) instead of counting from the
+/// start of the file (a hostile file can carry tens of thousands of
+/// diagnostics).
+#[derive(Debug)]
+struct SourceFile {
+    text: Arc<str>,
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    fn new(text: Arc<str>) -> Self {
+        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        SourceFile { text, line_starts }
+    }
+
+    /// 0-based line of byte offset `at`.
+    fn line_of(&self, at: usize) -> usize {
+        self.line_starts.partition_point(|&s| s <= at).saturating_sub(1)
+    }
+
+    /// Byte range of line `line` (0-based), without its line break.
+    fn line_range(&self, line: usize) -> (usize, usize) {
+        let start = self.line_starts.get(line).copied().unwrap_or(self.text.len());
+        let next = self.line_starts.get(line + 1).copied().unwrap_or(self.text.len());
+        let line_text = self.text.get(start..next).unwrap_or("");
+        let trimmed = line_text.trim_end_matches(['\n', '\r']).len();
+        (start, start + trimmed)
+    }
+
+    /// 1-based line and column (in characters) of byte offset `at`.
+    fn line_col(&self, at: usize) -> (usize, usize) {
+        let at = floor_boundary(&self.text, at);
+        let line = self.line_of(at);
+        let start = self.line_starts.get(line).copied().unwrap_or(0);
+        let col = self.text.get(start..at).map(|s| s.chars().count()).unwrap_or(0);
+        (line + 1, col + 1)
+    }
 }
 
 impl Sources {
@@ -36,15 +76,15 @@ impl Sources {
     /// Adds the files a check read.
     pub fn add_files(&mut self, files: &[SourceInfo]) {
         for f in files {
-            self.map.entry(f.name.clone()).or_insert_with(|| f.text.clone());
+            self.map.entry(f.name.clone()).or_insert_with(|| Arc::new(SourceFile::new(f.text.clone())));
         }
     }
     /// Adds one text.
     pub fn add(&mut self, name: &str, text: &str) {
-        self.map.entry(Arc::from(name)).or_insert_with(|| Arc::from(text));
+        self.map.entry(Arc::from(name)).or_insert_with(|| Arc::new(SourceFile::new(Arc::from(text))));
     }
     /// The text of `name`: known, or read from disk when it is a readable file.
-    fn get(&mut self, name: &Arc<str>) -> Option<Arc<str>> {
+    fn get(&mut self, name: &Arc<str>) -> Option<Arc<SourceFile>> {
         if let Some(t) = self.map.get(name) {
             return Some(t.clone());
         }
@@ -53,9 +93,9 @@ impl Sources {
             return None;
         }
         let bytes = std::fs::read(path).ok()?;
-        let text: Arc<str> = Arc::from(String::from_utf8_lossy(&bytes).as_ref());
-        self.map.insert(name.clone(), text.clone());
-        Some(text)
+        let file = Arc::new(SourceFile::new(Arc::from(String::from_utf8_lossy(&bytes).as_ref())));
+        self.map.insert(name.clone(), file.clone());
+        Some(file)
     }
 }
 
@@ -95,10 +135,10 @@ impl Reporter {
             Severity::Error => self.errors += 1,
             Severity::Warning => self.warnings += 1,
         }
-        let text = sources.get(&d.file);
+        let file = sources.get(&d.file);
         match self.format {
-            ErrorFormat::Human => err!("{}", render_human(d, text.as_deref(), self.term.stderr)),
-            ErrorFormat::Json => outln!("{}", render_json(d, text.as_deref())),
+            ErrorFormat::Human => err!("{}", render_human(d, file.as_deref(), self.term.stderr)),
+            ErrorFormat::Json => outln!("{}", render_json(d, file.as_deref())),
         }
     }
 
@@ -153,11 +193,11 @@ pub struct JsonDiagnostic<'a> {
 }
 
 /// One diagnostic as a JSON line.
-pub fn render_json(d: &Diagnostic, text: Option<&str>) -> String {
-    let (start, end) = match text {
-        Some(t) => {
-            let (s, e) = display_span(t, d.span.start, d.span.end);
-            (Some(line_col(t, s)), Some(line_col(t, e)))
+fn render_json(d: &Diagnostic, file: Option<&SourceFile>) -> String {
+    let (start, end) = match file {
+        Some(f) => {
+            let (s, e) = display_span(&f.text, d.span.start, d.span.end);
+            (Some(f.line_col(s)), Some(f.line_col(e)))
         }
         None => (None, None),
     };
@@ -189,10 +229,10 @@ fn display_span(t: &str, start: usize, end: usize) -> (usize, usize) {
 }
 
 /// One diagnostic rendered for people, ending with a blank line.
-pub fn render_human(d: &Diagnostic, text: Option<&str>, color: bool) -> String {
+fn render_human(d: &Diagnostic, file: Option<&SourceFile>, color: bool) -> String {
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme).with_links(false).with_width(120);
-    let wrapped = Wrapped::new(d, text);
+    let wrapped = Wrapped::new(d, file);
     let mut out = String::new();
     if handler.render_report(&mut out, &wrapped).is_err() {
         out = format!("{}: {}\n", wrapped.header, wrapped.message);
@@ -203,32 +243,144 @@ pub fn render_human(d: &Diagnostic, text: Option<&str>, color: bool) -> String {
     out
 }
 
-/// A diagnostic with its source attached, as miette wants it.
+/// Lines longer than this (in characters) are not shown whole: the line the
+/// span starts on is cut to a window around the span, and long context lines
+/// are left out. (miette's renderer also cannot place an underline past
+/// column 65,535.)
+const MAX_SHOWN_LINE: usize = 300;
+/// Characters of a cut line shown before the span's start.
+const CUT_LEAD: usize = 60;
+/// A span covering more lines than this is shown by its first line only.
+const MAX_SHOWN_LINES: usize = 40;
+
+/// The few lines a diagnostic shows, copied out of the file, with where they
+/// sit in it: miette reads only these, so rendering costs the size of the
+/// excerpt, not of the file.
+#[derive(Debug)]
+struct Excerpt {
+    name: String,
+    /// The lines shown (a cut line carries `…` where it was cut).
+    text: String,
+    /// 0-based line number of the excerpt's first line in the file.
+    first_line: usize,
+    /// When the excerpt is one cut line: how many characters of the real
+    /// line precede the excerpt's first character (the leading `…` stands
+    /// for them, so columns shift by this minus one).
+    cut_chars: Option<usize>,
+}
+
+impl Excerpt {
+    /// The excerpt for the span `start..end` of `file` and the span's place
+    /// inside the excerpt.
+    fn new(name: &str, file: &SourceFile, start: usize, end: usize) -> (Excerpt, (usize, usize)) {
+        let text = &*file.text;
+        let l0 = file.line_of(start);
+        let mut l1 = file.line_of(end.saturating_sub(1).max(start));
+        let mut end = end;
+        if l1 > l0 + MAX_SHOWN_LINES {
+            l1 = l0;
+            end = end.min(file.line_range(l0).1).max(start);
+        }
+        let long = |l: usize| {
+            let (a, b) = file.line_range(l);
+            text.get(a..b).map(|s| s.len() > MAX_SHOWN_LINE && s.chars().count() > MAX_SHOWN_LINE).unwrap_or(false)
+        };
+        if (l0..=l1).any(long) {
+            return Self::cut(name, file, l0, start, end);
+        }
+        let first = if l0 > 0 && !long(l0 - 1) { l0 - 1 } else { l0 };
+        let last = if l1 + 1 < file.line_starts.len() && !long(l1 + 1) { l1 + 1 } else { l1 };
+        let from = file.line_range(first).0;
+        // Through the last line's break, as miette would read the file.
+        let to = file.line_starts.get(last + 1).copied().unwrap_or(text.len());
+        let excerpt =
+            Excerpt { name: name.to_string(), text: text.get(from..to).unwrap_or("").to_string(), first_line: first, cut_chars: None };
+        (excerpt, (start.saturating_sub(from), end.saturating_sub(start)))
+    }
+
+    /// One long line cut to a window around the span's start.
+    fn cut(name: &str, file: &SourceFile, line: usize, start: usize, end: usize) -> (Excerpt, (usize, usize)) {
+        let (line_start, line_end) = file.line_range(line);
+        let line_text = file.text.get(line_start..line_end).unwrap_or("");
+        let at = start.saturating_sub(line_start).min(line_text.len());
+        let before: Vec<(usize, char)> = line_text.get(..at).unwrap_or("").char_indices().rev().take(CUT_LEAD + 1).collect();
+        let (window_start, cut_front) = match before.get(CUT_LEAD) {
+            Some(_) => (before.get(CUT_LEAD - 1).map(|c| c.0).unwrap_or(0), true),
+            None => (0, false),
+        };
+        let rest = line_text.get(window_start..).unwrap_or("");
+        let window_len = rest.char_indices().nth(MAX_SHOWN_LINE - CUT_LEAD).map(|c| c.0).unwrap_or(rest.len());
+        let cut_back = window_len < rest.len();
+        let window = rest.get(..window_len).unwrap_or("");
+        let mut text = String::with_capacity(window.len() + 8);
+        if cut_front {
+            text.push('…');
+        }
+        let offset_in_text = text.len();
+        text.push_str(window);
+        if cut_back {
+            text.push('…');
+        }
+        let span_start = offset_in_text + (at - window_start.min(at));
+        let span_end = (offset_in_text + end.saturating_sub(line_start).saturating_sub(window_start)).min(offset_in_text + window.len());
+        let skipped = line_text.get(..window_start).map(|s| s.chars().count()).unwrap_or(0);
+        let excerpt = Excerpt { name: name.to_string(), text, first_line: line, cut_chars: if cut_front { Some(skipped) } else { None } };
+        (excerpt, (span_start, span_end.saturating_sub(span_start)))
+    }
+}
+
+impl SourceCode for Excerpt {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        // The excerpt already holds the context wanted; read within it the
+        // way miette reads a whole file, then put the lines and columns back
+        // where they are in the file.
+        let inner = self.text.as_str().read_span(span, context_lines_before, context_lines_after)?;
+        let mut column = inner.column();
+        if context_lines_before == 0 {
+            // miette counts bytes; people (and `--error-format json`) count characters.
+            let line_start = self.text.get(..span.offset()).and_then(|s| s.rfind('\n')).map(|i| i + 1).unwrap_or(0);
+            column = self.text.get(line_start..span.offset()).map(|s| s.chars().count()).unwrap_or(column);
+            if let (Some(skipped), 0) = (self.cut_chars, line_start) {
+                column = (column + skipped).saturating_sub(1);
+            }
+        }
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            *inner.span(),
+            inner.line() + self.first_line,
+            column,
+            inner.line_count(),
+        )))
+    }
+}
+
+/// A diagnostic with its source excerpt attached, as miette wants it.
 struct Wrapped<'a> {
     d: &'a Diagnostic,
     header: String,
     message: String,
-    src: Option<NamedSource<String>>,
+    src: Option<Excerpt>,
     span: (usize, usize),
 }
 
 impl<'a> Wrapped<'a> {
-    fn new(d: &'a Diagnostic, text: Option<&str>) -> Self {
+    fn new(d: &'a Diagnostic, file: Option<&SourceFile>) -> Self {
         let kind = match d.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
         let header = format!("{kind}[{}]", d.code.id);
-        match text {
-            Some(t) => {
-                let (start, end) = display_span(t, d.span.start, d.span.end);
-                Wrapped {
-                    d,
-                    header,
-                    message: d.message.clone(),
-                    src: Some(NamedSource::new(d.file.as_ref(), t.to_string())),
-                    span: (start, end.saturating_sub(start)),
-                }
+        match file {
+            Some(f) => {
+                let (start, end) = display_span(&f.text, d.span.start, d.span.end);
+                let (excerpt, span) = Excerpt::new(&d.file, f, start, end);
+                Wrapped { d, header, message: d.message.clone(), src: Some(excerpt), span }
             }
             None => {
                 let message = if d.file.is_empty() { d.message.clone() } else { format!("{}: {}", d.file, d.message) };
