@@ -97,12 +97,12 @@ pub struct Origin {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Citation {
     /// Document number(s) of the policy that holds the rule.
-    pub document: String,
+    pub document: Arc<str>,
     /// Clause number.
-    pub clause: String,
+    pub clause: Arc<str>,
     /// The quoted sentence, when the policy gives one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub quote: Option<String>,
+    pub quote: Option<Arc<str>>,
 }
 
 /// A source file of the checked policy.
@@ -358,9 +358,9 @@ pub struct ConditionDef {
     /// applies / require / exclude
     pub kind: ConditionKind,
     /// Stable id.
-    pub id: String,
+    pub id: Arc<str>,
     /// Label.
-    pub label: String,
+    pub label: Arc<str>,
     /// The test (bool).
     pub expr: CExpr,
     /// Citation.
@@ -377,7 +377,7 @@ pub enum AmountStepDef {
         /// Value.
         expr: CExpr,
         /// Label.
-        label: Option<String>,
+        label: Option<Arc<str>>,
         /// Citation.
         cite: Option<Citation>,
         /// Where written.
@@ -388,7 +388,7 @@ pub enum AmountStepDef {
         /// The cap.
         expr: CExpr,
         /// Label.
-        label: Option<String>,
+        label: Option<Arc<str>>,
         /// Citation.
         cite: Option<Citation>,
         /// Where written.
@@ -397,7 +397,7 @@ pub enum AmountStepDef {
     /// Raises the amount by a rate.
     Uplift {
         /// Stable id.
-        id: String,
+        id: Arc<str>,
         /// Rate (percent).
         rate: CExpr,
         /// When.
@@ -405,7 +405,7 @@ pub enum AmountStepDef {
         /// Last day on the benefit's date.
         until: Option<NaiveDate>,
         /// Label.
-        label: String,
+        label: Arc<str>,
         /// Citation.
         cite: Option<Citation>,
         /// Where written.
@@ -414,13 +414,13 @@ pub enum AmountStepDef {
     /// Replaces the amount under a condition.
     Override {
         /// Stable id.
-        id: String,
+        id: Arc<str>,
         /// When.
         when: CExpr,
         /// New amount.
         value: CExpr,
         /// Label.
-        label: String,
+        label: Arc<str>,
         /// Citation.
         cite: Option<Citation>,
         /// Where written.
@@ -432,7 +432,7 @@ pub enum AmountStepDef {
 #[derive(Debug, Clone)]
 pub struct OutcomeDef {
     /// What.
-    pub label: String,
+    pub label: Arc<str>,
     /// When.
     pub when: Option<CExpr>,
     /// Citation.
@@ -445,7 +445,7 @@ pub struct OutcomeDef {
 #[derive(Debug, Clone)]
 pub struct DeadlineDef {
     /// Label.
-    pub label: String,
+    pub label: Arc<str>,
     /// The date.
     pub expr: CExpr,
     /// Citation.
@@ -486,9 +486,9 @@ pub struct VersionDef {
 #[derive(Debug, Clone)]
 pub struct BenefitDef {
     /// Stable id.
-    pub id: String,
+    pub id: Arc<str>,
     /// Label.
-    pub label: String,
+    pub label: Arc<str>,
     /// Who is paid.
     pub payee: Option<Payee>,
     /// Citation.
@@ -496,9 +496,9 @@ pub struct BenefitDef {
     /// Date expression (`None`: the reference date).
     pub dated_by: Option<CExpr>,
     /// Why that date.
-    pub dated_by_label: Option<String>,
+    pub dated_by_label: Option<Arc<str>>,
     /// `per year` etc.
-    pub period: Option<String>,
+    pub period: Option<Arc<str>>,
     /// Rules in force always.
     pub base: RuleSet,
     /// Dated versions, sorted by `from`.

@@ -5,15 +5,17 @@
 //!   imports too) through a `MemoryLoader` that holds every policy and
 //!   source document.
 //! - `decide_off/<policy>`, `decide_full/<policy>`: every golden case of the
-//!   policy decided once (facts decoded outside the timed loop), trace off
-//!   and full; throughput is decisions.
+//!   policy decided once by one `Decider` (facts decoded outside the timed
+//!   loop), trace off and full; throughput is decisions.
 //! - `batch_jiaxing_1m/*`: one million generated Jiaxing applicants through
-//!   a plain loop, `decide_batch` over the whole million and over chunks of
-//!   `DEFAULT_CHUNK` (256), each on one rayon thread and on the global pool
-//!   (every core).
+//!   a `Decider` loop, `Plan::decide` in a loop, `decide_each` (nothing
+//!   kept), and `decide_batch` (every decision kept) over the whole million
+//!   and over chunks of `DEFAULT_CHUNK` (256), each on one rayon thread and
+//!   on the global pool (every core).
 //! - `baseline/*`: hand-written Rust (rust_decimal) for Datong's order
 //!   training and Jiaxing's lesson-hour tiers against the engine restricted
-//!   to the same benefit (trace off and full), on the same applicants.
+//!   to the same benefit (a `Decider` with the trace off and full, and
+//!   `Plan::decide` with the trace off), on the same applicants.
 //! - `scale_history/<n>`: Zhejiang with `n` prior claims in `history`.
 //! - `scale_benefits/<n>`, `scale_conditions/<n>`: generated policies with
 //!   `n` benefits, or one benefit with `n` conditions.
@@ -93,10 +95,11 @@ fn decide_policies(c: &mut Criterion) {
             let plan = engine.plan(id).unwrap();
             let cases = golden(plan, dir, stem, level);
             g.throughput(Throughput::Elements(cases.len() as u64));
+            let mut decider = plan.decider();
             g.bench_function(id, |b| {
                 b.iter(|| {
                     for (f, o) in &cases {
-                        black_box(plan.decide(black_box(f), o).unwrap());
+                        black_box(decider.decide(black_box(f), o).unwrap());
                     }
                 })
             });
@@ -277,10 +280,35 @@ fn batch(c: &mut Criterion) {
     let all = rayon::current_num_threads();
     let mut g = c.benchmark_group("batch_jiaxing_1m");
     g.sample_size(10).sampling_mode(SamplingMode::Flat).throughput(Throughput::Elements(BATCH as u64));
-    // The sequential reference: each decision dropped as soon as it is made.
-    g.bench_function("loop_1_thread", |b| {
+    // The sequential reference: one decider, each decision read then replaced.
+    g.bench_function("decider_loop_1_thread", |b| {
+        let facts = facts();
+        let mut decider = plan.decider();
+        b.iter(|| facts.iter().for_each(|f| drop(black_box(decider.decide(f, &opts).map(|d| d.benefits.len())))))
+    });
+    // Each decision made from scratch and dropped.
+    g.bench_function("plan_decide_loop_1_thread", |b| {
         let facts = facts();
         b.iter(|| facts.iter().for_each(|f| drop(black_box(plan.decide(f, &opts)))))
+    });
+    // Re-checking claims: every decision visited (the eligible amounts
+    // summed), none kept.
+    let sum = |facts: &[Facts]| {
+        let total = std::sync::atomic::AtomicU64::new(0);
+        plan.decide_each(facts, &opts, |_, d| {
+            if let Some(a) = d.ok().and_then(|d| d.benefits.first()).and_then(|b| b.amount) {
+                total.fetch_add(u64::try_from(a.trunc().mantissa()).unwrap_or(0), std::sync::atomic::Ordering::Relaxed);
+            }
+        });
+        total.into_inner()
+    };
+    g.bench_function("decide_each_1_thread", |b| {
+        let facts = facts();
+        b.iter(|| one.install(|| black_box(sum(facts))))
+    });
+    g.bench_function(format!("decide_each_{all}_threads"), |b| {
+        let facts = facts();
+        b.iter(|| black_box(sum(facts)))
     });
     // Streaming, as `policy eval --facts-lines` does: chunks of
     // `DEFAULT_CHUNK`, each chunk's decisions dropped before the next.
@@ -331,17 +359,25 @@ fn baselines(c: &mut Criterion) {
             })
         })
     });
+    let mut decider = plan.decider();
     g.bench_function("datong_order/engine_trace_off", |b| {
         b.iter(|| {
             facts.iter().for_each(|f| {
-                black_box(plan.decide(f, &off).ok());
+                black_box(decider.decide(f, &off).map(|d| d.benefits.len()).ok());
             })
         })
     });
     g.bench_function("datong_order/engine_trace_full", |b| {
         b.iter(|| {
             facts.iter().for_each(|f| {
-                black_box(plan.decide(f, &full).ok());
+                black_box(decider.decide(f, &full).map(|d| d.benefits.len()).ok());
+            })
+        })
+    });
+    g.bench_function("datong_order/engine_plan_decide_trace_off", |b| {
+        b.iter(|| {
+            facts.iter().for_each(|f| {
+                black_box(plan.decide(f, &off).ok());
             })
         })
     });
@@ -362,17 +398,25 @@ fn baselines(c: &mut Criterion) {
             })
         })
     });
+    let mut decider = plan.decider();
     g.bench_function("jiaxing_tiers/engine_trace_off", |b| {
         b.iter(|| {
             facts.iter().for_each(|f| {
-                black_box(plan.decide(f, &off).ok());
+                black_box(decider.decide(f, &off).map(|d| d.benefits.len()).ok());
             })
         })
     });
     g.bench_function("jiaxing_tiers/engine_trace_full", |b| {
         b.iter(|| {
             facts.iter().for_each(|f| {
-                black_box(plan.decide(f, &full).ok());
+                black_box(decider.decide(f, &full).map(|d| d.benefits.len()).ok());
+            })
+        })
+    });
+    g.bench_function("jiaxing_tiers/engine_plan_decide_trace_off", |b| {
+        b.iter(|| {
+            facts.iter().for_each(|f| {
+                black_box(plan.decide(f, &off).ok());
             })
         })
     });

@@ -1,6 +1,7 @@
 //! A fixed amount of deciding for instruction counts and profiles (not a
 //! criterion benchmark): decides one golden Jiaxing 2021 applicant (eligible,
-//! 800 yuan) `N` times at trace level `LEVEL`, after one warm-up decision.
+//! 800 yuan) `N` times at trace level `LEVEL` with one `Decider`, after one
+//! warm-up decision.
 //!
 //! ```text
 //! cargo bench -p policy-eval --bench one_decision --no-run   # prints the binary's path
@@ -44,9 +45,11 @@ fn main() {
         let opts = DecideOptions { reference_date: "2021-10-15".parse().ok(), trace, ..Default::default() };
         let first = plan.decide(&facts, &opts).unwrap();
         assert_eq!(first.benefits[0].amount.map(|a| a.to_string()), Some("800".into()));
+        let mut decider = plan.decider();
+        decider.decide(&facts, &opts).unwrap();
         let start = std::time::Instant::now();
         for _ in 0..n {
-            black_box(plan.decide(black_box(&facts), &opts).unwrap());
+            black_box(decider.decide(black_box(&facts), &opts).unwrap());
         }
         if n > 0 {
             println!("trace {trace:?}: {n} decisions, {:.0} ns each", start.elapsed().as_nanos() as f64 / n as f64);

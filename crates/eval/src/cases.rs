@@ -94,7 +94,7 @@ pub fn run_case(plan: &Plan, case: &Case) -> CaseOutcome {
     };
     let mut mismatches = Vec::new();
     for (id, want) in &case.expect {
-        match decision.benefits.iter().find(|b| b.id == *id) {
+        match decision.benefits.iter().find(|b| *b.id == **id) {
             Some(got) => compare(id, want, got, &mut mismatches),
             None => mismatches.push(format!("{id}: no such benefit in the decision")),
         }
@@ -105,7 +105,7 @@ pub fn run_case(plan: &Plan, case: &Case) -> CaseOutcome {
 fn compare(id: &str, want: &Expected, got: &BenefitDecision, out: &mut Vec<String>) {
     if want.status != got.status {
         let why = if !got.failed.is_empty() {
-            format!(" (failed: {})", got.failed.iter().map(|f| f.id.as_str()).collect::<Vec<_>>().join(", "))
+            format!(" (failed: {})", got.failed.iter().map(|f| &*f.id).collect::<Vec<_>>().join(", "))
         } else if !got.missing.is_empty() {
             format!(" (missing: {})", got.missing.join(", "))
         } else if !got.errors.is_empty() {
@@ -145,30 +145,30 @@ fn compare(id: &str, want: &Expected, got: &BenefitDecision, out: &mut Vec<Strin
         w == g
     };
     if let Some(w) = &want.failed {
-        let g: Vec<String> = got.failed.iter().map(|f| f.id.clone()).collect();
+        let g: Vec<String> = got.failed.iter().map(|f| f.id.to_string()).collect();
         if !set_eq(w, g.clone()) {
             out.push(format!("{id}: expected failed {w:?}, got {g:?}"));
         }
     }
     if let Some(w) = &want.missing {
-        if !set_eq(w, got.missing.clone()) {
+        if !set_eq(w, got.missing.iter().map(|m| m.to_string()).collect()) {
             out.push(format!("{id}: expected missing {w:?}, got {:?}", got.missing));
         }
     }
     if let Some(w) = &want.entitlements {
-        let g: Vec<String> = got.entitlements.iter().map(|e| e.label.clone()).collect();
+        let g: Vec<String> = got.entitlements.iter().map(|e| e.label.to_string()).collect();
         if *w != g {
             out.push(format!("{id}: expected entitlements {w:?}, got {g:?}"));
         }
     }
     if let Some(w) = &want.documents {
-        let g: Vec<String> = got.documents.iter().map(|e| e.label.clone()).collect();
+        let g: Vec<String> = got.documents.iter().map(|e| e.label.to_string()).collect();
         if *w != g {
             out.push(format!("{id}: expected documents {w:?}, got {g:?}"));
         }
     }
     if let Some(w) = &want.deadlines {
-        let g: BTreeMap<String, NaiveDate> = got.deadlines.iter().map(|d| (d.label.clone(), d.date)).collect();
+        let g: BTreeMap<String, NaiveDate> = got.deadlines.iter().map(|d| (d.label.to_string(), d.date)).collect();
         if *w != g {
             out.push(format!("{id}: expected deadlines {w:?}, got {g:?}"));
         }

@@ -5,7 +5,7 @@
 use crate::decision::*;
 use crate::error::EvalError;
 use crate::facts::Facts;
-use crate::interp::{Ctx, Stop, Tracer};
+use crate::interp::{Ctx, Halt, Scratch, Stop, Tracer};
 use crate::plan::Plan;
 use crate::trace::{NodeKind, Trace, TraceLevel, TraceNode, Verdict};
 use chrono::NaiveDate;
@@ -13,6 +13,7 @@ use policy_core::ast::ConditionKind;
 use policy_core::checked::{AmountStepDef, BenefitDef, CExpr, CKind, Citation, ConditionDef, OutcomeDef};
 use policy_core::value::{self as v, Value};
 use rust_decimal::Decimal;
+use std::sync::Arc;
 
 /// What to decide and how much to explain.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -34,7 +35,7 @@ enum Amount {
 }
 
 impl Amount {
-    fn map(self, f: impl Fn(Decimal) -> Result<Decimal, Stop>) -> Result<Amount, Stop> {
+    fn map(self, f: impl Fn(Decimal) -> Result<Decimal, Halt>) -> Result<Amount, Halt> {
         Ok(match self {
             Amount::Exact(a) => Amount::Exact(f(a)?),
             Amount::Range(l, h) => Amount::Range(f(l)?, f(h)?),
@@ -42,12 +43,13 @@ impl Amount {
     }
 }
 
-/// Accumulates one benefit's findings.
+/// Accumulates one benefit's findings. Its vectors are the decision's own,
+/// moved in empty and moved back, so their capacity is reused.
 #[derive(Default)]
 struct Findings {
     scope_failed: bool,
     failed: Vec<Failure>,
-    missing: Vec<String>,
+    missing: Vec<Arc<str>>,
     errors: Vec<String>,
     undecided_scope: bool,
 }
@@ -63,15 +65,15 @@ impl Findings {
                 }
             }
             Stop::NoRow { table, keys, citation } => self.failed.push(Failure {
-                id: format!("no_row:{table}"),
+                id: Arc::from(format!("no_row:{table}")),
                 kind: FailureKind::NoRow,
-                label: format!("no row in `{table}` for ({keys}) (step `{id}`)"),
+                label: Arc::from(format!("no row in `{table}` for ({keys}) (step `{id}`)")),
                 citation: citation.or_else(|| cite.cloned()),
             }),
             Stop::NoTier { subject } => self.failed.push(Failure {
-                id: format!("no_tier:{id}"),
+                id: Arc::from(format!("no_tier:{id}")),
                 kind: FailureKind::NoTier,
-                label: format!("no tier matched {subject}"),
+                label: Arc::from(format!("no tier matched {subject}")),
                 citation: cite.cloned(),
             }),
             Stop::Error(e) => self.errors.push(e),
@@ -79,79 +81,145 @@ impl Findings {
     }
 }
 
+/// Decides applicants one after another against one plan, reusing its
+/// buffers and its last decision: once they have grown to the policy's size,
+/// a decision with the trace off allocates nothing. Get one from
+/// [`Plan::decider`]; one per thread (it is `Send`, not shared).
+///
+/// ```
+/// # use policy_eval::{DecideOptions, Engine};
+/// # use policy_core::loader::MemoryLoader;
+/// # let mut loader = MemoryLoader::new();
+/// # loader.add_policy("demo.policy", "policy demo.p \"示例\"\n  in_force 2021-01-01 .. 2021-12-31\ninput days: int \"天数\"\nbenefit b \"补贴\" {\n  payee person\n  require days >= 3 \"不少于3天\"\n  amount days * 100 yuan\n}\n");
+/// # let engine = Engine::from_loader(&loader).map_err(|e| e.to_string())?;
+/// let plan = engine.plan("demo.p").ok_or("no plan")?;
+/// let opts = DecideOptions { reference_date: "2021-06-01".parse().ok(), ..Default::default() };
+/// let mut decider = plan.decider();
+/// let mut total = rust_decimal::Decimal::ZERO;
+/// for days in [2, 3, 10] {
+///     let facts = plan.facts().set("days", days).build().map_err(|e| e.to_string())?;
+///     let decision = decider.decide(&facts, &opts).map_err(|e| e.to_string())?;
+///     total += decision.benefits[0].amount.unwrap_or_default();
+/// }
+/// assert_eq!(total, rust_decimal::Decimal::from(1300));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Decider<'p> {
+    plan: &'p Plan,
+    scratch: Scratch,
+    decision: Decision,
+}
+
+impl<'p> Decider<'p> {
+    /// Decides one applicant; the decision lives until the next call (clone
+    /// it, or use [`Decider::take`], to keep it).
+    pub fn decide(&mut self, facts: &Facts, opts: &DecideOptions) -> Result<&Decision, EvalError> {
+        self.plan.decide_into(facts, opts, &mut self.decision, &mut self.scratch)?;
+        Ok(&self.decision)
+    }
+
+    /// The last decision, moved out (the next one starts from empty buffers).
+    pub fn take(&mut self) -> Decision {
+        std::mem::replace(&mut self.decision, self.plan.empty_decision())
+    }
+
+    /// The plan it decides with.
+    pub fn plan(&self) -> &'p Plan {
+        self.plan
+    }
+}
+
 impl Plan {
+    /// A [`Decider`]: decides many applicants, reusing buffers between them.
+    pub fn decider(&self) -> Decider<'_> {
+        Decider { plan: self, scratch: Scratch::default(), decision: self.empty_decision() }
+    }
+
     /// Decides every benefit (or those named in `opts`) for one applicant.
+    /// To decide many, [`Plan::decider`] reuses the buffers this allocates.
     pub fn decide(&self, facts: &Facts, opts: &DecideOptions) -> Result<Decision, EvalError> {
+        let mut decider = self.decider();
+        decider.decide(facts, opts)?;
+        Ok(decider.decision)
+    }
+
+    fn empty_decision(&self) -> Decision {
+        Decision {
+            schema_version: SCHEMA_VERSION,
+            policy: self.shared.policy.clone(),
+            engine_version: self.shared.engine_version.clone(),
+            reference_date: None,
+            benefits: Vec::new(),
+            trace: None,
+        }
+    }
+
+    /// Decides into `out`, reusing its vectors and `scratch`'s buffers.
+    fn decide_into(&self, facts: &Facts, opts: &DecideOptions, out: &mut Decision, scratch: &mut Scratch) -> Result<(), EvalError> {
         let p = self.policy();
         for id in &opts.benefits {
-            if !p.benefits.iter().any(|b| b.id == *id) {
+            if !p.benefits.iter().any(|b| *b.id == **id) {
                 return Err(EvalError::UnknownBenefit(id.clone()));
             }
         }
         let reference = opts.reference_date.or_else(|| {
             self.application_date.and_then(|id| facts.inputs.get(id.index()).and_then(|v| v.as_ref()).and_then(|v| v.date().ok()))
         });
-        let mut benefits = Vec::new();
+        out.schema_version = SCHEMA_VERSION;
+        if !Arc::ptr_eq(&out.policy, &self.shared.policy) {
+            out.policy = self.shared.policy.clone();
+        }
+        if !Arc::ptr_eq(&out.engine_version, &self.shared.engine_version) {
+            out.engine_version = self.shared.engine_version.clone();
+        }
+        out.reference_date = reference;
         let mut nodes = Vec::new();
+        let mut n = 0;
         for b in &p.benefits {
-            if !opts.benefits.is_empty() && !opts.benefits.contains(&b.id) {
+            if !opts.benefits.is_empty() && !opts.benefits.iter().any(|id| **id == *b.id) {
                 continue;
             }
-            let (d, node) = self.decide_benefit(b, facts, reference, opts.trace);
-            benefits.push(d);
-            nodes.extend(node);
+            if out.benefits.len() <= n {
+                out.benefits.push(BenefitDecision::empty(b));
+            }
+            if let Some(slot) = out.benefits.get_mut(n) {
+                nodes.extend(self.decide_benefit(b, facts, reference, opts.trace, slot, scratch));
+            }
+            n += 1;
         }
-        Ok(Decision {
-            schema_version: SCHEMA_VERSION,
-            policy: PolicyRef {
-                id: p.meta.id.clone(),
-                title: p.meta.title.clone(),
-                documents: p.meta.documents.clone(),
-                version: p.meta.version.clone(),
-                content_hash: p.meta.content_hash.clone(),
-            },
-            engine_version: env!("CARGO_PKG_VERSION").to_string(),
-            reference_date: reference,
-            benefits,
-            trace: (opts.trace != TraceLevel::Off).then_some(Trace { level: opts.trace, benefits: nodes }),
-        })
+        out.benefits.truncate(n);
+        out.trace = (opts.trace != TraceLevel::Off).then_some(Trace { level: opts.trace, benefits: nodes });
+        Ok(())
     }
 
+    /// Decides benefit `b` into `out` (its previous contents replaced,
+    /// its vectors reused); the trace node when tracing.
     fn decide_benefit(
         &self,
         b: &BenefitDef,
         facts: &Facts,
         reference: Option<NaiveDate>,
         level: TraceLevel,
-    ) -> (BenefitDecision, Option<TraceNode>) {
+        out: &mut BenefitDecision,
+        scratch: &mut Scratch,
+    ) -> Option<TraceNode> {
         let tracer = (level != TraceLevel::Off).then(|| {
             let mut root = TraceNode::new(NodeKind::Benefit);
-            root.id = Some(b.id.clone());
-            root.label = Some(b.label.clone());
+            root.id = Some(b.id.to_string());
+            root.label = Some(b.label.to_string());
             root.citation = b.cite.clone();
             Tracer::new(level, root)
         });
-        let mut ctx = Ctx::new(self, facts, reference, tracer);
-        let mut out = BenefitDecision {
-            id: b.id.clone(),
-            label: b.label.clone(),
-            status: Status::Undetermined,
-            amount: None,
-            amount_range: None,
-            period: b.period.clone(),
-            payee: b.payee,
-            date: None,
-            version: None,
-            failed: Vec::new(),
-            missing: Vec::new(),
-            errors: Vec::new(),
-            entitlements: Vec::new(),
-            documents: Vec::new(),
-            deadlines: Vec::new(),
-            citation: b.cite.clone(),
+        let mut ctx = Ctx::with_scratch(self, facts, reference, tracer, std::mem::take(scratch));
+        out.reset(b);
+        let mut f = Findings {
+            failed: std::mem::take(&mut out.failed),
+            missing: std::mem::take(&mut out.missing),
+            errors: std::mem::take(&mut out.errors),
+            ..Findings::default()
         };
-        let mut f = Findings::default();
-        let status = self.run_benefit(b, &mut ctx, reference, &mut out, &mut f);
+        let status = self.run_benefit(b, &mut ctx, reference, out, &mut f);
         out.status = status;
         out.failed = f.failed;
         out.missing = f.missing;
@@ -180,7 +248,8 @@ impl Plan {
             });
             n
         });
-        (out, node)
+        *scratch = ctx.into_scratch();
+        node
     }
 
     fn run_benefit(
@@ -196,7 +265,7 @@ impl Plan {
         let date = match &b.dated_by {
             Some(e) => match ctx.eval(e) {
                 Ok(Value::Date(d)) => {
-                    out.date = Some(DateUsed { date: d, source: "dated_by".into(), label: b.dated_by_label.clone() });
+                    out.date = Some(DateUsed { date: d, source: DateSource::DatedBy, label: b.dated_by_label.clone() });
                     d
                 }
                 Ok(_) => {
@@ -204,7 +273,7 @@ impl Plan {
                     return Status::Undetermined;
                 }
                 Err(s) => {
-                    f.stop(s, "dated_by", None);
+                    f.stop(*s, "dated_by", None);
                     self.trace_date(
                         ctx,
                         None,
@@ -217,12 +286,12 @@ impl Plan {
             },
             None => match reference {
                 Some(d) => {
-                    out.date = Some(DateUsed { date: d, source: "reference".into(), label: None });
+                    out.date = Some(DateUsed { date: d, source: DateSource::Reference, label: None });
                     d
                 }
                 None => {
-                    match self.application_date.and_then(|id| p.inputs.get(id.index())) {
-                        Some(def) => f.missing.push(def.name.clone()),
+                    match self.application_date {
+                        Some(id) => f.missing.push(self.input_name(id.index())),
                         None => f.errors.push("no reference date: pass one (e.g. `--as-of`)".into()),
                     }
                     self.trace_date(ctx, None, || "no reference date".into(), Verdict::Unknown, None);
@@ -236,9 +305,19 @@ impl Plan {
         let window =
             || format!("{} .. {}", from.map(|d| d.to_string()).unwrap_or_default(), until.map(|d| d.to_string()).unwrap_or_default());
         if from.is_some_and(|f| date < f) || until.is_some_and(|u| date > u) {
-            let msg = format!("{date} is outside the policy's in-force window {}", window());
-            self.trace_date(ctx, Some(date), || msg.clone(), Verdict::Fail, b.dated_by.as_ref());
-            f.failed.push(Failure { id: "in_force".into(), kind: FailureKind::NotInForce, label: msg, citation: None });
+            self.trace_date(
+                ctx,
+                Some(date),
+                || format!("{date} is outside the policy's in-force window {}", window()),
+                Verdict::Fail,
+                b.dated_by.as_ref(),
+            );
+            f.failed.push(Failure {
+                id: self.shared.in_force_id.clone(),
+                kind: FailureKind::NotInForce,
+                label: self.shared.in_force_label.clone(),
+                citation: None,
+            });
             return Status::NotApplicable;
         }
         let source = if b.dated_by.is_some() { "the benefit's date" } else { "the reference date" };
@@ -263,7 +342,12 @@ impl Plan {
                     let firsts: Vec<String> = b.versions.iter().map(|v| v.from.to_string()).collect();
                     let msg = format!("no version of the rule is in force on {date} (versions from {})", firsts.join(", "));
                     self.trace_simple(ctx, NodeKind::Version, Verdict::Fail, || msg.clone());
-                    f.failed.push(Failure { id: "version".into(), kind: FailureKind::NoVersion, label: msg, citation: b.cite.clone() });
+                    f.failed.push(Failure {
+                        id: self.shared.version_id.clone(),
+                        kind: FailureKind::NoVersion,
+                        label: Arc::from(msg),
+                        citation: b.cite.clone(),
+                    });
                     return Status::NotApplicable;
                 }
             }
@@ -349,7 +433,7 @@ impl Plan {
                     Ok(_) => self.close(ctx, opened, Verdict::Unknown, |_| None),
                     Err(s) => {
                         self.close(ctx, opened, Verdict::Unknown, |_| Some(s.describe()));
-                        f.stop(s, &d.label, d.cite.as_ref());
+                        f.stop(*s, &d.label, d.cite.as_ref());
                     }
                 }
             }
@@ -412,10 +496,10 @@ impl Plan {
             }
             Ok(_) => f.errors.push(format!("internal: condition `{}` is not a bool", c.id)),
             Err(s) => {
-                if c.kind == ConditionKind::Applies && matches!(s, Stop::Missing(_) | Stop::Error(_)) {
+                if c.kind == ConditionKind::Applies && matches!(*s, Stop::Missing(_) | Stop::Error(_)) {
                     f.undecided_scope = true;
                 }
-                f.stop(s, &c.id, c.cite.as_ref());
+                f.stop(*s, &c.id, c.cite.as_ref());
             }
         }
     }
@@ -455,7 +539,7 @@ impl Plan {
                     Ok(_) => Err(()),
                     Err(s) => {
                         self.close(ctx, opened, Verdict::Unknown, |_| Some(s.describe()));
-                        f.stop(s, "amount", cite.as_ref());
+                        f.stop(*s, "amount", cite.as_ref());
                         Err(())
                     }
                 }
@@ -476,11 +560,11 @@ impl Plan {
                             }
                         });
                         self.close(ctx, opened, if bound { Verdict::Pass } else { Verdict::Info }, |_| next.as_ref().ok().map(show_amount));
-                        next.map(Some).map_err(|s| f.stop(s, "cap", cite.as_ref()))
+                        next.map(Some).map_err(|s| f.stop(*s, "cap", cite.as_ref()))
                     }
                     Err(s) => {
                         self.close(ctx, opened, Verdict::Unknown, |_| Some(s.describe()));
-                        f.stop(s, "cap", cite.as_ref());
+                        f.stop(*s, "cap", cite.as_ref());
                         Err(())
                     }
                 }
@@ -516,7 +600,7 @@ impl Plan {
                     }
                     Err(s) => {
                         self.close(ctx, opened, Verdict::Unknown, |_| Some(s.describe()));
-                        f.stop(s, id, cite.as_ref());
+                        f.stop(*s, id, cite.as_ref());
                         Err(())
                     }
                 }
@@ -528,7 +612,7 @@ impl Plan {
                     if !applies {
                         return Ok(None);
                     }
-                    let at = |ctx: &mut Ctx<'_>, a: Decimal| -> Result<Decimal, Stop> {
+                    let at = |ctx: &mut Ctx<'_>, a: Decimal| -> Result<Decimal, Halt> {
                         ctx.amount = Some(a);
                         let r = ctx.eval(value).and_then(|x| Ok(x.num()?));
                         ctx.amount = None;
@@ -555,7 +639,7 @@ impl Plan {
                     }
                     Err(s) => {
                         self.close(ctx, opened, Verdict::Unknown, |_| Some(s.describe()));
-                        f.stop(s, id, cite.as_ref());
+                        f.stop(*s, id, cite.as_ref());
                         Err(())
                     }
                 }
@@ -576,7 +660,7 @@ impl Plan {
             }
             Err(s) => {
                 self.close(ctx, opened, Verdict::Unknown, |_| Some(s.describe()));
-                f.stop(s, &o.label, o.cite.as_ref());
+                f.stop(*s, &o.label, o.cite.as_ref());
                 None
             }
         }

@@ -1,11 +1,16 @@
 //! The decision: per benefit its status, amount, payee, failed conditions,
 //! outcomes and missing facts, plus an audit envelope. Serialises to JSON
 //! with money as decimal strings (`docs/trace.md` specifies every field).
+//!
+//! Names, labels and citations are `Arc<str>` shared with the plan, so
+//! building a decision copies no text; with [`crate::Decider`] the vectors are
+//! reused too and a decision with the trace off allocates nothing.
 
 use crate::trace::Trace;
 use chrono::NaiveDate;
 use policy_core::checked::{Citation, Payee};
 use rust_decimal::Decimal;
+use std::sync::Arc;
 
 /// Version of the JSON shape of [`Decision`] and [`Trace`].
 pub const SCHEMA_VERSION: u32 = 1;
@@ -16,9 +21,9 @@ pub struct Decision {
     /// Version of this JSON shape.
     pub schema_version: u32,
     /// Which policy decided, exactly (audit envelope).
-    pub policy: PolicyRef,
+    pub policy: Arc<PolicyRef>,
     /// The engine that decided.
-    pub engine_version: String,
+    pub engine_version: Arc<str>,
     /// The reference date used.
     pub reference_date: Option<NaiveDate>,
     /// One entry per benefit decided, in declaration order.
@@ -95,11 +100,11 @@ pub enum FailureKind {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Failure {
     /// Stable id.
-    pub id: String,
+    pub id: Arc<str>,
     /// Kind.
     pub kind: FailureKind,
     /// Human label or reason.
-    pub label: String,
+    pub label: Arc<str>,
     /// Citation.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub citation: Option<Citation>,
@@ -109,7 +114,7 @@ pub struct Failure {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Outcome {
     /// What.
-    pub label: String,
+    pub label: Arc<str>,
     /// Citation.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub citation: Option<Citation>,
@@ -119,7 +124,7 @@ pub struct Outcome {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Deadline {
     /// What it is.
-    pub label: String,
+    pub label: Arc<str>,
     /// The day.
     pub date: NaiveDate,
     /// Citation.
@@ -147,20 +152,30 @@ pub struct AmountRange {
 pub struct DateUsed {
     /// The day.
     pub date: NaiveDate,
-    /// `reference` or `dated_by`.
-    pub source: String,
+    /// Where the date came from.
+    pub source: DateSource,
     /// The policy's reason for this date.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub label: Option<String>,
+    pub label: Option<Arc<str>>,
+}
+
+/// Where a benefit's date came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DateSource {
+    /// The decision's reference date.
+    Reference,
+    /// The benefit's own `dated_by` expression.
+    DatedBy,
 }
 
 /// The decision on one benefit.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BenefitDecision {
     /// Stable id.
-    pub id: String,
+    pub id: Arc<str>,
     /// Label.
-    pub label: String,
+    pub label: Arc<str>,
     /// Status.
     pub status: Status,
     /// Exact amount (eligible only), as a decimal string in JSON.
@@ -171,7 +186,7 @@ pub struct BenefitDecision {
     pub amount_range: Option<AmountRange>,
     /// `year` for "per year" amounts.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub period: Option<String>,
+    pub period: Option<Arc<str>>,
     /// Who is paid.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub payee: Option<Payee>,
@@ -186,7 +201,7 @@ pub struct BenefitDecision {
     pub failed: Vec<Failure>,
     /// Facts still needed (undetermined only).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub missing: Vec<String>,
+    pub missing: Vec<Arc<str>>,
     /// Evaluation errors (undetermined only).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub errors: Vec<String>,
@@ -202,6 +217,53 @@ pub struct BenefitDecision {
     /// The benefit's citation.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub citation: Option<Citation>,
+}
+
+impl BenefitDecision {
+    /// A decision on `b` not yet made.
+    pub(crate) fn empty(b: &policy_core::checked::BenefitDef) -> Self {
+        BenefitDecision {
+            id: b.id.clone(),
+            label: b.label.clone(),
+            status: Status::Undetermined,
+            amount: None,
+            amount_range: None,
+            period: b.period.clone(),
+            payee: b.payee,
+            date: None,
+            version: None,
+            failed: Vec::new(),
+            missing: Vec::new(),
+            errors: Vec::new(),
+            entitlements: Vec::new(),
+            documents: Vec::new(),
+            deadlines: Vec::new(),
+            citation: b.cite.clone(),
+        }
+    }
+
+    /// Makes this a decision on `b` not yet made, keeping the vectors'
+    /// capacity (and the shared text when it is already `b`'s).
+    pub(crate) fn reset(&mut self, b: &policy_core::checked::BenefitDef) {
+        if !Arc::ptr_eq(&self.id, &b.id) {
+            self.id = b.id.clone();
+            self.label = b.label.clone();
+            self.period = b.period.clone();
+            self.citation = b.cite.clone();
+        }
+        self.status = Status::Undetermined;
+        self.amount = None;
+        self.amount_range = None;
+        self.payee = b.payee;
+        self.date = None;
+        self.version = None;
+        self.failed.clear();
+        self.missing.clear();
+        self.errors.clear();
+        self.entitlements.clear();
+        self.documents.clear();
+        self.deadlines.clear();
+    }
 }
 
 /// Serde for `Option<Decimal>` as a money string (`"1200.00"`).

@@ -173,11 +173,11 @@ impl Outcome {
             status: b.status,
             amount,
             payee: b.payee,
-            period: b.period.clone(),
+            period: b.period.as_deref().map(str::to_string),
             outcomes,
             date: b.date.as_ref().map(|d| d.date),
-            failed: b.failed.iter().map(|f| f.id.clone()).collect(),
-            missing: b.missing.iter().cloned().chain(b.errors.iter().cloned()).collect(),
+            failed: b.failed.iter().map(|f| f.id.to_string()).collect(),
+            missing: b.missing.iter().map(|m| m.to_string()).chain(b.errors.iter().cloned()).collect(),
         }
     }
 
@@ -877,7 +877,7 @@ impl Refs {
 type Analysis = Vec<(String, Vec<Refs>)>;
 
 fn analyse(p: &CheckedPolicy) -> Analysis {
-    p.benefits.iter().map(|b| (b.id.clone(), benefit_exprs(b).into_iter().map(|e| Refs::of(p, [e])).collect())).collect()
+    p.benefits.iter().map(|b| (b.id.to_string(), benefit_exprs(b).into_iter().map(|e| Refs::of(p, [e])).collect())).collect()
 }
 
 /// Every expression of a benefit, its versions included.
@@ -1061,7 +1061,7 @@ impl<'a> Differ<'a> {
     fn date_focus(&self, ids: &[String]) -> BTreeSet<String> {
         let mut out = BTreeSet::new();
         for p in [self.o, self.n] {
-            for b in p.benefits.iter().filter(|b| ids.is_empty() || ids.contains(&b.id)) {
+            for b in p.benefits.iter().filter(|b| ids.is_empty() || ids.iter().any(|i| **i == *b.id)) {
                 match &b.dated_by {
                     Some(e) => out.extend(Refs::of(p, [e]).facts),
                     None => {
@@ -1098,14 +1098,14 @@ impl<'a> Differ<'a> {
                 None => {
                     let r = Refs::of(n, benefit_exprs(nb));
                     let hints =
-                        Hints { decisive: true, benefits: vec![nb.id.clone()], focus: r.facts, konsts: r.konsts, ..Hints::default() };
+                        Hints { decisive: true, benefits: vec![nb.id.to_string()], focus: r.facts, konsts: r.konsts, ..Hints::default() };
                     self.push(format!("benefit {}", nb.id), format!("added: {}", nb.label), hints);
                 }
             }
         }
         for ob in o.benefits.iter().filter(|b| !n.benefits.iter().any(|x| x.id == b.id)) {
             let r = Refs::of(o, benefit_exprs(ob));
-            let hints = Hints { decisive: true, benefits: vec![ob.id.clone()], focus: r.facts, konsts: r.konsts, ..Hints::default() };
+            let hints = Hints { decisive: true, benefits: vec![ob.id.to_string()], focus: r.facts, konsts: r.konsts, ..Hints::default() };
             self.push(format!("benefit {}", ob.id), format!("removed: {}", ob.label), hints);
         }
     }
@@ -1115,7 +1115,7 @@ impl<'a> Differ<'a> {
         let subject = format!("benefit {}", nb.id);
         let just = |focus: BTreeSet<String>, konsts: BTreeSet<K>| Hints {
             decisive: true,
-            benefits: vec![nb.id.clone()],
+            benefits: vec![nb.id.to_string()],
             focus,
             konsts,
             ..Hints::default()
@@ -1133,7 +1133,11 @@ impl<'a> Differ<'a> {
             let show = |p: &Option<String>| p.as_ref().map(|p| format!("per {p}")).unwrap_or_else(|| "none".into());
             self.push(
                 &subject,
-                format!("period changed: {} → {}", show(&ob.period), show(&nb.period)),
+                format!(
+                    "period changed: {} → {}",
+                    show(&ob.period.as_deref().map(str::to_string)),
+                    show(&nb.period.as_deref().map(str::to_string))
+                ),
                 just(BTreeSet::new(), BTreeSet::new()),
             );
         }
@@ -1143,7 +1147,7 @@ impl<'a> Differ<'a> {
             let mut konsts = BTreeSet::new();
             policy_dates(o, &mut konsts);
             policy_dates(n, &mut konsts);
-            let mut focus = self.date_focus(std::slice::from_ref(&nb.id));
+            let mut focus = self.date_focus(&[nb.id.to_string()]);
             focus.insert(AS_OF.into());
             self.push(&subject, format!("dated by changed: {} → {}", show(o, &ob.dated_by), show(n, &nb.dated_by)), just(focus, konsts));
         }
@@ -1167,7 +1171,7 @@ impl<'a> Differ<'a> {
                 konsts.insert(K::Date(v.from));
                 konsts.extend(v.until.map(K::Date));
             }
-            let focus = self.date_focus(std::slice::from_ref(&nb.id));
+            let focus = self.date_focus(&[nb.id.to_string()]);
             match (ov, nv) {
                 (Some(ov), Some(nv)) => {
                     if (ov.from, ov.until) != (nv.from, nv.until) {
@@ -1980,7 +1984,7 @@ impl<'a> Search<'a> {
             for b in &p.benefits {
                 let steps =
                     std::iter::once(&b.base).chain(b.versions.iter().map(|v| &v.rules)).flat_map(|r| r.amount.iter().flat_map(step_exprs));
-                let entry = amount_reads.entry(b.id.clone()).or_default();
+                let entry = amount_reads.entry(b.id.to_string()).or_default();
                 entry.0.extend(Refs::of(p, steps).facts);
                 entry.1 += 1;
             }
@@ -2016,9 +2020,9 @@ impl<'a> Search<'a> {
                 .next()
                 .unwrap_or_else(|| NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default()),
         };
-        let mut order: Vec<String> = n.benefits.iter().map(|b| b.id.clone()).collect();
-        order.extend(o.benefits.iter().filter(|b| !n.benefits.iter().any(|x| x.id == b.id)).map(|b| b.id.clone()));
-        let common = n.benefits.iter().filter(|b| o.benefits.iter().any(|x| x.id == b.id)).map(|b| b.id.clone()).collect();
+        let mut order: Vec<String> = n.benefits.iter().map(|b| b.id.to_string()).collect();
+        order.extend(o.benefits.iter().filter(|b| !n.benefits.iter().any(|x| x.id == b.id)).map(|b| b.id.to_string()));
+        let common = n.benefits.iter().filter(|b| o.benefits.iter().any(|x| x.id == b.id)).map(|b| b.id.to_string()).collect();
         let mut s = Search {
             old,
             new,
@@ -2416,13 +2420,13 @@ impl<'a> Search<'a> {
     /// One version's decision on the given benefits (those it has).
     fn decide_side(&self, plan: &Plan, cand: &Cand, benefits: &[String]) -> Side {
         let facts = Self::facts_for(plan, cand)?;
-        let wanted: Vec<String> = benefits.iter().filter(|b| plan.policy().benefits.iter().any(|x| x.id == **b)).cloned().collect();
+        let wanted: Vec<String> = benefits.iter().filter(|b| plan.policy().benefits.iter().any(|x| *x.id == **b)).cloned().collect();
         if wanted.is_empty() {
             return Ok(Vec::new());
         }
         let opts = DecideOptions { reference_date: self.reference_for(plan, cand), benefits: wanted, trace: TraceLevel::Off };
         let d = plan.decide(&facts, &opts).map_err(|e| e.to_string())?;
-        Ok(d.benefits.iter().map(|b| (b.id.clone(), Outcome::from_decision(b))).collect())
+        Ok(d.benefits.iter().map(|b| (b.id.to_string(), Outcome::from_decision(b))).collect())
     }
 
     /// Both decisions on a candidate, for the given benefits; `None` once
@@ -2811,7 +2815,7 @@ fn compare_cases(search: &Search<'_>, cases: &[(String, CaseFile)]) -> (Vec<Case
                 let facts = plan.facts_from_json(&Json::Object(obj)).map_err(|e| e.to_string())?;
                 let opts = DecideOptions { reference_date: case.as_of, benefits: Vec::new(), trace: TraceLevel::Off };
                 let d = plan.decide(&facts, &opts).map_err(|e| e.to_string())?;
-                Ok(d.benefits.iter().map(|b| (b.id.clone(), Outcome::from_decision(b))).collect())
+                Ok(d.benefits.iter().map(|b| (b.id.to_string(), Outcome::from_decision(b))).collect())
             };
             let pair = Pair { old: side(search.old), new: side(search.new) };
             let find = |s: &Side, id: &str| s.as_ref().ok().and_then(|l| l.iter().find(|(x, _)| x == id)).map(|x| x.1.clone());

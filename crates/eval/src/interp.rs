@@ -10,6 +10,7 @@ use policy_core::ast::{AggKind, BinOp, QuantKind, UnOp};
 use policy_core::checked::{Builtin, CExpr, CKind, CTierTest, Citation, Type};
 use policy_core::value::{self as v, Value, ValueError};
 use rust_decimal::Decimal;
+use std::sync::Arc;
 
 /// Most nested evaluation steps (expressions within lets within expressions).
 pub const MAX_EVAL_DEPTH: usize = 200;
@@ -26,7 +27,7 @@ pub const MAX_EVAL_STEPS: u64 = 10_000_000;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Stop {
     /// Facts (or externals) that are needed and absent.
-    Missing(Vec<String>),
+    Missing(Vec<Arc<str>>),
     /// A table lookup found no row.
     NoRow {
         /// Table name.
@@ -45,26 +46,39 @@ pub enum Stop {
     Error(String),
 }
 
-impl From<ValueError> for Stop {
+/// A stop as evaluation passes it around: boxed, so that a
+/// `Result<Value, Halt>` is no bigger than a value plus a tag (a stop is the
+/// rare path; moving results is the hot one).
+pub(crate) type Halt = Box<Stop>;
+
+impl From<ValueError> for Box<Stop> {
     fn from(e: ValueError) -> Self {
-        Stop::Error(e.to_string())
+        Box::new(Stop::Error(e.to_string()))
     }
 }
 
-/// Merges the missing facts of two stops, preferring decisive stops.
-fn merge(a: Stop, b: Stop) -> Stop {
-    match (a, b) {
-        (Stop::Missing(mut x), Stop::Missing(y)) => {
-            for n in y {
-                if !x.contains(&n) {
-                    x.push(n);
+/// An evaluation error.
+pub(crate) fn halt(message: impl Into<String>) -> Halt {
+    Box::new(Stop::Error(message.into()))
+}
+
+/// Merges the missing facts of two stops, preferring decisive stops (the
+/// first stop's box is reused).
+#[allow(clippy::boxed_local)] // both arrive boxed from evaluation; unboxing at the call sites would only move the same work there
+pub(crate) fn merge(mut a: Halt, b: Halt) -> Halt {
+    if let Stop::Missing(x) = a.as_mut() {
+        match *b {
+            Stop::Missing(y) => {
+                for n in y {
+                    if !x.contains(&n) {
+                        x.push(n);
+                    }
                 }
             }
-            Stop::Missing(x)
+            other => *a = other,
         }
-        (Stop::Missing(_), other) => other,
-        (first, _) => first,
     }
+    a
 }
 
 /// Records trace nodes as a stack of open nodes.
@@ -109,10 +123,24 @@ impl Tracer {
 }
 
 #[derive(Debug, Clone)]
-enum LetSlot {
+pub(crate) enum LetSlot {
     Empty,
     Busy,
-    Done(Result<Value, Stop>),
+    Done(Result<Value, Halt>),
+}
+
+/// Buffers an evaluation needs, kept between decisions so that deciding
+/// allocates nothing once they have grown to the policy's size.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    lets: Vec<LetSlot>,
+    locals: Vec<Value>,
+    /// Values of argument lists and table keys being evaluated.
+    stack: Vec<Value>,
+    /// The explicit stack of [`Ctx::eval_let`].
+    let_stack: Vec<(usize, usize)>,
+    /// Bands of the `scale` being evaluated.
+    bands: Vec<(Decimal, Decimal)>,
 }
 
 /// Evaluation state for one benefit (or one assertion).
@@ -123,6 +151,9 @@ pub(crate) struct Ctx<'a> {
     pub date: Option<NaiveDate>,
     lets: Vec<LetSlot>,
     locals: Vec<Value>,
+    stack: Vec<Value>,
+    let_stack: Vec<(usize, usize)>,
+    bands: Vec<(Decimal, Decimal)>,
     /// The amount so far (read by `amount` in overrides).
     pub amount: Option<Decimal>,
     pub tracer: Option<Tracer>,
@@ -133,17 +164,27 @@ pub(crate) struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     pub fn new(plan: &'a Plan, facts: &'a Facts, date: Option<NaiveDate>, tracer: Option<Tracer>) -> Self {
-        Ctx {
-            plan,
-            facts,
-            date,
-            lets: vec![LetSlot::Empty; plan.policy().lets.len()],
-            locals: Vec::new(),
-            amount: None,
-            tracer,
-            depth: 0,
-            steps: 0,
-        }
+        Self::with_scratch(plan, facts, date, tracer, Scratch::default())
+    }
+
+    /// A context that evaluates in `scratch`'s buffers (emptied first).
+    pub fn with_scratch(plan: &'a Plan, facts: &'a Facts, date: Option<NaiveDate>, tracer: Option<Tracer>, scratch: Scratch) -> Self {
+        let Scratch { mut lets, mut locals, mut stack, mut let_stack, mut bands } = scratch;
+        lets.clear();
+        lets.resize(plan.policy().lets.len(), LetSlot::Empty);
+        locals.clear();
+        stack.clear();
+        let_stack.clear();
+        bands.clear();
+        Ctx { plan, facts, date, lets, locals, stack, let_stack, bands, amount: None, tracer, depth: 0, steps: 0 }
+    }
+
+    /// The buffers back, for the next evaluation (values dropped).
+    pub fn into_scratch(mut self) -> Scratch {
+        self.lets.clear();
+        self.locals.clear();
+        self.stack.clear();
+        Scratch { lets: self.lets, locals: self.locals, stack: self.stack, let_stack: self.let_stack, bands: self.bands }
     }
 
     pub fn full(&self) -> bool {
@@ -151,11 +192,8 @@ impl<'a> Ctx<'a> {
     }
 
     /// The source of a span, for trace nodes.
-    pub fn source_ref(&self, e_file: policy_core::checked::FileId, span: policy_core::ast::Span) -> Option<SourceRef> {
-        let f = self.plan.policy().files.get(e_file.index())?;
-        let text = f.text.get(span.start..span.end)?.to_string();
-        let (line, column) = policy_core::diag::line_col(&f.text, span.start);
-        Some(SourceRef { file: f.name.to_string(), line, column, text })
+    pub fn source_ref(&self, file: policy_core::checked::FileId, span: policy_core::ast::Span) -> Option<SourceRef> {
+        self.plan.source_ref(file, span)
     }
 
     pub fn show(&self, v: &Value, ty: &Type) -> String {
@@ -183,7 +221,7 @@ impl<'a> Ctx<'a> {
         true
     }
 
-    fn close_child(&mut self, opened: bool, result: &Result<Value, Stop>, ty: &Type) {
+    fn close_child(&mut self, opened: bool, result: &Result<Value, Halt>, ty: &Type) {
         if !opened {
             return;
         }
@@ -211,24 +249,26 @@ impl<'a> Ctx<'a> {
     }
 
     /// Spends `n` steps of the budget ([`MAX_EVAL_STEPS`]).
-    fn charge(&mut self, n: u64) -> Result<(), Stop> {
+    fn charge(&mut self, n: u64) -> Result<(), Halt> {
         self.steps = self.steps.saturating_add(n);
         if self.steps > MAX_EVAL_STEPS {
-            return Err(Stop::Error(format!(
+            return Err(halt(format!(
                 "evaluation exceeded the limit of {MAX_EVAL_STEPS} steps (quantifiers or aggregates over large lists)"
             )));
         }
         Ok(())
     }
 
-    /// Evaluates every expression, so that all missing facts are reported
-    /// together rather than only the first.
-    fn eval_all(&mut self, es: &[CExpr]) -> Result<Vec<Value>, Stop> {
-        let mut out = Vec::with_capacity(es.len());
-        let mut pending: Option<Stop> = None;
+    /// Evaluates every expression onto the value stack, all of them so that
+    /// every missing fact is reported together; returns where the values
+    /// start. The caller reads `self.stack[start..]`, then truncates it back
+    /// to `start`.
+    fn eval_all(&mut self, es: &[CExpr]) -> Result<usize, Halt> {
+        let start = self.stack.len();
+        let mut pending: Option<Halt> = None;
         for e in es {
             match self.eval(e) {
-                Ok(v) => out.push(v),
+                Ok(v) => self.stack.push(v),
                 Err(s) => {
                     pending = Some(match pending.take() {
                         Some(p) => merge(p, s),
@@ -237,23 +277,29 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
-        pending.map_or(Ok(out), Err)
+        match pending {
+            Some(s) => {
+                self.stack.truncate(start);
+                Err(s)
+            }
+            None => Ok(start),
+        }
     }
 
     /// Evaluates an expression.
-    pub fn eval(&mut self, e: &CExpr) -> Result<Value, Stop> {
+    pub fn eval(&mut self, e: &CExpr) -> Result<Value, Halt> {
         self.charge(1)?;
         self.depth += 1;
         if self.depth > MAX_EVAL_DEPTH {
             self.depth -= 1;
-            return Err(Stop::Error(format!("evaluation nested deeper than {MAX_EVAL_DEPTH} steps")));
+            return Err(halt(format!("evaluation nested deeper than {MAX_EVAL_DEPTH} steps")));
         }
         let r = self.eval_inner(e);
         self.depth -= 1;
         r
     }
 
-    fn eval_inner(&mut self, e: &CExpr) -> Result<Value, Stop> {
+    fn eval_inner(&mut self, e: &CExpr) -> Result<Value, Halt> {
         let p = self.plan.policy();
         match &e.kind {
             CKind::Const(v) => Ok(v.clone()),
@@ -267,7 +313,7 @@ impl<'a> Ctx<'a> {
                         }
                         Ok(v)
                     }
-                    None => Err(Stop::Missing(vec![def.map(|d| d.name.clone()).unwrap_or_default()])),
+                    None => Err(Box::new(Stop::Missing(vec![self.plan.input_name(id.index())]))),
                 }
             }
             CKind::External(id) => {
@@ -280,17 +326,17 @@ impl<'a> Ctx<'a> {
                         }
                         Ok(v)
                     }
-                    None => Err(Stop::Missing(vec![def.map(|d| d.name.clone()).unwrap_or_default()])),
+                    None => Err(Box::new(Stop::Missing(vec![self.plan.external_name(id.index())]))),
                 }
             }
             CKind::Let(id) => self.eval_let(id.index()),
             CKind::Param(id) => self.eval_param(id.index()),
             CKind::Local(i) => {
-                let idx = self.locals.len().checked_sub(1 + *i as usize).ok_or_else(|| Stop::Error("internal: unbound local".into()))?;
-                self.locals.get(idx).cloned().ok_or_else(|| Stop::Error("internal: unbound local".into()))
+                let idx = self.locals.len().checked_sub(1 + *i as usize).ok_or_else(|| halt("internal: unbound local"))?;
+                self.locals.get(idx).cloned().ok_or_else(|| halt("internal: unbound local"))
             }
-            CKind::Amount => self.amount.map(Value::Num).ok_or_else(|| Stop::Error("internal: no amount yet".into())),
-            CKind::Table(t) => self.plan.table_lists.get(t.index()).cloned().ok_or_else(|| Stop::Error("internal: no table".into())),
+            CKind::Amount => self.amount.map(Value::Num).ok_or_else(|| halt("internal: no amount yet")),
+            CKind::Table(t) => self.plan.table_lists.get(t.index()).cloned().ok_or_else(|| halt("internal: no table")),
             CKind::Lookup(t, keys) | CKind::Exists(t, keys) => {
                 let opened = matches!(e.kind, CKind::Lookup(..)) && self.open_child(NodeKind::TableLookup, e);
                 let r = self.lookup(t.index(), keys, matches!(e.kind, CKind::Exists(..)), opened);
@@ -299,8 +345,8 @@ impl<'a> Ctx<'a> {
             }
             CKind::Present(id) => Ok(Value::Bool(self.facts.supplied.get(id.index()).copied().unwrap_or(false))),
             CKind::Field(b, i) => match self.eval(b)? {
-                Value::Record(fields) => fields.get(*i as usize).cloned().ok_or_else(|| Stop::Error("internal: no such field".into())),
-                _ => Err(Stop::Error("internal: field of a non-record".into())),
+                Value::Record(fields) => fields.get(*i as usize).cloned().ok_or_else(|| halt("internal: no such field")),
+                _ => Err(halt("internal: field of a non-record")),
             },
             CKind::Convert(b, fc, tc) => Ok(Value::Num(v::convert(self.eval(b)?.num()?, *fc, *tc)?)),
             CKind::Unary(op, x) => {
@@ -313,7 +359,7 @@ impl<'a> Ctx<'a> {
             CKind::Binary(op, a, b) => self.binary(*op, a, b),
             CKind::InSet(x, items) => {
                 let x = self.eval(x)?;
-                let mut pending: Option<Stop> = None;
+                let mut pending: Option<Halt> = None;
                 for it in items {
                     match self.eval(it) {
                         Ok(y) if y == x => return Ok(Value::Bool(true)),
@@ -335,7 +381,10 @@ impl<'a> Ctx<'a> {
                 self.charge(weight(&l).saturating_add(weight(&x)))?;
                 Ok(Value::Bool(l.list()?.contains(&x)))
             }
-            CKind::List(items) => Ok(Value::List(self.eval_all(items)?.into())),
+            CKind::List(items) => {
+                let start = self.eval_all(items)?;
+                Ok(Value::List(self.stack.drain(start..).collect()))
+            }
             CKind::If(branches, otherwise) => {
                 for (c, val) in branches {
                     if self.eval(c)?.bool()? {
@@ -345,13 +394,13 @@ impl<'a> Ctx<'a> {
                 self.eval(otherwise)
             }
             CKind::Match(s, arms) => {
-                let Value::Enum(i) = self.eval(s)? else { return Err(Stop::Error("internal: match on a non-enum".into())) };
+                let Value::Enum(i) = self.eval(s)? else { return Err(halt("internal: match on a non-enum")) };
                 for (pats, val) in arms {
                     if pats.as_ref().is_none_or(|ps| ps.contains(&i)) {
                         return self.eval(val);
                     }
                 }
-                Err(Stop::Error("internal: no match arm".into()))
+                Err(halt("internal: no match arm"))
             }
             CKind::Tiers { subject, tiers, otherwise } => {
                 let opened = self.open_child(NodeKind::Tier, e);
@@ -373,9 +422,13 @@ impl<'a> Ctx<'a> {
 
     /// A let's value: its dependencies are evaluated first, bottom-up with an
     /// explicit stack, so a long chain of lets never deepens the Rust stack.
-    fn eval_let(&mut self, i: usize) -> Result<Value, Stop> {
+    fn eval_let(&mut self, i: usize) -> Result<Value, Halt> {
         if matches!(self.lets.get(i), Some(LetSlot::Empty)) {
-            let mut stack = vec![(i, 0usize)];
+            // The stack buffer is taken while in use (nested lets are already
+            // evaluated by then, so a nested call rarely needs one).
+            let mut stack = std::mem::take(&mut self.let_stack);
+            stack.clear();
+            stack.push((i, 0usize));
             while let Some(&mut (node, ref mut next)) = stack.last_mut() {
                 let dep = self.plan.let_deps.get(node).and_then(|d| d.get(*next)).copied();
                 *next += 1;
@@ -393,14 +446,15 @@ impl<'a> Ctx<'a> {
                     }
                 }
             }
+            self.let_stack = stack;
         }
         self.eval_let_body(i, true)
     }
 
     /// Evaluates (or reuses) let `i`; `is_read` records it as read by the current step.
-    fn eval_let_body(&mut self, i: usize, is_read: bool) -> Result<Value, Stop> {
+    fn eval_let_body(&mut self, i: usize, is_read: bool) -> Result<Value, Halt> {
         let p = self.plan.policy();
-        let def = p.lets.get(i).ok_or_else(|| Stop::Error("internal: no let".into()))?;
+        let def = p.lets.get(i).ok_or_else(|| halt("internal: no let"))?;
         match self.lets.get(i) {
             Some(LetSlot::Done(r)) => {
                 let r = r.clone();
@@ -409,7 +463,7 @@ impl<'a> Ctx<'a> {
                 }
                 return r;
             }
-            Some(LetSlot::Busy) => return Err(Stop::Error(format!("internal: `{}` depends on itself", def.name))),
+            Some(LetSlot::Busy) => return Err(halt(format!("internal: `{}` depends on itself", def.name))),
             _ => {}
         }
         if let Some(s) = self.lets.get_mut(i) {
@@ -439,14 +493,14 @@ impl<'a> Ctx<'a> {
         r
     }
 
-    fn eval_param(&mut self, i: usize) -> Result<Value, Stop> {
+    fn eval_param(&mut self, i: usize) -> Result<Value, Halt> {
         let p = self.plan.policy();
-        let def = p.params.get(i).ok_or_else(|| Stop::Error("internal: no param".into()))?;
+        let def = p.params.get(i).ok_or_else(|| halt("internal: no param"))?;
         let Some(date) = self.date else {
-            return Err(Stop::Error(format!("parameter `{}` needs a date to pick its value; none was given", def.name)));
+            return Err(halt(format!("parameter `{}` needs a date to pick its value; none was given", def.name)));
         };
         let Some(version) = def.versions.iter().rev().find(|v| v.from <= date && v.until.is_none_or(|u| date <= u)) else {
-            return Err(Stop::Error(format!("parameter `{}` has no value on {date}", def.name)));
+            return Err(halt(format!("parameter `{}` has no value on {date}", def.name)));
         };
         let opened = if self.full() {
             let mut node = TraceNode::new(NodeKind::Param);
@@ -472,12 +526,13 @@ impl<'a> Ctx<'a> {
         r
     }
 
-    fn lookup(&mut self, t: usize, keys: &[CExpr], exists: bool, traced: bool) -> Result<Value, Stop> {
+    fn lookup(&mut self, t: usize, keys: &[CExpr], exists: bool, traced: bool) -> Result<Value, Halt> {
         let p = self.plan.policy();
-        let def = p.tables.get(t).ok_or_else(|| Stop::Error("internal: no table".into()))?;
-        let key = self.eval_all(keys)?;
-        let row = self.plan.indexes.get(t).and_then(|ix| ix.get(&key)).and_then(|&i| def.rows.get(i));
-        let shown_keys = || {
+        let def = p.tables.get(t).ok_or_else(|| halt("internal: no table"))?;
+        let start = self.eval_all(keys)?;
+        let key = self.stack.get(start..).unwrap_or(&[]);
+        let row = self.plan.indexes.get(t).and_then(|ix| ix.get(key)).and_then(|&i| def.rows.get(i));
+        let shown_keys = |key: &[Value]| {
             let rt = p.records.get(def.row_type.index());
             key.iter()
                 .enumerate()
@@ -488,8 +543,10 @@ impl<'a> Ctx<'a> {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        let shown = (traced || (row.is_none() && !exists)).then(|| shown_keys(key));
+        self.stack.truncate(start);
         if traced {
-            let keys_shown = shown_keys();
+            let keys_shown = shown.clone().unwrap_or_default();
             let found = row.is_some();
             self.note(|n| {
                 n.id = Some(def.name.clone());
@@ -503,11 +560,11 @@ impl<'a> Ctx<'a> {
         }
         match row {
             Some(r) => Ok(Value::Record(r.clone())),
-            None => Err(Stop::NoRow { table: def.name.clone(), keys: shown_keys(), citation: def.cite.clone() }),
+            None => Err(Box::new(Stop::NoRow { table: def.name.clone(), keys: shown.unwrap_or_default(), citation: def.cite.clone() })),
         }
     }
 
-    fn binary(&mut self, op: BinOp, a: &CExpr, b: &CExpr) -> Result<Value, Stop> {
+    fn binary(&mut self, op: BinOp, a: &CExpr, b: &CExpr) -> Result<Value, Halt> {
         match op {
             BinOp::And | BinOp::Or => {
                 let decisive = op == BinOp::Or;
@@ -535,7 +592,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn tiers(&mut self, subject: &CExpr, tiers: &[policy_core::checked::CTier], otherwise: Option<&CExpr>) -> Result<Value, Stop> {
+    fn tiers(&mut self, subject: &CExpr, tiers: &[policy_core::checked::CTier], otherwise: Option<&CExpr>) -> Result<Value, Halt> {
         let s = self.eval(subject)?;
         for (i, t) in tiers.iter().enumerate() {
             let hit = match &t.test {
@@ -568,21 +625,30 @@ impl<'a> Ctx<'a> {
                 }
                 self.eval(o)
             }
-            None => Err(Stop::NoTier { subject: self.show(&s, &subject.ty) }),
+            None => Err(Box::new(Stop::NoTier { subject: self.show(&s, &subject.ty) })),
         }
     }
 
-    fn scale(&mut self, subject: &CExpr, bands: &[(CExpr, CExpr)], rest: Option<&CExpr>, ty: &Type) -> Result<Value, Stop> {
+    fn scale(&mut self, subject: &CExpr, bands: &[(CExpr, CExpr)], rest: Option<&CExpr>, ty: &Type) -> Result<Value, Halt> {
         let s = self.eval(subject)?.num()?;
-        let mut bs = Vec::with_capacity(bands.len());
-        for (w, r) in bands {
-            bs.push((self.eval(w)?.num()?, self.eval(r)?.num()?));
-        }
-        let rest_rate = match rest {
-            Some(r) => Some(self.eval(r)?.num()?),
-            None => None,
+        // The band buffer is taken while in use (a band's own expression may
+        // hold another `scale`, which then gets a fresh one).
+        let mut bs = std::mem::take(&mut self.bands);
+        bs.clear();
+        let filled = (|| {
+            for (w, r) in bands {
+                bs.push((self.eval(w)?.num()?, self.eval(r)?.num()?));
+            }
+            Ok::<_, Halt>(())
+        })();
+        let rest_rate = match (filled, rest) {
+            (Err(e), _) => Err(e),
+            (Ok(()), Some(r)) => self.eval(r).and_then(|x| Ok(Some(x.num()?))),
+            (Ok(()), None) => Ok(None),
         };
-        let (slices, total) = v::scale(s, &bs, rest_rate)?;
+        let computed = rest_rate.and_then(|rate| Ok(v::scale(s, &bs, rate)?));
+        self.bands = bs;
+        let (slices, total) = computed?;
         if self.full() {
             let rate_ty = bands.first().map(|b| b.1.ty.clone()).unwrap_or(Type::Decimal);
             let parts: Vec<String> = slices
@@ -596,7 +662,7 @@ impl<'a> Ctx<'a> {
         Ok(Value::Num(total))
     }
 
-    fn each<T>(&mut self, list: &CExpr, mut f: impl FnMut(&mut Self, &Value) -> Result<Option<T>, Stop>) -> Result<Option<T>, Stop> {
+    fn each<T>(&mut self, list: &CExpr, mut f: impl FnMut(&mut Self, &Value) -> Result<Option<T>, Halt>) -> Result<Option<T>, Halt> {
         let l = self.eval(list)?;
         let items = l.list()?.clone();
         for item in items.iter() {
@@ -611,9 +677,9 @@ impl<'a> Ctx<'a> {
         Ok(None)
     }
 
-    fn quant(&mut self, kind: QuantKind, list: &CExpr, filter: Option<&CExpr>) -> Result<Value, Stop> {
+    fn quant(&mut self, kind: QuantKind, list: &CExpr, filter: Option<&CExpr>) -> Result<Value, Halt> {
         let mut count = Decimal::ZERO;
-        let mut pending: Option<Stop> = None;
+        let mut pending: Option<Halt> = None;
         let decisive = kind == QuantKind::Any;
         let found = self.each(list, |this, _| {
             let hit = match filter {
@@ -654,7 +720,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn agg(&mut self, kind: AggKind, list: &CExpr, value: &CExpr, filter: Option<&CExpr>) -> Result<Value, Stop> {
+    fn agg(&mut self, kind: AggKind, list: &CExpr, value: &CExpr, filter: Option<&CExpr>) -> Result<Value, Halt> {
         let mut acc: Option<Value> = None;
         let mut n = Decimal::ZERO;
         self.each(list, |this, _| {
@@ -695,38 +761,45 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn call(&mut self, f: Builtin, args: &[CExpr]) -> Result<Value, Stop> {
-        let vals = self.eval_all(args)?;
-        let arg = |i: usize| vals.get(i).cloned().ok_or_else(|| Stop::Error("internal: missing argument".into()));
-        Ok(match f {
-            Builtin::Min | Builtin::Max => {
-                let op = if f == Builtin::Min { BinOp::Lt } else { BinOp::Gt };
-                let mut best = arg(0)?;
-                for x in vals.iter().skip(1) {
-                    if apply(op, x, &best)?.bool()? {
-                        best = x.clone();
-                    }
-                }
-                best
-            }
-            Builtin::Clamp => {
-                let (x, lo, hi) = (arg(0)?, arg(1)?, arg(2)?);
-                let x = if apply(BinOp::Lt, &x, &lo)?.bool()? { lo } else { x };
-                if apply(BinOp::Gt, &x, &hi)?.bool()? {
-                    hi
-                } else {
-                    x
-                }
-            }
-            Builtin::Abs => Value::Num(arg(0)?.num()?.abs()),
-            Builtin::Round(mode) => Value::Num(v::round(arg(0)?.num()?, arg(1)?.num()?, mode)?),
-            Builtin::Year => Value::Num(Decimal::from(arg(0)?.date()?.year())),
-            Builtin::Month => Value::Num(Decimal::from(arg(0)?.date()?.month())),
-            Builtin::Day => Value::Num(Decimal::from(arg(0)?.date()?.day())),
-            Builtin::Age => Value::Num(Decimal::from(v::age(arg(0)?.date()?, arg(1)?.date()?)?)),
-            Builtin::DaysBetween => Value::Num(Decimal::from(v::days_between(arg(0)?.date()?, arg(1)?.date()?))),
-        })
+    fn call(&mut self, f: Builtin, args: &[CExpr]) -> Result<Value, Halt> {
+        let start = self.eval_all(args)?;
+        let r = builtin(f, self.stack.get(start..).unwrap_or(&[]));
+        self.stack.truncate(start);
+        r
     }
+}
+
+/// Applies a built-in function to its evaluated arguments.
+fn builtin(f: Builtin, vals: &[Value]) -> Result<Value, Halt> {
+    let arg = |i: usize| vals.get(i).cloned().ok_or_else(|| halt("internal: missing argument"));
+    Ok(match f {
+        Builtin::Min | Builtin::Max => {
+            let op = if f == Builtin::Min { BinOp::Lt } else { BinOp::Gt };
+            let mut best = arg(0)?;
+            for x in vals.iter().skip(1) {
+                if apply(op, x, &best)?.bool()? {
+                    best = x.clone();
+                }
+            }
+            best
+        }
+        Builtin::Clamp => {
+            let (x, lo, hi) = (arg(0)?, arg(1)?, arg(2)?);
+            let x = if apply(BinOp::Lt, &x, &lo)?.bool()? { lo } else { x };
+            if apply(BinOp::Gt, &x, &hi)?.bool()? {
+                hi
+            } else {
+                x
+            }
+        }
+        Builtin::Abs => Value::Num(arg(0)?.num()?.abs()),
+        Builtin::Round(mode) => Value::Num(v::round(arg(0)?.num()?, arg(1)?.num()?, mode)?),
+        Builtin::Year => Value::Num(Decimal::from(arg(0)?.date()?.year())),
+        Builtin::Month => Value::Num(Decimal::from(arg(0)?.date()?.month())),
+        Builtin::Day => Value::Num(Decimal::from(arg(0)?.date()?.day())),
+        Builtin::Age => Value::Num(Decimal::from(v::age(arg(0)?.date()?, arg(1)?.date()?)?)),
+        Builtin::DaysBetween => Value::Num(Decimal::from(v::days_between(arg(0)?.date()?, arg(1)?.date()?))),
+    })
 }
 
 /// Steps to compare a value: one per list element and record field, at
@@ -738,7 +811,7 @@ fn weight(v: &Value) -> u64 {
     }
 }
 
-fn both(a: Result<Value, Stop>, b: Result<Value, Stop>) -> Result<(Value, Value), Stop> {
+fn both(a: Result<Value, Halt>, b: Result<Value, Halt>) -> Result<(Value, Value), Halt> {
     match (a, b) {
         (Ok(x), Ok(y)) => Ok((x, y)),
         (Err(s), Ok(_)) | (Ok(_), Err(s)) => Err(s),
@@ -747,7 +820,7 @@ fn both(a: Result<Value, Stop>, b: Result<Value, Stop>) -> Result<(Value, Value)
 }
 
 /// Applies a non-logical binary operator to two values.
-pub(crate) fn apply(op: BinOp, x: &Value, y: &Value) -> Result<Value, Stop> {
+pub(crate) fn apply(op: BinOp, x: &Value, y: &Value) -> Result<Value, Halt> {
     Ok(match (op, x, y) {
         (BinOp::Eq, _, _) => Value::Bool(x == y),
         (BinOp::Ne, _, _) => Value::Bool(x != y),
@@ -761,7 +834,7 @@ pub(crate) fn apply(op: BinOp, x: &Value, y: &Value) -> Result<Value, Stop> {
             Value::Date(v::date_add(*d, *du, false)?)
         }
         (BinOp::Sub, Value::Date(d), Value::Duration(du)) => Value::Date(v::date_add(*d, *du, true)?),
-        _ => return Err(Stop::Error(format!("internal: `{}` on these values", op.symbol()))),
+        _ => return Err(halt(format!("internal: `{}` on these values", op.symbol()))),
     })
 }
 

@@ -38,8 +38,8 @@ mod plan;
 pub mod trace;
 
 pub use batch::{DecideIter, DEFAULT_CHUNK};
-pub use decide::DecideOptions;
-pub use decision::{BenefitDecision, Decision, Status};
+pub use decide::{DecideOptions, Decider};
+pub use decision::{BenefitDecision, DateSource, Decision, Status};
 pub use error::{EvalError, FactError};
 pub use facts::{FactValue, Facts, FactsBuilder};
 pub use plan::Plan;

@@ -1,6 +1,7 @@
 //! The evaluation plan: a checked policy compiled once, with fact slots
 //! resolved, tables indexed by key, and policy assertions verified.
 
+use crate::decision::PolicyRef;
 use crate::error::EvalError;
 use crate::interp::{Ctx, Stop};
 use crate::trace::SourceRef;
@@ -30,6 +31,23 @@ pub struct Plan {
     /// node finds its line by binary search instead of rescanning the text.
     line_starts: Vec<Vec<usize>>,
     warnings: Vec<Diagnostic>,
+    /// Text decisions share rather than copy.
+    pub(crate) shared: Shared,
+}
+
+/// Text a [`crate::Decision`] points at instead of copying: built once per
+/// plan, cloned into each decision as reference-counted pointers.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub policy: Arc<PolicyRef>,
+    pub engine_version: Arc<str>,
+    input_names: Vec<Arc<str>>,
+    external_names: Vec<Arc<str>>,
+    /// Failure id and label of a date outside the in-force window.
+    pub in_force_id: Arc<str>,
+    pub in_force_label: Arc<str>,
+    /// Failure id of a date no rule version covers.
+    pub version_id: Arc<str>,
 }
 
 impl Plan {
@@ -67,7 +85,28 @@ impl Plan {
             .collect();
         let line_starts =
             policy.files.iter().map(|f| std::iter::once(0).chain(f.text.match_indices('\n').map(|(i, _)| i + 1)).collect()).collect();
+        let window = format!(
+            "{} .. {}",
+            policy.meta.in_force_from.map(|d| d.to_string()).unwrap_or_default(),
+            policy.meta.in_force_until.map(|d| d.to_string()).unwrap_or_default()
+        );
+        let shared = Shared {
+            policy: Arc::new(PolicyRef {
+                id: policy.meta.id.clone(),
+                title: policy.meta.title.clone(),
+                documents: policy.meta.documents.clone(),
+                version: policy.meta.version.clone(),
+                content_hash: policy.meta.content_hash.clone(),
+            }),
+            engine_version: Arc::from(env!("CARGO_PKG_VERSION")),
+            input_names: policy.inputs.iter().map(|i| Arc::from(i.name.as_str())).collect(),
+            external_names: policy.externals.iter().map(|x| Arc::from(x.name.as_str())).collect(),
+            in_force_id: Arc::from("in_force"),
+            in_force_label: Arc::from(format!("the date is outside the policy's in-force window {window}")),
+            version_id: Arc::from("version"),
+        };
         let mut plan = Plan {
+            shared,
             policy: Arc::new(policy),
             input_slots,
             external_slots,
@@ -86,6 +125,16 @@ impl Plan {
             diagnostics.extend(failures);
             Err(EvalError::Policy { name: plan.policy.meta.id.clone(), diagnostics })
         }
+    }
+
+    /// Name of input `i`, shared.
+    pub(crate) fn input_name(&self, i: usize) -> Arc<str> {
+        self.shared.input_names.get(i).cloned().unwrap_or_else(|| Arc::from(""))
+    }
+
+    /// Name of external `i`, shared.
+    pub(crate) fn external_name(&self, i: usize) -> Arc<str> {
+        self.shared.external_names.get(i).cloned().unwrap_or_else(|| Arc::from(""))
     }
 
     /// The checked policy behind the plan.

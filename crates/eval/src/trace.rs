@@ -281,7 +281,7 @@ fn render_node(n: &TraceNode, depth: usize, home: &str, out: &mut String) {
         line.push_str(&format!("  ({})", reads.join(", ")));
     }
     if let Some(c) = &n.citation {
-        if c.document == home {
+        if *c.document == *home {
             line.push_str(&format!("  {}", c.clause));
         } else {
             line.push_str(&format!("  {} {}", c.document, c.clause));

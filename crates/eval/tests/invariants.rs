@@ -194,7 +194,7 @@ proptest! {
         let facts = format!(r#"{{"project_for_big_data": true, "trainee_group": "veteran", "class_start_date": "2023-03-01", "training_days": {days}, "class_employment_rate": "{}%", "daily_checkin": true}}"#, Decimal::new(i64::from(rate), 2));
         let facts = plan.facts_from_str(&facts).unwrap();
         let d = plan.decide(&facts, &DecideOptions::default()).unwrap();
-        let a = d.benefits.iter().find(|b| b.id == "order_training").and_then(|b| b.amount).unwrap();
+        let a = d.benefits.iter().find(|b| &*b.id == "order_training").and_then(|b| b.amount).unwrap();
         prop_assert!(a >= Decimal::ZERO && a <= Decimal::from(4000));
         if rate < 8000 { prop_assert!(a <= Decimal::from(1000)); }
     }

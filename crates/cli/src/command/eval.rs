@@ -150,7 +150,7 @@ fn run_lines(args: &Args, path: &str, term: Term) -> CmdResult {
         Box::new(std::io::BufReader::with_capacity(1 << 16, file))
     };
     let plan = load_plan(&args.policy, term)?;
-    if let Some(id) = args.benefits.iter().find(|id| !plan.policy().benefits.iter().any(|b| b.id == **id)) {
+    if let Some(id) = args.benefits.iter().find(|id| !plan.policy().benefits.iter().any(|b| *b.id == ***id)) {
         return Err(CliError::Failed(EvalError::UnknownBenefit(id.clone()).to_string()));
     }
     let opts = DecideOptions {

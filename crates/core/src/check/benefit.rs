@@ -24,8 +24,8 @@ impl Checker<'_> {
 
     fn benefit(&mut self, m: usize, b: &ast::BenefitDecl) -> BenefitDef {
         let mut def = BenefitDef {
-            id: b.id.name.clone(),
-            label: b.label.value.clone(),
+            id: b.id.name.as_str().into(),
+            label: b.label.value.as_str().into(),
             payee: None,
             cite: None,
             dated_by: None,
@@ -59,14 +59,14 @@ impl Checker<'_> {
                         self.error(m, codes::UNKNOWN_NAME, p.span, msg).help =
                             Some("periods: year, month, day, person, claim, project".into());
                     }
-                    def.period = Some(p.name.clone());
+                    def.period = Some(p.name.as_str().into());
                 }
                 BenefitClause::Cite(c) => def.cite = self.citation(m, Some(c)),
                 BenefitClause::DatedBy { expr, label, .. } => {
                     let e = self.expr(m, expr, Some(&Type::Date));
                     self.expect_type(m, &e, &Type::Date, "the benefit's date");
                     def.dated_by = Some(e);
-                    def.dated_by_label = label.as_ref().map(|l| l.value.clone());
+                    def.dated_by_label = label.as_ref().map(|l| l.value.as_str().into());
                 }
                 BenefitClause::Version(v) => {
                     let mut rules = RuleSet::default();
@@ -125,7 +125,14 @@ impl Checker<'_> {
                 let id = c.id.as_ref().map(|i| i.name.clone()).unwrap_or_else(|| c.label.value.clone());
                 unique(self, &id, c.id.as_ref().map(|i| i.span).unwrap_or(c.label.span));
                 let cite = self.citation(m, c.cite.as_ref());
-                rules.conditions.push(ConditionDef { kind: c.kind, id, label: c.label.value.clone(), expr, cite, span: c.span });
+                rules.conditions.push(ConditionDef {
+                    kind: c.kind,
+                    id: id.into(),
+                    label: c.label.value.as_str().into(),
+                    expr,
+                    cite,
+                    span: c.span,
+                });
             }
             BenefitClause::Amount(a) => {
                 if *has_amount {
@@ -136,13 +143,23 @@ impl Checker<'_> {
                 let expr = self.expr(m, &a.expr, Some(&Type::Money));
                 self.expect_type(m, &expr, &Type::Money, "a benefit's amount, in yuan");
                 let cite = self.citation(m, a.cite.as_ref());
-                rules.amount.push(AmountStepDef::Base { expr, label: a.label.as_ref().map(|l| l.value.clone()), cite, span: a.span });
+                rules.amount.push(AmountStepDef::Base {
+                    expr,
+                    label: a.label.as_ref().map(|l| l.value.as_str().into()),
+                    cite,
+                    span: a.span,
+                });
             }
             BenefitClause::Cap(a) => {
                 self.needs_amount(m, *has_amount || base_has_amount, a.span, "cap");
                 let expr = self.amount_expr(m, &a.expr, rules);
                 let cite = self.citation(m, a.cite.as_ref());
-                rules.amount.push(AmountStepDef::Cap { expr, label: a.label.as_ref().map(|l| l.value.clone()), cite, span: a.span });
+                rules.amount.push(AmountStepDef::Cap {
+                    expr,
+                    label: a.label.as_ref().map(|l| l.value.as_str().into()),
+                    cite,
+                    span: a.span,
+                });
             }
             BenefitClause::Uplift(u) => {
                 self.needs_amount(m, *has_amount || base_has_amount, u.span, "uplift");
@@ -154,11 +171,11 @@ impl Checker<'_> {
                 unique(self, &id, u.id.as_ref().map(|i| i.span).unwrap_or(u.label.span));
                 let cite = self.citation(m, u.cite.as_ref());
                 rules.amount.push(AmountStepDef::Uplift {
-                    id,
+                    id: id.into(),
                     rate,
                     when,
                     until: u.until.as_ref().map(|d| d.value),
-                    label: u.label.value.clone(),
+                    label: u.label.value.as_str().into(),
                     cite,
                     span: u.span,
                 });
@@ -171,7 +188,14 @@ impl Checker<'_> {
                 let id = o.id.as_ref().map(|i| i.name.clone()).unwrap_or_else(|| o.label.value.clone());
                 unique(self, &id, o.id.as_ref().map(|i| i.span).unwrap_or(o.label.span));
                 let cite = self.citation(m, o.cite.as_ref());
-                rules.amount.push(AmountStepDef::Override { id, when, value, label: o.label.value.clone(), cite, span: o.span });
+                rules.amount.push(AmountStepDef::Override {
+                    id: id.into(),
+                    when,
+                    value,
+                    label: o.label.value.as_str().into(),
+                    cite,
+                    span: o.span,
+                });
             }
             BenefitClause::Entitle(o) | BenefitClause::Needs(o) => {
                 let when = o.when.as_ref().map(|w| {
@@ -180,7 +204,7 @@ impl Checker<'_> {
                     e
                 });
                 let cite = self.citation(m, o.cite.as_ref());
-                let def = OutcomeDef { label: o.label.value.clone(), when, cite, span: o.span };
+                let def = OutcomeDef { label: o.label.value.as_str().into(), when, cite, span: o.span };
                 if matches!(clause, BenefitClause::Entitle(_)) {
                     rules.entitlements.push(def);
                 } else {
@@ -191,7 +215,7 @@ impl Checker<'_> {
                 let e = self.expr(m, expr, Some(&Type::Date));
                 self.expect_type(m, &e, &Type::Date, "a deadline");
                 let cite = self.citation(m, cite.as_ref());
-                rules.deadlines.push(DeadlineDef { label: label.value.clone(), expr: e, cite, span: *span });
+                rules.deadlines.push(DeadlineDef { label: label.value.as_str().into(), expr: e, cite, span: *span });
             }
             _ => {}
         }

@@ -516,7 +516,11 @@ impl<'l> Checker<'l> {
             self.verify_quote(m, q, source.as_deref());
         }
         self.cited.insert((m, cite.clause.value.clone()));
-        Some(Citation { document, clause: cite.clause.value.clone(), quote: cite.quote.as_ref().map(|q| q.value.clone()).or(clause_quote) })
+        Some(Citation {
+            document: document.into(),
+            clause: cite.clause.value.as_str().into(),
+            quote: cite.quote.as_ref().map(|q| q.value.as_str().into()).or(clause_quote.map(Into::into)),
+        })
     }
 
     /// Inputs, params, externals, tables and lets: names and declared types.
