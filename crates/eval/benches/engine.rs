@@ -16,6 +16,8 @@
 //!   training and Jiaxing's lesson-hour tiers against the engine restricted
 //!   to the same benefit (a `Decider` with the trace off and full, and
 //!   `Plan::decide` with the trace off), on the same applicants.
+//! - `facts_jiaxing/*`: decoding 1000 applicants' JSON straight into the
+//!   slots, and through a `serde_json::Value` tree.
 //! - `scale_history/<n>`: Zhejiang with `n` prior claims in `history`.
 //! - `scale_benefits/<n>`, `scale_conditions/<n>`: generated policies with
 //!   `n` benefits, or one benefit with `n` conditions.
@@ -502,5 +504,26 @@ fn config() -> Criterion {
     Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3))
 }
 
-criterion_group! { name = benches; config = config(); targets = parse_check, decide_policies, baselines, scaling, batch }
+// ---------------------------------------------------------------- (f) facts
+
+/// Decoding the same 1000 Jiaxing applicants' JSON: straight from the text
+/// into the slots (`facts_from_str`) against the generic route (a
+/// `serde_json::Value` tree, then `facts_from_json`).
+fn facts(c: &mut Criterion) {
+    let engine = engine();
+    let plan = engine.plan("jiaxing.digital_training_2021").unwrap();
+    let mut r = Lcg(2021);
+    let texts: Vec<String> = (0..APPLICANTS).map(|_| JiaxingApplicant::generate(&mut r).json().to_string()).collect();
+    let mut g = c.benchmark_group("facts_jiaxing");
+    g.throughput(Throughput::Elements(APPLICANTS as u64));
+    g.bench_function("from_str", |b| b.iter(|| texts.iter().for_each(|t| drop(black_box(plan.facts_from_str(t).unwrap())))));
+    g.bench_function("tree_then_from_json", |b| {
+        b.iter(|| {
+            texts.iter().for_each(|t| drop(black_box(plan.facts_from_json(&serde_json::from_str(t).unwrap()).unwrap())));
+        })
+    });
+    g.finish();
+}
+
+criterion_group! { name = benches; config = config(); targets = parse_check, decide_policies, baselines, facts, scaling, batch }
 criterion_main!(benches);
