@@ -1739,7 +1739,7 @@ fn compile(g: &Generated) -> Result<Plan, Vec<String>> {
 /// The bound a benefit's amount must respect: the least constant among the
 /// `cap`s that end its amount pipeline (for the version that applied).
 fn final_cap(p: &CheckedPolicy, benefit: &str, version: Option<NaiveDate>) -> Option<Decimal> {
-    let b = p.benefits.iter().find(|b| b.id == benefit)?;
+    let b = p.benefits.iter().find(|b| *b.id == *benefit)?;
     let v = version.and_then(|from| b.versions.iter().find(|v| v.from == from));
     let version_steps: &[AmountStepDef] = v.map(|v| v.rules.amount.as_slice()).unwrap_or(&[]);
     let replaces = version_steps.iter().any(|s| matches!(s, AmountStepDef::Base { .. }));
