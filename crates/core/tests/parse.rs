@@ -585,6 +585,12 @@ fn literals() {
     check("800 yuan", "800[yuan]");
     check("800 元", "800[yuan]");
     check("800元", "800[yuan]");
+    check("[800 元]", "[800[yuan]]");
+    check("800 元 + 1 元", "(+ 800[yuan] 1[yuan])");
+    // `元` starts a longer unit name only when a name character or `.name` follows.
+    check("3 元宝", "3[元宝]");
+    check("0 元.a", "0[元.a]");
+    check("0 yuan.a", "0[yuan.a]");
     check("1200.00 yuan", "1200.00[yuan]");
     check("10 days", "10[days]");
     check("1 year", "1[year]");

@@ -35,11 +35,47 @@ enum Amount {
 }
 
 impl Amount {
+    /// Applies `f` to the amount, or to each bound of a range; the range
+    /// stays ordered when `f` reverses it (a factor below zero).
     fn map(self, f: impl Fn(Decimal) -> Result<Decimal, Halt>) -> Result<Amount, Halt> {
         Ok(match self {
             Amount::Exact(a) => Amount::Exact(f(a)?),
-            Amount::Range(l, h) => Amount::Range(f(l)?, f(h)?),
+            Amount::Range(l, h) => Amount::ordered(f(l)?, f(h)?),
         })
+    }
+
+    /// The range between `x` and `y`, whichever is lower.
+    fn ordered(x: Decimal, y: Decimal) -> Amount {
+        Amount::Range(x.min(y), x.max(y))
+    }
+
+    /// The lowest value the amount can take.
+    fn low(&self) -> Decimal {
+        match *self {
+            Amount::Exact(a) | Amount::Range(a, _) => a,
+        }
+    }
+}
+
+/// An amount step's expression evaluated with `amount` bound to the amount
+/// so far: its values at the low and the high end. A range's low end is
+/// evaluated only when the expression read `amount` at the high end, so an
+/// expression that ignores it runs once.
+fn eval_with_amount(ctx: &mut Ctx<'_>, e: &CExpr, current: Amount) -> Result<(Decimal, Decimal), Halt> {
+    let at = |ctx: &mut Ctx<'_>, a: Decimal| -> Result<Decimal, Halt> {
+        ctx.amount = Some(a);
+        ctx.amount_read = false;
+        let r = ctx.eval(e).and_then(|x| Ok(x.num()?));
+        ctx.amount = None;
+        r
+    };
+    match current {
+        Amount::Exact(a) => at(ctx, a).map(|x| (x, x)),
+        Amount::Range(l, h) => {
+            let high = at(ctx, h)?;
+            let low = if ctx.amount_read { at(ctx, l)? } else { high };
+            Ok((low, high))
+        }
     }
 }
 
@@ -388,8 +424,8 @@ impl Plan {
             return Status::Undetermined;
         }
         match amount {
-            Some(Amount::Exact(a)) if a.is_sign_negative() && !a.is_zero() => {
-                f.errors.push(format!("the amount is negative ({a})"));
+            Some(a) if a.low().is_sign_negative() && !a.low().is_zero() => {
+                f.errors.push(format!("the amount is negative ({})", show_amount(&a)));
                 return Status::Undetermined;
             }
             Some(Amount::Exact(a)) => out.amount = Some(a),
@@ -547,20 +583,26 @@ impl Plan {
             AmountStepDef::Cap { expr, label, cite, .. } => {
                 let Some(current) = amount else { return Ok(None) };
                 let opened = self.open(ctx, NodeKind::Cap, label.as_deref(), None, cite.as_ref(), Some(expr));
-                match ctx.eval(expr).and_then(|c| Ok(c.num()?)) {
-                    Ok(cap) => {
-                        let bound = matches!(current, Amount::Exact(a) if a > cap) || matches!(current, Amount::Range(_, h) if h > cap);
-                        let next = current.map(|a| Ok(a.min(cap)));
+                match eval_with_amount(ctx, expr, current) {
+                    Ok((cap_low, cap_high)) => {
+                        let (next, bound) = match current {
+                            Amount::Exact(a) => (Amount::Exact(a.min(cap_high)), a > cap_high),
+                            Amount::Range(l, h) => (Amount::ordered(l.min(cap_low), h.min(cap_high)), l > cap_low || h > cap_high),
+                        };
                         self.note(ctx, |c| {
-                            let shown = c.show(&Value::Num(cap), &expr.ty);
+                            let shown = if cap_low == cap_high {
+                                c.show(&Value::Num(cap_high), &expr.ty)
+                            } else {
+                                format!("{} .. {}", c.show(&Value::Num(cap_low), &expr.ty), c.show(&Value::Num(cap_high), &expr.ty))
+                            };
                             if bound {
                                 format!("the cap of {shown} applies")
                             } else {
                                 format!("below the cap of {shown}")
                             }
                         });
-                        self.close(ctx, opened, if bound { Verdict::Pass } else { Verdict::Info }, |_| next.as_ref().ok().map(show_amount));
-                        next.map(Some).map_err(|s| f.stop(*s, "cap", cite.as_ref()))
+                        self.close(ctx, opened, if bound { Verdict::Pass } else { Verdict::Info }, |_| Some(show_amount(&next)));
+                        Ok(Some(next))
                     }
                     Err(s) => {
                         self.close(ctx, opened, Verdict::Unknown, |_| Some(s.describe()));
@@ -612,18 +654,10 @@ impl Plan {
                     if !applies {
                         return Ok(None);
                     }
-                    let at = |ctx: &mut Ctx<'_>, a: Decimal| -> Result<Decimal, Halt> {
-                        ctx.amount = Some(a);
-                        let r = ctx.eval(value).and_then(|x| Ok(x.num()?));
-                        ctx.amount = None;
-                        r
-                    };
+                    let (low, high) = eval_with_amount(ctx, value, current)?;
                     Ok(Some(match current {
-                        Amount::Exact(a) => Amount::Exact(at(ctx, a)?),
-                        Amount::Range(l, h) => {
-                            let (x, y) = (at(ctx, l)?, at(ctx, h)?);
-                            Amount::Range(x.min(y), x.max(y))
-                        }
+                        Amount::Exact(_) => Amount::Exact(high),
+                        Amount::Range(..) => Amount::ordered(low, high),
                     }))
                 });
                 match r {

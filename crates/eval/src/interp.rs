@@ -154,8 +154,11 @@ pub(crate) struct Ctx<'a> {
     stack: Vec<Value>,
     let_stack: Vec<(usize, usize)>,
     bands: Vec<(Decimal, Decimal)>,
-    /// The amount so far (read by `amount` in overrides).
+    /// The amount so far (read by `amount` in caps and overrides).
     pub amount: Option<Decimal>,
+    /// Set when an expression reads [`Self::amount`]; lets an amount step
+    /// evaluate its expression once for a range whose bounds it ignores.
+    pub amount_read: bool,
     pub tracer: Option<Tracer>,
     depth: usize,
     /// Steps spent, against [`MAX_EVAL_STEPS`].
@@ -176,7 +179,7 @@ impl<'a> Ctx<'a> {
         stack.clear();
         let_stack.clear();
         bands.clear();
-        Ctx { plan, facts, date, lets, locals, stack, let_stack, bands, amount: None, tracer, depth: 0, steps: 0 }
+        Ctx { plan, facts, date, lets, locals, stack, let_stack, bands, amount: None, amount_read: false, tracer, depth: 0, steps: 0 }
     }
 
     /// The buffers back, for the next evaluation (values dropped).
@@ -335,7 +338,10 @@ impl<'a> Ctx<'a> {
                 let idx = self.locals.len().checked_sub(1 + *i as usize).ok_or_else(|| halt("internal: unbound local"))?;
                 self.locals.get(idx).cloned().ok_or_else(|| halt("internal: unbound local"))
             }
-            CKind::Amount => self.amount.map(Value::Num).ok_or_else(|| halt("internal: no amount yet")),
+            CKind::Amount => {
+                self.amount_read = true;
+                self.amount.map(Value::Num).ok_or_else(|| halt("internal: no amount yet"))
+            }
             CKind::Table(t) => self.plan.table_lists.get(t.index()).cloned().ok_or_else(|| halt("internal: no table")),
             CKind::Lookup(t, keys) | CKind::Exists(t, keys) => {
                 let opened = matches!(e.kind, CKind::Lookup(..)) && self.open_child(NodeKind::TableLookup, e);

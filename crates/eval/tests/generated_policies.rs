@@ -47,9 +47,8 @@
 //! `PROPTEST_CASES=5000` runs a longer search (the default, [`CASES`], takes
 //! about 10 s in debug on two cores).
 //!
-//! Bugs found on the way are pinned by the `#[ignore]`d tests at the end,
-//! each with a minimal policy; the generator avoids their triggers (see
-//! [`AVOID_KNOWN_BUGS`]) so that the properties above stay meaningful.
+//! The bugs found on the way (all fixed) are pinned by the tests at the
+//! end, each with a minimal policy.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod support;
@@ -72,12 +71,6 @@ const CASES: u32 = 160;
 const FACT_SETS: u64 = 8;
 /// Wild fact sets per policy.
 const WILD_FACT_SETS: u64 = 8;
-/// Whether the generator stays clear of the constructs that trigger the bugs
-/// pinned by the ignored tests at the end: `amount` read in a `cap`, and
-/// amount steps that can take an authority-set amount range below zero (on
-/// such a benefit, caps are constants, uplift rates non-negative literals and
-/// overrides non-negative).
-const AVOID_KNOWN_BUGS: bool = true;
 
 // ------------------------------------------------------------------ types
 
@@ -207,11 +200,11 @@ struct Gen {
     locals: Vec<(String, Ty)>,
     clauses: Vec<String>,
     quotes: Vec<String>,
-    /// `amount` names the running amount (in `override` values).
+    /// `amount` names the running amount (in `cap` and `override` values).
     amount: bool,
     /// Externals set by an authority (an amount range when absent).
     authority: Vec<String>,
-    /// The benefit being written has an authority-set amount (see `AVOID_KNOWN_BUGS`).
+    /// The benefit being written has an authority-set amount (a range when absent).
     range_amount: bool,
     /// How the generated policy names the policy it imports.
     lib_alias: String,
@@ -1532,16 +1525,15 @@ impl Gen {
 
     /// Amount steps after the base `amount`: `cap`, `uplift`, `override`.
     fn amount_steps(&mut self, lines: &mut Vec<String>, n: &mut usize, indent: &str) {
-        let safe = AVOID_KNOWN_BUGS && self.range_amount;
         for _ in 0..self.rng.range(0, 3) {
             *n += 1;
             let cite = self.cite();
             match self.rng.below(4) {
                 0 | 1 => {
-                    let cap = if self.chance(2, 3) || safe {
+                    let cap = if self.chance(2, 3) {
                         format!("{} yuan", self.rng.range(1, 60) * 100)
                     } else {
-                        self.amount = !AVOID_KNOWN_BUGS;
+                        self.amount = true;
                         let e = self.expr(&Ty::Money, 2).s;
                         self.amount = false;
                         e
@@ -1550,7 +1542,7 @@ impl Gen {
                     lines.push(format!("{indent}cap {cap}{label}{cite}"));
                 }
                 2 => {
-                    let rate = if self.chance(2, 3) || safe { self.literal(&Ty::Pct) } else { self.expr(&Ty::Pct, 1).s };
+                    let rate = if self.chance(2, 3) { self.literal(&Ty::Pct) } else { self.expr(&Ty::Pct, 1).s };
                     let when = self.expr(&Ty::Bool, 2).s;
                     let until = if self.chance(1, 2) { format!(" until {}", self.date(2019, 2027)) } else { String::new() };
                     let label = self.label();
@@ -1559,7 +1551,7 @@ impl Gen {
                 _ => {
                     let when = self.expr(&Ty::Bool, 2).s;
                     self.amount = true;
-                    let value = match self.rng.below(if safe { 3 } else { 5 }) {
+                    let value = match self.rng.below(5) {
                         0 => format!("min(amount, {})", self.literal(&Ty::Money)),
                         1 => format!("amount * {}", self.literal(&Ty::Pct)),
                         2 => format!("max(amount, {})", self.literal(&Ty::Money)),
@@ -1597,13 +1589,7 @@ impl Gen {
         if self.range_amount {
             return self.rng.pick(&self.authority).clone();
         }
-        loop {
-            // Only an amount that *is* the external gives a range.
-            let e = self.expr(&Ty::Money, 3).s;
-            if !(AVOID_KNOWN_BUGS && self.authority.contains(&e)) {
-                return e;
-            }
-        }
+        self.expr(&Ty::Money, 3).s
     }
 
     fn benefit(&mut self, i: usize) -> String {
@@ -2055,99 +2041,101 @@ fn decide_small(body: &str, facts: &str) -> policy_eval::BenefitDecision {
     plan.decide(&facts, &opts).unwrap().benefits.remove(0)
 }
 
-/// The one benefit's decision, or `None` when the checker rejects the policy.
-fn decide_or_reject(body: &str, facts: &str) -> Option<policy_eval::BenefitDecision> {
+/// Whether the checker rejects a small policy (header added).
+fn rejected(body: &str) -> bool {
     let text = format!("policy t.p \"测试\"\n  in_force 2021-01-01 .. 2025-12-31\n{body}");
     let g = Generated { id: "t.p".into(), text, library: None, source_name: String::new(), source: String::new() };
-    compile(&g).ok()?;
-    Some(decide_small(body, facts))
+    compile(&g).is_err()
 }
+
+const AUTHORITY_SET: &str = "external standard: money in 4000 yuan .. 10000 yuan \"企业补贴\" set_by \"人力社保部门\"\n";
 
 /// Found by `generated_policies_check_and_decide_consistently` (a `cap`
-/// computed from facts, on a benefit whose amount an authority sets). An
-/// authority-set external that is absent makes the amount a range; `decide.rs` (`run_benefit`, the final `match amount`)
-/// rejects a negative exact amount but reports any range as eligible, and
-/// `Amount::map` keeps the bounds' order when an uplift's factor is negative.
+/// computed from facts, on a benefit whose amount an authority sets): an
+/// amount range was never checked for a negative low end, and a negative
+/// uplift factor turned it upside down. A range reaching below zero is now
+/// an error, as a negative exact amount is; ranges stay ordered.
 #[test]
-#[ignore = "bug: an amount range (authority-set external) is never checked for negative bounds"]
-fn amount_range_can_go_negative() {
-    const EXTERNAL: &str = "external standard: money in 4000 yuan .. 10000 yuan \"企业补贴\" set_by \"人力社保部门\"\n";
-    // With the external given, a negative amount is an error: undetermined.
-    let cap = format!("{EXTERNAL}input received: money \"已享受的补贴\"\nbenefit b \"补贴\" {{\n  amount standard\n  cap 5000 yuan - received \"合计不超过5000元\"\n}}\n");
+fn an_amount_range_below_zero_is_an_error_and_ranges_stay_ordered() {
+    let cap = format!(
+        "{AUTHORITY_SET}input received: money \"已享受的补贴\"\nbenefit b \"补贴\" {{\n  amount standard\n  cap 5000 yuan - received \"合计不超过5000元\"\n}}\n"
+    );
     let exact = decide_small(&cap, r#"{"received": "6000", "standard": "4000"}"#);
-    assert_eq!(exact.status, Status::Undetermined);
-    for (body, facts) in [
-        // Eligible with the range -1000.00..-1000.00.
-        (cap.clone(), r#"{"received": "6000"}"#),
-        // Eligible with -1000.00..5000.00.
+    assert_eq!((exact.status, exact.errors.as_slice()), (Status::Undetermined, ["the amount is negative (-1000.00)".to_string()].as_slice()));
+    for (body, facts, shown) in [
+        (cap.clone(), r#"{"received": "6000"}"#, "-1000.00 .. -1000.00"),
         (
-            format!("{EXTERNAL}benefit b \"补贴\" {{\n  amount standard\n  override cut: when true => amount - 5000 yuan \"扣减\"\n}}\n"),
+            format!("{AUTHORITY_SET}benefit b \"补贴\" {{\n  amount standard\n  override cut: when true => amount - 5000 yuan \"扣减\"\n}}\n"),
             "{}",
+            "-1000.00 .. 5000.00",
         ),
-        // Eligible with -4000.00..-10000.00 (low above high).
-        (format!("{EXTERNAL}benefit b \"补贴\" {{\n  amount standard\n  uplift down: -200% when true \"下调\"\n}}\n"), "{}"),
+        (
+            format!("{AUTHORITY_SET}benefit b \"补贴\" {{\n  amount standard\n  uplift down: -200% when true \"下调\"\n}}\n"),
+            "{}",
+            "-10000.00 .. -4000.00",
+        ),
     ] {
         let b = decide_small(&body, facts);
-        let r = b.amount_range.as_ref().map(|r| (r.low, r.high));
-        assert!(
-            b.status != Status::Eligible || r.is_some_and(|(l, h)| !l.is_sign_negative() && l <= h),
-            "eligible with amount range {r:?}:\n{body}"
-        );
+        assert_eq!(b.status, Status::Undetermined, "{body}");
+        assert_eq!(b.errors, [format!("the amount is negative ({shown})")], "{body}");
+        assert!(b.amount_range.is_none());
     }
+    // A decreasing override keeps the range ordered: 12000 - 10000 .. 12000 - 4000.
+    let b = decide_small(
+        &format!("{AUTHORITY_SET}benefit b \"补贴\" {{\n  amount standard\n  override flip: when true => 12000 yuan - amount \"倒算\"\n}}\n"),
+        "{}",
+    );
+    assert_eq!(b.status, Status::Eligible);
+    assert_eq!(b.amount_range.map(|r| (r.low, r.high)), Some((Decimal::from(2000), Decimal::from(8000))));
 }
 
-/// Found while writing the generator. `check/benefit.rs` checks a `cap`
-/// with `amount_expr`, so `amount` (the amount so far) is in scope, but
-/// `decide.rs` (`amount_step`, `AmountStepDef::Cap`) evaluates the cap with
-/// no amount set (only `override` sets `ctx.amount`): the benefit is
-/// undetermined with "internal: no amount yet".
+/// Found while writing the generator: the checker puts `amount` (the amount
+/// so far) in scope in a `cap`, but the evaluator bound it only in
+/// `override`s, so such a cap was "internal: no amount yet". A cap now reads
+/// the amount so far, at each end of a range.
 #[test]
-#[ignore = "bug: `amount` read in a `cap` checks but evaluates to an internal error"]
-fn cap_reading_amount_is_an_internal_error() {
+fn a_cap_reads_the_amount_so_far() {
     let body = "benefit b \"补贴\" {\n  amount 1200 yuan\n  cap max(amount / 2, 500 yuan) \"不超过补贴的一半\"\n}\n";
-    if let Some(b) = decide_or_reject(body, "{}") {
-        assert_eq!(b.errors, Vec::<String>::new());
-        assert_eq!(b.amount, Some(Decimal::from(600)));
-    }
+    let b = decide_small(body, "{}");
+    assert_eq!((b.status, b.errors.as_slice(), b.amount), (Status::Eligible, [].as_slice(), Some(Decimal::from(600))));
+    let body = format!("{AUTHORITY_SET}benefit b \"补贴\" {{\n  amount standard\n  cap max(amount / 2, 500 yuan) \"不超过补贴的一半\"\n}}\n");
+    let b = decide_small(&body, "{}");
+    assert_eq!(b.status, Status::Eligible);
+    assert_eq!(b.amount_range.map(|r| (r.low, r.high)), Some((Decimal::from(2000), Decimal::from(5000))));
+    let b = decide_small(&body, r#"{"standard": "7000"}"#);
+    assert_eq!(b.amount, Some(Decimal::from(3500)));
 }
 
-/// Found while writing the generator (reading `check/expr.rs`, `call`):
-/// `clamp` only joins its arguments' types, and `abs` and `round` do not
-/// check that their first argument is a number, so these policies check
-/// clean and every decision is undetermined with an internal error
-/// ("internal: `<` on these values", "internal type error: expected a
-/// number"). Either the checker should reject them or they should evaluate.
+/// Found while writing the generator: `clamp` only joined its arguments'
+/// types and `abs` and `round` did not check theirs, so these policies
+/// checked clean and every decision was an internal error. The checker now
+/// rejects them.
 #[test]
-#[ignore = "bug: clamp/abs/round accept non-numeric arguments, then fail with internal errors"]
-fn builtins_accept_arguments_they_cannot_evaluate() {
-    for (body, facts) in [
-        ("input f: bool \"f\"\nbenefit b \"b\" {\n  require clamp(f, false, true) \"x\"\n  amount 100 yuan\n}\n", r#"{"f": true}"#),
-        (
-            "input p: duration \"p\"\nbenefit b \"b\" {\n  require clamp(p, 1 month, 2 months) == 1 month \"x\"\n  amount 100 yuan\n}\n",
-            r#"{"p": "3 months"}"#,
-        ),
-        ("input d: date \"d\"\nbenefit b \"b\" {\n  require abs(d) > 2021-01-01 \"x\"\n  amount 100 yuan\n}\n", r#"{"d": "2022-01-01"}"#),
-        ("input t: text \"t\"\nbenefit b \"b\" {\n  require round(t, 1) == \"a\" \"x\"\n  amount 100 yuan\n}\n", r#"{"t": "a"}"#),
+fn builtins_reject_arguments_they_cannot_evaluate() {
+    for body in [
+        "input f: bool \"f\"\nbenefit b \"b\" {\n  require clamp(f, false, true) \"x\"\n  amount 100 yuan\n}\n",
+        "input p: duration \"p\"\nbenefit b \"b\" {\n  require clamp(p, 1 month, 2 months) == 1 month \"x\"\n  amount 100 yuan\n}\n",
+        "input d: date \"d\"\nbenefit b \"b\" {\n  require abs(d) > 2021-01-01 \"x\"\n  amount 100 yuan\n}\n",
+        "input t: text \"t\"\nbenefit b \"b\" {\n  require round(t, 1) == \"a\" \"x\"\n  amount 100 yuan\n}\n",
     ] {
-        if let Some(b) = decide_or_reject(body, facts) {
-            assert!(!b.errors.iter().any(|e| e.contains("internal")), "{:?}\n{body}", b.errors);
-        }
+        assert!(rejected(body), "accepted:\n{body}");
     }
+    // What they do take still checks and decides.
+    let b = decide_small(
+        "input d: date \"d\"\nbenefit b \"b\" {\n  require clamp(d, 2021-01-01, 2021-12-31) == 2021-12-31 \"x\"\n  amount round(abs(0 yuan - 100.456 yuan), 2)\n}\n",
+        r#"{"d": "2023-05-01"}"#,
+    );
+    assert_eq!((b.status, b.amount), (Status::Eligible, Some(Decimal::new(10046, 2))));
 }
 
-/// Found while writing the generator (reading `check/expr.rs`,
-/// `list_operand`): over the literal `[]` the element type is the error
-/// type, reported by nobody, and the error type passes every later check
-/// (`expect_type` is silent on it). So `sum(x for x in [])` is accepted as a
-/// condition and the decision is undetermined with "internal: condition `x`
-/// is not a bool".
+/// Found while writing the generator: over the literal `[]` the element type
+/// was the error type, reported by nobody, so `sum(v for v in [])` checked
+/// as a condition and every decision was an internal error. Going over an
+/// empty list literal is now a checker error.
 #[test]
-#[ignore = "bug: an aggregate over `[]` escapes type checking (internal error at evaluation)"]
-fn aggregate_over_an_empty_list_literal_escapes_the_checker() {
-    let body = "benefit b \"b\" {\n  require x: sum(v for v in []) \"x\"\n  amount 100 yuan\n}\n";
-    if let Some(b) = decide_or_reject(body, "{}") {
-        assert!(!b.errors.iter().any(|e| e.contains("internal")), "{:?}", b.errors);
-    }
+fn an_aggregate_over_an_empty_list_literal_is_rejected() {
+    assert!(rejected("benefit b \"b\" {\n  require x: sum(v for v in []) \"x\"\n  amount 100 yuan\n}\n"));
+    assert!(rejected("benefit b \"b\" {\n  require x: count(v in []) == 0 \"x\"\n  amount 100 yuan\n}\n"));
 }
 
 /// Not a test: prints the policy generated from the seed in `$SEED` (a

@@ -630,7 +630,13 @@ impl Checker<'_> {
         let l = self.expr(m, list, None);
         let elem = match &l.ty {
             Type::List(t) => (**t).clone(),
-            Type::Error | Type::EmptyList => Type::Error,
+            Type::Error => Type::Error,
+            Type::EmptyList => {
+                let d = self.error(m, codes::TYPE_MISMATCH, list.span, "cannot go over an empty list: its elements have no type");
+                d.label = Some("this list is always empty".into());
+                d.help = Some("go over a list input, a table or a list with elements".into());
+                Type::Error
+            }
             other => {
                 let msg = format!("expected a list, found {}", self.type_name(other));
                 self.error(m, codes::TYPE_MISMATCH, list.span, msg);
@@ -740,6 +746,14 @@ impl Checker<'_> {
         self.mk(m, CKind::Scale { subject: Box::new(s), bands: out, rest }, ty, span)
     }
 
+    /// Reports `e` unless it is a number (or already wrong).
+    fn expect_number(&mut self, m: usize, e: &CExpr, function: &str) {
+        if !(e.ty.is_numeric() || e.ty == Type::Error) {
+            let msg = format!("`{function}` takes a number, found {}", self.type_name(&e.ty));
+            self.error(m, codes::TYPE_MISMATCH, e.span, msg);
+        }
+    }
+
     fn call(&mut self, m: usize, f: &ast::Ident, args: &[Expr], span: ast::Span) -> CExpr {
         let arity = |this: &mut Self, n: std::ops::RangeInclusive<usize>| -> bool {
             if n.contains(&args.len()) {
@@ -802,10 +816,18 @@ impl Checker<'_> {
                 if !arity(self, 3..=3) {
                     return self.err_expr(m, span);
                 }
-                let out: Vec<CExpr> = args.iter().map(|a| self.expr(m, a, None)).collect();
                 let mut ty: Option<Type> = None;
-                for c in &out {
-                    ty = Some(self.join(m, ty, c));
+                let mut out = Vec::new();
+                let mut reported = false;
+                for a in args {
+                    let c = self.expr(m, a, ty.as_ref());
+                    if !(reported || c.ty.is_numeric() || c.ty == Type::Date || c.ty == Type::Error) {
+                        let msg = format!("`clamp` bounds a number or a date, found {}", self.type_name(&c.ty));
+                        self.error(m, codes::TYPE_MISMATCH, a.span, msg);
+                        reported = true;
+                    }
+                    ty = Some(self.join(m, ty, &c));
+                    out.push(c);
                 }
                 self.mk(m, CKind::Call(Builtin::Clamp, out), ty.unwrap_or(Type::Error), span)
             }
@@ -814,6 +836,7 @@ impl Checker<'_> {
                     return self.err_expr(m, span);
                 }
                 let a = self.expr(m, args.first().unwrap_or(&empty_expr()), None);
+                self.expect_number(m, &a, "abs");
                 let ty = a.ty.clone();
                 self.mk(m, CKind::Call(Builtin::Abs, vec![a]), ty, span)
             }
@@ -822,6 +845,7 @@ impl Checker<'_> {
                     return self.err_expr(m, span);
                 }
                 let x = self.expr(m, args.first().unwrap_or(&empty_expr()), None);
+                self.expect_number(m, &x, "round");
                 let p = self.expr(m, args.get(1).unwrap_or(&empty_expr()), Some(&Type::Int));
                 self.expect_type(m, &p, &Type::Int, "the number of places");
                 let mode = match args.get(2).map(|a| &a.kind) {
