@@ -2061,11 +2061,16 @@ fn an_amount_range_below_zero_is_an_error_and_ranges_stay_ordered() {
         "{AUTHORITY_SET}input received: money \"已享受的补贴\"\nbenefit b \"补贴\" {{\n  amount standard\n  cap 5000 yuan - received \"合计不超过5000元\"\n}}\n"
     );
     let exact = decide_small(&cap, r#"{"received": "6000", "standard": "4000"}"#);
-    assert_eq!((exact.status, exact.errors.as_slice()), (Status::Undetermined, ["the amount is negative (-1000.00)".to_string()].as_slice()));
+    assert_eq!(
+        (exact.status, exact.errors.as_slice()),
+        (Status::Undetermined, ["the amount is negative (-1000.00)".to_string()].as_slice())
+    );
     for (body, facts, shown) in [
         (cap.clone(), r#"{"received": "6000"}"#, "-1000.00 .. -1000.00"),
         (
-            format!("{AUTHORITY_SET}benefit b \"补贴\" {{\n  amount standard\n  override cut: when true => amount - 5000 yuan \"扣减\"\n}}\n"),
+            format!(
+                "{AUTHORITY_SET}benefit b \"补贴\" {{\n  amount standard\n  override cut: when true => amount - 5000 yuan \"扣减\"\n}}\n"
+            ),
             "{}",
             "-1000.00 .. 5000.00",
         ),
@@ -2082,7 +2087,9 @@ fn an_amount_range_below_zero_is_an_error_and_ranges_stay_ordered() {
     }
     // A decreasing override keeps the range ordered: 12000 - 10000 .. 12000 - 4000.
     let b = decide_small(
-        &format!("{AUTHORITY_SET}benefit b \"补贴\" {{\n  amount standard\n  override flip: when true => 12000 yuan - amount \"倒算\"\n}}\n"),
+        &format!(
+            "{AUTHORITY_SET}benefit b \"补贴\" {{\n  amount standard\n  override flip: when true => 12000 yuan - amount \"倒算\"\n}}\n"
+        ),
         "{}",
     );
     assert_eq!(b.status, Status::Eligible);
@@ -2098,7 +2105,8 @@ fn a_cap_reads_the_amount_so_far() {
     let body = "benefit b \"补贴\" {\n  amount 1200 yuan\n  cap max(amount / 2, 500 yuan) \"不超过补贴的一半\"\n}\n";
     let b = decide_small(body, "{}");
     assert_eq!((b.status, b.errors.as_slice(), b.amount), (Status::Eligible, [].as_slice(), Some(Decimal::from(600))));
-    let body = format!("{AUTHORITY_SET}benefit b \"补贴\" {{\n  amount standard\n  cap max(amount / 2, 500 yuan) \"不超过补贴的一半\"\n}}\n");
+    let body =
+        format!("{AUTHORITY_SET}benefit b \"补贴\" {{\n  amount standard\n  cap max(amount / 2, 500 yuan) \"不超过补贴的一半\"\n}}\n");
     let b = decide_small(&body, "{}");
     assert_eq!(b.status, Status::Eligible);
     assert_eq!(b.amount_range.map(|r| (r.low, r.high)), Some((Decimal::from(2000), Decimal::from(5000))));
