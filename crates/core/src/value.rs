@@ -107,6 +107,18 @@ impl Value {
     }
 }
 
+/// Compares two numbers; the same as `a.cmp(b)`, with a fast path for the
+/// common case of equal scales (`0.85` against `0.70`, `32` against `48`),
+/// where the mantissas order the values.
+#[inline]
+pub fn cmp_num(a: &Decimal, b: &Decimal) -> std::cmp::Ordering {
+    if a.scale() == b.scale() {
+        a.mantissa().cmp(&b.mantissa())
+    } else {
+        a.cmp(b)
+    }
+}
+
 /// `a + b`, checked.
 pub fn add(a: Decimal, b: Decimal) -> ValueResult<Decimal> {
     a.checked_add(b).ok_or(ValueError::Overflow("+"))
@@ -369,5 +381,30 @@ mod tests {
         assert_eq!(money_string(dec("1200")), "1200.00");
         assert_eq!(money_string(dec("33.333")), "33.333");
         assert_eq!(percent_string(dec("0.70")), "70%");
+    }
+
+    #[test]
+    fn cmp_num_agrees_with_decimal_cmp() {
+        let edge = ["0", "-0", "0.00", "-0.00", "1", "-1", "0.70", "0.7", "0.85", "32", "32.000", "79228162514264337593543950335"];
+        for a in edge {
+            for b in edge {
+                let (a, b) = (dec(a), dec(b));
+                assert_eq!(cmp_num(&a, &b), a.cmp(&b), "{a} vs {b}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn cmp_num_agrees_with_decimal_cmp_on_any_pair(
+            (m1, s1) in (proptest::prelude::any::<i64>(), 0u32..=28),
+            (m2, s2) in (proptest::prelude::any::<i64>(), 0u32..=28),
+            same_scale in proptest::prelude::any::<bool>(),
+        ) {
+            let a = Decimal::new(m1, s1);
+            let b = Decimal::new(m2, if same_scale { s1 } else { s2 });
+            proptest::prop_assert_eq!(cmp_num(&a, &b), a.cmp(&b));
+            proptest::prop_assert_eq!(cmp_num(&a, &a), std::cmp::Ordering::Equal);
+        }
     }
 }

@@ -220,7 +220,7 @@ impl Plan {
                 out.benefits.push(BenefitDecision::empty(b));
             }
             if let Some(slot) = out.benefits.get_mut(n) {
-                nodes.extend(self.decide_benefit(b, facts, reference, opts.trace, slot, scratch));
+                self.decide_benefit(b, facts, reference, opts.trace, slot, scratch, &mut nodes);
             }
             n += 1;
         }
@@ -230,7 +230,7 @@ impl Plan {
     }
 
     /// Decides benefit `b` into `out` (its previous contents replaced,
-    /// its vectors reused); the trace node when tracing.
+    /// its vectors reused); when tracing, pushes its trace node to `nodes`.
     fn decide_benefit(
         &self,
         b: &BenefitDef,
@@ -239,7 +239,8 @@ impl Plan {
         level: TraceLevel,
         out: &mut BenefitDecision,
         scratch: &mut Scratch,
-    ) -> Option<TraceNode> {
+        nodes: &mut Vec<TraceNode>,
+    ) {
         let tracer = (level != TraceLevel::Off).then(|| {
             let mut root = TraceNode::new(NodeKind::Benefit);
             root.id = Some(b.id.to_string());
@@ -247,7 +248,7 @@ impl Plan {
             root.citation = b.cite.clone();
             Tracer::new(level, root)
         });
-        let mut ctx = Ctx::with_scratch(self, facts, reference, tracer, std::mem::take(scratch));
+        let mut ctx = Ctx::new(self, facts, reference, tracer, scratch);
         out.reset(b);
         let mut f = Findings {
             failed: std::mem::take(&mut out.failed),
@@ -271,7 +272,7 @@ impl Plan {
             out.missing.clear();
             out.errors.clear();
         }
-        let node = ctx.tracer.take().and_then(Tracer::finish).map(|mut n| {
+        if let Some(mut n) = ctx.tracer.take().and_then(Tracer::finish) {
             n.verdict = match status {
                 Status::Eligible => Verdict::Pass,
                 Status::Ineligible | Status::NotApplicable => Verdict::Fail,
@@ -282,10 +283,9 @@ impl Plan {
                 (None, Some(r)) => format!("{} {}..{}", status.as_str(), v::money_string(r.low), v::money_string(r.high)),
                 _ => status.as_str().to_string(),
             });
-            n
-        });
-        *scratch = ctx.into_scratch();
-        node
+            nodes.push(n);
+        }
+        ctx.release();
     }
 
     fn run_benefit(
@@ -702,6 +702,7 @@ impl Plan {
 
     /// Opens a trace node when tracing; what it records is copied only then,
     /// so a decision without a trace pays nothing for it.
+    #[inline]
     fn open(
         &self,
         ctx: &mut Ctx<'_>,
@@ -711,9 +712,19 @@ impl Plan {
         citation: Option<&Citation>,
         e: Option<&CExpr>,
     ) -> bool {
-        if ctx.tracer.is_none() {
-            return false;
-        }
+        ctx.tracer.is_some() && self.open_node(ctx, kind, label, id, citation, e)
+    }
+
+    #[inline(never)]
+    fn open_node(
+        &self,
+        ctx: &mut Ctx<'_>,
+        kind: NodeKind,
+        label: Option<&str>,
+        id: Option<&str>,
+        citation: Option<&Citation>,
+        e: Option<&CExpr>,
+    ) -> bool {
         let mut node = TraceNode::new(kind);
         node.label = label.map(str::to_string);
         node.id = id.map(str::to_string);

@@ -2597,7 +2597,8 @@ impl<'a> Search<'a> {
                 return kind.map(|_| "for".to_string());
             };
             let facts = Self::facts_for(plan, cand).ok()?;
-            let mut ctx = Ctx::new(plan, &facts, date, None);
+            let mut scratch = crate::interp::Scratch::default();
+            let mut ctx = Ctx::new(plan, &facts, date, None, &mut scratch);
             let v = ctx.eval(&pe.expr).ok()?;
             match (pe.condition, v) {
                 (Some(k), Value::Bool(b)) => {

@@ -149,11 +149,8 @@ pub(crate) struct Ctx<'a> {
     pub facts: &'a Facts,
     /// The benefit's date (picks parameter versions).
     pub date: Option<NaiveDate>,
-    lets: Vec<LetSlot>,
-    locals: Vec<Value>,
-    stack: Vec<Value>,
-    let_stack: Vec<(usize, usize)>,
-    bands: Vec<(Decimal, Decimal)>,
+    /// Buffers, borrowed from the caller so that they outlive the context.
+    s: &'a mut Scratch,
     /// The amount so far (read by `amount` in caps and overrides).
     pub amount: Option<Decimal>,
     /// Set when an expression reads [`Self::amount`]; lets an amount step
@@ -166,28 +163,23 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(plan: &'a Plan, facts: &'a Facts, date: Option<NaiveDate>, tracer: Option<Tracer>) -> Self {
-        Self::with_scratch(plan, facts, date, tracer, Scratch::default())
-    }
-
     /// A context that evaluates in `scratch`'s buffers (emptied first).
-    pub fn with_scratch(plan: &'a Plan, facts: &'a Facts, date: Option<NaiveDate>, tracer: Option<Tracer>, scratch: Scratch) -> Self {
-        let Scratch { mut lets, mut locals, mut stack, mut let_stack, mut bands } = scratch;
-        lets.clear();
-        lets.resize(plan.policy().lets.len(), LetSlot::Empty);
-        locals.clear();
-        stack.clear();
-        let_stack.clear();
-        bands.clear();
-        Ctx { plan, facts, date, lets, locals, stack, let_stack, bands, amount: None, amount_read: false, tracer, depth: 0, steps: 0 }
+    pub fn new(plan: &'a Plan, facts: &'a Facts, date: Option<NaiveDate>, tracer: Option<Tracer>, scratch: &'a mut Scratch) -> Self {
+        scratch.lets.clear();
+        scratch.lets.resize(plan.policy().lets.len(), LetSlot::Empty);
+        scratch.locals.clear();
+        scratch.stack.clear();
+        scratch.let_stack.clear();
+        scratch.bands.clear();
+        Ctx { plan, facts, date, s: scratch, amount: None, amount_read: false, tracer, depth: 0, steps: 0 }
     }
 
-    /// The buffers back, for the next evaluation (values dropped).
-    pub fn into_scratch(mut self) -> Scratch {
-        self.lets.clear();
-        self.locals.clear();
-        self.stack.clear();
-        Scratch { lets: self.lets, locals: self.locals, stack: self.stack, let_stack: self.let_stack, bands: self.bands }
+    /// Drops the values the buffers hold (keeping their capacity), so that
+    /// nothing of one decision outlives it.
+    pub fn release(&mut self) {
+        self.s.lets.clear();
+        self.s.locals.clear();
+        self.s.stack.clear();
     }
 
     pub fn full(&self) -> bool {
@@ -203,7 +195,16 @@ impl<'a> Ctx<'a> {
         crate::trace::show_value(self.plan.policy(), v, ty)
     }
 
+    /// Records a read in a full trace; a test of one field otherwise.
+    #[inline]
     fn read(&mut self, name: &str, v: &Value, ty: &Type) {
+        if self.tracer.is_some() {
+            self.record_read(name, v, ty);
+        }
+    }
+
+    #[inline(never)]
+    fn record_read(&mut self, name: &str, v: &Value, ty: &Type) {
         if self.full() {
             let shown = self.show(v, ty);
             if let Some(t) = self.tracer.as_mut() {
@@ -252,26 +253,25 @@ impl<'a> Ctx<'a> {
     }
 
     /// Spends `n` steps of the budget ([`MAX_EVAL_STEPS`]).
+    #[inline]
     fn charge(&mut self, n: u64) -> Result<(), Halt> {
         self.steps = self.steps.saturating_add(n);
         if self.steps > MAX_EVAL_STEPS {
-            return Err(halt(format!(
-                "evaluation exceeded the limit of {MAX_EVAL_STEPS} steps (quantifiers or aggregates over large lists)"
-            )));
+            return Err(over_budget());
         }
         Ok(())
     }
 
     /// Evaluates every expression onto the value stack, all of them so that
     /// every missing fact is reported together; returns where the values
-    /// start. The caller reads `self.stack[start..]`, then truncates it back
+    /// start. The caller reads `self.s.stack[start..]`, then truncates it back
     /// to `start`.
     fn eval_all(&mut self, es: &[CExpr]) -> Result<usize, Halt> {
-        let start = self.stack.len();
+        let start = self.s.stack.len();
         let mut pending: Option<Halt> = None;
         for e in es {
             match self.eval(e) {
-                Ok(v) => self.stack.push(v),
+                Ok(v) => self.s.stack.push(v),
                 Err(s) => {
                     pending = Some(match pending.take() {
                         Some(p) => merge(p, s),
@@ -282,7 +282,7 @@ impl<'a> Ctx<'a> {
         }
         match pending {
             Some(s) => {
-                self.stack.truncate(start);
+                self.s.stack.truncate(start);
                 Err(s)
             }
             None => Ok(start),
@@ -295,7 +295,7 @@ impl<'a> Ctx<'a> {
         self.depth += 1;
         if self.depth > MAX_EVAL_DEPTH {
             self.depth -= 1;
-            return Err(halt(format!("evaluation nested deeper than {MAX_EVAL_DEPTH} steps")));
+            return Err(too_deep());
         }
         let r = self.eval_inner(e);
         self.depth -= 1;
@@ -335,8 +335,8 @@ impl<'a> Ctx<'a> {
             CKind::Let(id) => self.eval_let(id.index()),
             CKind::Param(id) => self.eval_param(id.index()),
             CKind::Local(i) => {
-                let idx = self.locals.len().checked_sub(1 + *i as usize).ok_or_else(|| halt("internal: unbound local"))?;
-                self.locals.get(idx).cloned().ok_or_else(|| halt("internal: unbound local"))
+                let idx = self.s.locals.len().checked_sub(1 + *i as usize).ok_or_else(|| halt("internal: unbound local"))?;
+                self.s.locals.get(idx).cloned().ok_or_else(|| halt("internal: unbound local"))
             }
             CKind::Amount => {
                 self.amount_read = true;
@@ -389,7 +389,7 @@ impl<'a> Ctx<'a> {
             }
             CKind::List(items) => {
                 let start = self.eval_all(items)?;
-                Ok(Value::List(self.stack.drain(start..).collect()))
+                Ok(Value::List(self.s.stack.drain(start..).collect()))
             }
             CKind::If(branches, otherwise) => {
                 for (c, val) in branches {
@@ -429,17 +429,17 @@ impl<'a> Ctx<'a> {
     /// A let's value: its dependencies are evaluated first, bottom-up with an
     /// explicit stack, so a long chain of lets never deepens the Rust stack.
     fn eval_let(&mut self, i: usize) -> Result<Value, Halt> {
-        if matches!(self.lets.get(i), Some(LetSlot::Empty)) {
+        if matches!(self.s.lets.get(i), Some(LetSlot::Empty)) {
             // The stack buffer is taken while in use (nested lets are already
             // evaluated by then, so a nested call rarely needs one).
-            let mut stack = std::mem::take(&mut self.let_stack);
+            let mut stack = std::mem::take(&mut self.s.let_stack);
             stack.clear();
             stack.push((i, 0usize));
             while let Some(&mut (node, ref mut next)) = stack.last_mut() {
                 let dep = self.plan.let_deps.get(node).and_then(|d| d.get(*next)).copied();
                 *next += 1;
                 match dep {
-                    Some(d) if matches!(self.lets.get(d), Some(LetSlot::Empty)) && !stack.iter().any(|(n, _)| *n == d) => {
+                    Some(d) if matches!(self.s.lets.get(d), Some(LetSlot::Empty)) && !stack.iter().any(|(n, _)| *n == d) => {
                         stack.push((d, 0))
                     }
                     Some(_) => {}
@@ -452,7 +452,7 @@ impl<'a> Ctx<'a> {
                     }
                 }
             }
-            self.let_stack = stack;
+            self.s.let_stack = stack;
         }
         self.eval_let_body(i, true)
     }
@@ -461,7 +461,7 @@ impl<'a> Ctx<'a> {
     fn eval_let_body(&mut self, i: usize, is_read: bool) -> Result<Value, Halt> {
         let p = self.plan.policy();
         let def = p.lets.get(i).ok_or_else(|| halt("internal: no let"))?;
-        match self.lets.get(i) {
+        match self.s.lets.get(i) {
             Some(LetSlot::Done(r)) => {
                 let r = r.clone();
                 if let (Ok(v), true) = (&r, is_read) {
@@ -472,7 +472,7 @@ impl<'a> Ctx<'a> {
             Some(LetSlot::Busy) => return Err(halt(format!("internal: `{}` depends on itself", def.name))),
             _ => {}
         }
-        if let Some(s) = self.lets.get_mut(i) {
+        if let Some(s) = self.s.lets.get_mut(i) {
             *s = LetSlot::Busy;
         }
         let opened = if self.full() {
@@ -490,7 +490,7 @@ impl<'a> Ctx<'a> {
         };
         let r = self.eval(&def.value);
         self.close_child(opened, &r, &def.ty);
-        if let Some(s) = self.lets.get_mut(i) {
+        if let Some(s) = self.s.lets.get_mut(i) {
             *s = LetSlot::Done(r.clone());
         }
         if let (Ok(v), true) = (&r, is_read) {
@@ -536,7 +536,7 @@ impl<'a> Ctx<'a> {
         let p = self.plan.policy();
         let def = p.tables.get(t).ok_or_else(|| halt("internal: no table"))?;
         let start = self.eval_all(keys)?;
-        let key = self.stack.get(start..).unwrap_or(&[]);
+        let key = self.s.stack.get(start..).unwrap_or(&[]);
         let row = self.plan.indexes.get(t).and_then(|ix| ix.get(key)).and_then(|&i| def.rows.get(i));
         let shown_keys = |key: &[Value]| {
             let rt = p.records.get(def.row_type.index());
@@ -550,7 +550,7 @@ impl<'a> Ctx<'a> {
                 .join(", ")
         };
         let shown = (traced || (row.is_none() && !exists)).then(|| shown_keys(key));
-        self.stack.truncate(start);
+        self.s.stack.truncate(start);
         if traced {
             let keys_shown = shown.clone().unwrap_or_default();
             let found = row.is_some();
@@ -639,7 +639,7 @@ impl<'a> Ctx<'a> {
         let s = self.eval(subject)?.num()?;
         // The band buffer is taken while in use (a band's own expression may
         // hold another `scale`, which then gets a fresh one).
-        let mut bs = std::mem::take(&mut self.bands);
+        let mut bs = std::mem::take(&mut self.s.bands);
         bs.clear();
         let filled = (|| {
             for (w, r) in bands {
@@ -653,7 +653,7 @@ impl<'a> Ctx<'a> {
             (Ok(()), None) => Ok(None),
         };
         let computed = rest_rate.and_then(|rate| Ok(v::scale(s, &bs, rate)?));
-        self.bands = bs;
+        self.s.bands = bs;
         let (slices, total) = computed?;
         if self.full() {
             let rate_ty = bands.first().map(|b| b.1.ty.clone()).unwrap_or(Type::Decimal);
@@ -673,9 +673,9 @@ impl<'a> Ctx<'a> {
         let items = l.list()?.clone();
         for item in items.iter() {
             self.charge(1)?;
-            self.locals.push(item.clone());
+            self.s.locals.push(item.clone());
             let r = f(self, item);
-            self.locals.pop();
+            self.s.locals.pop();
             if let Some(done) = r? {
                 return Ok(Some(done));
             }
@@ -769,8 +769,8 @@ impl<'a> Ctx<'a> {
 
     fn call(&mut self, f: Builtin, args: &[CExpr]) -> Result<Value, Halt> {
         let start = self.eval_all(args)?;
-        let r = builtin(f, self.stack.get(start..).unwrap_or(&[]));
-        self.stack.truncate(start);
+        let r = builtin(f, self.s.stack.get(start..).unwrap_or(&[]));
+        self.s.stack.truncate(start);
         r
     }
 }
@@ -826,11 +826,23 @@ fn both(a: Result<Value, Halt>, b: Result<Value, Halt>) -> Result<(Value, Value)
 }
 
 /// Applies a non-logical binary operator to two values.
+#[cold]
+fn over_budget() -> Halt {
+    halt(format!("evaluation exceeded the limit of {MAX_EVAL_STEPS} steps (quantifiers or aggregates over large lists)"))
+}
+
+#[cold]
+fn too_deep() -> Halt {
+    halt(format!("evaluation nested deeper than {MAX_EVAL_DEPTH} steps"))
+}
+
 pub(crate) fn apply(op: BinOp, x: &Value, y: &Value) -> Result<Value, Halt> {
     Ok(match (op, x, y) {
+        (BinOp::Eq, Value::Num(a), Value::Num(b)) => Value::Bool(v::cmp_num(a, b).is_eq()),
+        (BinOp::Ne, Value::Num(a), Value::Num(b)) => Value::Bool(v::cmp_num(a, b).is_ne()),
         (BinOp::Eq, _, _) => Value::Bool(x == y),
         (BinOp::Ne, _, _) => Value::Bool(x != y),
-        (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, Value::Num(a), Value::Num(b)) => Value::Bool(cmp(op, a.cmp(b))),
+        (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, Value::Num(a), Value::Num(b)) => Value::Bool(cmp(op, v::cmp_num(a, b))),
         (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, Value::Date(a), Value::Date(b)) => Value::Bool(cmp(op, a.cmp(b))),
         (BinOp::Add, Value::Num(a), Value::Num(b)) => Value::Num(v::add(*a, *b)?),
         (BinOp::Sub, Value::Num(a), Value::Num(b)) => Value::Num(v::sub(*a, *b)?),

@@ -168,7 +168,8 @@ impl Plan {
         let mut out = Vec::new();
         for a in &self.policy.asserts {
             let file = self.policy.files.get(a.origin.file.index()).map(|f| f.name.clone()).unwrap_or_else(|| Arc::from(""));
-            let mut ctx = Ctx::new(self, &facts, None, None);
+            let mut scratch = crate::interp::Scratch::default();
+            let mut ctx = Ctx::new(self, &facts, None, None, &mut scratch);
             match ctx.eval(&a.expr) {
                 Ok(Value::Bool(true)) => {}
                 Ok(_) => {
@@ -200,7 +201,8 @@ impl Plan {
 fn explain_comparison(plan: &Plan, e: &policy_core::checked::CExpr, facts: &crate::facts::Facts) -> Option<String> {
     use policy_core::checked::CKind;
     let CKind::Binary(op, a, b) = &e.kind else { return None };
-    let mut ctx = Ctx::new(plan, facts, None, None);
+    let mut scratch = crate::interp::Scratch::default();
+    let mut ctx = Ctx::new(plan, facts, None, None, &mut scratch);
     let (Ok(x), Ok(y)) = (ctx.eval(a), ctx.eval(b)) else { return None };
     let p = plan.policy();
     Some(format!(
