@@ -220,7 +220,16 @@ impl Plan {
                 out.benefits.push(BenefitDecision::empty(b));
             }
             if let Some(slot) = out.benefits.get_mut(n) {
-                self.decide_benefit(b, facts, reference, opts.trace, slot, scratch, &mut nodes);
+                let tracer = (opts.trace != TraceLevel::Off).then(|| {
+                    let mut root = TraceNode::new(NodeKind::Benefit);
+                    root.id = Some(b.id.to_string());
+                    root.label = Some(b.label.to_string());
+                    root.citation = b.cite.clone();
+                    Tracer::new(opts.trace, root)
+                });
+                let mut ctx = Ctx::new(self, facts, reference, tracer, scratch);
+                self.decide_benefit(b, &mut ctx, reference, slot, &mut nodes);
+                ctx.release();
             }
             n += 1;
         }
@@ -229,26 +238,17 @@ impl Plan {
         Ok(())
     }
 
-    /// Decides benefit `b` into `out` (its previous contents replaced,
-    /// its vectors reused); when tracing, pushes its trace node to `nodes`.
+    /// Decides benefit `b` in `ctx` into `out` (its previous contents
+    /// replaced, its vectors reused); when tracing, pushes its trace node to
+    /// `nodes`.
     fn decide_benefit(
         &self,
         b: &BenefitDef,
-        facts: &Facts,
+        ctx: &mut Ctx<'_>,
         reference: Option<NaiveDate>,
-        level: TraceLevel,
         out: &mut BenefitDecision,
-        scratch: &mut Scratch,
         nodes: &mut Vec<TraceNode>,
     ) {
-        let tracer = (level != TraceLevel::Off).then(|| {
-            let mut root = TraceNode::new(NodeKind::Benefit);
-            root.id = Some(b.id.to_string());
-            root.label = Some(b.label.to_string());
-            root.citation = b.cite.clone();
-            Tracer::new(level, root)
-        });
-        let mut ctx = Ctx::new(self, facts, reference, tracer, scratch);
         out.reset(b);
         let mut f = Findings {
             failed: std::mem::take(&mut out.failed),
@@ -256,7 +256,7 @@ impl Plan {
             errors: std::mem::take(&mut out.errors),
             ..Findings::default()
         };
-        let status = self.run_benefit(b, &mut ctx, reference, out, &mut f);
+        let status = self.run_benefit(b, ctx, reference, out, &mut f);
         out.status = status;
         out.failed = f.failed;
         out.missing = f.missing;
@@ -285,7 +285,6 @@ impl Plan {
             });
             nodes.push(n);
         }
-        ctx.release();
     }
 
     fn run_benefit(
