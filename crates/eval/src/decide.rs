@@ -316,7 +316,7 @@ impl Plan {
                         Verdict::Unknown,
                         b.dated_by.as_ref(),
                     );
-                    return Status::Undetermined;
+                    return self.scope_without_date(b, ctx, f);
                 }
             },
             None => match reference {
@@ -330,7 +330,7 @@ impl Plan {
                         None => f.errors.push("no reference date: pass one (e.g. `--as-of`)".into()),
                     }
                     self.trace_date(ctx, None, || "no reference date".into(), Verdict::Unknown, None);
-                    return Status::Undetermined;
+                    return self.scope_without_date(b, ctx, f);
                 }
             },
         };
@@ -480,6 +480,37 @@ impl Plan {
             return Status::Ineligible;
         }
         Status::Eligible
+    }
+
+    /// The status of a benefit whose date could not be determined: its
+    /// scope still counts. A base `applies_when` that is false without the
+    /// date makes it `not_applicable` (no date could change that); otherwise
+    /// it is `undetermined` for want of the date alone. Scope conditions
+    /// that need the date (a parameter, a missing fact) are unknown here, and
+    /// what they lack is not reported: the date comes first. The trace shows
+    /// the scope only when it decides.
+    fn scope_without_date(&self, b: &BenefitDef, ctx: &mut Ctx<'_>, f: &mut Findings) -> Status {
+        ctx.date = None;
+        let scope = || b.base.conditions.iter().filter(|c| c.kind == ConditionKind::Applies);
+        let tracer = ctx.tracer.take();
+        let mut found = Findings::default();
+        for c in scope() {
+            self.condition(ctx, c, &mut found);
+        }
+        ctx.tracer = tracer;
+        if !found.scope_failed {
+            return Status::Undetermined;
+        }
+        if ctx.tracer.is_some() {
+            // Again, for the trace (lets are cached, so this is cheap).
+            found = Findings::default();
+            for c in scope() {
+                self.condition(ctx, c, &mut found);
+            }
+        }
+        found.failed.retain(|x| x.kind == FailureKind::Scope);
+        f.failed.append(&mut found.failed);
+        Status::NotApplicable
     }
 
     fn condition(&self, ctx: &mut Ctx<'_>, c: &ConditionDef, f: &mut Findings) {

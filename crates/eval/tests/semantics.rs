@@ -313,3 +313,53 @@ fn deepest_accepted_expressions_fit_a_small_stack() {
         .unwrap();
     assert_eq!(amount(&b), "7.00");
 }
+
+const DATED: &str = r#"
+enum category "类别" { a "甲", b "乙" }
+input kind: category "类别"
+input ended: date "结束日期"
+input hours: int "课时"
+param rate: money "标准" {
+  from 2021-01-01 => 100 yuan
+}
+benefit plain "补贴" {
+  dated_by ended
+  applies_when is_a: kind == a "甲类" cite "一"
+  require enough: hours >= 32 "达32课时"
+  amount 800 yuan
+}
+benefit priced "按标准补贴" {
+  dated_by ended
+  applies_when priced_a: kind == a and rate > 50 yuan "甲类且标准高于50元"
+  amount rate
+}
+"#;
+
+#[test]
+fn scope_decides_without_the_date() {
+    // Out of scope whatever the date: not applicable, not undetermined.
+    let b = one(DATED, r#"{"kind": "b", "hours": 40}"#, "2022-01-01");
+    assert_eq!(b.status, Status::NotApplicable);
+    assert_eq!(b.failed.iter().map(|f| &*f.id).collect::<Vec<_>>(), ["is_a"]);
+    assert!(b.missing.is_empty());
+    // In scope: the date is what is missing.
+    let b = one(DATED, r#"{"kind": "a", "hours": 40}"#, "2022-01-01");
+    assert_eq!((b.status, b.missing.iter().map(|m| &**m).collect::<Vec<_>>()), (Status::Undetermined, vec!["ended"]));
+    // Scope unknown without the date (a parameter needs it; `false and ?` is false).
+    let both = decide(DATED, r#"{"kind": "a", "hours": 40}"#, "2022-01-01");
+    assert_eq!(both[1].status, Status::Undetermined);
+    let both = decide(DATED, r#"{"kind": "b", "hours": 40}"#, "2022-01-01");
+    assert_eq!(both[1].status, Status::NotApplicable);
+    // The same decisions at every trace level; the scope is traced only when it decides.
+    let e = engine(DATED);
+    for facts in [r#"{"kind": "b"}"#, r#"{"kind": "a"}"#] {
+        let at = |trace| {
+            let opts = DecideOptions { reference_date: "2022-01-01".parse().ok(), trace, ..Default::default() };
+            e.decide_json("t.p", facts, &opts).unwrap()
+        };
+        let (off, full) = (at(TraceLevel::Off), at(TraceLevel::Full));
+        assert_eq!(off.benefits, full.benefits);
+        let text = serde_json::to_string(&full.trace).unwrap();
+        assert_eq!(text.contains("is_a"), facts.contains("\"b\""), "{text}");
+    }
+}
