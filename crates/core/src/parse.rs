@@ -273,14 +273,22 @@ fn syntax_error(name: &Arc<str>, base: usize, slice: &str, e: pest::error::Error
     });
     let expected = match &e.variant {
         ErrorVariant::ParsingError { positives, .. } => {
-            let mut names: Vec<&str> = positives.iter().map(|r| rule_name(*r)).collect();
+            // A few keywords are named; many are summed up by what they start.
+            let many = positives.iter().filter(|r| is_keyword(**r)).count() > 3;
+            let mut names: Vec<std::borrow::Cow<'static, str>> = positives
+                .iter()
+                .map(|r| match keyword_group(*r) {
+                    Some(group) if many => std::borrow::Cow::Borrowed(group),
+                    _ => rule_name(*r),
+                })
+                .collect();
             names.sort_unstable();
             names.dedup();
-            match names.len() {
-                0 => "something else".to_string(),
-                1 => names.join(""),
-                _ => {
-                    let (last, rest) = names.split_last().map(|(l, r)| (*l, r.to_vec())).unwrap_or(("", vec![]));
+            match names.split_last() {
+                None => "something else".to_string(),
+                Some((last, [])) => last.to_string(),
+                Some((last, rest)) => {
+                    let rest: Vec<&str> = rest.iter().map(|n| n.as_ref()).collect();
                     format!("{} or {}", rest.join(", "), last)
                 }
             }
@@ -356,8 +364,13 @@ const RESERVED: &[&str] = &[
     "or",
 ];
 
-fn rule_name(r: Rule) -> &'static str {
-    match r {
+fn rule_name(r: Rule) -> std::borrow::Cow<'static, str> {
+    if is_keyword(r) {
+        // `k_else` is the keyword `else`; `k__` is `_`.
+        let name = format!("{r:?}");
+        return format!("`{}`", name.strip_prefix("k_").unwrap_or(&name)).into();
+    }
+    std::borrow::Cow::Borrowed(match r {
         Rule::EOI => "end of input",
         Rule::ident | Rule::path => "a name",
         Rule::qualified_name => "a dotted policy id",
@@ -429,15 +442,41 @@ fn rule_name(r: Rule) -> &'static str {
         Rule::op_gt => "`>`",
         Rule::op_lt => "`<`",
         Rule::unit_suffix | Rule::percent_sign => "a unit",
-        _ => keyword_name(r),
-    }
+        _ => "more input",
+    })
 }
 
-fn keyword_name(r: Rule) -> &'static str {
-    if is_keyword(r) {
-        "a keyword"
-    } else {
-        "more input"
+/// What a keyword starts, for summing up a long list of expected keywords.
+fn keyword_group(r: Rule) -> Option<&'static str> {
+    match r {
+        Rule::k_payee
+        | Rule::k_dated_by
+        | Rule::k_applies_when
+        | Rule::k_require
+        | Rule::k_exclude
+        | Rule::k_amount
+        | Rule::k_cap
+        | Rule::k_uplift
+        | Rule::k_override
+        | Rule::k_per
+        | Rule::k_entitle
+        | Rule::k_deadline
+        | Rule::k_needs
+        | Rule::k_from => Some("a benefit clause"),
+        Rule::k_use
+        | Rule::k_unit
+        | Rule::k_convert
+        | Rule::k_enum
+        | Rule::k_record
+        | Rule::k_input
+        | Rule::k_param
+        | Rule::k_external
+        | Rule::k_table
+        | Rule::k_let
+        | Rule::k_assert
+        | Rule::k_clause
+        | Rule::k_benefit => Some("a declaration"),
+        _ => None,
     }
 }
 
