@@ -278,18 +278,72 @@ pub fn scale(subject: Decimal, bands: &[(Decimal, Decimal)], rest: Option<Decima
 
 /// Money as JSON and text show it: at least two decimal places.
 pub fn money_string(d: Decimal) -> String {
-    let mut d = d.normalize();
-    if d.scale() < 2 {
-        d.rescale(2);
-    }
-    d.to_string()
+    let mut out = String::with_capacity(16);
+    push_plain(&mut out, d, 2);
+    out
 }
 
 /// A percent as people write it: `0.7` → `70%`.
 pub fn percent_string(d: Decimal) -> String {
+    let mut out = String::with_capacity(8);
     match d.checked_mul(Decimal::ONE_HUNDRED) {
-        Some(p) => format!("{}%", p.normalize()),
-        None => format!("{d}"),
+        Some(p) => {
+            push_plain(&mut out, p, 0);
+            out.push('%');
+        }
+        None => push_plain(&mut out, d, 0),
+    }
+    out
+}
+
+/// Appends `d` in plain notation with trailing fraction zeros removed
+/// (`d.normalize()`), then padded to at least `min_scale` fraction digits:
+/// `push_plain(_, 12.50, 0)` writes `12.5`, `push_plain(_, 1200, 2)` writes
+/// `1200.00`. The same text as `Decimal`'s `Display` after `normalize` (and
+/// `rescale`), written without a formatter or a second allocation; zero is
+/// never negative.
+pub fn push_plain(out: &mut String, d: Decimal, min_scale: u32) {
+    let mut m = d.mantissa().unsigned_abs();
+    let mut scale = d.scale();
+    while scale > min_scale && m.is_multiple_of(10) {
+        m /= 10;
+        scale -= 1;
+    }
+    if m != 0 && d.is_sign_negative() {
+        out.push('-');
+    }
+    // A u128 has at most 39 digits; the mantissa (96 bits) at most 29.
+    let mut digits = [b'0'; 40];
+    let mut n = 0;
+    loop {
+        if let Some(slot) = digits.get_mut(n) {
+            // `m % 10` is below 10, so the cast is exact.
+            *slot = b'0' + (m % 10) as u8;
+        }
+        n += 1;
+        m /= 10;
+        if m == 0 {
+            break;
+        }
+    }
+    let scale = scale as usize;
+    // The integer part: the digits above the fraction, or `0`.
+    if n <= scale {
+        out.push('0');
+    } else {
+        for i in (scale..n).rev() {
+            out.push(char::from(digits.get(i).copied().unwrap_or(b'0')));
+        }
+    }
+    let shown = scale.max(min_scale as usize);
+    if shown > 0 {
+        out.push('.');
+        for i in (0..scale).rev() {
+            out.push(char::from(digits.get(i).copied().unwrap_or(b'0')));
+        }
+        for _ in scale..shown {
+            out.push('0');
+        }
     }
 }
 
@@ -394,7 +448,49 @@ mod tests {
         }
     }
 
+    /// `Decimal`'s own text after `normalize`, padded with fraction zeros
+    /// (`rescale` did that before, but cannot past 28 digits in all).
+    fn plain_by_display(d: Decimal, min_scale: u32) -> String {
+        let mut text = d.normalize().to_string();
+        let scale = d.normalize().scale();
+        if scale < min_scale {
+            if scale == 0 {
+                text.push('.');
+            }
+            text.extend(std::iter::repeat_n('0', (min_scale - scale) as usize));
+        }
+        text
+    }
+
+    #[test]
+    fn plain_text_of_decimals() {
+        assert_eq!(money_string(dec("1200")), "1200.00");
+        assert_eq!(money_string(dec("-0.00")), "0.00");
+        assert_eq!(money_string(dec("0.005")), "0.005");
+        assert_eq!(money_string(dec("-1000.10")), "-1000.10");
+        assert_eq!(percent_string(dec("0.005")), "0.5%");
+        assert_eq!(percent_string(dec("1")), "100%");
+        let max = Decimal::MAX;
+        assert_eq!(percent_string(max), max.to_string());
+        for (d, min) in
+            [("0", 0), ("-0", 0), ("12.50", 0), ("0.0001", 0), ("79228162514264337593543950335", 2), ("-7.9228162514264337593543950335", 0)]
+        {
+            let mut out = String::new();
+            push_plain(&mut out, dec(d), min);
+            assert_eq!(out, plain_by_display(dec(d), min), "{d}");
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn push_plain_agrees_with_display(m in proptest::prelude::any::<i128>(), scale in 0u32..=28, min_scale in 0u32..=4) {
+            let m = m % 79_228_162_514_264_337_593_543_950_336i128;
+            let d = Decimal::from_i128_with_scale(m, scale);
+            let mut out = String::new();
+            push_plain(&mut out, d, min_scale);
+            proptest::prop_assert_eq!(out, plain_by_display(d, min_scale));
+        }
+
         #[test]
         fn cmp_num_agrees_with_decimal_cmp_on_any_pair(
             (m1, s1) in (proptest::prelude::any::<i64>(), 0u32..=28),

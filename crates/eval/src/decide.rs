@@ -489,6 +489,7 @@ impl Plan {
     /// that need the date (a parameter, a missing fact) are unknown here, and
     /// what they lack is not reported: the date comes first. The trace shows
     /// the scope only when it decides.
+    #[cold]
     fn scope_without_date(&self, b: &BenefitDef, ctx: &mut Ctx<'_>, f: &mut Findings) -> Status {
         ctx.date = None;
         let scope = || b.base.conditions.iter().filter(|c| c.kind == ConditionKind::Applies);
@@ -513,6 +514,7 @@ impl Plan {
         Status::NotApplicable
     }
 
+    #[inline(always)]
     fn condition(&self, ctx: &mut Ctx<'_>, c: &ConditionDef, f: &mut Findings) {
         let kind = match c.kind {
             ConditionKind::Applies => NodeKind::Scope,
@@ -767,6 +769,7 @@ impl Plan {
     }
 
     /// Sets the open node's note; `note` runs only when tracing.
+    #[inline]
     fn note(&self, ctx: &mut Ctx<'_>, note: impl FnOnce(&Ctx<'_>) -> String) {
         if ctx.tracer.is_none() {
             return;
@@ -778,10 +781,15 @@ impl Plan {
     }
 
     /// Closes a node [`Self::open`] opened; `result` runs only then.
+    #[inline(always)]
     fn close(&self, ctx: &mut Ctx<'_>, opened: bool, verdict: Verdict, result: impl FnOnce(&Ctx<'_>) -> Option<String>) {
-        if !opened {
-            return;
+        if opened {
+            self.close_node(ctx, verdict, result);
         }
+    }
+
+    #[inline(never)]
+    fn close_node(&self, ctx: &mut Ctx<'_>, verdict: Verdict, result: impl FnOnce(&Ctx<'_>) -> Option<String>) {
         let result = result(ctx);
         if let Some(t) = ctx.tracer.as_mut() {
             if let Some(n) = t.current() {

@@ -163,9 +163,18 @@ pub fn show_value(p: &CheckedPolicy, v: &Value, ty: &Type) -> String {
         (Value::Num(d), Type::Money) => money_string(*d),
         (Value::Num(d), Type::Percent) => percent_string(*d),
         (Value::Num(d), Type::Quantity(u)) => {
-            format!("{} {}", d.normalize(), p.units.get(u.index()).map(|u| u.name.as_str()).unwrap_or(""))
+            let unit = p.units.get(u.index()).map(|u| u.name.as_str()).unwrap_or("");
+            let mut out = String::with_capacity(8 + unit.len());
+            policy_core::value::push_plain(&mut out, *d, 0);
+            out.push(' ');
+            out.push_str(unit);
+            out
         }
-        (Value::Num(d), _) => d.normalize().to_string(),
+        (Value::Num(d), _) => {
+            let mut out = String::with_capacity(8);
+            policy_core::value::push_plain(&mut out, *d, 0);
+            out
+        }
         (Value::Bool(b), _) => b.to_string(),
         (Value::Date(d), _) => d.to_string(),
         (Value::Duration(d), _) => format!("{} {:?}", d.amount, d.unit).to_lowercase(),
