@@ -281,3 +281,41 @@ fn many_overlapping_periods_check_promptly() {
     let checked = timed_check("versions.policy", &text);
     assert_eq!(checked.diagnostics.iter().filter(|d| d.code.id == "R306").count(), m - 1, "{:#?}", checked.diagnostics.first());
 }
+
+/// pest runs without its native stack probe (the `std` feature, off in the
+/// workspace's `Cargo.toml`): the pre-scan's bracket limit
+/// (`limits::MAX_NESTING`) is what bounds the parser's recursion, since every
+/// form that nests (lists, sets, calls, `if`, `match`, `tiers`, `scale`)
+/// nests inside brackets and prefix operators are a loop. This pins the
+/// stack that the deepest accepted nesting of every such form needs: it
+/// parses and checks on a 1 MiB thread in a debug build (measured: 512 KiB
+/// is too little, with or without pest's probe; a release build needs under
+/// 256 KiB; a spawned thread's default is 2 MiB).
+#[test]
+fn the_deepest_accepted_nesting_fits_a_small_stack() {
+    let depth = policy_core::limits::MAX_NESTING / 2;
+    let forms: [(&str, &str); 6] = [
+        ("(", ")"),
+        ("[", "]"),
+        ("max(1, ", ")"),
+        ("if true { ", " } else { 0 }"),
+        ("tiers 1 { >= 0 => ", ", else => 0 }"),
+        ("match kind { a => ", ", _ => 0 }"),
+    ];
+    for (open, close) in forms {
+        let mut e = "not not - - 1".to_string();
+        for _ in 0..depth {
+            e = format!("{open}{e}{close}");
+        }
+        // A second half of the depth spent on brackets inside the innermost form.
+        let inner = format!("{}1{}", "(".repeat(depth), ")".repeat(depth));
+        let e = e.replacen("1", &inner, 1);
+        let text = format!("policy t.deep \"深\"\nenum k \"类\" {{ a \"甲\", b \"乙\" }}\ninput kind: k \"类\"\nlet x = {e}\n");
+        let run = move || {
+            let checked = check_text("deep.policy", &text);
+            checked.diagnostics.iter().all(|d| d.code.id != "P003" && !d.message.contains("stack"))
+        };
+        let within = std::thread::Builder::new().stack_size(1024 * 1024).spawn(run).unwrap().join();
+        assert_eq!(within.ok(), Some(true), "{open}…{close} nested {depth} deep, then {depth} brackets");
+    }
+}

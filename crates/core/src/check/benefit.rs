@@ -8,9 +8,10 @@ use std::collections::HashSet;
 
 impl Checker<'_> {
     pub(super) fn check_benefits(&mut self, m: usize) {
-        let items = self.modules.get(m).map(|md| md.ast.items.clone()).unwrap_or_default();
+        let ast = self.module_ast(m);
+        let items: &[Item] = ast.as_ref().map_or(&[], |a| a.items.as_slice());
         let mut seen = HashSet::new();
-        for item in &items {
+        for item in items {
             let Item::Benefit(b) = item else { continue };
             if !seen.insert(b.id.name.clone()) {
                 let msg = format!("benefit `{}` is declared twice", b.id.name);

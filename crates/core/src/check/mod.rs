@@ -70,7 +70,8 @@ pub(crate) enum Sym {
 /// One loaded file.
 pub(crate) struct Module {
     pub file: FileId,
-    pub ast: PolicyFile,
+    /// Shared, so that a pass can walk the items while the checker changes.
+    pub ast: std::sync::Arc<PolicyFile>,
     pub scope: HashMap<String, Sym>,
     pub aliases: HashMap<String, usize>,
     pub poisoned: HashSet<String>,
@@ -244,7 +245,7 @@ impl<'l> Checker<'l> {
         let index = self.modules.len();
         self.modules.push(Module {
             file,
-            ast,
+            ast: std::sync::Arc::new(ast),
             scope: HashMap::new(),
             aliases,
             poisoned: parsed.poisoned_names.into_iter().collect(),
@@ -277,8 +278,10 @@ impl<'l> Checker<'l> {
         self.report_unused(root);
     }
 
-    fn item_clone(&self, m: usize) -> Vec<Item> {
-        self.modules.get(m).map(|md| md.ast.items.clone()).unwrap_or_default()
+    /// Module `m`'s syntax tree, shared (a reference count, not a copy), so
+    /// that a pass can walk its items while it changes the checker.
+    pub(super) fn module_ast(&self, m: usize) -> Option<std::sync::Arc<PolicyFile>> {
+        self.modules.get(m).map(|md| md.ast.clone())
     }
 
     fn qualify(&self, m: usize, name: &str) -> String {
@@ -304,8 +307,9 @@ impl<'l> Checker<'l> {
 
     /// Units, enums and records first (names only), then record fields and conversions.
     fn declare_types(&mut self, m: usize) {
-        let items = self.item_clone(m);
-        for item in &items {
+        let ast = self.module_ast(m);
+        let items: &[Item] = ast.as_ref().map_or(&[], |a| a.items.as_slice());
+        for item in items {
             match item {
                 Item::Unit(u) => {
                     let id = UnitId(len32(&self.units));
@@ -340,7 +344,7 @@ impl<'l> Checker<'l> {
                 _ => {}
             }
         }
-        for item in &items {
+        for item in items {
             match item {
                 Item::Record(r) => {
                     let Some(Sym::Record(id)) = self.lookup_sym(m, &r.name.name) else { continue };
@@ -443,9 +447,10 @@ impl<'l> Checker<'l> {
     }
 
     fn declare_clauses(&mut self, m: usize, is_root: bool) {
-        let items = self.item_clone(m);
+        let ast = self.module_ast(m);
+        let items: &[Item] = ast.as_ref().map_or(&[], |a| a.items.as_slice());
         let normalized_source = self.modules.get(m).and_then(|md| md.source_text.clone());
-        for item in &items {
+        for item in items {
             let Item::Clause(c) = item else { continue };
             let dup = self.modules.get(m).is_some_and(|md| md.clauses.contains_key(&c.number.value));
             if dup {
@@ -525,9 +530,10 @@ impl<'l> Checker<'l> {
 
     /// Inputs, params, externals, tables and lets: names and declared types.
     fn declare_values(&mut self, m: usize, is_root: bool) {
-        let items = self.item_clone(m);
+        let ast = self.module_ast(m);
+        let items: &[Item] = ast.as_ref().map_or(&[], |a| a.items.as_slice());
         let file = self.modules.get(m).map(|md| md.file).unwrap_or(FileId(0));
-        for item in &items {
+        for item in items {
             match item {
                 Item::Input(i) if is_root => {
                     let id = InputId(len32(&self.inputs));
@@ -618,7 +624,7 @@ impl<'l> Checker<'l> {
         }
         // Input bounds and defaults need all names bound (defaults may name variants).
         if is_root {
-            for item in &items {
+            for item in items {
                 let Item::Input(i) = item else { continue };
                 let Some(Sym::Input(id)) = self.lookup_sym(m, &i.name.name) else { continue };
                 let ty = self.inputs.get(id.index()).map(|d| d.ty.clone()).unwrap_or(Type::Error);
@@ -670,8 +676,9 @@ impl<'l> Checker<'l> {
     }
 
     fn check_tables(&mut self, m: usize) {
-        let items = self.item_clone(m);
-        for item in &items {
+        let ast = self.module_ast(m);
+        let items: &[Item] = ast.as_ref().map_or(&[], |a| a.items.as_slice());
+        for item in items {
             let Item::Table(t) = item else { continue };
             let Some(Sym::Table(id)) = self.lookup_sym(m, &t.name.name) else { continue };
             let Some(row_type) = self.tables.get(id.index()).map(|d| d.row_type) else { continue };
@@ -745,8 +752,9 @@ impl<'l> Checker<'l> {
     }
 
     fn check_params(&mut self, m: usize) {
-        let items = self.item_clone(m);
-        for item in &items {
+        let ast = self.module_ast(m);
+        let items: &[Item] = ast.as_ref().map_or(&[], |a| a.items.as_slice());
+        for item in items {
             let Item::Param(p) = item else { continue };
             let Some(Sym::Param(id)) = self.lookup_sym(m, &p.name.name) else { continue };
             let ty = self.params.get(id.index()).map(|d| d.ty.clone()).unwrap_or(Type::Error);
@@ -824,7 +832,8 @@ impl<'l> Checker<'l> {
 
     /// Orders lets by dependency (rejecting cycles), then checks each.
     fn check_lets(&mut self, m: usize) {
-        let items = self.item_clone(m);
+        let ast = self.module_ast(m);
+        let items: &[Item] = ast.as_ref().map_or(&[], |a| a.items.as_slice());
         let decls: Vec<&ast::LetDecl> = items.iter().filter_map(|i| if let Item::Let(l) = i { Some(l) } else { None }).collect();
         let index: HashMap<&str, usize> = decls.iter().enumerate().map(|(i, l)| (l.name.name.as_str(), i)).collect();
         let deps: Vec<Vec<usize>> = decls
@@ -915,9 +924,10 @@ impl<'l> Checker<'l> {
     }
 
     fn check_asserts(&mut self, m: usize) {
-        let items = self.item_clone(m);
+        let ast = self.module_ast(m);
+        let items: &[Item] = ast.as_ref().map_or(&[], |a| a.items.as_slice());
         let file = self.modules.get(m).map(|md| md.file).unwrap_or(FileId(0));
-        for item in &items {
+        for item in items {
             let Item::Assert(a) = item else { continue };
             let expr = self.expr(m, &a.expr, Some(&Type::Bool));
             self.expect_type(m, &expr, &Type::Bool, "a condition");
@@ -961,8 +971,9 @@ impl<'l> Checker<'l> {
             .filter(|c| c.quote.is_some() && !self.cited.contains(&(root, c.number.clone())))
             .map(|c| c.number.clone())
             .collect();
-        let items = self.item_clone(root);
-        for item in &items {
+        let ast = self.module_ast(root);
+        let items: &[Item] = ast.as_ref().map_or(&[], |a| a.items.as_slice());
+        for item in items {
             if let Item::Clause(c) = item {
                 if uncited.contains(&c.number.value) {
                     let msg = format!("clause `{}` is quoted but no rule cites it", c.number.value);
