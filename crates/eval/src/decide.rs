@@ -427,7 +427,10 @@ impl Plan {
                 f.errors.push(format!("the amount is negative ({})", show_amount(&a)));
                 return Status::Undetermined;
             }
+            // A range the later steps narrowed to one value (a cap below its
+            // low end) leaves the authority nothing to fix: it is the amount.
             Some(Amount::Exact(a)) => out.amount = Some(a),
+            Some(Amount::Range(l, h)) if l == h => out.amount = Some(l),
             Some(Amount::Range(l, h)) => {
                 let (set_by, criteria) = b
                     .base

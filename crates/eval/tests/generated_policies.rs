@@ -2112,6 +2112,10 @@ fn a_cap_reads_the_amount_so_far() {
     assert_eq!(b.amount_range.map(|r| (r.low, r.high)), Some((Decimal::from(2000), Decimal::from(5000))));
     let b = decide_small(&body, r#"{"standard": "7000"}"#);
     assert_eq!(b.amount, Some(Decimal::from(3500)));
+    // A range narrowed to one value is that amount: nothing left for the authority.
+    let body = format!("{AUTHORITY_SET}benefit b \"补贴\" {{\n  amount standard\n  cap 3000 yuan \"不超过3000元\"\n}}\n");
+    let b = decide_small(&body, "{}");
+    assert_eq!((b.status, b.amount, b.amount_range.is_none()), (Status::Eligible, Some(Decimal::from(3000)), true));
 }
 
 /// Found while writing the generator: `clamp` only joined its arguments'
