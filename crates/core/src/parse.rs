@@ -165,6 +165,24 @@ struct Chunk {
 const ITEM_KEYWORDS: &[&str] =
     &["use", "unit", "convert", "enum", "record", "input", "param", "external", "table", "let", "assert", "clause", "benefit"];
 
+/// Keywords that start a clause inside a benefit (for syntax errors).
+const CLAUSE_KEYWORDS: &[&str] = &[
+    "payee",
+    "dated_by",
+    "applies_when",
+    "require",
+    "exclude",
+    "amount",
+    "cap",
+    "uplift",
+    "override",
+    "per",
+    "entitle",
+    "deadline",
+    "needs",
+    "from",
+];
+
 /// One pass over the text: finds unterminated strings, rejects nesting
 /// deeper than [`limits::MAX_NESTING`], and splits the file into chunks
 /// at lines that start a top-level item outside any bracket.
@@ -365,10 +383,8 @@ const RESERVED: &[&str] = &[
 ];
 
 fn rule_name(r: Rule) -> std::borrow::Cow<'static, str> {
-    if is_keyword(r) {
-        // `k_else` is the keyword `else`; `k__` is `_`.
-        let name = format!("{r:?}");
-        return format!("`{}`", name.strip_prefix("k_").unwrap_or(&name)).into();
+    if let Some(word) = keyword_text(r) {
+        return format!("`{word}`").into();
     }
     std::borrow::Cow::Borrowed(match r {
         Rule::EOI => "end of input",
@@ -448,36 +464,23 @@ fn rule_name(r: Rule) -> std::borrow::Cow<'static, str> {
 
 /// What a keyword starts, for summing up a long list of expected keywords.
 fn keyword_group(r: Rule) -> Option<&'static str> {
-    match r {
-        Rule::k_payee
-        | Rule::k_dated_by
-        | Rule::k_applies_when
-        | Rule::k_require
-        | Rule::k_exclude
-        | Rule::k_amount
-        | Rule::k_cap
-        | Rule::k_uplift
-        | Rule::k_override
-        | Rule::k_per
-        | Rule::k_entitle
-        | Rule::k_deadline
-        | Rule::k_needs
-        | Rule::k_from => Some("a benefit clause"),
-        Rule::k_use
-        | Rule::k_unit
-        | Rule::k_convert
-        | Rule::k_enum
-        | Rule::k_record
-        | Rule::k_input
-        | Rule::k_param
-        | Rule::k_external
-        | Rule::k_table
-        | Rule::k_let
-        | Rule::k_assert
-        | Rule::k_clause
-        | Rule::k_benefit => Some("a declaration"),
-        _ => None,
+    let word = keyword_text(r)?;
+    if ITEM_KEYWORDS.contains(&word.as_str()) {
+        Some("a declaration")
+    } else if CLAUSE_KEYWORDS.contains(&word.as_str()) {
+        Some("a benefit clause")
+    } else {
+        None
     }
+}
+
+/// The keyword a `k_…` rule matches (`k_else` is `else`, `k__` is `_`).
+fn keyword_text(r: Rule) -> Option<String> {
+    if !is_keyword(r) {
+        return None;
+    }
+    let name = format!("{r:?}");
+    Some(name.strip_prefix("k_").unwrap_or(&name).to_string())
 }
 
 fn is_keyword(r: Rule) -> bool {

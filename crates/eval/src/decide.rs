@@ -423,7 +423,7 @@ impl Plan {
             return Status::Undetermined;
         }
         match amount {
-            Some(a) if a.low().is_sign_negative() && !a.low().is_zero() => {
+            Some(a) if a.low() < Decimal::ZERO => {
                 f.errors.push(format!("the amount is negative ({})", show_amount(&a)));
                 return Status::Undetermined;
             }
@@ -490,27 +490,21 @@ impl Plan {
     /// date makes it `not_applicable` (no date could change that); otherwise
     /// it is `undetermined` for want of the date alone. Scope conditions
     /// that need the date (a parameter, a missing fact) are unknown here, and
-    /// what they lack is not reported: the date comes first. The trace shows
-    /// the scope only when it decides.
+    /// what they lack is not reported: the date comes first. The trace keeps
+    /// the scope's nodes only when it decides.
     #[cold]
     fn scope_without_date(&self, b: &BenefitDef, ctx: &mut Ctx<'_>, f: &mut Findings) -> Status {
         ctx.date = None;
-        let scope = || b.base.conditions.iter().filter(|c| c.kind == ConditionKind::Applies);
-        let tracer = ctx.tracer.take();
+        let traced_before = ctx.tracer.as_mut().and_then(|t| t.current()).map(|n| n.children.len());
         let mut found = Findings::default();
-        for c in scope() {
+        for c in b.base.conditions.iter().filter(|c| c.kind == ConditionKind::Applies) {
             self.condition(ctx, c, &mut found);
         }
-        ctx.tracer = tracer;
         if !found.scope_failed {
-            return Status::Undetermined;
-        }
-        if ctx.tracer.is_some() {
-            // Again, for the trace (lets are cached, so this is cheap).
-            found = Findings::default();
-            for c in scope() {
-                self.condition(ctx, c, &mut found);
+            if let (Some(n), Some(before)) = (ctx.tracer.as_mut().and_then(|t| t.current()), traced_before) {
+                n.children.truncate(before);
             }
+            return Status::Undetermined;
         }
         found.failed.retain(|x| x.kind == FailureKind::Scope);
         f.failed.append(&mut found.failed);

@@ -2033,9 +2033,7 @@ fn generated_policies_survive_wild_facts() {
 
 /// Compiles a small policy (header added) and decides `facts` on 2022-06-01.
 fn decide_small(body: &str, facts: &str) -> policy_eval::BenefitDecision {
-    let text = format!("policy t.p \"测试\"\n  in_force 2021-01-01 .. 2025-12-31\n{body}");
-    let g = Generated { id: "t.p".into(), text, library: None, source_name: String::new(), source: String::new() };
-    let plan = compile(&g).unwrap_or_else(|d| panic!("{d:?}"));
+    let plan = compile(&small(body)).unwrap_or_else(|d| panic!("{d:?}"));
     let facts = plan.facts_from_str(facts).unwrap();
     let opts = DecideOptions { reference_date: "2022-06-01".parse().ok(), ..Default::default() };
     plan.decide(&facts, &opts).unwrap().benefits.remove(0)
@@ -2043,9 +2041,13 @@ fn decide_small(body: &str, facts: &str) -> policy_eval::BenefitDecision {
 
 /// Whether the checker rejects a small policy (header added).
 fn rejected(body: &str) -> bool {
+    compile(&small(body)).is_err()
+}
+
+/// A small policy: `body` under a header in force 2021–2025.
+fn small(body: &str) -> Generated {
     let text = format!("policy t.p \"测试\"\n  in_force 2021-01-01 .. 2025-12-31\n{body}");
-    let g = Generated { id: "t.p".into(), text, library: None, source_name: String::new(), source: String::new() };
-    compile(&g).is_err()
+    Generated { id: "t.p".into(), text, library: None, source_name: String::new(), source: String::new() }
 }
 
 const AUTHORITY_SET: &str = "external standard: money in 4000 yuan .. 10000 yuan \"企业补贴\" set_by \"人力社保部门\"\n";
