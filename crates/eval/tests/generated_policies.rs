@@ -2067,6 +2067,11 @@ fn an_amount_range_below_zero_is_an_error_and_ranges_stay_ordered() {
         (exact.status, exact.errors.as_slice()),
         (Status::Undetermined, ["the amount is negative (-1000.00)".to_string()].as_slice())
     );
+    // The boundary, both sides: a range ending at zero is an amount of zero; a cent below is an error.
+    let zero = decide_small(&cap, r#"{"received": "5000"}"#);
+    assert_eq!((zero.status, zero.amount), (Status::Eligible, Some(Decimal::ZERO)));
+    let below = decide_small(&cap, r#"{"received": "5000.01"}"#);
+    assert_eq!(below.errors, ["the amount is negative (-0.01 .. -0.01)"]);
     for (body, facts, shown) in [
         (cap.clone(), r#"{"received": "6000"}"#, "-1000.00 .. -1000.00"),
         (
