@@ -453,6 +453,9 @@ pub enum ClauseBody {
 /// `cite "五（一）" [quote "…"]`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cite {
+    /// The imported policy whose clause this is (its `use` alias), or `None`
+    /// for the policy's own document: `cite zj."四（四）"`.
+    pub policy: Option<Ident>,
     /// Clause number.
     pub clause: Str,
     /// The sentence quoted for this rule (overrides the clause's quote).

@@ -59,6 +59,7 @@ pub mod codes {
         UNCITED_CLAUSE = "C109", "clause is neither cited by a rule nor marked not computable";
         MISSING_SOURCE = "C110", "source document could not be read";
         BAD_BENEFIT = "C111", "benefit is malformed";
+        AMBIGUOUS_QUOTE = "C112", "rules of different meanings inherit one clause's quote";
         TYPE_MISMATCH = "T201", "type mismatch";
         UNKNOWN_TYPE = "T202", "unknown type";
         UNIT_MISMATCH = "T203", "quantities in different units without a conversion";

@@ -939,9 +939,10 @@ fn cite_suffix(c: &Option<Cite>) -> String {
 }
 
 fn cite(c: &Cite) -> String {
+    let policy = c.policy.as_ref().map(|p| format!("{}.", p.name)).unwrap_or_default();
     match &c.quote {
-        Some(q) => format!("cite {} quote {}", quote(&c.clause.value), quote(&q.value)),
-        None => format!("cite {}", quote(&c.clause.value)),
+        Some(q) => format!("cite {policy}{} quote {}", quote(&c.clause.value), quote(&q.value)),
+        None => format!("cite {policy}{}", quote(&c.clause.value)),
     }
 }
 

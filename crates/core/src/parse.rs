@@ -435,6 +435,7 @@ fn rule_name(r: Rule) -> std::borrow::Cow<'static, str> {
         | Rule::needs_clause
         | Rule::version_block => "a benefit clause",
         Rule::cite => "`cite`",
+        Rule::cite_policy => "an imported policy's alias",
         Rule::range => "`in`",
         Rule::default_clause => "`default`",
         Rule::param_version => "`from DATE => value`",
@@ -1010,9 +1011,17 @@ impl Lower {
 
     fn cite(&mut self, p: P<'_>) -> Cite {
         let span = self.span(&p);
-        let mut strings = kids(p).map(|s| self.string(s)).collect::<Vec<_>>().into_iter();
+        let mut policy = None;
+        let mut strings = Vec::new();
+        for k in kids(p) {
+            match k.as_rule() {
+                Rule::cite_policy => policy = kids(k).next().map(|i| self.ident(i)),
+                _ => strings.push(self.string(k)),
+            }
+        }
+        let mut strings = strings.into_iter();
         let clause = strings.next().unwrap_or(Str { value: String::new(), span });
-        Cite { clause, quote: strings.next(), span }
+        Cite { policy, clause, quote: strings.next(), span }
     }
 
     fn benefit_clause(&mut self, p: P<'_>) -> Option<BenefitClause> {

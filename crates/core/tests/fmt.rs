@@ -545,7 +545,7 @@ fn ty() -> impl Strategy<Value = TypeExpr> {
 }
 
 fn cite() -> impl Strategy<Value = Cite> {
-    (string(), option::of(string())).prop_map(|(clause, quote)| Cite { clause, quote, span: sp() })
+    (string(), option::of(string())).prop_map(|(clause, quote)| Cite { policy: None, clause, quote, span: sp() })
 }
 
 fn bound() -> impl Strategy<Value = Expr> {
@@ -621,7 +621,7 @@ fn fix_cites(cs: &mut [BenefitClause]) {
         };
         if let Some(slot) = slot {
             if next_is_cite && slot.is_none() {
-                *slot = Some(Cite { clause: Str { value: "x".into(), span: sp() }, quote: None, span: sp() });
+                *slot = Some(Cite { policy: None, clause: Str { value: "x".into(), span: sp() }, quote: None, span: sp() });
             }
         }
     }

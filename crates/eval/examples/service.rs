@@ -14,7 +14,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }"#;
     let options = DecideOptions { trace: TraceLevel::Full, benefits: vec!["order_training".into()], ..Default::default() };
     let decision = engine.decide_json("datong.big_data_training_2022", request, &options)?;
-    println!("{}", serde_json::to_string_pretty(&decision.benefits)?);
+    // The whole versioned decision: `schema_version` first, then the policy
+    // (id, version, content hash), the engine version, the benefits and the
+    // trace; docs/trace.md describes every field.
+    println!("{}", serde_json::to_string_pretty(&decision)?);
     println!("{}", render_text(&decision));
     Ok(())
 }

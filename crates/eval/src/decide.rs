@@ -49,6 +49,15 @@ impl Amount {
         Amount::Range(x.min(y), x.max(y))
     }
 
+    /// Whether two amounts are the same value (or the same range).
+    fn same(&self, other: &Amount) -> bool {
+        match (*self, *other) {
+            (Amount::Exact(a), Amount::Exact(b)) => a == b,
+            (Amount::Range(a, b), Amount::Range(c, d)) => a == c && b == d,
+            _ => false,
+        }
+    }
+
     /// The lowest value the amount can take.
     fn low(&self) -> Decimal {
         match *self {
@@ -316,7 +325,7 @@ impl Plan {
                         Verdict::Unknown,
                         b.dated_by.as_ref(),
                     );
-                    return self.scope_without_date(b, ctx, f);
+                    return self.without_date(b, ctx, f);
                 }
             },
             None => match reference {
@@ -330,7 +339,7 @@ impl Plan {
                         None => f.errors.push("no reference date: pass one (e.g. `--as-of`)".into()),
                     }
                     self.trace_date(ctx, None, || "no reference date".into(), Verdict::Unknown, None);
-                    return self.scope_without_date(b, ctx, f);
+                    return self.without_date(b, ctx, f);
                 }
             },
         };
@@ -370,7 +379,17 @@ impl Plan {
             match b.versions.iter().find(|v| v.from <= date && v.until.is_none_or(|u| date <= u)) {
                 Some(v) => {
                     out.version = Some(v.from);
-                    self.trace_simple(ctx, NodeKind::Version, Verdict::Pass, || format!("version from {} applies on {date}", v.from));
+                    if self.open(ctx, NodeKind::Version, None, None, b.cite.as_ref(), None) {
+                        let label = match v.until {
+                            Some(u) => format!("from {} until {u}", v.from),
+                            None => format!("from {}", v.from),
+                        };
+                        if let Some(n) = ctx.tracer.as_mut().and_then(|t| t.current()) {
+                            n.label = Some(label);
+                        }
+                        self.note(ctx, |_| format!("this version applies on {date}"));
+                        self.close(ctx, true, Verdict::Pass, |_| None);
+                    }
                     Some(v)
                 }
                 None => {
@@ -387,36 +406,47 @@ impl Plan {
                 }
             }
         };
-        let conditions = b.base.conditions.iter().chain(version.iter().flat_map(|v| v.rules.conditions.iter()));
-        // 4–5. Scope and conditions, all of them.
-        for c in conditions {
+        let conditions = || b.base.conditions.iter().chain(version.iter().flat_map(|v| v.rules.conditions.iter()));
+        // 4. Scope first: a benefit out of scope shows the scope that
+        // excluded it, not a verdict on every condition after it.
+        for c in conditions().filter(|c| c.kind == ConditionKind::Applies) {
             self.condition(ctx, c, f);
         }
         if f.scope_failed {
             f.failed.retain(|x| x.kind == FailureKind::Scope);
             return Status::NotApplicable;
         }
-        if f.undecided_scope {
-            return Status::Undetermined;
+        // 5. Every other condition.
+        for c in conditions().filter(|c| c.kind != ConditionKind::Applies) {
+            self.condition(ctx, c, f);
         }
-        if !f.failed.is_empty() {
+        if !f.failed.is_empty() && !f.undecided_scope {
             return Status::Ineligible;
-        }
-        if !f.missing.is_empty() || !f.errors.is_empty() {
-            return Status::Undetermined;
         }
         // 6. Amount.
         let version_steps = version.map(|v| v.rules.amount.as_slice()).unwrap_or(&[]);
         let replaces = version_steps.iter().any(|s| matches!(s, AmountStepDef::Base { .. }));
         let base_steps: &[AmountStepDef] = if replaces { &[] } else { &b.base.amount };
+        if f.undecided_scope || !f.missing.is_empty() || !f.errors.is_empty() {
+            // Undetermined already: name every fact the amount needs too, so
+            // that one answer lists all that is missing.
+            self.probe_steps(ctx, base_steps.iter().chain(version_steps), f);
+            return Status::Undetermined;
+        }
         let mut amount: Option<Amount> = None;
-        for step in base_steps.iter().chain(version_steps) {
+        let mut steps = base_steps.iter().chain(version_steps);
+        for step in steps.by_ref() {
             match self.amount_step(ctx, step, amount, date, f) {
                 Ok(a) => amount = a,
                 Err(()) => break,
             }
         }
-        if !f.failed.is_empty() {
+        if !f.missing.is_empty() {
+            // The pipeline stopped for want of a fact: the later steps may
+            // want more.
+            self.probe_steps(ctx, steps, f);
+        }
+        if !f.failed.is_empty() && f.missing.is_empty() && f.errors.is_empty() {
             return Status::Ineligible;
         }
         if !f.missing.is_empty() || !f.errors.is_empty() {
@@ -488,27 +518,78 @@ impl Plan {
     /// The status of a benefit whose date could not be determined: its
     /// scope still counts. A base `applies_when` that is false without the
     /// date makes it `not_applicable` (no date could change that); otherwise
-    /// it is `undetermined` for want of the date alone. Scope conditions
-    /// that need the date (a parameter, a missing fact) are unknown here, and
-    /// what they lack is not reported: the date comes first. The trace keeps
-    /// the scope's nodes only when it decides.
+    /// it is `undetermined`, and every fact its conditions and amount need
+    /// besides the date is named too, so that one answer lists all that is
+    /// missing. Conditions that need the date itself (a parameter) are
+    /// unknown here and name nothing. The trace keeps the scope's nodes only
+    /// when it decides.
     #[cold]
-    fn scope_without_date(&self, b: &BenefitDef, ctx: &mut Ctx<'_>, f: &mut Findings) -> Status {
+    fn without_date(&self, b: &BenefitDef, ctx: &mut Ctx<'_>, f: &mut Findings) -> Status {
         ctx.date = None;
         let traced_before = ctx.tracer.as_mut().and_then(|t| t.current()).map(|n| n.children.len());
         let mut found = Findings::default();
         for c in b.base.conditions.iter().filter(|c| c.kind == ConditionKind::Applies) {
             self.condition(ctx, c, &mut found);
         }
-        if !found.scope_failed {
-            if let (Some(n), Some(before)) = (ctx.tracer.as_mut().and_then(|t| t.current()), traced_before) {
-                n.children.truncate(before);
-            }
-            return Status::Undetermined;
+        if found.scope_failed {
+            found.failed.retain(|x| x.kind == FailureKind::Scope);
+            f.failed.append(&mut found.failed);
+            return Status::NotApplicable;
         }
-        found.failed.retain(|x| x.kind == FailureKind::Scope);
-        f.failed.append(&mut found.failed);
-        Status::NotApplicable
+        if let (Some(n), Some(before)) = (ctx.tracer.as_mut().and_then(|t| t.current()), traced_before) {
+            n.children.truncate(before);
+        }
+        let tracer = ctx.tracer.take();
+        for name in found.missing.drain(..) {
+            if !f.missing.contains(&name) {
+                f.missing.push(name);
+            }
+        }
+        let rules = || std::iter::once(&b.base).chain(b.versions.iter().map(|v| &v.rules));
+        for c in rules().flat_map(|r| r.conditions.iter()).filter(|c| c.kind != ConditionKind::Applies) {
+            self.probe(ctx, &c.expr, f);
+        }
+        let replaced = b.versions.iter().any(|v| v.rules.amount.iter().any(|s| matches!(s, AmountStepDef::Base { .. })));
+        let base: &[AmountStepDef] = if replaced && b.base.amount.is_empty() { &[] } else { &b.base.amount };
+        self.probe_steps(ctx, base.iter().chain(b.versions.iter().flat_map(|v| v.rules.amount.iter())), f);
+        ctx.tracer = tracer;
+        Status::Undetermined
+    }
+
+    /// Evaluates the expressions of amount steps that could not run, only
+    /// to name the facts they need (the trace is not told).
+    #[cold]
+    fn probe_steps<'s>(&self, ctx: &mut Ctx<'_>, steps: impl Iterator<Item = &'s AmountStepDef>, f: &mut Findings) {
+        let tracer = ctx.tracer.take();
+        for step in steps {
+            match step {
+                AmountStepDef::Base { expr, .. } | AmountStepDef::Cap { expr, .. } => self.probe(ctx, expr, f),
+                AmountStepDef::Uplift { rate, when, .. } => {
+                    self.probe(ctx, when, f);
+                    self.probe(ctx, rate, f);
+                }
+                AmountStepDef::Override { when, value, .. } => {
+                    self.probe(ctx, when, f);
+                    self.probe(ctx, value, f);
+                }
+            }
+        }
+        ctx.tracer = tracer;
+    }
+
+    /// Evaluates `e` only to name the facts it needs: a missing fact is
+    /// recorded, anything else (a value, an error for want of the amount or
+    /// the date) is not.
+    fn probe(&self, ctx: &mut Ctx<'_>, e: &CExpr, f: &mut Findings) {
+        if let Err(s) = ctx.eval(e) {
+            if let Stop::Missing(names) = *s {
+                for n in names {
+                    if !f.missing.contains(&n) {
+                        f.missing.push(n);
+                    }
+                }
+            }
+        }
     }
 
     #[inline(always)]
@@ -650,14 +731,23 @@ impl Plan {
                         return Ok(Some(current));
                     }
                 }
-                let r = ctx.eval(when).and_then(|w| Ok(w.bool()?)).and_then(|applies| {
-                    if !applies {
-                        return Ok(None);
-                    }
+                let apply = |ctx: &mut Ctx<'_>| -> Result<(Decimal, Amount), Halt> {
                     let rate = ctx.eval(rate)?.num()?;
                     let factor = v::add(Decimal::ONE, rate)?;
-                    Ok(Some((rate, current.map(|a| Ok(v::mul(a, factor)?))?)))
-                });
+                    Ok((rate, current.map(|a| Ok(v::mul(a, factor)?))?))
+                };
+                let r = match ctx.eval(when).and_then(|w| Ok(w.bool()?)) {
+                    Ok(false) => Ok(None),
+                    Ok(true) => apply(ctx).map(Some),
+                    Err(s) => match either_way(ctx, s, current, |ctx| apply(ctx).map(|(_, next)| next)) {
+                        Ok(names) => {
+                            self.note(ctx, |_| unknown_note(&names, &current));
+                            self.close(ctx, opened, Verdict::Unknown, |_| Some(show_amount(&current)));
+                            return Ok(Some(current));
+                        }
+                        Err(s) => Err(s),
+                    },
+                };
                 match r {
                     Ok(None) => {
                         self.note(ctx, |_| "not applied: its condition is false".into());
@@ -679,16 +769,25 @@ impl Plan {
             AmountStepDef::Override { id, when, value, label, cite, .. } => {
                 let Some(current) = amount else { return Ok(None) };
                 let opened = self.open(ctx, NodeKind::Exception, Some(label), Some(id), cite.as_ref(), Some(when));
-                let r = ctx.eval(when).and_then(|w| Ok(w.bool()?)).and_then(|applies| {
-                    if !applies {
-                        return Ok(None);
-                    }
+                let apply = |ctx: &mut Ctx<'_>| -> Result<Amount, Halt> {
                     let (low, high) = eval_with_amount(ctx, value, current)?;
-                    Ok(Some(match current {
+                    Ok(match current {
                         Amount::Exact(_) => Amount::Exact(high),
                         Amount::Range(..) => Amount::ordered(low, high),
-                    }))
-                });
+                    })
+                };
+                let r = match ctx.eval(when).and_then(|w| Ok(w.bool()?)) {
+                    Ok(false) => Ok(None),
+                    Ok(true) => apply(ctx).map(Some),
+                    Err(s) => match either_way(ctx, s, current, apply) {
+                        Ok(names) => {
+                            self.note(ctx, |_| unknown_note(&names, &current));
+                            self.close(ctx, opened, Verdict::Unknown, |_| Some(show_amount(&current)));
+                            return Ok(Some(current));
+                        }
+                        Err(s) => Err(s),
+                    },
+                };
                 match r {
                     Ok(None) => {
                         self.note(ctx, |_| "not applied: its condition is false".into());
@@ -719,13 +818,21 @@ impl Plan {
         match holds {
             Ok(h) => {
                 self.close(ctx, opened, if h { Verdict::Pass } else { Verdict::Fail }, |_| Some(h.to_string()));
-                h.then(|| Outcome { label: o.label.clone(), citation: o.cite.clone() })
+                h.then(|| Outcome { label: o.label.clone(), citation: o.cite.clone(), depends_on: Vec::new() })
             }
-            Err(s) => {
-                self.close(ctx, opened, Verdict::Unknown, |_| Some(s.describe()));
-                f.stop(*s, &o.label, o.cite.as_ref());
-                None
-            }
+            // Whether it applies turns on facts not given: listed, with
+            // them, so the decision still stands for every value they take.
+            Err(s) => match *s {
+                Stop::Missing(names) => {
+                    self.close(ctx, opened, Verdict::Unknown, |_| Some(format!("depends on {}", join_names(&names))));
+                    Some(Outcome { label: o.label.clone(), citation: o.cite.clone(), depends_on: names })
+                }
+                s => {
+                    self.close(ctx, opened, Verdict::Unknown, |_| Some(s.describe()));
+                    f.stop(s, &o.label, o.cite.as_ref());
+                    None
+                }
+            },
         }
     }
 
@@ -810,6 +917,45 @@ impl Plan {
             self.close(ctx, true, verdict, |_| date.map(|d| d.to_string()));
         }
     }
+}
+
+/// A step whose condition stopped on `stop`: when the condition is unknown
+/// only for want of facts, and applying the step leaves the amount as it is,
+/// the step cannot change the decision whatever those facts are. Returns the
+/// missing facts then; otherwise the stop to report (with the facts the step
+/// itself would need added).
+fn either_way(
+    ctx: &mut Ctx<'_>,
+    stop: Halt,
+    current: Amount,
+    apply: impl FnOnce(&mut Ctx<'_>) -> Result<Amount, Halt>,
+) -> Result<Vec<Arc<str>>, Halt> {
+    let Stop::Missing(names) = *stop else { return Err(stop) };
+    match apply(ctx) {
+        Ok(next) if next.same(&current) => Ok(names),
+        Ok(_) => Err(Box::new(Stop::Missing(names))),
+        Err(s) => match *s {
+            Stop::Missing(more) => {
+                let mut all = names;
+                for n in more {
+                    if !all.contains(&n) {
+                        all.push(n);
+                    }
+                }
+                Err(Box::new(Stop::Missing(all)))
+            }
+            _ => Err(Box::new(Stop::Missing(names))),
+        },
+    }
+}
+
+#[cold]
+fn unknown_note(names: &[Arc<str>], current: &Amount) -> String {
+    format!("its condition is unknown (missing {}), but the amount is {} either way", join_names(names), show_amount(current))
+}
+
+fn join_names(names: &[Arc<str>]) -> String {
+    names.iter().map(|n| &**n).collect::<Vec<_>>().join(", ")
 }
 
 fn show_amount(a: &Amount) -> String {

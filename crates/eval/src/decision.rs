@@ -118,6 +118,11 @@ pub struct Outcome {
     /// Citation.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub citation: Option<Citation>,
+    /// Facts not given on which it depends: the outcome applies only for
+    /// some of their values (its `when` could not be decided). Empty when it
+    /// applies outright.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub depends_on: Vec<Arc<str>>,
 }
 
 /// A reported date.
@@ -136,10 +141,10 @@ pub struct Deadline {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AmountRange {
     /// Lowest.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::decision::money")]
     pub low: Decimal,
     /// Highest.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::decision::money")]
     pub high: Decimal,
     /// Who fixes the figure.
     pub set_by: String,
@@ -263,6 +268,23 @@ impl BenefitDecision {
         self.entitlements.clear();
         self.documents.clear();
         self.deadlines.clear();
+    }
+}
+
+/// Serde for `Decimal` as a money string (`"1200.00"`).
+pub mod money {
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::str::FromStr;
+
+    /// Writes `"1200.00"`.
+    pub fn serialize<S: Serializer>(v: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&policy_core::value::money_string(*v))
+    }
+    /// Reads a decimal string.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+        let s = String::deserialize(d)?;
+        Decimal::from_str(&s).map_err(serde::de::Error::custom)
     }
 }
 

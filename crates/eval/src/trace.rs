@@ -247,11 +247,14 @@ pub fn render_text(d: &Decision) -> String {
         for e in &b.errors {
             out.push_str(&format!("    error: {e}\n"));
         }
-        for e in &b.entitlements {
-            out.push_str(&format!("    entitlement: {}\n", e.label));
-        }
-        for e in &b.documents {
-            out.push_str(&format!("    document required: {}\n", e.label));
+        for (what, list) in [("entitlement", &b.entitlements), ("document required", &b.documents)] {
+            for e in list {
+                if e.depends_on.is_empty() {
+                    out.push_str(&format!("    {what}: {}\n", e.label));
+                } else {
+                    out.push_str(&format!("    {what}, depending on {}: {}\n", e.depends_on.join(", "), e.label));
+                }
+            }
         }
         for e in &b.deadlines {
             out.push_str(&format!("    deadline: {} {}\n", e.label, e.date));
@@ -279,7 +282,16 @@ fn render_node(n: &TraceNode, depth: usize, home: &str, out: &mut String) {
     let what = match (&n.label, &n.source) {
         (Some(l), Some(s)) if labelled => format!("{l} [{}]", one_line(&s.text)),
         (Some(l), None) if labelled => l.clone(),
-        _ => n.source.as_ref().map(|s| one_line(&s.text)).or_else(|| n.label.clone()).unwrap_or_default(),
+        _ => {
+            // The rule's id and label, then what it evaluated.
+            let head: Vec<&str> = [n.id.as_deref(), n.label.as_deref()].into_iter().flatten().collect();
+            match (head.is_empty(), &n.source) {
+                (false, Some(s)) => format!("{}: {}", head.join(" "), one_line(&s.text)),
+                (false, None) => head.join(" "),
+                (true, Some(s)) => one_line(&s.text),
+                (true, None) => String::new(),
+            }
+        }
     };
     let mut line = format!("{indent}{mark}{kind} {what}");
     if let Some(r) = &n.result {

@@ -62,7 +62,7 @@ impl Checker<'_> {
                     }
                     def.period = Some(p.name.as_str().into());
                 }
-                BenefitClause::Cite(c) => def.cite = self.citation(m, Some(c)),
+                BenefitClause::Cite(c) => def.cite = self.citation(m, Some(c), Some(format!("benefit `{}`", b.id.name))),
                 BenefitClause::DatedBy { expr, label, .. } => {
                     let e = self.expr(m, expr, Some(&Type::Date));
                     self.expect_type(m, &e, &Type::Date, "the benefit's date");
@@ -125,7 +125,7 @@ impl Checker<'_> {
                 self.expect_type(m, &expr, &Type::Bool, "a condition");
                 let id = c.id.as_ref().map(|i| i.name.clone()).unwrap_or_else(|| c.label.value.clone());
                 unique(self, &id, c.id.as_ref().map(|i| i.span).unwrap_or(c.label.span));
-                let cite = self.citation(m, c.cite.as_ref());
+                let cite = self.citation(m, c.cite.as_ref(), Some(format!("condition `{id}` ({})", c.label.value)));
                 rules.conditions.push(ConditionDef {
                     kind: c.kind,
                     id: id.into(),
@@ -143,7 +143,7 @@ impl Checker<'_> {
                 *has_amount = true;
                 let expr = self.expr(m, &a.expr, Some(&Type::Money));
                 self.expect_type(m, &expr, &Type::Money, "a benefit's amount, in yuan");
-                let cite = self.citation(m, a.cite.as_ref());
+                let cite = self.citation(m, a.cite.as_ref(), Some(step_meaning("amount", a.label.as_ref())));
                 rules.amount.push(AmountStepDef::Base {
                     expr,
                     label: a.label.as_ref().map(|l| l.value.as_str().into()),
@@ -154,7 +154,7 @@ impl Checker<'_> {
             BenefitClause::Cap(a) => {
                 self.needs_amount(m, *has_amount || base_has_amount, a.span, "cap");
                 let expr = self.amount_expr(m, &a.expr, rules);
-                let cite = self.citation(m, a.cite.as_ref());
+                let cite = self.citation(m, a.cite.as_ref(), Some(step_meaning("cap", a.label.as_ref())));
                 rules.amount.push(AmountStepDef::Cap {
                     expr,
                     label: a.label.as_ref().map(|l| l.value.as_str().into()),
@@ -170,7 +170,7 @@ impl Checker<'_> {
                 self.expect_type(m, &when, &Type::Bool, "a condition");
                 let id = u.id.as_ref().map(|i| i.name.clone()).unwrap_or_else(|| u.label.value.clone());
                 unique(self, &id, u.id.as_ref().map(|i| i.span).unwrap_or(u.label.span));
-                let cite = self.citation(m, u.cite.as_ref());
+                let cite = self.citation(m, u.cite.as_ref(), Some(format!("uplift `{id}` ({})", u.label.value)));
                 rules.amount.push(AmountStepDef::Uplift {
                     id: id.into(),
                     rate,
@@ -188,7 +188,7 @@ impl Checker<'_> {
                 let value = self.amount_expr(m, &o.value, rules);
                 let id = o.id.as_ref().map(|i| i.name.clone()).unwrap_or_else(|| o.label.value.clone());
                 unique(self, &id, o.id.as_ref().map(|i| i.span).unwrap_or(o.label.span));
-                let cite = self.citation(m, o.cite.as_ref());
+                let cite = self.citation(m, o.cite.as_ref(), Some(format!("override `{id}` ({})", o.label.value)));
                 rules.amount.push(AmountStepDef::Override {
                     id: id.into(),
                     when,
@@ -204,7 +204,8 @@ impl Checker<'_> {
                     self.expect_type(m, &e, &Type::Bool, "a condition");
                     e
                 });
-                let cite = self.citation(m, o.cite.as_ref());
+                let what = if matches!(clause, BenefitClause::Entitle(_)) { "entitlement" } else { "document" };
+                let cite = self.citation(m, o.cite.as_ref(), Some(format!("{what} “{}”", o.label.value)));
                 let def = OutcomeDef { label: o.label.value.as_str().into(), when, cite, span: o.span };
                 if matches!(clause, BenefitClause::Entitle(_)) {
                     rules.entitlements.push(def);
@@ -215,7 +216,7 @@ impl Checker<'_> {
             BenefitClause::Deadline { label, expr, cite, span } => {
                 let e = self.expr(m, expr, Some(&Type::Date));
                 self.expect_type(m, &e, &Type::Date, "a deadline");
-                let cite = self.citation(m, cite.as_ref());
+                let cite = self.citation(m, cite.as_ref(), Some(format!("deadline “{}”", label.value)));
                 rules.deadlines.push(DeadlineDef { label: label.value.as_str().into(), expr: e, cite, span: *span });
             }
             _ => {}
@@ -241,5 +242,14 @@ impl Checker<'_> {
         self.amount_in_scope = saved;
         self.expect_type(m, &c, &ty, "the amount's type");
         c
+    }
+}
+
+/// What an amount step means, for the quote check: its kind and label
+/// (every unlabelled step is a rule of its own: see `Checker::citation`).
+fn step_meaning(kind: &str, label: Option<&ast::Str>) -> String {
+    match label {
+        Some(l) => format!("{kind} “{}”", l.value),
+        None => format!("an unlabelled {kind}"),
     }
 }

@@ -67,6 +67,21 @@ pub(crate) enum Sym {
     Let(LetId),
 }
 
+/// A citation without a quote of its own, inheriting its clause's.
+struct Inherited {
+    /// The module where it is written.
+    module: usize,
+    /// The module whose clause it cites.
+    target: usize,
+    clause: String,
+    /// Rules with the same key mean the same (the same document in two
+    /// benefits, a condition repeated in two versions).
+    key: String,
+    /// The citing rule's kind and label, as shown.
+    meaning: String,
+    span: Span,
+}
+
 /// One loaded file.
 pub(crate) struct Module {
     pub file: FileId,
@@ -104,6 +119,8 @@ pub(crate) struct Checker<'l> {
     pub clause_defs: Vec<ClauseDef>,
     pub benefits: Vec<BenefitDef>,
     pub cited: HashSet<(usize, String)>,
+    /// Citations that inherit their clause's quote (see [`Checker::citation`]).
+    inherited: Vec<Inherited>,
     pub used_inputs: HashSet<InputId>,
     /// Quantifier-bound names, innermost last.
     pub locals: Vec<(String, Type)>,
@@ -144,6 +161,7 @@ impl<'l> Checker<'l> {
             clause_defs: Vec::new(),
             benefits: Vec::new(),
             cited: HashSet::new(),
+            inherited: Vec::new(),
             used_inputs: HashSet::new(),
             locals: Vec::new(),
             amount_in_scope: None,
@@ -386,7 +404,7 @@ impl<'l> Checker<'l> {
             self.error(m, codes::TYPE_MISMATCH, cv.span, "a conversion needs two different units");
             return;
         }
-        let cite = self.citation(m, cv.cite.as_ref());
+        let cite = self.citation(m, cv.cite.as_ref(), Some("the conversion".into()));
         self.conversions.push(ConversionDef { from: fu, from_count: fc, to: tu, to_count: tc, cite });
     }
 
@@ -483,6 +501,8 @@ impl<'l> Checker<'l> {
         }
     }
 
+    /// Checks that `q` is in `source` (the text of the cited document); a
+    /// miss is reported in module `m`, where the quote is written.
     fn verify_quote(&mut self, m: usize, q: &ast::Str, source: Option<&str>) {
         let Some(source) = source else { return };
         if !source.contains(&normalize_ws(&q.value)) {
@@ -492,10 +512,29 @@ impl<'l> Checker<'l> {
         }
     }
 
-    /// Resolves a citation against the module's clause map.
-    pub fn citation(&mut self, m: usize, cite: Option<&ast::Cite>) -> Option<Citation> {
+    /// Resolves a citation against the clause map of the module's own
+    /// document, or of an imported policy's (`cite zj."四（四）"`). `meaning`
+    /// names the rule that cites (its kind and label): a citation without a
+    /// quote of its own inherits the clause's, and the checker reports a
+    /// clause whose quote is inherited by rules of different meanings
+    /// ([`Checker::report_ambiguous_quotes`]).
+    pub fn citation(&mut self, m: usize, cite: Option<&ast::Cite>, meaning: Option<String>) -> Option<Citation> {
         let cite = cite?;
-        let (known, has_map, clause_quote, document, source) = match self.modules.get(m) {
+        let target = match &cite.policy {
+            None => m,
+            Some(alias) => match self.modules.get(m).and_then(|md| md.aliases.get(&alias.name)).copied() {
+                Some(t) => t,
+                None => {
+                    if !self.is_poisoned(m, &alias.name) {
+                        let msg = format!("`{}` is not the alias of an imported policy", alias.name);
+                        let d = self.error(m, codes::UNKNOWN_NAME, alias.span, msg);
+                        d.help = Some("import it with `use <policy id> as <alias>`, or cite the policy's own clause".into());
+                    }
+                    return None;
+                }
+            },
+        };
+        let (known, has_map, clause_quote, document, source) = match self.modules.get(target) {
             Some(md) => (
                 md.clauses.contains_key(&cite.clause.value),
                 !md.clauses.is_empty(),
@@ -505,27 +544,88 @@ impl<'l> Checker<'l> {
             ),
             None => return None,
         };
-        if has_map && !known {
+        if (has_map || target != m) && !known {
             let help = if self.take_hint() {
-                let names: Vec<String> = self.modules.get(m).map(|md| md.clauses.keys().cloned().collect()).unwrap_or_default();
+                let names: Vec<String> = self.modules.get(target).map(|md| md.clauses.keys().cloned().collect()).unwrap_or_default();
                 did_you_mean(&cite.clause.value, names.iter().map(String::as_str))
             } else {
                 None
             }
             .unwrap_or_else(|| "declare it with `clause \"…\" quote \"…\"`".into());
-            let msg = format!("citation of clause `{}`, which the policy does not declare", cite.clause.value);
+            let whose = match &cite.policy {
+                Some(a) => format!("the imported policy `{}`", a.name),
+                None => "the policy".into(),
+            };
+            let msg = format!("citation of clause `{}`, which {whose} does not declare", cite.clause.value);
             let d = self.error(m, codes::UNKNOWN_CLAUSE, cite.clause.span, msg);
             d.help = Some(help);
         }
         if let Some(q) = &cite.quote {
             self.verify_quote(m, q, source.as_deref());
+        } else if let (Some(meaning), true, Some(_)) = (meaning, known, &clause_quote) {
+            // Unlabelled rules are told apart by where they are written.
+            let key = if meaning.starts_with("an unlabelled") { format!("{meaning}@{}", cite.span.start) } else { meaning.clone() };
+            self.inherited.push(Inherited { module: m, target, clause: cite.clause.value.clone(), key, meaning, span: cite.span });
         }
-        self.cited.insert((m, cite.clause.value.clone()));
+        self.cited.insert((target, cite.clause.value.clone()));
         Some(Citation {
             document: document.into(),
             clause: cite.clause.value.as_str().into(),
             quote: cite.quote.as_ref().map(|q| q.value.as_str().into()).or(clause_quote.map(Into::into)),
         })
+    }
+
+    /// Reports every citation that inherits a clause's quote which rules of
+    /// another meaning inherit too: one sentence cannot state them all, so
+    /// each must quote its own (C112).
+    fn report_ambiguous_quotes(&mut self) {
+        let mut by_clause: HashMap<(usize, String), Vec<usize>> = HashMap::new();
+        for (i, x) in self.inherited.iter().enumerate() {
+            by_clause.entry((x.target, x.clause.clone())).or_default().push(i);
+        }
+        let mut groups: Vec<_> = by_clause.into_iter().collect();
+        groups.sort_by_key(|(_, v)| v.first().copied());
+        for ((target, clause), members) in groups {
+            let meanings: std::collections::BTreeSet<&str> =
+                members.iter().filter_map(|&i| self.inherited.get(i)).map(|x| x.key.as_str()).collect();
+            if meanings.len() < 2 {
+                continue;
+            }
+            let others = meanings.len() - 1;
+            let sentences = self.clause_sentences(target, &clause);
+            let found: Vec<(usize, Span, String)> =
+                members.iter().filter_map(|&i| self.inherited.get(i)).map(|x| (x.module, x.span, x.meaning.clone())).collect();
+            for (m, span, meaning) in found {
+                let msg = format!(
+                    "{meaning} inherits the quote of clause `{clause}`, which {others} other rule{} inherit{} too",
+                    if others == 1 { "" } else { "s" },
+                    if others == 1 { "s" } else { "" }
+                );
+                let mut help = "give it its own `quote \"…\"`: the sentence of the clause that states this rule".to_string();
+                if !sentences.is_empty() {
+                    help.push_str(&format!("; the clause's quote stands among: {}", sentences.join(" / ")));
+                }
+                self.warning(m, codes::AMBIGUOUS_QUOTE, span, msg).help = Some(help);
+            }
+        }
+    }
+
+    /// The sentences around a clause's quote in its source text (at most
+    /// five, each shortened): what an author chooses among.
+    fn clause_sentences(&self, target: usize, clause: &str) -> Vec<String> {
+        let Some(md) = self.modules.get(target) else { return Vec::new() };
+        let (Some(Some(q)), Some(src)) = (md.clauses.get(clause), md.source_text.as_deref()) else { return Vec::new() };
+        let q = normalize_ws(q);
+        let Some(at) = src.find(&q) else { return Vec::new() };
+        let is_end = |c: char| matches!(c, '。' | '；' | '！' | '？' | '\n');
+        let start = src.get(..at).and_then(|b| b.rfind(is_end).map(|i| i + b[i..].chars().next().map_or(1, char::len_utf8))).unwrap_or(0);
+        let mut out = Vec::new();
+        for sentence in src.get(start..).unwrap_or("").split_inclusive(is_end).take(5) {
+            let shown: String = sentence.chars().take(40).collect();
+            let more = if sentence.chars().count() > 40 { "…" } else { "" };
+            out.push(format!("“{shown}{more}”"));
+        }
+        out
     }
 
     /// Inputs, params, externals, tables and lets: names and declared types.
@@ -551,7 +651,7 @@ impl<'l> Checker<'l> {
                 Item::Param(p) => {
                     let id = ParamId(len32(&self.params));
                     let ty = self.resolve_type(m, &p.ty);
-                    let cite = self.citation(m, p.cite.as_ref());
+                    let cite = self.citation(m, p.cite.as_ref(), Some(format!("parameter `{}`", p.name.name)));
                     self.params.push(ParamDef {
                         name: self.qualify(m, &p.name.name),
                         ty,
@@ -564,7 +664,7 @@ impl<'l> Checker<'l> {
                 Item::External(x) => {
                     let id = ExternalId(len32(&self.externals));
                     let ty = self.resolve_type(m, &x.ty);
-                    let cite = self.citation(m, x.cite.as_ref());
+                    let cite = self.citation(m, x.cite.as_ref(), Some(format!("external `{}`", x.name.name)));
                     let (set_by, defined_in) = match &x.source {
                         ast::ExternalSource::DefinedIn(s) => (None, Some(s.value.clone())),
                         ast::ExternalSource::SetBy { authority, criteria } => {
@@ -602,7 +702,7 @@ impl<'l> Checker<'l> {
                         fields.push((col.name.name.clone(), ty, None));
                     }
                     self.records.push(RecordDef { name: format!("{}.row", self.qualify(m, &t.name.name)), fields });
-                    let cite = self.citation(m, t.cite.as_ref());
+                    let cite = self.citation(m, t.cite.as_ref(), Some(format!("table `{}`", t.name.name)));
                     self.tables.push(TableDef {
                         name: self.qualify(m, &t.name.name),
                         label: t.label.as_ref().map(|l| l.value.clone()),
@@ -762,7 +862,7 @@ impl<'l> Checker<'l> {
             for v in &p.versions {
                 let value = self.expr(m, &v.value, Some(&ty));
                 self.expect_type(m, &value, &ty, "the parameter's type");
-                let cite = self.citation(m, v.cite.as_ref());
+                let cite = self.citation(m, v.cite.as_ref(), Some(format!("parameter `{}`", p.name.name)));
                 versions.push((v.from.value, v.until.as_ref().map(|u| u.value), value, cite, v.span));
             }
             if versions.is_empty() {
@@ -915,7 +1015,7 @@ impl<'l> Checker<'l> {
             if let Some(slot) = self.let_types.get_mut(id.index()) {
                 *slot = ty.clone();
             }
-            let cite = self.citation(m, l.cite.as_ref());
+            let cite = self.citation(m, l.cite.as_ref(), Some(format!("let `{}`", l.name.name)));
             if let Some(slot) = self.lets.get_mut(id.index()) {
                 *slot = Some(LetDef { name: l.name.name.clone(), ty, value, label: l.label.as_ref().map(|s| s.value.clone()), cite });
             }
@@ -934,7 +1034,7 @@ impl<'l> Checker<'l> {
             if reads_facts(&expr) {
                 self.error(m, codes::NOT_CONSTANT, a.expr.span, "an assertion may read only constants, parameters and tables");
             }
-            let cite = self.citation(m, a.cite.as_ref());
+            let cite = self.citation(m, a.cite.as_ref(), None);
             self.asserts.push(AssertDef {
                 id: a.id.as_ref().map(|i| i.name.clone()).unwrap_or_else(|| a.label.value.clone()),
                 label: a.label.value.clone(),
@@ -965,6 +1065,7 @@ impl<'l> Checker<'l> {
             let msg = format!("input `{name}` is never used");
             self.warning(root, codes::UNUSED_INPUT, span, msg).help = Some("remove it, or use it in a rule".into());
         }
+        self.report_ambiguous_quotes();
         let uncited: Vec<String> = self
             .clause_defs
             .iter()
