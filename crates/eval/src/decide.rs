@@ -739,6 +739,7 @@ impl Plan {
                 let r = match ctx.eval(when).and_then(|w| Ok(w.bool()?)) {
                     Ok(false) => Ok(None),
                     Ok(true) => apply(ctx).map(Some),
+                    Err(s) if self.may_refuse(Some(when)) => Err(s),
                     Err(s) => match either_way(ctx, s, current, |ctx| apply(ctx).map(|(_, next)| next)) {
                         Ok(names) => {
                             self.note(ctx, |_| unknown_note(&names, &current));
@@ -779,6 +780,7 @@ impl Plan {
                 let r = match ctx.eval(when).and_then(|w| Ok(w.bool()?)) {
                     Ok(false) => Ok(None),
                     Ok(true) => apply(ctx).map(Some),
+                    Err(s) if self.may_refuse(Some(when)) => Err(s),
                     Err(s) => match either_way(ctx, s, current, apply) {
                         Ok(names) => {
                             self.note(ctx, |_| unknown_note(&names, &current));
@@ -823,7 +825,7 @@ impl Plan {
             // Whether it applies turns on facts not given: listed, with
             // them, so the decision still stands for every value they take.
             Err(s) => match *s {
-                Stop::Missing(names) => {
+                Stop::Missing(names) if !self.may_refuse(o.when.as_ref()) => {
                     self.close(ctx, opened, Verdict::Unknown, |_| Some(format!("depends on {}", join_names(&names))));
                     Some(Outcome { label: o.label.clone(), citation: o.cite.clone(), depends_on: names })
                 }
@@ -834,6 +836,16 @@ impl Plan {
                 }
             },
         }
+    }
+
+    /// Whether `e` could refuse for some facts (a table lookup that may find
+    /// no row, tiers without `else`), looking through the lets it reads.
+    /// Such a condition left unknown cannot be set aside: a value of the
+    /// missing fact might make the benefit ineligible.
+    #[cold]
+    fn may_refuse(&self, e: Option<&CExpr>) -> bool {
+        let mut seen = Vec::new();
+        e.is_some_and(|e| may_refuse(self.policy(), e, &mut seen))
     }
 
     /// Opens a trace node when tracing; what it records is copied only then,
@@ -956,6 +968,63 @@ fn unknown_note(names: &[Arc<str>], current: &Amount) -> String {
 
 fn join_names(names: &[Arc<str>]) -> String {
     names.iter().map(|n| &**n).collect::<Vec<_>>().join(", ")
+}
+
+/// See [`Plan::may_refuse`]; `seen` holds the lets already looked into.
+fn may_refuse(p: &policy_core::checked::CheckedPolicy, e: &CExpr, seen: &mut Vec<usize>) -> bool {
+    use policy_core::checked::CTierTest;
+    let any = |es: &mut dyn Iterator<Item = &CExpr>, seen: &mut Vec<usize>| {
+        for x in es {
+            if may_refuse(p, x, seen) {
+                return true;
+            }
+        }
+        false
+    };
+    match &e.kind {
+        CKind::Lookup(..) | CKind::Tiers { otherwise: None, .. } => true,
+        CKind::Let(id) => {
+            if seen.contains(&id.index()) {
+                return false;
+            }
+            seen.push(id.index());
+            p.lets.get(id.index()).is_some_and(|l| may_refuse(p, &l.value, seen))
+        }
+        CKind::Const(_)
+        | CKind::Input(_)
+        | CKind::Param(_)
+        | CKind::External(_)
+        | CKind::Local(_)
+        | CKind::Amount
+        | CKind::Table(_)
+        | CKind::Present(_) => false,
+        CKind::Exists(_, keys) | CKind::List(keys) | CKind::Call(_, keys) => any(&mut keys.iter(), seen),
+        CKind::Field(x, _) | CKind::Convert(x, ..) | CKind::Unary(_, x) => may_refuse(p, x, seen),
+        CKind::Binary(_, a, b) | CKind::InList(a, b) => any(&mut [&**a, &**b].into_iter(), seen),
+        CKind::InSet(x, items) => any(&mut std::iter::once(&**x).chain(items), seen),
+        CKind::If(arms, otherwise) => {
+            any(&mut arms.iter().flat_map(|(c, v)| [c, v]).chain(std::iter::once(&**otherwise)), seen)
+        }
+        CKind::Match(x, arms) => any(&mut std::iter::once(&**x).chain(arms.iter().map(|(_, v)| v)), seen),
+        CKind::Tiers { subject, tiers, otherwise: Some(o) } => any(
+            &mut std::iter::once(&**subject)
+                .chain(std::iter::once(&**o))
+                .chain(tiers.iter().flat_map(|t| {
+                    let bounds: Vec<&CExpr> = match &t.test {
+                        CTierTest::Cmp(_, b) => vec![b],
+                        CTierTest::Range(a, b) => vec![a, b],
+                    };
+                    bounds.into_iter().chain(std::iter::once(&t.value))
+                })),
+            seen,
+        ),
+        CKind::Scale { subject, bands, rest } => any(
+            &mut std::iter::once(&**subject).chain(bands.iter().flat_map(|(w, r)| [w, r])).chain(rest.as_deref()),
+            seen,
+        ),
+        CKind::Quant(_, list, filter) => any(&mut std::iter::once(&**list).chain(filter.as_deref()), seen),
+        CKind::Agg(_, list, value, filter) => any(&mut [&**list, &**value].into_iter().chain(filter.as_deref()), seen),
+    }
 }
 
 fn show_amount(a: &Amount) -> String {

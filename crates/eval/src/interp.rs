@@ -81,6 +81,20 @@ pub(crate) fn merge(mut a: Halt, b: Halt) -> Halt {
     a
 }
 
+/// Merges two stops where the operands are evaluated lazily (`and`, `or`,
+/// `in`, `any`, `all`): had the missing fact been given, it could have
+/// decided the whole without the other operand's stop (a table with no row,
+/// an error), so a missing fact prevails: the result is unknown, not a
+/// refusal that a value of that fact would have avoided.
+#[allow(clippy::boxed_local)] // as `merge`
+pub(crate) fn merge_lazy(a: Halt, b: Halt) -> Halt {
+    match (matches!(*a, Stop::Missing(_)), matches!(*b, Stop::Missing(_))) {
+        (true, true) => merge(a, b),
+        (false, true) => b,
+        _ => a,
+    }
+}
+
 /// Records trace nodes as a stack of open nodes.
 #[derive(Debug)]
 pub(crate) struct Tracer {
@@ -372,7 +386,7 @@ impl<'a> Ctx<'a> {
                         Ok(_) => {}
                         Err(s) => {
                             pending = Some(match pending {
-                                Some(p) => merge(p, s),
+                                Some(p) => merge_lazy(p, s),
                                 None => s,
                             })
                         }
@@ -585,7 +599,7 @@ impl<'a> Ctx<'a> {
                     (Ok(x), Ok(y)) => Ok(Value::Bool(if decisive { x.bool()? || y.bool()? } else { x.bool()? && y.bool()? })),
                     (Err(_), Ok(Value::Bool(y))) if y == decisive => Ok(Value::Bool(decisive)),
                     (Err(s), Ok(_)) | (Ok(_), Err(s)) => Err(s),
-                    (Err(s), Err(t)) => Err(merge(s, t)),
+                    (Err(s), Err(t)) => Err(merge_lazy(s, t)),
                 }
             }
             _ => {
@@ -705,7 +719,7 @@ impl<'a> Ctx<'a> {
                 }
                 Err(s) => {
                     pending = Some(match pending.take() {
-                        Some(p) => merge(p, s),
+                        Some(p) => merge_lazy(p, s),
                         None => s,
                     });
                     Ok(None)

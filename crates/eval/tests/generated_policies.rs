@@ -2029,6 +2029,87 @@ fn generated_policies_survive_wild_facts() {
     assert!(stats.facts_rejected > 0 && stats.facts_rejected < stats.fact_sets, "wild facts were all accepted or all rejected");
 }
 
+/// A decision made while a fact is missing stands for every value of that
+/// fact: remove one fact at a time from a generated fact set; wherever a
+/// benefit is still decided (not `undetermined`), supplying the fact with
+/// any of several other well-typed values (drawn from other generated fact
+/// sets) leaves its status and amount as they were (an authority's range
+/// narrowing to a figure within it), and an outcome it lists
+/// outright is still listed (one listed as depending on the fact may come
+/// or go).
+#[test]
+fn a_decision_made_without_a_fact_holds_for_every_value_of_it() {
+    let stats = run("missing facts", |plan, seed, shown, stats| {
+        for k in 0..2u64 {
+            let (json, as_of) = gen_facts(plan, seed.wrapping_add(k.wrapping_mul(0x9E37_79B9)));
+            let opts = DecideOptions { reference_date: Some(as_of), ..Default::default() };
+            let serde_json::Value::Object(full) = &json else { continue };
+            let alternatives: Vec<serde_json::Map<String, serde_json::Value>> = (1..=4u64)
+                .filter_map(|j| match gen_facts(plan, seed ^ j.wrapping_mul(0xA076_1D64_78BD_642F)).0 {
+                    serde_json::Value::Object(m) => Some(m),
+                    _ => None,
+                })
+                .collect();
+            // A fact with a default is never missing, and `present(x)` reads
+            // the absence of `x` itself: neither is a fact left unknown.
+            let defaulted = |k: &str| {
+                plan.policy().inputs.iter().any(|i| i.name == k && i.default.is_some())
+                    || plan.policy().files.iter().any(|f| f.text.contains(&format!("present({k}")))
+            };
+            for key in full.keys().filter(|k| !defaulted(k)).take(10) {
+                let mut without = full.clone();
+                without.remove(key);
+                let json_without = serde_json::Value::Object(without.clone());
+                *shown.borrow_mut() = format!("{json_without} (without `{key}`)");
+                let Ok(facts) = plan.facts_from_json(&json_without) else { continue };
+                let Ok(partial) = plan.decide(&facts, &opts) else { continue };
+                stats.fact_sets += 1;
+                for alt in &alternatives {
+                    let Some(value) = alt.get(key) else { continue };
+                    let mut with = without.clone();
+                    with.insert(key.clone(), value.clone());
+                    let json_with = serde_json::Value::Object(with);
+                    let Ok(facts) = plan.facts_from_json(&json_with) else { continue };
+                    let Ok(full_decision) = plan.decide(&facts, &opts) else { continue };
+                    for (a, b) in partial.benefits.iter().zip(&full_decision.benefits) {
+                        // Not decided; or no decision for that value either
+                        // (an evaluation error such as an overflow is no
+                        // answer to compare with).
+                        if a.status == Status::Undetermined || (b.status == Status::Undetermined && !b.errors.is_empty()) {
+                            continue;
+                        }
+                        *stats.statuses.entry(a.status.as_str()).or_default() += 1;
+                        // An authority's range narrows to the figure when it is given.
+                        let within = match (&a.amount_range, b.amount, &b.amount_range) {
+                            (Some(r), Some(x), None) => r.low <= x && x <= r.high,
+                            (Some(r), None, Some(q)) => r.low <= q.low && q.high <= r.high,
+                            _ => a.amount == b.amount && a.amount_range == b.amount_range,
+                        };
+                        let same = a.status == b.status && within;
+                        let outright_kept = [(&a.documents, &b.documents), (&a.entitlements, &b.entitlements)]
+                            .iter()
+                            .all(|(x, y)| x.iter().filter(|o| o.depends_on.is_empty()).all(|o| y.iter().any(|p| p.label == o.label)));
+                        if !same || !outright_kept {
+                            return Err(TestCaseError::fail(format!(
+                                "benefit `{}` decided {} {:?} {:?} without `{key}`, but {} {:?} {:?} with `{key}` = {value}\nfacts: {json_with}",
+                                a.id,
+                                a.status.as_str(),
+                                a.amount,
+                                a.amount_range.as_ref().map(|r| (r.low, r.high)),
+                                b.status.as_str(),
+                                b.amount,
+                                b.amount_range.as_ref().map(|r| (r.low, r.high)),
+                            )));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    });
+    assert!(stats.fact_sets > 0, "no fact set survived the removal of a fact");
+}
+
 // ------------------------------------------------------------------ bugs found
 
 /// Compiles a small policy (header added) and decides `facts` on 2022-06-01.
