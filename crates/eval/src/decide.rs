@@ -379,7 +379,7 @@ impl Plan {
             match b.versions.iter().find(|v| v.from <= date && v.until.is_none_or(|u| date <= u)) {
                 Some(v) => {
                     out.version = Some(v.from);
-                    if self.open(ctx, NodeKind::Version, None, None, b.cite.as_ref(), None) {
+                    if self.open(ctx, NodeKind::Version, None, None, None, None) {
                         let label = match v.until {
                             Some(u) => format!("from {} until {u}", v.from),
                             None => format!("from {}", v.from),
