@@ -1002,26 +1002,21 @@ fn may_refuse(p: &policy_core::checked::CheckedPolicy, e: &CExpr, seen: &mut Vec
         CKind::Field(x, _) | CKind::Convert(x, ..) | CKind::Unary(_, x) => may_refuse(p, x, seen),
         CKind::Binary(_, a, b) | CKind::InList(a, b) => any(&mut [&**a, &**b].into_iter(), seen),
         CKind::InSet(x, items) => any(&mut std::iter::once(&**x).chain(items), seen),
-        CKind::If(arms, otherwise) => {
-            any(&mut arms.iter().flat_map(|(c, v)| [c, v]).chain(std::iter::once(&**otherwise)), seen)
-        }
+        CKind::If(arms, otherwise) => any(&mut arms.iter().flat_map(|(c, v)| [c, v]).chain(std::iter::once(&**otherwise)), seen),
         CKind::Match(x, arms) => any(&mut std::iter::once(&**x).chain(arms.iter().map(|(_, v)| v)), seen),
         CKind::Tiers { subject, tiers, otherwise: Some(o) } => any(
-            &mut std::iter::once(&**subject)
-                .chain(std::iter::once(&**o))
-                .chain(tiers.iter().flat_map(|t| {
-                    let bounds: Vec<&CExpr> = match &t.test {
-                        CTierTest::Cmp(_, b) => vec![b],
-                        CTierTest::Range(a, b) => vec![a, b],
-                    };
-                    bounds.into_iter().chain(std::iter::once(&t.value))
-                })),
+            &mut std::iter::once(&**subject).chain(std::iter::once(&**o)).chain(tiers.iter().flat_map(|t| {
+                let bounds: Vec<&CExpr> = match &t.test {
+                    CTierTest::Cmp(_, b) => vec![b],
+                    CTierTest::Range(a, b) => vec![a, b],
+                };
+                bounds.into_iter().chain(std::iter::once(&t.value))
+            })),
             seen,
         ),
-        CKind::Scale { subject, bands, rest } => any(
-            &mut std::iter::once(&**subject).chain(bands.iter().flat_map(|(w, r)| [w, r])).chain(rest.as_deref()),
-            seen,
-        ),
+        CKind::Scale { subject, bands, rest } => {
+            any(&mut std::iter::once(&**subject).chain(bands.iter().flat_map(|(w, r)| [w, r])).chain(rest.as_deref()), seen)
+        }
         CKind::Quant(_, list, filter) => any(&mut std::iter::once(&**list).chain(filter.as_deref()), seen),
         CKind::Agg(_, list, value, filter) => any(&mut [&**list, &**value].into_iter().chain(filter.as_deref()), seen),
     }

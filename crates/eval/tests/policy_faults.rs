@@ -45,6 +45,6 @@ fn hangzhou_special_operation_standard_bounds() {
     let plan = engine.plan("hangzhou.skills_upgrading_2020").unwrap();
     let facts = |v: &str| serde_json::json!({"training_kind": "special_operation_training", "special_operation_standard": v});
     assert!(plan.facts_from_json(&facts("700")).is_ok(), "a standard above 650 is accepted (and capped)");
-    let err = plan.facts_from_json(&facts("-1")).err().expect("a negative standard is rejected");
+    let Err(err) = plan.facts_from_json(&facts("-1")) else { panic!("a negative standard is rejected") };
     assert!(err.to_string().contains("special_operation_standard"), "{err}");
 }

@@ -17,7 +17,7 @@
 //!
 //! The test fails with the list of every offending (policy, case, benefit,
 //! node, clause, quote).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(clippy::type_complexity, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use policy_eval::cases::{run_case, CaseFile};
 use policy_eval::trace::{NodeKind, TraceNode};
@@ -269,7 +269,12 @@ fn every_rule_quotes_its_own_sentence() {
                         if *c.clause == **clause && meanings.contains(&meaning(node)) {
                             let q = c.quote.as_deref().unwrap_or_default();
                             let others: Vec<&str> = meanings.iter().filter(|m| **m != meaning(node)).map(String::as_str).collect();
-                            report(node, clause, q, format!("the clause's quote is shown by rules of different meaning too: {}", others.join("; ")));
+                            report(
+                                node,
+                                clause,
+                                q,
+                                format!("the clause's quote is shown by rules of different meaning too: {}", others.join("; ")),
+                            );
                         }
                     }
                 }
