@@ -329,11 +329,65 @@ fn render_node(n: &TraceNode, depth: usize, home: &str, out: &mut String) {
     }
 }
 
+/// A rule's source text on one line: comments dropped, each line's
+/// whitespace collapsed, and lines joined as the formatter prints a form
+/// flat: `{a, b}` and `[a, b]` for sets and lists, `tiers x { < 5 => 1, else
+/// => 2 }` for braced forms (no trailing commas); cut at 100 characters.
 fn one_line(s: &str) -> String {
-    let joined: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut joined = String::new();
+    // For each bracket left open at a line end: whether it is padded.
+    let mut open: Vec<bool> = Vec::new();
+    for line in s.lines() {
+        let piece = without_comment(line).split_whitespace().collect::<Vec<_>>().join(" ");
+        if piece.is_empty() {
+            continue;
+        }
+        if piece.starts_with(['}', ']', ')']) {
+            if joined.ends_with(',') {
+                joined.pop();
+            }
+            if open.pop().unwrap_or(false) {
+                joined.push(' ');
+            }
+        } else if joined.ends_with(['{', '[', '(']) {
+            if open.last().copied().unwrap_or(false) {
+                joined.push(' ');
+            }
+        } else if !joined.is_empty() {
+            joined.push(' ');
+        }
+        joined.push_str(&piece);
+        if piece.ends_with(['{', '[', '(']) {
+            open.push(piece.ends_with('{') && is_braced_form(&piece));
+        }
+    }
     if joined.chars().count() > 100 {
         format!("{}…", joined.chars().take(100).collect::<String>())
     } else {
         joined
     }
+}
+
+/// Whether a line ending in `{` opens a braced form (`tiers`, `scale`,
+/// `match`, `if`, `else`, a block), printed `{ a, b }`, rather than a set
+/// literal, printed `{a, b}`.
+fn is_braced_form(line: &str) -> bool {
+    let before = line[..line.len() - 1].trim_end();
+    let set_context = before.is_empty() || before.ends_with(['(', ',', '=', '[', '{']) || before.ends_with(" in") || before == "in";
+    !set_context
+}
+
+/// `line` up to a `#` comment outside string literals.
+fn without_comment(line: &str) -> &str {
+    let (mut in_string, mut escaped) = (false, false);
+    for (i, c) in line.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_string => escaped = true,
+            '"' => in_string = !in_string,
+            '#' if !in_string => return &line[..i],
+            _ => {}
+        }
+    }
+    line
 }

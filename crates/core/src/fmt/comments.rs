@@ -156,14 +156,19 @@ impl<'a> Trimmer<'a> {
     }
 
     fn end(&self, span: Span) -> usize {
-        let mut end = span.end;
-        loop {
-            let Some(before) = self.source.get(span.start..end) else { return end };
-            end = span.start + before.trim_end_matches(is_space).len();
-            match self.comment_ends.get(&end) {
-                Some(&start) if start >= span.start => end = start,
-                _ => return end,
-            }
+        trimmed_end(self.source, &self.comment_ends, span)
+    }
+}
+
+/// `span`'s end moved back over trailing whitespace and comments.
+fn trimmed_end(source: &str, comment_ends: &HashMap<usize, usize>, span: Span) -> usize {
+    let mut end = span.end;
+    loop {
+        let Some(before) = source.get(span.start..end) else { return end };
+        end = span.start + before.trim_end_matches(is_space).len();
+        match comment_ends.get(&end) {
+            Some(&start) if start >= span.start => end = start,
+            _ => return end,
         }
     }
 }
@@ -218,7 +223,10 @@ pub(super) enum Slot {
     Dangling,
 }
 
-pub(super) fn attach(root: &Node, comments: &[Comment], source: &str) -> HashMap<Key, Slots> {
+/// Attaches each comment to an anchor; comments after code on a line inside
+/// a multi-line rule where no anchor starts or ends are returned apart, to
+/// be claimed by the entry of a breakable form they annotate.
+pub(super) fn attach(root: &Node, comments: &[Comment], source: &str) -> (HashMap<Key, Slots>, Vec<Floating>) {
     let lines = Lines::new(source);
     let mut flat: Vec<&Node> = Vec::new();
     fn walk<'a>(n: &'a Node, flat: &mut Vec<&'a Node>) {
@@ -237,6 +245,7 @@ pub(super) fn attach(root: &Node, comments: &[Comment], source: &str) -> HashMap
         }
     }
     let mut slots: HashMap<Key, Slots> = HashMap::new();
+    let mut floating = Vec::new();
     for c in comments {
         // The innermost anchor containing the comment.
         let mut inner = root;
@@ -272,7 +281,18 @@ pub(super) fn attach(root: &Node, comments: &[Comment], source: &str) -> HashMap
                 (Some(n), _) => (&n.key, Slot::Open),
                 (None, Some(n)) => (&n.key, Slot::Close),
                 (None, None) if inner.kind == Kind::Root => (&inner.key, Slot::Dangling),
-                (None, None) => (&inner.key, Slot::Leading),
+                (None, None) => {
+                    // Inside a multi-line rule: beside a tier, band, arm or
+                    // element if one ends on this line (see [`claim`]),
+                    // else before the rule.
+                    floating.push(Floating {
+                        line,
+                        start: c.start,
+                        note: Note { text: c.text.clone(), blank_after: false },
+                        fallback: inner.key.clone(),
+                    });
+                    continue;
+                }
             }
         };
         let s = slots.entry(key.clone()).or_default();
@@ -284,5 +304,107 @@ pub(super) fn attach(root: &Node, comments: &[Comment], source: &str) -> HashMap
             Slot::Dangling => s.dangling.push(text),
         }
     }
-    slots
+    (slots, floating)
+}
+
+/// A comment after code inside a multi-line rule, waiting for the entry of a
+/// breakable form (tier, band, match arm, `if` branch, set or list element)
+/// that ends on its line.
+#[derive(Debug, Clone)]
+pub(super) struct Floating {
+    /// Its line.
+    pub(super) line: usize,
+    /// Byte offset of its `#`.
+    pub(super) start: usize,
+    pub(super) note: Note,
+    /// The anchor it goes before when no entry claims it.
+    pub(super) fallback: Key,
+}
+
+/// The floating comments of the file being formatted, with what [`claim`]
+/// needs to place them. Set for the duration of one [`format`] call: the
+/// expression printer builds documents from the tree alone and reaches the
+/// comments through it.
+pub(super) struct Floats {
+    lines: Lines,
+    source: String,
+    comment_ends: HashMap<usize, usize>,
+    waiting: Vec<Option<Floating>>,
+}
+
+thread_local! {
+    static FLOATS: std::cell::RefCell<Option<Floats>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Installs the floating comments for one formatting run; they are removed
+/// when the guard drops (also on unwind).
+pub(super) fn install(source: &str, comments: &[Comment], floating: Vec<Floating>) -> FloatsGuard {
+    let floats = Floats {
+        lines: Lines::new(source),
+        source: source.to_string(),
+        comment_ends: comments.iter().map(|c| (c.start + c.text.len(), c.start)).collect(),
+        waiting: floating.into_iter().map(Some).collect(),
+    };
+    FLOATS.with(|f| *f.borrow_mut() = Some(floats));
+    FloatsGuard
+}
+
+pub(super) struct FloatsGuard;
+
+impl Drop for FloatsGuard {
+    fn drop(&mut self) {
+        FLOATS.with(|f| *f.borrow_mut() = None);
+    }
+}
+
+/// The comments beside an entry spanning `span`: those waiting on the line
+/// where it ends, after its end, unless `next` (the following sibling entry)
+/// also ends on that line before them. Each is claimed once.
+pub(super) fn claim(span: Span, next: Option<Span>) -> Vec<String> {
+    FLOATS.with(|f| {
+        let mut f = f.borrow_mut();
+        let Some(fl) = f.as_mut() else { return Vec::new() };
+        if fl.waiting.iter().all(Option::is_none) || span.end <= span.start {
+            return Vec::new();
+        }
+        let end = trimmed_end(&fl.source, &fl.comment_ends, span);
+        if end <= span.start {
+            return Vec::new();
+        }
+        let line = fl.lines.line(end - 1);
+        let next_end = next.map(|n| trimmed_end(&fl.source, &fl.comment_ends, n)).filter(|&e| e > 0 && fl.lines.line(e - 1) == line);
+        let mut out = Vec::new();
+        for slot in fl.waiting.iter_mut() {
+            let take = slot.as_ref().is_some_and(|w| w.line == line && w.start >= end && next_end.is_none_or(|ne| ne > w.start));
+            if take {
+                if let Some(w) = slot.take() {
+                    out.push(w.note.text);
+                }
+            }
+        }
+        out
+    })
+}
+
+/// The floating comments no entry claimed whose fallback anchor is `key`.
+pub(super) fn unclaimed(key: &[usize]) -> Vec<Note> {
+    FLOATS.with(|f| {
+        let mut f = f.borrow_mut();
+        let Some(fl) = f.as_mut() else { return Vec::new() };
+        fl.waiting.iter_mut().filter(|w| w.as_ref().is_some_and(|w| w.fallback == key)).filter_map(Option::take).map(|w| w.note).collect()
+    })
+}
+
+/// Every floating comment still unclaimed (their anchor was not printed).
+pub(super) fn leftovers() -> Vec<Note> {
+    FLOATS.with(|f| {
+        let mut f = f.borrow_mut();
+        let Some(fl) = f.as_mut() else { return Vec::new() };
+        fl.waiting.iter_mut().filter_map(Option::take).map(|w| w.note).collect()
+    })
+}
+
+/// Whether a floating comment waits with `key` as its fallback anchor.
+pub(super) fn has_unclaimed(key: &[usize]) -> bool {
+    FLOATS.with(|f| f.borrow().as_ref().is_some_and(|fl| fl.waiting.iter().flatten().any(|w| w.fallback == key)))
 }

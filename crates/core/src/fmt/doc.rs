@@ -19,6 +19,10 @@ pub(super) enum Doc {
     /// Printed flat when it fits, else broken.
     Group(Box<Doc>),
     Concat(Vec<Doc>),
+    /// A `# comment` printed two spaces after the end of the current line,
+    /// just before the next line break: a comment beside a tier, band,
+    /// match arm or element. A group holding one never prints flat.
+    Trailing(String),
 }
 
 pub(super) fn text(s: impl Into<String>) -> Doc {
@@ -40,8 +44,14 @@ pub(super) enum Mode {
     Break,
 }
 
+/// Display columns of `s`: East Asian wide characters (汉字, full-width
+/// punctuation) take two, as a terminal or an editor shows them.
+pub(super) fn columns(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
+}
+
 pub(super) fn width(s: &str) -> isize {
-    isize::try_from(s.chars().count()).unwrap_or(isize::MAX)
+    isize::try_from(columns(s)).unwrap_or(isize::MAX)
 }
 
 pub(super) fn newline(out: &mut String, indent: usize) {
@@ -56,8 +66,10 @@ pub(super) fn render(doc: &Doc, indent: usize) -> String {
     let mut col = isize::try_from(indent).unwrap_or(0);
     let max = isize::try_from(MAX_WIDTH).unwrap_or(isize::MAX);
     let mut stack: Vec<(usize, Mode, &Doc)> = vec![(indent, Mode::Break, doc)];
+    let mut pending: Vec<&str> = Vec::new();
     while let Some((ind, mode, d)) = stack.pop() {
         match d {
+            Doc::Trailing(c) => pending.push(c),
             Doc::Text(s) => {
                 out.push_str(s);
                 col += width(s);
@@ -70,6 +82,7 @@ pub(super) fn render(doc: &Doc, indent: usize) -> String {
             }
             Doc::Line | Doc::SoftLine | Doc::HardLine => {
                 if mode == Mode::Break || matches!(d, Doc::HardLine) {
+                    flush(&mut out, &mut pending);
                     newline(&mut out, ind);
                     col = isize::try_from(ind).unwrap_or(0);
                 } else if matches!(d, Doc::Line) {
@@ -85,7 +98,16 @@ pub(super) fn render(doc: &Doc, indent: usize) -> String {
             }
         }
     }
+    flush(&mut out, &mut pending);
     out
+}
+
+/// Writes the comments waiting for the end of the line.
+fn flush(out: &mut String, pending: &mut Vec<&str>) {
+    for c in pending.drain(..) {
+        out.push_str("  ");
+        out.push_str(c);
+    }
 }
 
 /// Whether `next`, printed flat, and what follows it up to the next line
@@ -117,6 +139,12 @@ pub(super) fn fits(next: &Doc, rest: &[(usize, Mode, &Doc)], mut room: isize) ->
                 }
             }
             Doc::HardLine => return true,
+            // A comment ends its line: nothing holding it prints flat.
+            Doc::Trailing(_) => {
+                if mode == Mode::Flat {
+                    return false;
+                }
+            }
             Doc::IfBreak(s) => {
                 if mode == Mode::Break {
                     room -= width(s);

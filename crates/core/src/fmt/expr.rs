@@ -76,6 +76,22 @@ pub(super) fn commas(items: &[Expr]) -> Doc {
     cat(parts)
 }
 
+/// `doc`, an entry of a breakable form written at `span`, followed by the
+/// comments beside it in the source (which force the form to break).
+/// `next` is the span of the following entry, if any.
+/// The comments are claimed before `doc` is built, so that an entry takes
+/// a comment before the entries nested in it do.
+pub(super) fn beside(span: Span, next: Option<Span>, doc: impl FnOnce() -> Doc) -> Doc {
+    let notes = claim(span, next);
+    let doc = doc();
+    if notes.is_empty() {
+        return doc;
+    }
+    let mut parts = vec![doc];
+    parts.extend(notes.into_iter().map(Doc::Trailing));
+    cat(parts)
+}
+
 /// `{a, b}` or `[a, b]`, breaking one element per line.
 pub(super) fn bracketed(open: &str, close: &str, items: &[Expr]) -> Doc {
     let mut inner = vec![Doc::SoftLine];
@@ -84,7 +100,7 @@ pub(super) fn bracketed(open: &str, close: &str, items: &[Expr]) -> Doc {
             inner.push(text(","));
             inner.push(Doc::Line);
         }
-        inner.push(expr(e));
+        inner.push(beside(e.span, items.get(k + 1).map(|n| n.span), || expr(e)));
     }
     inner.push(Doc::IfBreak(","));
     group(cat(vec![text(open), nest(cat(inner)), Doc::SoftLine, text(close)]))
@@ -155,12 +171,12 @@ pub(super) fn expr(e: &Expr) -> Doc {
                 parts.push(text(if k == 0 { "if " } else { " else if " }));
                 parts.push(expr(cond));
                 parts.push(text(" {"));
-                parts.push(nest(cat(vec![Doc::Line, expr(value)])));
+                parts.push(nest(cat(vec![Doc::Line, beside(value.span, None, || expr(value))])));
                 parts.push(Doc::Line);
                 parts.push(text("}"));
             }
             parts.push(text(" else {"));
-            parts.push(nest(cat(vec![Doc::Line, expr(otherwise)])));
+            parts.push(nest(cat(vec![Doc::Line, beside(otherwise.span, None, || expr(otherwise))])));
             parts.push(Doc::Line);
             parts.push(text("}"));
             group(cat(parts))
@@ -168,7 +184,8 @@ pub(super) fn expr(e: &Expr) -> Doc {
         ExprKind::Match { scrutinee, arms } => {
             let entries = arms
                 .iter()
-                .map(|arm| {
+                .enumerate()
+                .map(|(k, arm)| {
                     let pats = if arm.patterns.is_empty() {
                         "_".to_string()
                     } else {
@@ -181,7 +198,8 @@ pub(super) fn expr(e: &Expr) -> Doc {
                             .collect::<Vec<_>>()
                             .join(" | ")
                     };
-                    cat(vec![text(pats), text(" => "), expr(&arm.value)])
+                    let next = arms.get(k + 1).map(|a| a.span);
+                    beside(arm.span, next, || cat(vec![text(pats), text(" => "), expr(&arm.value)]))
                 })
                 .collect();
             braced(cat(vec![text("match "), expr(scrutinee)]), entries)
@@ -189,16 +207,20 @@ pub(super) fn expr(e: &Expr) -> Doc {
         ExprKind::Tiers { subject, tiers, otherwise } => {
             let mut entries: Vec<Doc> = tiers
                 .iter()
-                .map(|t| {
-                    let test = match &t.test {
-                        TierTest::Cmp(op, x) => cat(vec![text(format!("{} ", op.symbol())), expr(x)]),
-                        TierTest::Range(lo, hi) => cat(vec![operand(lo), text(" .. "), operand(hi)]),
-                    };
-                    cat(vec![test, text(" => "), expr(&t.value)])
+                .enumerate()
+                .map(|(k, t)| {
+                    let next = tiers.get(k + 1).map(|n| n.span).or(otherwise.as_ref().map(|o| o.span));
+                    beside(t.span, next, || {
+                        let test = match &t.test {
+                            TierTest::Cmp(op, x) => cat(vec![text(format!("{} ", op.symbol())), expr(x)]),
+                            TierTest::Range(lo, hi) => cat(vec![operand(lo), text(" .. "), operand(hi)]),
+                        };
+                        cat(vec![test, text(" => "), expr(&t.value)])
+                    })
                 })
                 .collect();
             if let Some(o) = otherwise {
-                entries.push(cat(vec![text("else => "), expr(o)]));
+                entries.push(beside(o.span, None, || cat(vec![text("else => "), expr(o)])));
             }
             braced(cat(vec![text("tiers "), expr(subject)]), entries)
         }
@@ -208,11 +230,12 @@ pub(super) fn expr(e: &Expr) -> Doc {
                 .enumerate()
                 .map(|(k, b)| {
                     let word = if k == 0 { "first " } else { "next " };
-                    cat(vec![text(word), operand(&b.width), text(" at "), expr(&b.rate)])
+                    let next = bands.get(k + 1).map(|n| n.span).or(rest.as_ref().map(|r| r.span));
+                    beside(b.span, next, || cat(vec![text(word), operand(&b.width), text(" at "), expr(&b.rate)]))
                 })
                 .collect();
             if let Some(r) = rest {
-                entries.push(cat(vec![text("then at "), expr(r)]));
+                entries.push(beside(r.span, None, || cat(vec![text("then at "), expr(r)])));
             }
             braced(cat(vec![text("scale "), expr(subject)]), entries)
         }

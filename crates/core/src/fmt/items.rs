@@ -140,7 +140,8 @@ pub(super) fn cite_text(c: &Option<Cite>) -> String {
 /// The width of `doc` printed flat, `None` if it holds a hard line break.
 pub(super) fn flat_width(doc: &Doc) -> Option<usize> {
     match doc {
-        Doc::Text(s) => Some(s.chars().count()),
+        Doc::Text(s) => Some(columns(s)),
+        Doc::Trailing(_) => None,
         Doc::Line => Some(1),
         Doc::SoftLine | Doc::IfBreak(_) => Some(0),
         Doc::HardLine => None,
@@ -157,7 +158,7 @@ pub(super) fn render_entry(e: &Entry, indent: usize) -> String {
     if e.tail.is_empty() {
         return render(&e.body, indent);
     }
-    let tail = e.tail.chars().count();
+    let tail = columns(&e.tail);
     let continuation = |body: String| format!("{body}\n{}{}", " ".repeat(indent + INDENT), e.tail);
     if let Some(w) = flat_width(&e.body) {
         if indent + w + 1 + tail <= MAX_WIDTH {
@@ -169,8 +170,8 @@ pub(super) fn render_entry(e: &Entry, indent: usize) -> String {
     }
     let body = render(&e.body, indent);
     let last = match body.rsplit_once('\n') {
-        Some((_, l)) => l.chars().count(),
-        None => indent + body.chars().count(),
+        Some((_, l)) => columns(l),
+        None => indent + columns(&body),
     };
     if last + 1 + tail <= MAX_WIDTH {
         format!("{body} {}", e.tail)

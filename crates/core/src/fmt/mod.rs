@@ -39,8 +39,8 @@
 //!   money is always suffixed `yuan` (never `元`); percentages are `70%`;
 //!   dates `YYYY-MM-DD`. Strings are re-escaped (`\"`, `\\`, `\n`, `\t`).
 //! - `tiers`, `scale`, `match`, `if`, set and list forms stay on one line
-//!   when the line fits in [`MAX_WIDTH`] columns (counted in characters,
-//!   comments excluded). Otherwise the outermost such form breaks: one entry
+//!   when the line fits in [`MAX_WIDTH`] columns (display columns: an East
+//!   Asian wide character such as 汉 counts two; comments excluded). Otherwise the outermost such form breaks: one entry
 //!   per line, indented 2 more spaces, each ending with a comma, the closing
 //!   bracket back on the form's indentation. Inner forms break only if they
 //!   still do not fit. Other expressions never break.
@@ -73,6 +73,13 @@
 //!   that block (before `}`), or at the end of the file. A comment on its own
 //!   line in the middle of a one-entry construct (say inside a multi-line
 //!   `let`) moves before that construct.
+//! - Inside a rule that spans several lines, a comment after code on a line
+//!   where no anchor starts or ends belongs to the *entry* of a breakable
+//!   form that ends last on that line before it (a tier, band, match arm,
+//!   `if` branch value, set or list element; an entry takes it before the
+//!   entries nested in it). It is printed two spaces after that entry's
+//!   comma, and the form breaks. When no entry ends there it moves before
+//!   the rule.
 //! - A comment after code is a *trailing* comment of the last anchor starting
 //!   on that line, printed two spaces after the end of that anchor's first
 //!   line; if no anchor starts on the line, of the innermost anchor ending on
@@ -102,7 +109,7 @@ use items::*;
 use printer::*;
 use std::collections::HashMap;
 
-/// Lines longer than this many columns (characters) break their outermost
+/// Lines longer than this many display columns break their outermost
 /// breakable form (`tiers`, `scale`, `match`, `if`, sets, lists).
 pub const MAX_WIDTH: usize = 100;
 
@@ -122,7 +129,8 @@ pub fn format(file: &PolicyFile, source: &str) -> String {
     let comments = scan_comments(source);
     let mut tree = anchor_tree(file);
     trim_spans(&mut tree, &Trimmer::new(source, &comments));
-    let slots = attach(&tree, &comments, source);
+    let (slots, floating) = attach(&tree, &comments, source);
+    let _floats = install(source, &comments, floating);
     let mut p = Printer { out: String::new(), slots };
     p.file(file);
     p.finish()

@@ -8,8 +8,12 @@ pub(super) struct Printer {
 }
 
 impl Printer {
+    /// The comments of an anchor, with the floating comments inside it
+    /// that no entry claimed as leading comments.
     fn take(&mut self, key: &[usize]) -> Slots {
-        self.slots.remove(key).unwrap_or_default()
+        let mut slots = self.slots.remove(key).unwrap_or_default();
+        slots.leading.extend(unclaimed(key));
+        slots
     }
 
     fn indent(&mut self, n: usize) {
@@ -111,7 +115,8 @@ impl Printer {
     }
 
     fn has_leading(&self, key: &[usize], single_line: bool) -> bool {
-        self.slots.get(key).is_some_and(|s| !s.leading.is_empty() || (single_line && s.open.len() + s.close.len() > 1))
+        has_unclaimed(key)
+            || self.slots.get(key).is_some_and(|s| !s.leading.is_empty() || (single_line && s.open.len() + s.close.len() > 1))
     }
 
     pub(super) fn file(&mut self, f: &PolicyFile) {
@@ -220,6 +225,10 @@ impl Printer {
     /// printed (a tree that does not match its source): never drop one.
     pub(super) fn finish(mut self) -> String {
         let mut rest: Vec<(Key, Slots)> = self.slots.drain().collect();
+        let lost = leftovers();
+        if !lost.is_empty() {
+            rest.push((vec![usize::MAX], Slots { leading: lost, ..Slots::default() }));
+        }
         rest.sort_by(|a, b| a.0.cmp(&b.0));
         let notes: Vec<Note> = rest
             .into_iter()
