@@ -363,3 +363,37 @@ fn scope_decides_without_the_date() {
         assert_eq!(text.contains("is_a"), facts.contains("\"b\""), "{text}");
     }
 }
+
+/// Imported units are first-class: a literal (`40 zj.lesson_hour`) and a
+/// conversion (`hours as zj.lesson_hour`) name the scheme's unit through its
+/// alias, and the conversion declared there applies.
+#[test]
+fn imported_units_in_literals_and_conversions() {
+    let mut loader = MemoryLoader::new();
+    loader.add_policy(
+        "zj.policy",
+        &format!(
+            "{}unit clock_hour \"小时\"\nunit lesson_hour \"课时\"\nconvert 3 clock_hour = 4 lesson_hour\n",
+            HEADER.replace("policy t.p", "policy zj.scheme")
+        ),
+    );
+    loader.add_policy(
+        "t.policy",
+        &format!(
+            "{HEADER}use zj.scheme as zj\ninput hours: zj.clock_hour in 0 zj.clock_hour .. \"小时\"\n\
+             let lessons = hours as zj.lesson_hour\n\
+             benefit b \"补贴\" {{\n  require enough: lessons >= 40 zj.lesson_hour \"达40课时\"\n  amount 100 yuan\n}}\n"
+        ),
+    );
+    let engine = match Engine::from_loader(&loader) {
+        Ok(e) => e,
+        Err(EvalError::Policy { diagnostics, .. }) => {
+            panic!("{:#?}", diagnostics.iter().map(|d| (&d.code.id, &d.message)).collect::<Vec<_>>())
+        }
+        Err(e) => panic!("{e}"),
+    };
+    let opts = DecideOptions { reference_date: "2021-06-01".parse().ok(), trace: TraceLevel::Full, ..Default::default() };
+    let at = |h: &str| engine.decide_json("t.p", &format!(r#"{{"hours": {h}}}"#), &opts).unwrap().benefits.remove(0);
+    assert_eq!(at("30").status, Status::Eligible, "30 clock hours are exactly 40 lesson hours");
+    assert_eq!(at("29.9").status, Status::Ineligible);
+}

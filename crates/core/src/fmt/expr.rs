@@ -135,8 +135,10 @@ pub(super) fn expr(e: &Expr) -> Doc {
         ExprKind::Text(s) => text(quote(s)),
         ExprKind::Path(p) => text(path(p)),
         ExprKind::Field(base, f) => {
-            // `800 yuan.f` would read `yuan.f` as a qualified unit name.
-            let dot = if matches!(base.kind, ExprKind::Number { suffix: Some(Suffix::Unit(_)), .. }) { " ." } else { "." };
+            // `800 yuan.f` and `x as yuan.f` would read `yuan.f` as a
+            // qualified unit name.
+            let unit_before = matches!(base.kind, ExprKind::Number { suffix: Some(Suffix::Unit(_)), .. } | ExprKind::Convert(..));
+            let dot = if unit_before { " ." } else { "." };
             cat(vec![postfix_base(base), text(format!("{dot}{}", f.name))])
         }
         ExprKind::Index(base, keys) => cat(vec![postfix_base(base), text("["), commas(keys), text("]")]),

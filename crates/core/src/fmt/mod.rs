@@ -33,8 +33,8 @@
 //!   `[1, 2]`, `x as unit`, `-x`, `not x`, `- -x`. Parentheses are printed exactly
 //!   where the tree has a [`ExprKind::Paren`] node (and, for trees built in
 //!   memory, wherever precedence requires them). A field of a number with a
-//!   unit is written `800 yuan .f`, since `800 yuan.f` reads `yuan.f` as a
-//!   qualified unit.
+//!   unit (or of a conversion) is written `800 yuan .f` (`x as u .f`), since
+//!   `800 yuan.f` reads `yuan.f` as a qualified unit.
 //! - Numbers are printed from their decimal with its scale (`1200.00 yuan`);
 //!   money is always suffixed `yuan` (never `元`); percentages are `70%`;
 //!   dates `YYYY-MM-DD`. Strings are re-escaped (`\"`, `\\`, `\n`, `\t`).
