@@ -196,9 +196,13 @@ fn authority_set_amounts_are_ranges_until_given() {
     let body = "external figure: money in 4000 yuan .. 10000 yuan \"企业补贴\" set_by \"人社部门\" criteria \"产业急需程度\", \"学徒类型\"\nbenefit b \"学徒补贴\" {\n  amount figure\n  per year\n}\n";
     let b = one(body, "{}", "2021-06-01");
     assert_eq!(b.status, Status::Eligible);
-    let r = b.amount_range.unwrap();
+    let r = b.amount_range.clone().unwrap();
     assert_eq!((r.low.to_string(), r.high.to_string()), ("4000".into(), "10000".into()));
     assert_eq!(r.criteria, ["产业急需程度", "学徒类型"]);
+    // Money is money in JSON too: the bounds are money strings, as an amount is.
+    let json = serde_json::to_value(&b).unwrap();
+    assert_eq!(json["amount_range"]["low"], "4000.00", "{json}");
+    assert_eq!(json["amount_range"]["high"], "10000.00", "{json}");
     assert_eq!(b.period.as_deref(), Some("year"));
     assert_eq!(amount(&one(body, r#"{"figure": "5000"}"#, "2021-06-01")), "5000.00");
     let e = engine(body);
