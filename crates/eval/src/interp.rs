@@ -352,6 +352,14 @@ impl<'a> Ctx<'a> {
                 let idx = self.s.locals.len().checked_sub(1 + *i as usize).ok_or_else(|| halt("internal: unbound local"))?;
                 self.s.locals.get(idx).cloned().ok_or_else(|| halt("internal: unbound local"))
             }
+            CKind::AsOf => match self.date {
+                Some(d) => {
+                    let v = Value::Date(d);
+                    self.read("as_of", &v, &Type::Date);
+                    Ok(v)
+                }
+                None => Err(halt("`as_of` needs the benefit's date; none was given")),
+            },
             CKind::Amount => {
                 self.amount_read = true;
                 self.amount.map(Value::Num).ok_or_else(|| halt("internal: no amount yet"))

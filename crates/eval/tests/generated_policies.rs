@@ -209,6 +209,8 @@ struct Gen {
     /// How the generated policy names the policy it imports.
     lib_alias: String,
     counter: usize,
+    /// Writing a `dated_by`: no `as_of`, and no let (which may read it).
+    in_dated_by: bool,
 }
 
 /// A generated policy: its text, the source document its quotes are in, and
@@ -240,6 +242,7 @@ impl Gen {
             range_amount: false,
             lib_alias: String::new(),
             counter: 0,
+            in_dated_by: false,
         }
     }
 
@@ -376,6 +379,9 @@ impl Gen {
             }
         }
         for v in &self.vars {
+            if self.in_dated_by && v.kind == Kind::Let {
+                continue;
+            }
             if v.ty == *ty {
                 out.push(v.name.clone());
             }
@@ -1002,6 +1008,8 @@ impl Gen {
                     None => self.leaf(&Ty::Date),
                 }
             }
+            // The benefit's date.
+            5 if !self.in_dated_by => E::atom("as_of"),
             _ => self.leaf(&Ty::Date),
         }
     }
@@ -1610,7 +1618,9 @@ impl Gen {
             lines.push(format!("  per {}", self.rng.pick(&["year", "month", "day", "person", "claim", "project"])));
         }
         if self.chance(1, 2) {
+            self.in_dated_by = true;
             let e = self.expr(&Ty::Date, 1).s;
+            self.in_dated_by = false;
             let label = if self.chance(1, 2) { " \"以证书发放日期为准\"" } else { "" };
             lines.push(format!("  dated_by {e}{label}"));
         }
@@ -1820,6 +1830,7 @@ const CONSTRUCTS: &[(&str, &[&str])] = &[
     ("needs", &["needs "]),
     ("cite quote", &["quote \""]),
     ("application_date", &["application_date"]),
+    ("as_of", &["as_of"]),
     ("use", &["use gen."]),
     ("list of scalars", &[": list int"]),
     ("row let", &["let entry_"]),

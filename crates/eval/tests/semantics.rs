@@ -401,3 +401,31 @@ fn imported_units_in_literals_and_conversions() {
     assert_eq!(at("30").status, Status::Eligible, "30 clock hours are exactly 40 lesson hours");
     assert_eq!(at("29.9").status, Status::Ineligible);
 }
+
+/// `as_of` is the date the benefit is decided for: its `dated_by`, else the
+/// decision's reference date. It needs no invented fact, is traced as a value
+/// read, and without any date the benefit is undetermined, saying why.
+#[test]
+fn as_of_is_the_benefits_date() {
+    let body = "input birth_date: date \"出生日期\"\ninput applied: date \"申请日期\"\n\
+                benefit by_reference \"按参考日\" {\n  require adult: age(birth_date, as_of) >= 16 \"年满16周岁\"\n  amount 100 yuan\n}\n\
+                benefit by_application \"按申请日\" {\n  dated_by applied \"申请日\"\n  require adult: age(birth_date, as_of) >= 16 \"年满16周岁\"\n  amount 100 yuan\n}\n";
+    let facts = r#"{"birth_date": "2005-06-01", "applied": "2021-05-31"}"#;
+    // Reference date: the 16th birthday, inclusive.
+    let d = decide(body, facts, "2021-06-01");
+    assert_eq!(d[0].status, Status::Eligible, "{:?}", d[0]);
+    // Its dated_by: the day before the 16th birthday.
+    assert_eq!(d[1].status, Status::Ineligible, "{:?}", d[1]);
+    assert_eq!(decide(body, facts, "2021-05-31")[0].status, Status::Ineligible);
+    // Traced as a value read.
+    let e = engine(body);
+    let opts = DecideOptions { reference_date: "2021-06-01".parse().ok(), trace: TraceLevel::Full, ..Default::default() };
+    let text = policy_eval::render_text(&e.decide_json("t.p", facts, &opts).unwrap());
+    assert!(text.contains("as_of 2021-06-01"), "{text}");
+    // No date at all: undetermined with the reason.
+    let none = e.decide_json("t.p", facts, &DecideOptions { trace: TraceLevel::Full, ..Default::default() }).unwrap();
+    assert_eq!(none.benefits[0].status, Status::Undetermined);
+    // A declared `as_of` is that declaration (as with `amount`).
+    let own = "input as_of: date \"自报日期\"\ninput birth_date: date \"出生日期\"\nbenefit b \"补贴\" {\n  require adult: age(birth_date, as_of) >= 16 \"年满16周岁\"\n  amount 100 yuan\n}\n";
+    assert_eq!(one(own, r#"{"birth_date": "2005-06-01", "as_of": "2000-01-01"}"#, "2021-06-01").status, Status::Ineligible);
+}

@@ -260,6 +260,9 @@ impl Checker<'_> {
             let base = self.mk(m, CKind::Local(depth), ty, first.span);
             return self.fields(m, base, segs.get(1..).unwrap_or(&[]));
         }
+        if first.name == "as_of" && segs.len() == 1 && self.lookup_sym(m, "as_of").is_none() {
+            return self.mk(m, CKind::AsOf, Type::Date, span);
+        }
         if first.name == "amount" && segs.len() == 1 && self.lookup_sym(m, "amount").is_none() {
             if let Some(t) = self.amount_in_scope.clone() {
                 return self.mk(m, CKind::Amount, t, span);
