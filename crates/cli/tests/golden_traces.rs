@@ -214,6 +214,12 @@ fn missing_golden_traces_are_reported_and_fail_only_under_ci() {
     let r = test(&[d], Some("true"));
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert_eq!(summary(&r).0, "golden traces: 1 unchanged, 0 changed, 0 missing");
+    // The policy's own title changed: the diff names the policy's header.
+    edit(&dir.join("demo.policy"), "示例培训补贴", "示例补贴");
+    let r = test(&[d], Some("true"));
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stdout.contains("::twelve_days_renamed: trace differs from its golden trace at policy demo.cases\n"), "{}", r.stdout);
+    assert!(r.stdout.contains("    @@ -1,5 +1,5 @@ policy demo.cases\n    -demo.cases 示例培训补贴\n    -  《示例培训补贴》\n    +demo.cases 示例补贴\n    +  《示例补贴》\n"), "{}", r.stdout);
 }
 
 #[test]

@@ -228,8 +228,8 @@ pub fn render_text(d: &Decision) -> String {
 }
 
 /// The golden-trace text of a decision: [`render_text`] with every step's
-/// policy text and every quote in full, and the rule each line belongs to
-/// (`None` for the policy's header lines): `benefit` for a benefit's own
+/// policy text and every quote in full, and the rule each line belongs to:
+/// `policy <id>` for the policy's header lines, `benefit` for a benefit's own
 /// lines, and `benefit: kind id` (or the label when the step has no id) for
 /// a step's.
 pub(crate) fn render_text_with_rules(d: &Decision) -> (String, Vec<Option<String>>) {
@@ -274,13 +274,15 @@ impl Sink {
 }
 
 fn render_into(d: &Decision, out: &mut Sink) {
-    out.push(&format!("{} {}\n", d.policy.id, d.policy.title), None);
+    let header = out.rules.as_ref().map(|_| format!("policy {}", d.policy.id));
+    let header = header.as_deref();
+    out.push(&format!("{} {}\n", d.policy.id, d.policy.title), header);
     let home = if d.policy.documents.is_empty() { format!("《{}》", d.policy.title) } else { d.policy.documents.join(" / ") };
-    out.push(&format!("  {home}\n"), None);
+    out.push(&format!("  {home}\n"), header);
     if let Some(r) = d.reference_date {
-        out.push(&format!("  reference date {r}\n"), None);
+        out.push(&format!("  reference date {r}\n"), header);
     }
-    out.push("\n", None);
+    out.push("\n", header);
     for (i, b) in d.benefits.iter().enumerate() {
         let rule = Some(&*b.id);
         let mark = match b.status {

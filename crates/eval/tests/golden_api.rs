@@ -178,7 +178,7 @@ fn bless_writes_then_check_passes_then_a_change_is_a_diff() {
     std::fs::write(&stale, "x").unwrap();
     std::fs::write(path.with_file_name("README"), "x").unwrap();
     let r = testing::check_selected(&engine, &cases, None, &check).unwrap();
-    assert_eq!(r.obsolete, [stale.clone()]);
+    assert_eq!(r.obsolete, std::slice::from_ref(&stale));
     assert_eq!(r.failed(), 0);
     assert!(stale.exists());
 
