@@ -260,6 +260,29 @@ mod tests {
     use policy_core::ast::Span;
     use policy_core::checked::FileId;
 
+    /// `source.file` is relative to the first root holding the file, with
+    /// `/` separators; a file under no root keeps its loader name.
+    #[test]
+    fn source_roots_name_files_relative() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies");
+        let loader = policy_core::loader::DirLoader::new(&[&root]);
+        let source = policy_core::loader::Loader::load_policy(&loader, "jinhua.digital_engineer_2024").unwrap();
+        let mut plan = crate::compile(&source, &loader).unwrap();
+        let span = Span { start: 0, end: 1 };
+        let names = |plan: &crate::Plan| -> Vec<String> {
+            (0..plan.policy().files.len()).map(|i| plan.source_ref(FileId(u32::try_from(i).unwrap()), span).unwrap().file).collect()
+        };
+        let given = names(&plan);
+        assert!(given.iter().all(|n| n.starts_with(&root.display().to_string())), "{given:?}");
+        plan.set_source_roots(&[root.join("nowhere"), root.join("jinhua")]);
+        assert_eq!(names(&plan)[0], "digital_engineer_2024.policy");
+        assert_eq!(names(&plan)[1..], given[1..], "an import outside the roots keeps its name");
+        plan.set_source_roots(&[root.canonicalize().unwrap()]);
+        assert_eq!(names(&plan), ["jinhua/digital_engineer_2024.policy", "zhejiang/digital_engineer_2023.policy"]);
+        plan.set_source_roots::<&str>(&[]);
+        assert_eq!(names(&plan), given);
+    }
+
     /// The line index gives what `line_col` gives, at every offset of every
     /// file of every bundled policy (imports included).
     #[test]
