@@ -5,7 +5,7 @@
 /// Most edits the search looks for before giving up on a minimal diff: past
 /// it, the differing middle of the two texts is shown as wholly removed and
 /// wholly added (still a correct diff, only a longer one). Bounds the memory
-/// of the search to about `MAX_EDITS²` words.
+/// of the search to about `2 × MAX_EDITS²` words (16 MB).
 pub const MAX_EDITS: usize = 1000;
 
 /// Lines of unchanged context around each change.
