@@ -473,7 +473,9 @@ fn test_bundled_cases_all_pass() {
     let (passed, failed) = last.split_once(" passed, ").unwrap();
     assert!(passed.parse::<usize>().unwrap() > 0, "{last}");
     assert_eq!(failed, "0 failed");
-    assert_eq!(r.stdout.lines().count(), 1, "only the summary line: {}", r.stdout);
+    // Every case's trace is checked against its golden trace.
+    let golden = format!("golden traces: {passed} unchanged, 0 changed, 0 missing");
+    assert_eq!(r.stdout, format!("{golden}\n{last}\n"), "only the two count lines");
 }
 
 #[test]
@@ -488,10 +490,10 @@ fn test_wrong_expectation_fails() {
 fn test_filter() {
     let r = run(&["test", &format!("{DATA}/cases_wrong/demo.cases.json"), "--filter", "twelve"]);
     assert_eq!(r.code, 0, "{}", r.stdout);
-    assert_eq!(r.stdout, "1 passed, 0 failed\n");
+    assert_eq!(r.stdout, "golden traces: 1 unchanged, 0 changed, 0 missing\n1 passed, 0 failed\n");
     let r = run(&["test", "--filter", "order_day_10"]);
     assert_eq!(r.code, 0);
-    assert_eq!(r.stdout, "1 passed, 0 failed\n");
+    assert_eq!(r.stdout, "golden traces: 1 unchanged, 0 changed, 0 missing\n1 passed, 0 failed\n");
 }
 
 #[test]

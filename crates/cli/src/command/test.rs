@@ -1,12 +1,15 @@
 //! `policy test`: run golden case files (`*.cases.json`) against their
-//! policies and report the cases whose decisions differ from expectations.
+//! policies and report the cases whose decisions differ from expectations or
+//! whose traces differ from their golden traces (`<name>.traces/<case>.trace`,
+//! `policy_eval::testing`); `--bless` writes and rewrites golden traces.
 
 use crate::support::files::{collect, compile_reporting, is_cases, load_message, loader_roots, FileRoot};
-use crate::support::io::outln;
+use crate::support::io::{out, outln};
 use crate::support::term::{paint, print_error, Style, Term};
 use crate::support::CmdResult;
 use policy_core::loader::{DirLoader, Loader};
-use policy_eval::cases::{run_case, CaseFile};
+use policy_eval::cases::{Case, CaseFile};
+use policy_eval::testing::{self, Counts, Options};
 use policy_eval::Plan;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -18,8 +21,16 @@ Examples:
   policy test policies/datong
   policy test policies/jiaxing/digital_training_2021.cases.json
   policy test --filter rate_exactly_80
+  policy test --bless policies/jiaxing
 
-Prints one line per failing case, then `N passed, M failed`.
+Each case's trace is compared with its golden trace \
+`<name>.traces/<case>.trace` beside the case file; a difference fails the case \
+and prints a unified diff headed by the rule whose line changed. `--bless` \
+writes missing golden traces and rewrites changed ones. A missing golden trace \
+is reported, and fails the case when CI=true.
+
+Prints one line per failing case (and the trace diffs), a `golden traces:` \
+count line, then `N passed, M failed`.
 Exit status: 0 when every case passes, 1 when any fails (or a case file or \
 its policy cannot be loaded), 2 on bad arguments.";
 
@@ -32,6 +43,9 @@ pub struct Args {
     /// Run only cases whose name or policy id contains SUBSTR.
     #[arg(long, value_name = "SUBSTR")]
     pub filter: Option<String>,
+    /// Write missing golden traces and rewrite changed ones (`<name>.traces/<case>.trace`).
+    #[arg(long, visible_alias = "update")]
+    pub bless: bool,
 }
 
 /// Runs `policy test`.
@@ -43,9 +57,12 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
         print_error(term, &format!("cannot read `{}`: {why}", path.display()));
         ok = false;
     }
-    let loader = DirLoader::new(&loader_roots(&paths, FileRoot::Parent));
+    let roots = loader_roots(&paths, FileRoot::Parent);
+    let loader = DirLoader::new(&roots);
     let mut plans: BTreeMap<String, Option<Plan>> = BTreeMap::new();
     let (mut passed, mut failed) = (0usize, 0usize);
+    let opts = Options { bless: args.bless, require_golden: testing::env_true("CI") };
+    let mut counts = Counts::default();
     let fail = paint(term.stdout, Style::Bad, "FAIL");
     for file in &collected.files {
         let name = file.display().to_string();
@@ -64,37 +81,40 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
                 continue;
             }
         };
-        let selected: Vec<_> =
-            cases.cases.iter().filter(|c| args.filter.as_deref().is_none_or(|f| c.name.contains(f) || cases.policy.contains(f))).collect();
-        if selected.is_empty() {
+        let select = |c: &Case| args.filter.as_deref().is_none_or(|f| c.name.contains(f) || cases.policy.contains(f));
+        let selected = cases.cases.iter().filter(|c| select(c)).count();
+        if selected == 0 {
             continue;
         }
-        let plan = plans.entry(cases.policy.clone()).or_insert_with(|| load(&loader, &cases.policy, term));
+        let plan = plans.entry(cases.policy.clone()).or_insert_with(|| load(&loader, &roots, &cases.policy, term));
         let Some(plan) = plan else {
-            outln!("{fail} {name}: policy `{}` cannot be loaded; {} not run", cases.policy, selected.len());
-            failed += selected.len();
+            outln!("{fail} {name}: policy `{}` cannot be loaded; {} not run", cases.policy, selected);
+            failed += selected;
             continue;
         };
-        for case in selected {
-            let outcome = run_case(plan, case);
-            if outcome.passed() {
-                passed += 1;
-            } else {
-                failed += 1;
-                outln!("{fail} {name}::{}: {}", case.name, outcome.mismatches.join("; "));
-            }
+        let report = testing::check_cases(plan, file, &cases, &select, &opts);
+        let text = report.render(&fail);
+        if !text.is_empty() {
+            out!("{text}");
         }
+        passed += report.passed();
+        failed += report.failed();
+        counts.add(report.counts());
     }
     if collected.files.is_empty() && collected.problems.is_empty() {
         print_error(term, "no *.cases.json files found");
         ok = false;
     }
+    if counts != Counts::default() {
+        outln!("{}", counts.summary(args.bless));
+    }
     outln!("{passed} passed, {failed} failed");
     Ok(ok && failed == 0)
 }
 
-/// Loads and compiles policy `id`, printing why when it cannot.
-fn load(loader: &DirLoader, id: &str, term: Term) -> Option<Plan> {
+/// Loads and compiles policy `id`, printing why when it cannot; its trace
+/// nodes name source files relative to the loader root holding them.
+fn load(loader: &DirLoader, roots: &[PathBuf], id: &str, term: Term) -> Option<Plan> {
     let source = match loader.load_policy(id) {
         Ok(s) => s,
         Err(e) => {
@@ -103,7 +123,10 @@ fn load(loader: &DirLoader, id: &str, term: Term) -> Option<Plan> {
         }
     };
     match compile_reporting(&source, loader, term) {
-        Ok(plan) => Some(plan),
+        Ok(mut plan) => {
+            plan.set_source_roots(roots);
+            Some(plan)
+        }
         Err(e) => {
             print_error(term, &e.to_string());
             None
