@@ -35,6 +35,7 @@ mod error;
 pub mod facts;
 mod interp;
 mod plan;
+mod reform;
 pub mod testing;
 pub mod trace;
 

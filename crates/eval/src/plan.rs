@@ -171,6 +171,13 @@ impl Plan {
         }
     }
 
+    /// Names source files as `other` does (a plan rebuilt from the same policy).
+    pub(crate) fn copy_file_names(&mut self, other: &Plan) {
+        if self.file_names.len() == other.file_names.len() {
+            self.file_names.clone_from(&other.file_names);
+        }
+    }
+
     /// Warnings from checking.
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings
