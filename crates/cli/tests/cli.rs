@@ -487,6 +487,22 @@ fn test_wrong_expectation_fails() {
 }
 
 #[test]
+fn test_coverage_reports_and_gates() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("coverage.json");
+    let r = run(&["test", "policies/jiaxing/digital_training_2021.cases.json", "--coverage", "--coverage-json", json.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("jiaxing.digital_training_2021: 16 of 16 sides covered (100.0%)"), "{}", r.stdout);
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report[0]["covered"], report[0]["total"]);
+    // One case cannot cover every side: --fail-under fails the run.
+    let r = run(&["test", "policies/jiaxing/digital_training_2021.cases.json", "--filter", "exactly_32_lessons", "--fail-under", "90"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("is below 90%"), "{}", r.stderr);
+    assert!(r.stdout.contains("never fail"), "{}", r.stdout);
+}
+
+#[test]
 fn test_filter() {
     let r = run(&["test", &format!("{DATA}/cases_wrong/demo.cases.json"), "--filter", "twelve"]);
     assert_eq!(r.code, 0, "{}", r.stdout);

@@ -559,7 +559,8 @@ impl<'a> Ctx<'a> {
         let def = p.tables.get(t).ok_or_else(|| halt("internal: no table"))?;
         let start = self.eval_all(keys)?;
         let key = self.s.stack.get(start..).unwrap_or(&[]);
-        let row = self.plan.indexes.get(t).and_then(|ix| ix.get(key)).and_then(|&i| def.rows.get(i));
+        let index = self.plan.indexes.get(t).and_then(|ix| ix.get(key)).copied();
+        let row = index.and_then(|i| def.rows.get(i));
         let shown_keys = |key: &[Value]| {
             let rt = p.records.get(def.row_type.index());
             key.iter()
@@ -581,6 +582,7 @@ impl<'a> Ctx<'a> {
                 n.label = def.label.clone();
                 n.citation = def.cite.clone();
                 n.note = Some(if found { format!("row for ({keys_shown})") } else { format!("no row for ({keys_shown})") });
+                n.branch = index;
             });
         }
         if exists {
@@ -639,7 +641,9 @@ impl<'a> Ctx<'a> {
                     let shown = self.show(&s, &subject.ty);
                     let text = self.source_ref(t.value.file, t.span).map(|r| r.text).unwrap_or_default();
                     self.note(|n| {
-                        n.note = Some(format!("{shown} matched tier {} `{}`", i + 1, text.split_whitespace().collect::<Vec<_>>().join(" ")))
+                        n.note =
+                            Some(format!("{shown} matched tier {} `{}`", i + 1, text.split_whitespace().collect::<Vec<_>>().join(" ")));
+                        n.branch = Some(i);
                     });
                 }
                 return self.eval(&t.value);
@@ -649,7 +653,11 @@ impl<'a> Ctx<'a> {
             Some(o) => {
                 if self.full() {
                     let shown = self.show(&s, &subject.ty);
-                    self.note(|n| n.note = Some(format!("{shown} matched no tier; else applies")));
+                    let branch = tiers.len();
+                    self.note(|n| {
+                        n.note = Some(format!("{shown} matched no tier; else applies"));
+                        n.branch = Some(branch);
+                    });
                 }
                 self.eval(o)
             }

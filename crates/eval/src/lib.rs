@@ -28,6 +28,7 @@
 
 mod batch;
 pub mod cases;
+pub mod coverage;
 mod decide;
 pub mod decision;
 pub mod diff;

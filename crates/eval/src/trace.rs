@@ -137,6 +137,11 @@ pub struct TraceNode {
     /// Nested steps.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub children: Vec<TraceNode>,
+    /// Which branch decided, 0-based: for `tier`, the tier that matched (the
+    /// number of tiers when `else` applied); for `table_lookup`, the row
+    /// found. Tools (coverage, the viewer) read it; the text does not show it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub branch: Option<usize>,
 }
 
 impl TraceNode {
@@ -153,6 +158,7 @@ impl TraceNode {
             reads: Vec::new(),
             citation: None,
             children: Vec::new(),
+            branch: None,
         }
     }
 }

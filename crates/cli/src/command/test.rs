@@ -8,7 +8,8 @@ use crate::support::io::{out, outln};
 use crate::support::term::{paint, print_error, Style, Term};
 use crate::support::CmdResult;
 use policy_core::loader::{DirLoader, Loader};
-use policy_eval::cases::{Case, CaseFile};
+use policy_eval::cases::{run_case, Case, CaseFile};
+use policy_eval::coverage::Coverage;
 use policy_eval::testing::{self, Counts, Options};
 use policy_eval::Plan;
 use std::collections::BTreeMap;
@@ -46,6 +47,20 @@ pub struct Args {
     /// Write missing golden traces and rewrite changed ones (`<name>.traces/<case>.trace`).
     #[arg(long, visible_alias = "update")]
     pub bless: bool,
+    /// Report, per policy, the sides of its rules (conditions true and false,
+    /// steps applied or not, each tier, each table row looked up) that no case
+    /// exercised, and its clause map.
+    #[arg(long)]
+    pub coverage: bool,
+    /// Write the coverage report as JSON to FILE (implies --coverage).
+    #[arg(long, value_name = "FILE")]
+    pub coverage_json: Option<PathBuf>,
+    /// Fail when a policy's coverage is below PERCENT (implies --coverage).
+    #[arg(long, value_name = "PERCENT")]
+    pub fail_under: Option<f64>,
+    /// With --coverage: list covered rules too.
+    #[arg(long)]
+    pub verbose: bool,
 }
 
 /// Runs `policy test`.
@@ -63,6 +78,8 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
     let (mut passed, mut failed) = (0usize, 0usize);
     let opts = Options { bless: args.bless, require_golden: testing::env_true("CI") };
     let mut counts = Counts::default();
+    let want_coverage = args.coverage || args.coverage_json.is_some() || args.fail_under.is_some();
+    let mut coverage: BTreeMap<String, Coverage> = BTreeMap::new();
     let fail = paint(term.stdout, Style::Bad, "FAIL");
     for file in &collected.files {
         let name = file.display().to_string();
@@ -93,6 +110,14 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
             continue;
         };
         let report = testing::check_cases(plan, file, &cases, &select, &opts);
+        if want_coverage {
+            let c = coverage.entry(cases.policy.clone()).or_insert_with(|| Coverage::new(plan));
+            for case in cases.cases.iter().filter(|c| select(c)) {
+                if let Some(d) = run_case(plan, case).decision {
+                    c.record(&d);
+                }
+            }
+        }
         let text = report.render(&fail);
         if !text.is_empty() {
             out!("{text}");
@@ -109,7 +134,36 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
         outln!("{}", counts.summary(args.bless));
     }
     outln!("{passed} passed, {failed} failed");
+    if want_coverage {
+        ok &= report_coverage(args, &coverage, term);
+    }
     Ok(ok && failed == 0)
+}
+
+/// Prints the coverage of each policy, writes the JSON report when asked,
+/// and says whether every policy reaches `--fail-under`.
+fn report_coverage(args: &Args, coverage: &BTreeMap<String, Coverage>, term: Term) -> bool {
+    let mut ok = true;
+    for c in coverage.values() {
+        out!("{}", c.render_text(args.verbose));
+        if let Some(min) = args.fail_under {
+            if c.percent() < min {
+                print_error(term, &format!("`{}` coverage {:.1}% is below {min}%", c.policy, c.percent()));
+                ok = false;
+            }
+        }
+    }
+    if let Some(path) = &args.coverage_json {
+        let all: Vec<&Coverage> = coverage.values().collect();
+        let written = serde_json::to_string_pretty(&all)
+            .map_err(|e| e.to_string())
+            .and_then(|t| std::fs::write(path, t + "\n").map_err(|e| e.to_string()));
+        if let Err(e) = written {
+            print_error(term, &format!("cannot write `{}`: {e}", path.display()));
+            ok = false;
+        }
+    }
+    ok
 }
 
 /// Loads and compiles policy `id`, printing why when it cannot; its trace
