@@ -657,7 +657,10 @@ impl Gen {
         let s = self.subject(&subject, d);
         let mut bands = Vec::new();
         for i in 0..self.rng.range(1, 3) {
-            let w = self.positive(&subject);
+            // A dated width (a parameter of the subject's type) sometimes.
+            let params: Vec<String> =
+                self.vars.iter().filter(|v| v.kind == Kind::Param && v.ty == subject).map(|v| v.name.clone()).collect();
+            let w = if !params.is_empty() && self.chance(1, 4) { self.rng.pick(&params).clone() } else { self.positive(&subject) };
             let r = self.expr(&rate, d.min(1));
             bands.push(format!("{} {w} at {}", if i == 0 { "first" } else { "next" }, r.s));
         }
@@ -1831,6 +1834,7 @@ const CONSTRUCTS: &[(&str, &[&str])] = &[
     ("cite quote", &["quote \""]),
     ("application_date", &["application_date"]),
     ("as_of", &["as_of"]),
+    ("dated band width", &["first standard_", "next standard_", "first gen.standard_", "next gen.standard_"]),
     ("use", &["use gen."]),
     ("list of scalars", &[": list int"]),
     ("row let", &["let entry_"]),

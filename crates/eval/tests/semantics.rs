@@ -429,3 +429,38 @@ fn as_of_is_the_benefits_date() {
     let own = "input as_of: date \"自报日期\"\ninput birth_date: date \"出生日期\"\nbenefit b \"补贴\" {\n  require adult: age(birth_date, as_of) >= 16 \"年满16周岁\"\n  amount 100 yuan\n}\n";
     assert_eq!(one(own, r#"{"birth_date": "2005-06-01", "as_of": "2000-01-01"}"#, "2021-06-01").status, Status::Ineligible);
 }
+
+/// A marginal scale whose thresholds changed in 2014 and whose rates changed
+/// in 2016: band widths and rates are dated parameters (widths may be
+/// arithmetic over parameters, never over facts), each picked by the date.
+#[test]
+fn dated_thresholds_and_rates_in_a_marginal_scale() {
+    let policy = "policy t.tax \"税\"\n  document \"测〔2024〕2号\"\n  in_force 2010-01-01 ..\n\
+        input income: money in 0 yuan .. \"收入\"\n\
+        param upper_1: money \"第一档上限\" {\n  from 2010-01-01 => 10000 yuan\n  from 2014-01-01 => 12000 yuan\n}\n\
+        param upper_2: money \"第二档上限\" {\n  from 2010-01-01 => 30000 yuan\n}\n\
+        param rate_1: percent \"第一档税率\" {\n  from 2010-01-01 => 10%\n  from 2016-01-01 => 8%\n}\n\
+        benefit tax \"应纳税额\" {\n  amount scale income { first upper_1 at rate_1, next (upper_2 - upper_1) at 20%, then at 30% }\n}\n";
+    let mut loader = MemoryLoader::new();
+    loader.add_policy("tax.policy", policy);
+    let e = match Engine::from_loader(&loader) {
+        Ok(e) => e,
+        Err(EvalError::Policy { diagnostics, .. }) => panic!("{:#?}", diagnostics.iter().map(|d| &d.message).collect::<Vec<_>>()),
+        Err(x) => panic!("{x}"),
+    };
+    let at = |date: &str| {
+        let opts = DecideOptions { reference_date: date.parse().ok(), ..Default::default() };
+        amount(&e.decide_json("t.tax", r#"{"income": "40000"}"#, &opts).unwrap().benefits.remove(0))
+    };
+    // 2013: 10000 × 10% + 20000 × 20% + 10000 × 30% = 1000 + 4000 + 3000.
+    assert_eq!(at("2013-12-31"), "8000.00");
+    // 2014: 12000 × 10% + 18000 × 20% + 10000 × 30% = 1200 + 3600 + 3000.
+    assert_eq!(at("2014-01-01"), "7800.00");
+    // 2016: 12000 × 8% + 18000 × 20% + 10000 × 30% = 960 + 3600 + 3000.
+    assert_eq!(at("2016-01-01"), "7560.00");
+    // A width read from a fact is refused.
+    let mut bad = MemoryLoader::new();
+    bad.add_policy("bad.policy", &policy.replace("first upper_1 at", "first income at"));
+    let Err(EvalError::Policy { diagnostics, .. }) = Engine::from_loader(&bad) else { panic!("a fact as a band width was accepted") };
+    assert!(diagnostics.iter().any(|d| d.code.id == "T204" && d.message.contains("must not depend on the facts")));
+}
