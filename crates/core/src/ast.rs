@@ -131,6 +131,8 @@ pub enum Item {
     Table(TableDecl),
     /// `let name = expr`
     Let(LetDecl),
+    /// `fn name(param: type, …): type = expr`
+    Fn(FnDecl),
     /// `assert expr "label"`
     Assert(AssertDecl),
     /// `clause "五（一）" …`
@@ -153,6 +155,7 @@ impl Item {
             Item::External(d) => d.span,
             Item::Table(d) => d.span,
             Item::Let(d) => d.span,
+            Item::Fn(d) => d.span,
             Item::Assert(d) => d.span,
             Item::Clause(d) => d.span,
             Item::Benefit(d) => d.span,
@@ -405,6 +408,27 @@ pub struct LetDecl {
     pub ty: Option<TypeExpr>,
     /// Definition.
     pub value: Expr,
+    /// Human label.
+    pub label: Option<Str>,
+    /// Citation.
+    pub cite: Option<Cite>,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// A named, typed, pure helper: `fn name(param: type, …): type = expr`.
+/// Its body reads only its parameters, constants, the policy's parameters
+/// and tables, and functions declared before it (so none is recursive).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FnDecl {
+    /// Name.
+    pub name: Ident,
+    /// Parameters, in order.
+    pub params: Vec<(Ident, TypeExpr)>,
+    /// Result type.
+    pub ty: TypeExpr,
+    /// Definition.
+    pub body: Expr,
     /// Human label.
     pub label: Option<Str>,
     /// Citation.

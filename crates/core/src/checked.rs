@@ -36,6 +36,8 @@ id_type!(
     TableId,
     /// A `let`.
     LetId,
+    /// A function (`fn`).
+    FnId,
     /// A source file (the policy or one it imports).
     FileId
 );
@@ -192,6 +194,23 @@ pub struct Bounds {
     pub low: Option<Decimal>,
     /// Highest allowed.
     pub high: Option<Decimal>,
+}
+
+/// A function: a named, typed, pure helper.
+#[derive(Debug, Clone)]
+pub struct FnDef {
+    /// Qualified name.
+    pub name: String,
+    /// Parameter names and types, in order.
+    pub params: Vec<(String, Type)>,
+    /// Result type.
+    pub ty: Type,
+    /// The body; its parameters are locals (the last is `Local(0)`).
+    pub body: CExpr,
+    /// Label.
+    pub label: Option<String>,
+    /// Citation.
+    pub cite: Option<Citation>,
 }
 
 /// A fact.
@@ -532,6 +551,9 @@ pub struct CheckedPolicy {
     pub tables: Vec<TableDef>,
     /// Lets, in dependency order (each only reads earlier ones).
     pub lets: Vec<LetDef>,
+    /// Functions of the policy and its imports, in declaration order (each
+    /// calls only earlier ones).
+    pub functions: Vec<FnDef>,
     /// Assertions of the policy and its imports.
     pub asserts: Vec<AssertDef>,
     /// Clause map of the policy itself.
@@ -668,4 +690,7 @@ pub enum CKind {
     Agg(crate::ast::AggKind, Box<CExpr>, Box<CExpr>, Option<Box<CExpr>>),
     /// A built-in call.
     Call(Builtin, Vec<CExpr>),
+    /// A call of a declared function: its arguments become the body's
+    /// innermost locals (the last argument is `Local(0)`).
+    Apply(FnId, Vec<CExpr>),
 }

@@ -163,7 +163,7 @@ struct Chunk {
 }
 
 const ITEM_KEYWORDS: &[&str] =
-    &["use", "unit", "convert", "enum", "record", "input", "param", "external", "table", "let", "assert", "clause", "benefit"];
+    &["use", "unit", "convert", "enum", "record", "input", "param", "external", "table", "let", "fn", "assert", "clause", "benefit"];
 
 /// Keywords that start a clause inside a benefit (for syntax errors).
 const CLAUSE_KEYWORDS: &[&str] = &[
@@ -377,6 +377,7 @@ const RESERVED: &[&str] = &[
     "use",
     "as",
     "at",
+    "fn",
     "if",
     "in",
     "or",
@@ -416,6 +417,7 @@ fn rule_name(r: Rule) -> std::borrow::Cow<'static, str> {
         | Rule::external_decl
         | Rule::table_decl
         | Rule::let_decl
+        | Rule::fn_decl
         | Rule::assert_decl
         | Rule::clause_decl
         | Rule::benefit_decl => "a declaration",
@@ -522,6 +524,7 @@ fn is_keyword(r: Rule) -> bool {
             | Rule::k_issued
             | Rule::k_issuer
             | Rule::k_let
+            | Rule::k_fn
             | Rule::k_list
             | Rule::k_match
             | Rule::k_max
@@ -913,6 +916,28 @@ impl Lower {
                     }
                 }
                 Item::Let(LetDecl { name: name?, ty, value: value?, label, cite, span })
+            }
+            Rule::fn_decl => {
+                let (mut name, mut params, mut ty, mut body, mut label, mut cite) = (None, Vec::new(), None, None, None, None);
+                for c in kids(p) {
+                    match c.as_rule() {
+                        Rule::ident => name = Some(self.ident(c)),
+                        Rule::fn_param => {
+                            let mut it = kids(c);
+                            let (Some(n), Some(t)) = (it.next(), it.next()) else { continue };
+                            let n = self.ident(n);
+                            if let Some(t) = self.type_expr(t) {
+                                params.push((n, t));
+                            }
+                        }
+                        Rule::type_expr => ty = self.type_expr(c),
+                        Rule::expr => body = self.expr(c),
+                        Rule::string => label = Some(self.string(c)),
+                        Rule::cite => cite = Some(self.cite(c)),
+                        _ => {}
+                    }
+                }
+                Item::Fn(FnDecl { name: name?, params, ty: ty?, body: body?, label, cite, span })
             }
             Rule::assert_decl => {
                 let (mut id, mut expr, mut label, mut cite) = (None, None, None, None);

@@ -1000,6 +1000,8 @@ fn may_refuse(p: &policy_core::checked::CheckedPolicy, e: &CExpr, seen: &mut Vec
         | CKind::Table(_)
         | CKind::Present(_) => false,
         CKind::Exists(_, keys) | CKind::List(keys) | CKind::Call(_, keys) => any(&mut keys.iter(), seen),
+        // Functions call only earlier functions: this ends.
+        CKind::Apply(f, args) => any(&mut args.iter(), seen) || p.functions.get(f.index()).is_some_and(|d| may_refuse(p, &d.body, seen)),
         CKind::Field(x, _) | CKind::Convert(x, ..) | CKind::Unary(_, x) => may_refuse(p, x, seen),
         CKind::Binary(_, a, b) | CKind::InList(a, b) => any(&mut [&**a, &**b].into_iter(), seen),
         CKind::InSet(x, items) => any(&mut std::iter::once(&**x).chain(items), seen),

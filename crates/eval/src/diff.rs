@@ -443,7 +443,7 @@ fn children(e: &CExpr) -> Vec<&CExpr> {
         | CKind::AsOf
         | CKind::Table(_)
         | CKind::Present(_) => {}
-        CKind::Lookup(_, keys) | CKind::Exists(_, keys) => v.extend(keys.iter()),
+        CKind::Lookup(_, keys) | CKind::Exists(_, keys) | CKind::Apply(_, keys) => v.extend(keys.iter()),
         CKind::Field(b, _) | CKind::Convert(b, _, _) | CKind::Unary(_, b) => v.push(b),
         CKind::Binary(_, a, b) | CKind::InList(a, b) => {
             v.push(a);
@@ -581,6 +581,11 @@ fn canon_into(p: &CheckedPolicy, e: &CExpr, out: &mut String) {
         CKind::Local(i) => out.push_str(&format!("${i}")),
         CKind::Amount => out.push_str("amount"),
         CKind::AsOf => out.push_str("as_of"),
+        // The body is part of the call's meaning: a changed function changes every call.
+        CKind::Apply(f, args) => match p.functions.get(f.index()) {
+            Some(def) => out.push_str(&format!("fn {}[{}]({})", def.name, canon(p, &def.body), list(args))),
+            None => out.push_str(&format!("fn ?({})", list(args))),
+        },
         CKind::Table(t) => out.push_str(&format!("table {}", name_of(p.tables.get(t.index()).map(|d| &d.name)))),
         CKind::Lookup(t, keys) => out.push_str(&format!("{}[{}]", name_of(p.tables.get(t.index()).map(|d| &d.name)), list(keys))),
         CKind::Exists(t, keys) => out.push_str(&format!("exists({}[{}])", name_of(p.tables.get(t.index()).map(|d| &d.name)), list(keys))),
@@ -811,6 +816,7 @@ impl Refs {
         let mut pending: Vec<&CExpr> = exprs.into_iter().collect();
         let mut seen_lets: HashSet<usize> = HashSet::new();
         let mut seen_params: HashSet<usize> = HashSet::new();
+        let mut seen_fns: HashSet<usize> = HashSet::new();
         while let Some(e) = pending.pop() {
             let mut stack = vec![e];
             while let Some(x) = stack.pop() {
@@ -851,6 +857,13 @@ impl Refs {
                     CKind::Table(t) | CKind::Lookup(t, _) | CKind::Exists(t, _) => {
                         if let Some(d) = p.tables.get(t.index()) {
                             r.tables.insert(d.name.clone());
+                        }
+                    }
+                    CKind::Apply(f, _) => {
+                        if let Some(d) = p.functions.get(f.index()) {
+                            if seen_fns.insert(f.index()) {
+                                pending.push(&d.body);
+                            }
                         }
                     }
                     CKind::Call(policy_core::checked::Builtin::Age, _) => r.age = true,

@@ -445,6 +445,17 @@ impl<'a> Ctx<'a> {
             CKind::Quant(kind, list, filter) => self.quant(*kind, list, filter.as_deref()),
             CKind::Agg(kind, list, value, filter) => self.agg(*kind, list, value, filter.as_deref()),
             CKind::Call(f, args) => self.call(*f, args),
+            CKind::Apply(f, args) => {
+                let def = p.functions.get(f.index()).ok_or_else(|| halt("internal: no function"))?;
+                let start = self.eval_all(args)?;
+                // The arguments become the body's innermost locals, in order.
+                let base = self.s.locals.len();
+                let s = &mut *self.s;
+                s.locals.extend(s.stack.drain(start..));
+                let r = self.eval(&def.body);
+                self.s.locals.truncate(base);
+                r
+            }
         }
     }
 

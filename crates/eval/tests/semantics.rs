@@ -464,3 +464,59 @@ fn dated_thresholds_and_rates_in_a_marginal_scale() {
     let Err(EvalError::Policy { diagnostics, .. }) = Engine::from_loader(&bad) else { panic!("a fact as a band width was accepted") };
     assert!(diagnostics.iter().any(|d| d.code.id == "T204" && d.message.contains("must not depend on the facts")));
 }
+
+/// Functions: a per-person rule written once and applied to each member of a
+/// household, reading a dated parameter and a table; an imported policy's
+/// function called through its alias.
+#[test]
+fn functions_are_written_once_and_mapped_over_a_household() {
+    let lib = "policy t.lib \"共用\"\n  document \"测〔2024〕3号\"\nparam allowance: money \"每人标准\" {\n  from 2021-01-01 => 300 yuan\n  from 2023-01-01 => 350 yuan\n}\n\
+               fn capped(x: money, limit: money): money = min(x, limit) \"封顶\"\n";
+    let body = "use t.lib as lib\n\
+        record member \"成员\" { age: int \"年龄\", income: money \"收入\" }\n\
+        input members: list member \"家庭成员\"\n\
+        table weight(adult: bool) -> (factor: decimal) \"折算\" {\n  true => 1\n  false => 0.5\n}\n\
+        fn share(m: member): money = lib.allowance * weight[m.age >= 18].factor \"每人补助\"\n\
+        fn top_up(m: member): money = lib.capped(max(0 yuan, share(m) - m.income), 200 yuan) \"补差\"\n\
+        benefit household \"家庭补助\" {\n  amount sum(top_up(m) for m in members) \"按人补差\"\n}\n";
+    let mut loader = MemoryLoader::new();
+    loader.add_policy("lib.policy", lib);
+    loader.add_policy("t.policy", &format!("{HEADER}{body}"));
+    let e = match Engine::from_loader(&loader) {
+        Ok(e) => e,
+        Err(EvalError::Policy { diagnostics, .. }) => panic!("{:#?}", diagnostics.iter().map(|d| &d.message).collect::<Vec<_>>()),
+        Err(x) => panic!("{x}"),
+    };
+    let facts = r#"{"members": [{"age": 40, "income": "100"}, {"age": 10, "income": "0"}, {"age": 70, "income": "500"}]}"#;
+    let at = |date: &str| {
+        let opts = DecideOptions { reference_date: date.parse().ok(), trace: TraceLevel::Full, ..Default::default() };
+        amount(&e.decide_json("t.p", facts, &opts).unwrap().benefits.remove(0))
+    };
+    // 2022: adult 300 − 100 = 200 (capped at 200); child 150 − 0 = 150; 300 − 500 → 0.
+    assert_eq!(at("2022-06-01"), "350.00");
+    // 2023: 350 − 100 = 250 → capped 200; child 175; 0.
+    assert_eq!(at("2023-06-01"), "375.00");
+}
+
+#[test]
+fn functions_are_pure_and_never_recurse() {
+    let bad = |body: &str, needle: &str| {
+        let mut loader = MemoryLoader::new();
+        loader.add_policy("t.policy", &format!("{HEADER}{body}"));
+        let Err(EvalError::Policy { diagnostics, .. }) = Engine::from_loader(&loader) else { panic!("accepted: {body}") };
+        assert!(
+            diagnostics.iter().any(|d| d.message.contains(needle)),
+            "{needle}: {:#?}",
+            diagnostics.iter().map(|d| &d.message).collect::<Vec<_>>()
+        );
+    };
+    bad("fn f(x: int): int = g(x)\nfn g(x: int): int = x + 1\n", "functions call only functions declared before them");
+    bad("fn f(x: int): int = if x > 0 { f(x - 1) } else { 0 }\n", "functions call only functions declared before them");
+    bad("input days: int \"天数\"\nfn f(x: int): int = x + days\n", "a function reads only its parameters");
+    bad("fn f(x: date): int = year(as_of)\n", "does not read `as_of`");
+    bad("fn min(x: int): int = x\n", "is a built-in function");
+    bad("fn f(x: int): int = x\nlet y = f(1, 2)\n", "takes 1 argument(s), found 2");
+    bad("fn f(x: int): int = x\nlet y = f(\"a\")\n", "parameter `x` of `f`");
+    bad("fn f(x: int): money = x\n", "the function's declared type");
+    bad("fn f(x: int, x: int): int = x\n", "declared twice");
+}

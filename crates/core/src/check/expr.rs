@@ -15,7 +15,7 @@ impl Checker<'_> {
         CExpr { kind, ty, span, file }
     }
 
-    fn err_expr(&self, m: usize, span: ast::Span) -> CExpr {
+    pub(crate) fn err_expr(&self, m: usize, span: ast::Span) -> CExpr {
         self.mk(m, CKind::Const(Value::Bool(false)), Type::Error, span)
     }
 
@@ -261,6 +261,10 @@ impl Checker<'_> {
             return self.fields(m, base, segs.get(1..).unwrap_or(&[]));
         }
         if first.name == "as_of" && segs.len() == 1 && self.lookup_sym(m, "as_of").is_none() {
+            if self.in_function.is_some() {
+                self.error(m, codes::BAD_CALL, span, "a function does not read `as_of`: pass the date as an argument");
+                return self.err_expr(m, span);
+            }
             return self.mk(m, CKind::AsOf, Type::Date, span);
         }
         if first.name == "amount" && segs.len() == 1 && self.lookup_sym(m, "amount").is_none() {
@@ -276,6 +280,14 @@ impl Checker<'_> {
         let Some(head) = rest.first() else { return self.err_expr(m, span) };
         let tail = rest.get(1..).unwrap_or(&[]);
         let sym = self.modules.get(module).and_then(|md| md.scope.get(&head.name)).copied();
+        if self.in_function.is_some() && matches!(sym, Some(Sym::Input(_) | Sym::Let(_) | Sym::External(_))) {
+            let msg = format!(
+                "a function reads only its parameters, constants, parameters of the policy and tables; `{}` is a fact or a let",
+                head.name
+            );
+            self.error(m, codes::BAD_CALL, head.span, msg).help = Some("pass it as an argument".into());
+            return self.err_expr(m, span);
+        }
         match sym {
             Some(Sym::Input(id)) => {
                 self.used_inputs.insert(id);
@@ -324,6 +336,11 @@ impl Checker<'_> {
                         self.err_expr(m, span)
                     }
                 }
+            }
+            Some(Sym::Fn(_)) => {
+                let msg = format!("`{}` is a function: call it, `{}(…)`", head.name, head.name);
+                self.error(m, codes::TYPE_MISMATCH, head.span, msg);
+                self.err_expr(m, span)
             }
             Some(Sym::Unit(_) | Sym::Record(_)) => {
                 let msg = format!("`{}` is a type, not a value", head.name);
@@ -897,26 +914,12 @@ impl Checker<'_> {
                 self.mk(m, CKind::Call(b, out), Type::Int, span)
             }
             other => {
-                let names = [
-                    "min",
-                    "max",
-                    "clamp",
-                    "abs",
-                    "round",
-                    "year",
-                    "month",
-                    "day",
-                    "age",
-                    "days_between",
-                    "present",
-                    "exists",
-                    "count",
-                    "any",
-                    "all",
-                    "sum",
-                    "avg",
-                ];
-                let help = did_you_mean(other, names.iter().copied()).unwrap_or_else(|| format!("functions: {}", names.join(", ")));
+                if let Some(Sym::Fn(id)) = self.lookup_sym(m, other) {
+                    return self.apply(m, f, id, args, span);
+                }
+                let names = BUILTINS;
+                let help =
+                    did_you_mean(other, names.iter().copied()).unwrap_or_else(|| format!("built-in functions: {}", names.join(", ")));
                 let msg = format!("unknown function `{other}`");
                 self.error(m, codes::BAD_CALL, f.span, msg).help = Some(help);
                 for a in args {
@@ -1005,4 +1008,58 @@ fn fact_free(e: &CExpr) -> bool {
         }
     });
     ok
+}
+
+/// The built-in functions (a declared `fn` may not take their names).
+pub(crate) const BUILTINS: &[&str] = &[
+    "min",
+    "max",
+    "clamp",
+    "abs",
+    "round",
+    "year",
+    "month",
+    "day",
+    "age",
+    "days_between",
+    "present",
+    "exists",
+    "count",
+    "any",
+    "all",
+    "sum",
+    "avg",
+];
+
+impl Checker<'_> {
+    /// A call of declared function `id`: arguments checked against its
+    /// parameters; inside a function body, only earlier functions.
+    fn apply(&mut self, m: usize, f: &ast::Ident, id: FnId, args: &[Expr], span: ast::Span) -> CExpr {
+        let Some(def) = self.functions.get(id.index()) else { return self.err_expr(m, span) };
+        let (params, ty, name) = (def.params.clone(), def.ty.clone(), def.name.clone());
+        if self.in_function.is_some_and(|current| id >= current) {
+            let msg = format!(
+                "`{name}` is called before its declaration ends: functions call only functions declared before them, so none recurses"
+            );
+            self.error(m, codes::BAD_CALL, f.span, msg);
+        }
+        if params.len() != args.len() {
+            let msg = format!("`{name}` takes {} argument(s), found {}", params.len(), args.len());
+            self.error(m, codes::BAD_CALL, span, msg);
+            for a in args {
+                self.expr(m, a, None);
+            }
+            return self.err_expr(m, span);
+        }
+        let out: Vec<CExpr> = args
+            .iter()
+            .zip(&params)
+            .map(|(a, (pname, pty))| {
+                let c = self.expr(m, a, Some(pty));
+                self.expect_type(m, &c, pty, &format!("parameter `{pname}` of `{name}`"));
+                c
+            })
+            .collect();
+        self.mk(m, CKind::Apply(id, out), ty, span)
+    }
 }

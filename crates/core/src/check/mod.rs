@@ -65,6 +65,7 @@ pub(crate) enum Sym {
     External(ExternalId),
     Table(TableId),
     Let(LetId),
+    Fn(FnId),
 }
 
 /// A citation without a quote of its own, inheriting its clause's.
@@ -115,6 +116,11 @@ pub(crate) struct Checker<'l> {
     pub let_types: Vec<Type>,
     pub lets: Vec<Option<LetDef>>,
     pub let_order: Vec<LetId>,
+    /// Functions, in declaration order; a body is filled in when checked.
+    pub functions: Vec<FnDef>,
+    /// While checking a function's body: its id (it may call only earlier
+    /// functions, and read no fact, let or external).
+    pub in_function: Option<FnId>,
     pub asserts: Vec<AssertDef>,
     pub clause_defs: Vec<ClauseDef>,
     pub benefits: Vec<BenefitDef>,
@@ -157,6 +163,8 @@ impl<'l> Checker<'l> {
             let_types: Vec::new(),
             lets: Vec::new(),
             let_order: Vec::new(),
+            functions: Vec::new(),
+            in_function: None,
             asserts: Vec::new(),
             clause_defs: Vec::new(),
             benefits: Vec::new(),
@@ -287,6 +295,9 @@ impl<'l> Checker<'l> {
         for m in 0..self.modules.len() {
             self.check_tables(m);
             self.check_params(m);
+        }
+        for m in 0..self.modules.len() {
+            self.check_functions(m);
         }
         self.check_lets(root);
         for m in 0..self.modules.len() {
@@ -713,6 +724,26 @@ impl<'l> Checker<'l> {
                     });
                     self.bind(m, &t.name, Sym::Table(id));
                 }
+                Item::Fn(d) => {
+                    let id = FnId(len32(&self.functions));
+                    let params = d.params.iter().map(|(n, t)| (n.name.clone(), self.resolve_type(m, t))).collect();
+                    let ty = self.resolve_type(m, &d.ty);
+                    if crate::check::expr::BUILTINS.contains(&d.name.name.as_str()) {
+                        let msg = format!("`{}` is a built-in function", d.name.name);
+                        self.error(m, codes::DUPLICATE_NAME, d.name.span, msg);
+                    }
+                    let cite = self.citation(m, d.cite.as_ref(), Some(format!("function `{}`", d.name.name)));
+                    let body = self.err_expr(m, d.body.span);
+                    self.functions.push(FnDef {
+                        name: self.qualify(m, &d.name.name),
+                        params,
+                        ty,
+                        body,
+                        label: d.label.as_ref().map(|l| l.value.clone()),
+                        cite,
+                    });
+                    self.bind(m, &d.name, Sym::Fn(id));
+                }
                 Item::Let(l) if is_root => {
                     let id = LetId(len32(&self.lets));
                     self.lets.push(None);
@@ -930,6 +961,36 @@ impl<'l> Checker<'l> {
         ends
     }
 
+    /// Checks each function's body in declaration order, its parameters
+    /// bound as locals.
+    fn check_functions(&mut self, m: usize) {
+        let ast = self.module_ast(m);
+        let items: &[Item] = ast.as_ref().map_or(&[], |a| a.items.as_slice());
+        for item in items {
+            let Item::Fn(d) = item else { continue };
+            let Some(Sym::Fn(id)) = self.lookup_sym(m, &d.name.name) else { continue };
+            let Some(def) = self.functions.get(id.index()) else { continue };
+            let (params, ty) = (def.params.clone(), def.ty.clone());
+            for (i, (n, _)) in params.iter().enumerate() {
+                if params.iter().take(i).any(|(p, _)| p == n) {
+                    let span = d.params.get(i).map_or(d.span, |p| p.0.span);
+                    self.error(m, codes::DUPLICATE_NAME, span, format!("parameter `{n}` is declared twice"));
+                }
+            }
+            let outer = std::mem::replace(&mut self.locals, params);
+            let outer_amount = self.amount_in_scope.take();
+            self.in_function = Some(id);
+            let body = self.expr(m, &d.body, Some(&ty));
+            self.expect_type(m, &body, &ty, "the function's declared type");
+            self.in_function = None;
+            self.amount_in_scope = outer_amount;
+            self.locals = outer;
+            if let Some(def) = self.functions.get_mut(id.index()) {
+                def.body = body;
+            }
+        }
+    }
+
     /// Orders lets by dependency (rejecting cycles), then checks each.
     fn check_lets(&mut self, m: usize) {
         let ast = self.module_ast(m);
@@ -1141,6 +1202,7 @@ impl<'l> Checker<'l> {
             externals: self.externals,
             tables: self.tables,
             lets,
+            functions: self.functions,
             asserts: self.asserts,
             clauses: self.clause_defs,
             benefits: self.benefits,
@@ -1212,7 +1274,9 @@ pub fn walk_mut(e: &mut CExpr, f: &mut dyn FnMut(&mut CExpr)) {
         | CKind::AsOf
         | CKind::Table(_)
         | CKind::Present(_) => {}
-        CKind::Lookup(_, ks) | CKind::Exists(_, ks) | CKind::List(ks) | CKind::Call(_, ks) => ks.iter_mut().for_each(|k| walk_mut(k, f)),
+        CKind::Lookup(_, ks) | CKind::Exists(_, ks) | CKind::List(ks) | CKind::Call(_, ks) | CKind::Apply(_, ks) => {
+            ks.iter_mut().for_each(|k| walk_mut(k, f))
+        }
         CKind::Field(b, _) | CKind::Convert(b, _, _) | CKind::Unary(_, b) => walk_mut(b, f),
         CKind::Binary(_, a, b) | CKind::InList(a, b) => {
             walk_mut(a, f);
@@ -1391,6 +1455,7 @@ fn sym_kind(s: Sym) -> &'static str {
         Sym::External(_) => "an external",
         Sym::Table(_) => "a table",
         Sym::Let(_) => "a let",
+        Sym::Fn(_) => "a function",
     }
 }
 

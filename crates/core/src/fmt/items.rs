@@ -99,6 +99,7 @@ pub(super) enum GroupKind {
     Unit,
     Input,
     Let,
+    Fn,
     Clause,
 }
 
@@ -108,6 +109,7 @@ pub(super) fn group_kind(item: &Item) -> Option<GroupKind> {
         Item::Unit(_) => Some(GroupKind::Unit),
         Item::Input(_) => Some(GroupKind::Input),
         Item::Let(_) => Some(GroupKind::Let),
+        Item::Fn(_) => Some(GroupKind::Fn),
         Item::Clause(_) => Some(GroupKind::Clause),
         _ => None,
     }
@@ -232,6 +234,11 @@ pub(super) fn leaf_item(item: &Item) -> Option<Entry> {
         Item::Let(d) => {
             let annot = d.ty.as_ref().map(|t| format!(": {}", ty(t))).unwrap_or_default();
             entry(cat(vec![text(format!("let {}{annot} = ", d.name.name)), expr(&d.value)]), &[label_text(&d.label), cite_text(&d.cite)])
+        }
+        Item::Fn(d) => {
+            let params = d.params.iter().map(|(n, t)| format!("{}: {}", n.name, ty(t))).collect::<Vec<_>>().join(", ");
+            let head = format!("fn {}({params}): {} = ", d.name.name, ty(&d.ty));
+            entry(cat(vec![text(head), expr(&d.body)]), &[label_text(&d.label), cite_text(&d.cite)])
         }
         Item::Assert(d) => {
             entry(cat(vec![text(format!("assert {}", id_prefix(&d.id))), expr(&d.expr)]), &[quote(&d.label.value), cite_text(&d.cite)])

@@ -18,7 +18,7 @@
 //! - The header line `policy ID "title"` comes first, then one field per line
 //!   indented 2 spaces, then one blank line.
 //! - Top-level items are separated by one blank line, except that consecutive
-//!   `use`, `unit`, `input`, `let` and `clause` items of the same kind that
+//!   `use`, `unit`, `input`, `let`, `fn` and `clause` items of the same kind that
 //!   each print on one line form a group with no blank lines between them. An
 //!   item with comments on the lines before it starts a new group.
 //! - `benefit`, `table`, `param`, `enum` and `record` items, and `from … { }`
@@ -284,6 +284,7 @@ fn item_title(item: &Item) -> String {
         Item::External(d) => format!("external {}", d.name.name),
         Item::Table(d) => format!("table {}", d.name.name),
         Item::Let(d) => format!("let {}", d.name.name),
+        Item::Fn(d) => format!("fn {}", d.name.name),
         Item::Assert(d) => match &d.id {
             Some(id) => format!("assert {}", id.name),
             None => "assert".to_string(),
