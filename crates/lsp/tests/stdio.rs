@@ -1,0 +1,71 @@
+//! The server driven over JSON-RPC on stdio, as an editor drives it; each
+//! answer snapshotted (paths shown as `$ROOT`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+use common::{pos, redact, Client};
+use serde_json::json;
+
+const JINHUA: &str = "policies/jinhua/digital_engineer_2024.policy";
+
+fn hover(c: &mut Client, uri: &str, p: serde_json::Value) -> serde_json::Value {
+    c.request("textDocument/hover", json!({ "textDocument": { "uri": uri }, "position": p }))
+}
+
+#[test]
+fn diagnostics_as_you_type_and_hover() {
+    let mut c = Client::start("policies");
+    let (uri, text) = c.open(JINHUA);
+    let first = c.diagnostics(&uri);
+    assert_eq!(first, json!([]), "a bundled policy checks clean");
+
+    // Hover a let: its type, label and the quoted sentence of its citation.
+    let h = hover(&mut c, &uri, pos(&text, "let listed", 0, 5));
+    insta::assert_snapshot!("hover_let", redact(&h));
+    // Hover a clause number inside `cite "…"`: the clause and its sentence in the source document.
+    let h = hover(&mut c, &uri, pos(&text, "cite \"二（一）\"", 0, 7));
+    insta::assert_snapshot!("hover_cite", redact(&h));
+    // Hover an imported table: its declaration in the imported policy.
+    let h = hover(&mut c, &uri, pos(&text, "zj.catalogue", 0, 4));
+    insta::assert_snapshot!("hover_imported", redact(&h));
+
+    // Introduce a misspelling: the diagnostic names it, links its code, and carries the fix.
+    let p = pos(&text, "let insured_route: bool = insured_locally", 0, 26);
+    let end = json!({ "line": p["line"], "character": p["character"].as_u64().unwrap() + "insured_locally".len() as u64 });
+    c.change(&uri, 2, json!({ "start": p, "end": end }), "insured_localy");
+    let diags = c.diagnostics(&uri);
+    insta::assert_snapshot!("diagnostic_typo", redact(&diags));
+    assert_eq!(diags[0]["code"], "C101");
+    assert_eq!(diags[0]["data"]["replace"], "insured_locally");
+
+    // Fix it again: diagnostics clear.
+    let end2 = json!({ "line": p["line"], "character": p["character"].as_u64().unwrap() + "insured_localy".len() as u64 });
+    c.change(&uri, 3, json!({ "start": p, "end": end2 }), "insured_locally");
+    assert_eq!(c.diagnostics(&uri), json!([]));
+    c.shutdown();
+}
+
+#[test]
+fn hover_on_a_parameter_shows_its_dated_values() {
+    let root = common::workspace();
+    let params: Vec<_> = std::fs::read_dir(root.join("policies"))
+        .unwrap()
+        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "policy"))
+        .filter(|p| std::fs::read_to_string(p).unwrap().contains("\nparam "))
+        .collect();
+    let mut params = params;
+    params.sort();
+    let path = params.first().expect("a bundled policy with a param");
+    let rel = path.strip_prefix(&root).unwrap().display().to_string();
+    let mut c = Client::start("policies");
+    let (uri, text) = c.open(&rel);
+    c.diagnostics(&uri);
+    let h = hover(&mut c, &uri, common::pos_of(&text, text.find("\nparam ").unwrap() + 8));
+    let value = h["contents"]["value"].as_str().unwrap().to_string();
+    assert!(value.contains("| from | until | value |"), "{value}");
+    insta::assert_snapshot!("hover_param", redact(&h));
+    c.shutdown();
+}
