@@ -298,3 +298,19 @@ pub fn table_row(f: &FileData, table: &str, keys: &[Expr]) -> Option<String> {
     let vals: Vec<String> = row.values.iter().map(format_expr).collect();
     Some(format!("Row of `{}`: `{} => {}`", table, wanted.join(", "), vals.join(", ")))
 }
+
+/// The table row looked up by the `table[k…]` whose table name is at byte `at`.
+pub fn table_row_at(a: &Analysis, at: usize) -> Option<String> {
+    let r = a.file.index.ref_at(at)?;
+    let (f, def) = resolve(a, &r.target)?;
+    if def.kind != DefKind::Table {
+        return None;
+    }
+    // The keys are the text between the brackets that follow the name.
+    let rest = a.file.text.get(r.span.end..)?;
+    let inner = rest.strip_prefix('[')?;
+    let close = inner.find(']')?;
+    let keys_text = inner.get(..close)?;
+    let keys: Vec<Expr> = keys_text.split(',').map(|k| policy_core::parse::parse_expr("key", k.trim()).ok()).collect::<Option<Vec<_>>>()?;
+    table_row(f, &def.name, &keys)
+}

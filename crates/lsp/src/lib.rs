@@ -8,12 +8,18 @@
 //! policy and its golden cases, semantic tokens, inlay hints and code lenses
 //! that run the golden cases. `policy lsp` starts it on stdio.
 
+pub mod complete;
 pub mod diagnostics;
 pub mod features;
+pub mod hints;
 pub mod hover;
 pub mod index;
+pub mod lens;
+pub mod nav;
 pub mod server;
+pub mod symbols;
 pub mod text;
+pub mod tokens;
 pub mod workspace;
 
 pub use server::serve;

@@ -51,6 +51,10 @@ pub struct Analysis {
     pub checked: Checked,
     /// Imported policies by id.
     pub imports: HashMap<String, Arc<FileData>>,
+    /// The latest version of the document that parsed without syntax
+    /// errors (this one when it does): completion reads names from it while
+    /// the text is mid-edit.
+    pub stable: Arc<FileData>,
 }
 
 /// An open document.
@@ -64,6 +68,8 @@ pub struct Doc {
     pub version: i32,
     /// Analysis of the current text, once computed.
     pub analysis: Option<Arc<Analysis>>,
+    /// The latest parse without syntax errors.
+    pub stable: Option<Arc<FileData>>,
 }
 
 /// Every open document and the policies on disk.
@@ -142,7 +148,25 @@ impl Workspace {
             }
             Err(()) => Arc::from(uri.as_str()),
         };
-        self.docs.insert(uri, Doc { name, text, version, analysis: None });
+        self.docs.insert(uri, Doc { name, text, version, analysis: None, stable: None });
+    }
+
+    /// Compiles a document's current text into a plan (for running its cases);
+    /// the error is the number of errors the checker found.
+    pub fn compile(&self, uri: &Url) -> Result<policy_eval::Plan, usize> {
+        let doc = self.docs.get(uri).ok_or(0usize)?;
+        let open: HashMap<String, Source> = self
+            .docs
+            .iter()
+            .filter(|(u, _)| *u != uri)
+            .filter_map(|(_, d)| Some((scan_policy_id(&d.text)?, Source { name: d.name.clone(), bytes: Arc::from(d.text.as_bytes()) })))
+            .collect();
+        let overlay = Overlay { dir: &self.dir, open };
+        let src = Source { name: doc.name.clone(), bytes: Arc::from(doc.text.as_bytes()) };
+        policy_eval::compile(&src, &overlay).map_err(|e| match e {
+            policy_eval::EvalError::Policy { diagnostics, .. } => diagnostics.iter().filter(|d| d.is_error()).count(),
+            _ => 1,
+        })
     }
 
     /// Analyses a document's current text (and remembers the result).
@@ -164,7 +188,9 @@ impl Workspace {
         }
         let file = Arc::new(FileData::new(name, text));
         // Imports the checker could not reach (the document has errors before them) are still navigable.
-        for id in file.index.aliases.values() {
+        let prev = self.docs.get(uri).and_then(|d| d.stable.clone());
+        let ids: Vec<String> = file.index.aliases.values().chain(prev.iter().flat_map(|p| p.index.aliases.values())).cloned().collect();
+        for id in &ids {
             if !imports.contains_key(id) {
                 if let Ok(src) = overlay.load_policy(id) {
                     let text: Arc<str> = Arc::from(String::from_utf8_lossy(&src.bytes).as_ref());
@@ -172,9 +198,15 @@ impl Workspace {
                 }
             }
         }
-        let analysis = Arc::new(Analysis { file, checked, imports });
+        let syntax_ok = file.ast.is_some() && !checked.diagnostics.iter().any(|d| d.code.id.starts_with('P') && *d.file == *file.name);
+        let stable = match (syntax_ok, prev) {
+            (false, Some(p)) => p,
+            _ => file.clone(),
+        };
+        let analysis = Arc::new(Analysis { file, checked, imports, stable: stable.clone() });
         if let Some(doc) = self.docs.get_mut(uri) {
             doc.analysis = Some(analysis.clone());
+            doc.stable = Some(stable);
         }
         Some(analysis)
     }
@@ -223,7 +255,7 @@ fn parsed_file(cache: &mut HashMap<Arc<str>, Arc<FileData>>, name: Arc<str>, tex
 impl Analysis {
     /// The imported policy bound to `alias`.
     pub fn import(&self, alias: &str) -> Option<&Arc<FileData>> {
-        let id = self.file.index.aliases.get(alias)?;
+        let id = self.file.index.aliases.get(alias).or_else(|| self.stable.index.aliases.get(alias))?;
         self.imports.get(id)
     }
 
