@@ -53,6 +53,7 @@ pub fn serve(conn: &Connection) -> Result<(), Box<dyn std::error::Error + Send +
         .map(Duration::from_millis)
         .unwrap_or(DEFAULT_DEBOUNCE);
     let mut server = Server { ws: Workspace::new(roots), debounce, dirty: HashMap::new() };
+    let mut shutting_down = false;
     loop {
         let next_due = server.dirty.values().min().map(|t| *t + server.debounce);
         let msg = match next_due {
@@ -69,10 +70,16 @@ pub fn serve(conn: &Connection) -> Result<(), Box<dyn std::error::Error + Send +
         match msg {
             None => server.flush_due(conn, false)?,
             Some(Message::Request(req)) => {
-                if conn.handle_shutdown(&req)? {
-                    return Ok(());
-                }
-                let resp = server.handle_request(conn, req);
+                // After `shutdown`, only `exit` is expected; a repeated
+                // `shutdown` (Neovim 0.7 sends one per stop) is answered again.
+                let resp = if req.method == "shutdown" {
+                    shutting_down = true;
+                    Response::new_ok(req.id, ())
+                } else if shutting_down {
+                    Response::new_err(req.id, ErrorCode::InvalidRequest as i32, "the server is shutting down".into())
+                } else {
+                    server.handle_request(conn, req)
+                };
                 conn.sender.send(Message::Response(resp))?;
             }
             Some(Message::Notification(n)) => {
