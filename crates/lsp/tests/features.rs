@@ -51,6 +51,17 @@ fn definition_and_references() {
 }
 
 #[test]
+fn hover_on_a_table_lookup_shows_the_row() {
+    let mut c = Client::start("policies");
+    let (uri, text) = c.open(DATONG);
+    c.diagnostics(&uri);
+    let h = c.request("textDocument/hover", at(&uri, pos(&text, "tasks[\"总计\"].order_training ==", 0, 1)));
+    let md = h["contents"]["value"].as_str().unwrap();
+    assert!(md.starts_with("Row of `tasks`: `\"总计\" => 30000, 30000, 50000`"), "{md}");
+    c.shutdown();
+}
+
+#[test]
 fn completion_in_context() {
     let mut c = Client::start("policies");
     let (uri, text) = c.open(JINHUA);
