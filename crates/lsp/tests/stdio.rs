@@ -69,3 +69,24 @@ fn hover_on_a_parameter_shows_its_dated_values() {
     insta::assert_snapshot!("hover_param", redact(&h));
     c.shutdown();
 }
+
+#[test]
+fn changes_are_debounced_per_document_and_flushed_before_a_request() {
+    // A debounce delay no test waits for: diagnostics come only when a
+    // request needs the latest text, once, for the latest version.
+    let mut c = Client::start_with("policies", json!({ "debounceMs": 600000 }));
+    let (uri, text) = c.open(JINHUA);
+    assert_eq!(c.diagnostics(&uri), json!([]), "opening publishes at once");
+    let p = pos(&text, "let insured_route: bool = insured_locally", 0, 26);
+    for (v, typed) in ["x", "y", "z"].iter().enumerate() {
+        c.change(&uri, v as i64 + 2, json!({ "start": p, "end": p }), typed);
+    }
+    assert!(c.notes.iter().all(|n| n["method"] != "textDocument/publishDiagnostics"));
+    c.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri } }));
+    let published: Vec<_> = c.notes.iter().filter(|n| n["method"] == "textDocument/publishDiagnostics").cloned().collect();
+    assert_eq!(published.len(), 1, "one check for three changes: {published:?}");
+    assert_eq!(published[0]["params"]["version"], 4);
+    let msg = published[0]["params"]["diagnostics"][0]["message"].as_str().unwrap();
+    assert!(msg.starts_with("unknown name `zyxinsured_locally`"), "{msg}");
+    c.shutdown();
+}

@@ -51,6 +51,11 @@ fn read_message(r: &mut impl BufRead) -> Option<Value> {
 impl Client {
     /// Starts the server binary and completes the handshake.
     pub fn start(root: &str) -> Client {
+        Client::start_with(root, json!({ "debounceMs": 0 }))
+    }
+
+    /// Starts the server with the given `initializationOptions`.
+    pub fn start_with(root: &str, options: Value) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_policy-lsp"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -75,7 +80,7 @@ impl Client {
                 "processId": null,
                 "rootUri": uri(root),
                 "capabilities": {},
-                "initializationOptions": { "debounceMs": 0 }
+                "initializationOptions": options
             }),
         );
         assert!(init["capabilities"].is_object(), "{init}");
