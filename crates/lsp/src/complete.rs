@@ -173,14 +173,23 @@ pub fn complete(a: &Analysis, at: usize) -> Vec<CompletionItem> {
     if trimmed.ends_with("==") || trimmed.ends_with("!=") || in_set {
         let lhs =
             if in_set { head.get(..head.rfind("in {").unwrap_or(0)).unwrap_or("") } else { trimmed.get(..trimmed.len() - 2).unwrap_or("") };
-        let enum_name = enum_of(f, trailing_word(lhs.trim_end()));
-        let mut out = variants(f, enum_name.as_deref());
-        if enum_name.is_none() {
-            for (alias, imp) in aliases(a) {
-                for d in imp.index.defs.iter().filter(|d| d.kind == DefKind::Variant) {
-                    let label = format!("{alias}.{}.{}", d.parent.as_deref().unwrap_or(""), d.name);
-                    out.push(item(&label, CompletionItemKind::ENUM_MEMBER, label_of(imp, d.item, &d.name)));
-                }
+        let ty = enum_type_of(f, trailing_word(lhs.trim_end()));
+        // A compared name of a known enum type: that enum's variants, bare
+        // (the checker reads a bare variant as one of the expected enum).
+        if let Some(ty) = &ty {
+            let known = match ty.split_once('.') {
+                Some((alias, en)) => a.import(alias).map(|imp| variants(imp, Some(en))),
+                None => f.index.lookup(ty).filter(|d| d.kind == DefKind::Enum).map(|_| variants(f, Some(ty))),
+            };
+            if let Some(v) = known.filter(|v| !v.is_empty()) {
+                return v;
+            }
+        }
+        let mut out = variants(f, None);
+        for (alias, imp) in aliases(a) {
+            for d in imp.index.defs.iter().filter(|d| d.kind == DefKind::Variant) {
+                let label = format!("{alias}.{}.{}", d.parent.as_deref().unwrap_or(""), d.name);
+                out.push(item(&label, CompletionItemKind::ENUM_MEMBER, label_of(imp, d.item, &d.name)));
             }
         }
         return out;
@@ -249,8 +258,8 @@ fn variants(f: &FileData, of: Option<&str>) -> Vec<CompletionItem> {
         .collect()
 }
 
-/// The enum type of an input, let or external declared with one.
-fn enum_of(f: &FileData, name: &str) -> Option<String> {
+/// The declared type name of an input, let or external (`level`, `zj.level`).
+fn enum_type_of(f: &FileData, name: &str) -> Option<String> {
     let d = f.index.lookup(name)?;
     let ty = match f.ast.as_ref()?.items.get(d.item)? {
         Item::Input(i) => Some(&i.ty),
@@ -259,7 +268,7 @@ fn enum_of(f: &FileData, name: &str) -> Option<String> {
         _ => None,
     }?;
     let TypeExpr::Named(t) = ty else { return None };
-    f.index.lookup(&t.name).filter(|d| d.kind == DefKind::Enum).map(|d| d.name.clone())
+    Some(t.name.clone())
 }
 
 fn units(a: &Analysis) -> Vec<CompletionItem> {

@@ -89,8 +89,9 @@ fn completion_in_context() {
     // Items of an imported policy after `zj.`.
     let items = complete(&mut c, eol("let insured_route"), " and zj.", 6);
     assert!(items.contains(&"catalogue".to_string()), "{items:?}");
-    // Variants after `==` on an input of an imported enum type: every enum's variants, qualified.
+    // Variants after `==` on an input of an imported enum type.
     let vars = complete(&mut c, eol("let insured_route"), " and cert_level == ", 8);
+    assert_eq!(vars, ["junior", "intermediate", "senior"], "the variants of zj.level, bare");
     // Units after a number.
     let units = complete(&mut c, eol("let insured_route"), " and completed_hours >= 3 ", 10);
     assert!(units.contains(&"zj.lesson_hour".to_string()) && units.contains(&"yuan".to_string()), "{units:?}");
