@@ -30,10 +30,11 @@ pub fn lenses(ws: &Workspace, a: &Analysis, uri: &Url) -> Vec<CodeLens> {
     let mut out = Vec::new();
     if let Some(cases) = cases_path(&a.file.name).and_then(|p| ws.read(&p)) {
         let n = serde_json::from_str::<CaseFile>(&cases).map(|c| c.cases.len()).unwrap_or(0);
+        let last = ws.last_runs.get(uri).map(|r| format!(" (last run: {r})")).unwrap_or_default();
         out.push(CodeLens {
             range,
             command: Some(Command {
-                title: format!("▶ Run {n} golden cases"),
+                title: format!("▶ Run {n} golden cases{last}"),
                 command: RUN_CASES.into(),
                 arguments: Some(vec![json!(uri)]),
             }),
@@ -75,6 +76,7 @@ pub fn execute(ws: &mut Workspace, command: &str, uri: &Url) -> Result<(Value, S
                 results.push(json!({ "name": case.name, "passed": o.passed(), "mismatches": o.mismatches }));
             }
             let msg = format!("{passed} passed, {failed} failed");
+            ws.last_runs.insert(uri.clone(), msg.clone());
             Ok((json!({ "passed": passed, "failed": failed, "cases": results }), msg))
         }
         DECIDE_EXAMPLE => {

@@ -80,6 +80,8 @@ pub struct Workspace {
     /// Open documents by URI.
     pub docs: HashMap<Url, Doc>,
     parsed: HashMap<Arc<str>, Arc<FileData>>,
+    /// The outcome of the last run of each document's golden cases ("N passed, M failed").
+    pub last_runs: HashMap<Url, String>,
 }
 
 /// The checker's loader: open buffers first, then the files on disk.
@@ -110,7 +112,7 @@ impl Workspace {
     /// A workspace over the given root folders (each scanned for `.policy` files).
     pub fn new(roots: Vec<PathBuf>) -> Self {
         let dir = DirLoader::new(&roots);
-        Workspace { roots, dir, docs: HashMap::new(), parsed: HashMap::new() }
+        Workspace { roots, dir, docs: HashMap::new(), parsed: HashMap::new(), last_runs: HashMap::new() }
     }
 
     /// The root folders.

@@ -249,6 +249,9 @@ fn code_lens_runs_the_golden_cases_and_the_quick_fix_applies() {
     assert!(total > 0);
     let shown = c.notes.iter().find(|n| n["method"] == "window/showMessage").expect("a message with the counts");
     assert_eq!(shown["params"]["message"], format!("{total} passed, 0 failed"));
+    // The lens now shows the last run's outcome.
+    let lenses = c.request("textDocument/codeLens", json!({ "textDocument": { "uri": uri } }));
+    assert_eq!(lenses[0]["command"]["title"], format!("▶ Run {total} golden cases (last run: {total} passed, 0 failed)"));
     let example = c.request("workspace/executeCommand", json!({ "command": "policy.decideExample", "arguments": [uri] }));
     assert!(example["trace"].as_str().unwrap().len() > 20, "{example}");
 

@@ -90,3 +90,17 @@ fn changes_are_debounced_per_document_and_flushed_before_a_request() {
     assert!(msg.starts_with("unknown name `zyxinsured_locally`"), "{msg}");
     c.shutdown();
 }
+
+#[test]
+fn a_duplicate_declaration_points_at_the_other_one() {
+    let mut c = Client::start("policies");
+    let text = "policy test.dup \"t\"\n\ninput age: int \"a\"\ninput age: int \"b\"\n";
+    let uri = common::uri("policies/test_dup.policy");
+    c.notify("textDocument/didOpen", json!({ "textDocument": { "uri": uri, "languageId": "policy", "version": 1, "text": text } }));
+    let diags = c.diagnostics(&uri);
+    let dup = diags.as_array().unwrap().iter().find(|d| d["code"] == "C102").expect("a C102").clone();
+    let related = &dup["relatedInformation"];
+    insta::assert_snapshot!("duplicate_related", redact(&json!({ "range": dup["range"], "related": related })));
+    assert_ne!(related[0]["location"]["range"], dup["range"]);
+    c.shutdown();
+}
