@@ -20,6 +20,9 @@ use std::time::{Duration, Instant};
 /// client sets `initializationOptions.debounceMs`.
 pub const DEFAULT_DEBOUNCE: Duration = Duration::from_millis(150);
 
+/// The longest debounce delay a client may set (an hour).
+pub const MAX_DEBOUNCE_MS: u64 = 3_600_000;
+
 /// Server state.
 pub struct Server {
     /// Documents and files.
@@ -50,7 +53,7 @@ pub fn serve(conn: &Connection) -> Result<(), Box<dyn std::error::Error + Send +
         .as_ref()
         .and_then(|o| o.get("debounceMs"))
         .and_then(serde_json::Value::as_u64)
-        .map(Duration::from_millis)
+        .map(|ms| Duration::from_millis(ms.min(MAX_DEBOUNCE_MS)))
         .unwrap_or(DEFAULT_DEBOUNCE);
     let mut server = Server { ws: Workspace::new(roots), debounce, dirty: HashMap::new() };
     let mut shutting_down = false;
@@ -165,7 +168,14 @@ impl Server {
             return Response::new_err(req.id, ErrorCode::InternalError as i32, e.to_string());
         }
         let id = req.id.clone();
-        match features::dispatch(self, conn, req) {
+        // The handlers do not panic (the workspace lints forbid it and
+        // tests/prefixes.rs exercises them on broken text); should one in a
+        // dependency do so anyway, the request fails and the server lives on.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| features::dispatch(self, conn, req)));
+        let Ok(result) = result else {
+            return Response::new_err(id, ErrorCode::InternalError as i32, "internal error while answering this request".into());
+        };
+        match result {
             Ok(v) => Response::new_ok(id, v),
             Err(features::Failure::Unknown(m)) => Response::new_err(id, ErrorCode::MethodNotFound as i32, format!("unknown method {m}")),
             Err(features::Failure::BadParams(m)) => Response::new_err(id, ErrorCode::InvalidParams as i32, m),

@@ -74,7 +74,8 @@ fn hover_on_a_parameter_shows_its_dated_values() {
 fn changes_are_debounced_per_document_and_flushed_before_a_request() {
     // A debounce delay no test waits for: diagnostics come only when a
     // request needs the latest text, once, for the latest version.
-    let mut c = Client::start_with("policies", json!({ "debounceMs": 600000 }));
+    // (An absurd delay is clamped to an hour, not an overflow.)
+    let mut c = Client::start_with("policies", json!({ "debounceMs": u64::MAX }));
     let (uri, text) = c.open(JINHUA);
     assert_eq!(c.diagnostics(&uri), json!([]), "opening publishes at once");
     let p = pos(&text, "let insured_route: bool = insured_locally", 0, 26);
