@@ -1,7 +1,6 @@
 -- Neovim (0.7 or later): start `policy lsp` for *.policy files.
 -- Put this file in ~/.config/nvim/lua/ and `require('policy')` from init.lua,
 -- or paste it into init.lua. `policy` must be on PATH (cargo install --path crates/cli).
-vim.filetype = vim.filetype or {}
 vim.cmd([[autocmd BufRead,BufNewFile *.policy setfiletype policy]])
 
 vim.api.nvim_create_autocmd('FileType', {
