@@ -4,6 +4,7 @@ pub mod check;
 pub mod diff;
 pub mod eval;
 pub mod fmt;
+pub mod lsp;
 pub mod schema;
 pub mod test;
 
@@ -19,6 +20,7 @@ Examples:
   policy test
   policy schema datong.big_data_training_2022
   policy diff old.policy policies/datong/big_data_training_2022.policy --cases policies/datong
+  policy lsp
 
 Run `policy <COMMAND> --help` for each command's options and examples.";
 
@@ -55,6 +57,9 @@ pub enum Command {
     /// Compare two versions of a policy: changes, applicants decided differently, golden cases that change.
     #[command(after_help = diff::EXAMPLES)]
     Diff(diff::Args),
+    /// Start the language server on stdio, for editors (docs/editors.md).
+    #[command(after_help = lsp::EXAMPLES)]
+    Lsp(lsp::Args),
 }
 
 /// Runs the command.
@@ -66,5 +71,6 @@ pub fn run(cli: &Cli, term: Term) -> CmdResult {
         Command::Test(a) => test::run(a, term),
         Command::Schema(a) => schema::run(a, term),
         Command::Diff(a) => diff::run(a, term),
+        Command::Lsp(a) => lsp::run(a, term),
     }
 }
