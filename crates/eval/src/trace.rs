@@ -367,7 +367,10 @@ fn render_node(n: &TraceNode, depth: usize, home: &str, benefit: &str, out: &mut
     };
     let mut line = format!("{indent}{mark}{kind} {what}");
     if let Some(r) = &n.result {
-        line.push_str(&format!(" = {r}"));
+        // An uplift's or exception's source is its `when` condition, but its
+        // result is the amount after the step: `→`, not `=`.
+        let sign = if matches!(n.kind, NodeKind::Uplift | NodeKind::Exception) { "→" } else { "=" };
+        line.push_str(&format!(" {sign} {r}"));
     }
     if !n.reads.is_empty() {
         let reads: Vec<String> = n.reads.iter().map(|r| format!("{} {}", r.name, r.value)).collect();
