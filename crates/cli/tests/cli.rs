@@ -424,6 +424,38 @@ fn eval_bad_facts() {
 }
 
 #[test]
+fn eval_rejects_a_fact_given_twice_and_warns_of_a_bare_percent() {
+    let text = std::fs::read_to_string(workspace().join(facts("datong_order_day_10.json"))).unwrap();
+    let twice = text.replace(r#""class_employment_rate": "85%""#, r#""class_employment_rate": "85%", "class_employment_rate": "50%""#);
+    let r = run_cmd(policy().args(["eval", DATONG_ID, "--facts", "-"]).write_stdin(twice));
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("error: fact `class_employment_rate`: expected each key once, received \"class_employment_rate\" twice"),
+        "{}",
+        r.stderr
+    );
+    let bare = text.replace(r#""class_employment_rate": "85%""#, r#""class_employment_rate": 1"#);
+    let r = run_cmd(policy().args(["eval", DATONG_ID, "--facts", "-", "--format", "json", "--trace", "off"]).write_stdin(bare));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("warning: fact `class_employment_rate`: the bare number 1 is read as a fraction, 100%"), "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["warnings"][0]["fact"], "class_employment_rate");
+}
+
+#[test]
+fn eval_as_of_that_no_benefit_uses_is_a_warning() {
+    let f = facts("datong_order_day_10.json");
+    let r = run(&["eval", DATONG_ID, "--facts", &f, "--as-of", "2023-03-01", "--trace", "off"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("warning: --as-of 2023-03-01 is used by no benefit decided"), "{}", r.stderr);
+    let r = run(&["eval", DATONG_ID, "--facts", &f, "--trace", "off"]);
+    assert!(!r.stderr.contains("warning"), "{}", r.stderr);
+    // Loose dates are refused for --as-of as for facts.
+    let r = run(&["eval", DATONG_ID, "--facts", &f, "--as-of", "2023-3-1"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}
+
+#[test]
 fn eval_facts_not_json() {
     let r = run_cmd(policy().args(["eval", DATONG, "--facts", "-"]).write_stdin("{not json"));
     assert_eq!(r.code, 1);

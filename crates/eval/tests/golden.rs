@@ -43,7 +43,7 @@ fn golden_cases() {
     let mut report = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
-        let cases: CaseFile = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let cases = CaseFile::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         let plan = engine.plan(&cases.policy).unwrap_or_else(|| panic!("{}: no policy {}", file.display(), cases.policy));
         let mut names = std::collections::HashSet::new();
         for case in &cases.cases {
