@@ -880,6 +880,13 @@ fn analyse(p: &CheckedPolicy) -> Analysis {
     p.benefits.iter().map(|b| (b.id.to_string(), benefit_exprs(b).into_iter().map(|e| Refs::of(p, [e])).collect())).collect()
 }
 
+/// The facts (inputs and externals) each benefit may read, transitively
+/// through lets and parameters, benefits in declaration order (`policy
+/// schema` says it per benefit).
+pub fn facts_read_by_benefit(p: &CheckedPolicy) -> Vec<(String, BTreeSet<String>)> {
+    analyse(p).into_iter().map(|(id, refs)| (id, refs.into_iter().flat_map(|r| r.facts).collect())).collect()
+}
+
 /// Every expression of a benefit, its versions included.
 fn benefit_exprs(b: &BenefitDef) -> Vec<&CExpr> {
     let mut v: Vec<&CExpr> = b.dated_by.iter().collect();

@@ -201,11 +201,14 @@ impl Plan {
 
     /// Stores one fact's decoded value in its slot, or records why not.
     fn store(&self, facts: &mut Facts, key: &str, value: Raw<'_>, errors: &mut Vec<FactError>, hints_left: &mut usize) {
-        if matches!(value, Raw::Null) {
+        let p = self.policy();
+        // `null` is an absent fact, but only for a declared one: an unknown
+        // key is an error whatever its value.
+        let declared = self.input_slots.contains_key(key) || self.external_slots.contains_key(key);
+        if matches!(value, Raw::Null) && declared {
             return;
         }
-        let p = self.policy();
-        if let Some(&i) = self.input_slots.get(key) {
+        if let (Some(&i), true) = (self.input_slots.get(key), declared) {
             let Some(def) = p.inputs.get(i) else { return };
             match self.decode_raw(key, value, &def.ty, def.bounds.as_ref(), 0, &mut facts.warnings) {
                 Ok(v) => {
