@@ -225,6 +225,27 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Every decimal of at most 28 digits reads back exactly, with its
+        /// scale, from its text and from the same digits with an exponent;
+        /// one more digit is refused, never rounded.
+        #[test]
+        fn decimals_read_back_exactly(m in -9_999_999_999_999_999_999_999_999_999i128..=9_999_999_999_999_999_999_999_999_999i128, scale in 0u32..=28) {
+            let d = Decimal::from_i128_with_scale(m, scale);
+            let text = d.to_string();
+            proptest::prop_assert_eq!(text_number(&text), Ok(d));
+            proptest::prop_assert_eq!(text_number(&text).map(|x| x.scale()), Ok(scale));
+            proptest::prop_assert_eq!(json_number(&text), Ok(d));
+            proptest::prop_assert_eq!(json_number(&format!("{m}e-{scale}")), Ok(d));
+            proptest::prop_assert_eq!(json_number(&format!("{m}0E-{}", scale + 1)), Ok(d));
+            if m.unsigned_abs() >= 1_000_000_000_000_000_000_000_000_000 {
+                // 28 significant digits: one more non-zero digit is too many.
+                let longer = format!("{text}{}", if scale == 0 { ".1" } else { "1" });
+                proptest::prop_assert!(text_number(&longer).is_err(), "{}", longer);
+            }
+        }
+    }
+
     #[test]
     fn durations_and_percents() {
         assert_eq!(duration(" 12 months "), Some(Duration { amount: 12, unit: DurationUnit::Months }));
