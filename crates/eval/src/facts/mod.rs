@@ -163,11 +163,12 @@ impl Plan {
         let mut hints_left = MAX_FACT_HINTS;
         let mut seen = Seen::new(self);
         for (key, value) in obj {
-            if seen.again(self, key) {
+            let slot = self.slot_of(key);
+            if seen.again(slot, key) {
                 errors.push(invalid_json(&json::duplicate("", key)));
                 continue;
             }
-            self.store(&mut facts, key, Raw::of(value), &mut errors, &mut hints_left);
+            self.store(&mut facts, key, slot, Raw::of(value), &mut errors, &mut hints_left);
         }
         if errors.is_empty() {
             Ok(facts)
@@ -200,15 +201,14 @@ impl Plan {
     }
 
     /// Stores one fact's decoded value in its slot, or records why not.
-    fn store(&self, facts: &mut Facts, key: &str, value: Raw<'_>, errors: &mut Vec<FactError>, hints_left: &mut usize) {
+    fn store(&self, facts: &mut Facts, key: &str, slot: Slot, value: Raw<'_>, errors: &mut Vec<FactError>, hints_left: &mut usize) {
         let p = self.policy();
         // `null` is an absent fact, but only for a declared one: an unknown
         // key is an error whatever its value.
-        let declared = self.input_slots.contains_key(key) || self.external_slots.contains_key(key);
-        if matches!(value, Raw::Null) && declared {
+        if matches!(value, Raw::Null) && slot != Slot::Unknown {
             return;
         }
-        if let (Some(&i), true) = (self.input_slots.get(key), declared) {
+        if let Slot::Input(i) = slot {
             let Some(def) = p.inputs.get(i) else { return };
             match self.decode_raw(key, value, &def.ty, def.bounds.as_ref(), 0, &mut facts.warnings) {
                 Ok(v) => {
@@ -219,7 +219,7 @@ impl Plan {
                 }
                 Err(e) => errors.extend(e),
             }
-        } else if let Some(&i) = self.external_slots.get(key) {
+        } else if let Slot::External(i) = slot {
             let Some(def) = p.externals.get(i) else { return };
             match self.decode_raw(key, value, &def.ty, def.bounds.as_ref(), 0, &mut facts.warnings) {
                 Ok(v) => {
@@ -242,6 +242,17 @@ impl Plan {
                 expected: format!("a declared input{hint}"),
                 received: "an unknown fact".into(),
             });
+        }
+    }
+
+    /// Where a fact name goes.
+    fn slot_of(&self, key: &str) -> Slot {
+        match self.input_slots.get(key) {
+            Some(&i) => Slot::Input(i),
+            None => match self.external_slots.get(key) {
+                Some(&i) => Slot::External(i),
+                None => Slot::Unknown,
+            },
         }
     }
 
@@ -544,20 +555,26 @@ impl Seen {
         Seen { inputs: vec![false; p.inputs.len()], externals: vec![false; p.externals.len()], unknown: std::collections::HashSet::new() }
     }
 
-    /// Marks `key` seen; true when it was seen before.
-    fn again(&mut self, plan: &Plan, key: &str) -> bool {
-        let flag = if let Some(&i) = plan.input_slots.get(key) {
-            self.inputs.get_mut(i)
-        } else if let Some(&i) = plan.external_slots.get(key) {
-            self.externals.get_mut(i)
-        } else {
-            return !self.unknown.insert(key.to_string());
+    /// Marks `key` (at `slot`) seen; true when it was seen before.
+    fn again(&mut self, slot: Slot, key: &str) -> bool {
+        let flag = match slot {
+            Slot::Input(i) => self.inputs.get_mut(i),
+            Slot::External(i) => self.externals.get_mut(i),
+            Slot::Unknown => return !self.unknown.insert(key.to_string()),
         };
         match flag {
             Some(f) => std::mem::replace(f, true),
             None => false,
         }
     }
+}
+
+/// Where a fact name goes: an input's slot, an external's, or nowhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Input(usize),
+    External(usize),
+    Unknown,
 }
 
 /// A JSON value as facts decoding reads it: scalars borrowed from the text
@@ -682,7 +699,8 @@ impl<'de> serde::de::Visitor<'de> for FactsSeed<'_, '_> {
         let mut unreadable: Option<(bool, FactError)> = None;
         while let Some(key) = map.next_key_seed(KeySeed)? {
             let raw: &'de RawValue = map.next_value()?;
-            if seen.again(self.plan, &key) {
+            let slot = self.plan.slot_of(&key);
+            if seen.again(slot, &key) {
                 if !matches!(unreadable, Some((true, _))) {
                     unreadable = Some((true, invalid_json(&json::duplicate("", &key))));
                 }
@@ -693,7 +711,7 @@ impl<'de> serde::de::Visitor<'de> for FactsSeed<'_, '_> {
             }
             match Raw::from_text(raw, &key).map_err(A::Error::custom)? {
                 Raw::Bad(e) => unreadable = Some((false, invalid_json(&e))),
-                value => self.plan.store(&mut facts, &key, value, self.errors, &mut hints_left),
+                value => self.plan.store(&mut facts, &key, slot, value, self.errors, &mut hints_left),
             }
         }
         if let Some((_, e)) = unreadable {

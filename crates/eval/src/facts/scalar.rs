@@ -98,35 +98,36 @@ fn split_point(s: &str) -> Result<(&str, &str), NumberError> {
 }
 
 /// `±int.frac × 10^exp` as a decimal, keeping the written scale where it
-/// fits (`"1200.00"` stays 1200.00) and never rounding.
+/// fits (`"1200.00"` stays 1200.00) and never rounding. Allocates nothing.
 fn exact(negative: bool, int: &str, frac: &str, exp: i64) -> Result<Decimal, NumberError> {
-    let digits: String = format!("{int}{frac}");
-    let mut sig = digits.trim_start_matches('0');
+    let digits = || int.bytes().chain(frac.bytes());
+    let total = int.len() + frac.len();
+    let lead = digits().take_while(|b| *b == b'0').count();
     let mut scale = i64::try_from(frac.len()).unwrap_or(i64::MAX) - exp;
-    if sig.is_empty() {
+    if lead == total {
         return Ok(Decimal::new(0, u32::try_from(scale.clamp(0, 28)).unwrap_or(0)));
     }
     let max = MAX_DIGITS as i64;
-    let len = |s: &str| i64::try_from(s.len()).unwrap_or(i64::MAX);
+    let as_i64 = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    let mut len = as_i64(total - lead);
     // Trailing zeros after the point carry no value: drop them where the
     // written form would not fit.
-    let trailing = len(sig) - len(sig.trim_end_matches('0'));
-    let excess = (len(sig) - max).max(scale - max).max(0);
+    let trailing = as_i64(digits().rev().take_while(|b| *b == b'0').count());
+    let excess = (len - max).max(scale - max).max(0);
     let drop = excess.min(trailing).min(scale.max(0));
-    if drop > 0 {
-        sig = sig.get(..sig.len() - usize::try_from(drop).unwrap_or(0)).unwrap_or(sig);
-        scale -= drop;
-    }
-    if len(sig) - scale.min(len(sig)) > max || (scale < 0 && len(sig) - scale > max) {
+    len -= drop;
+    scale -= drop;
+    if len - scale.min(len) > max || (scale < 0 && len - scale > max) {
         return Err(NumberError::Range);
     }
-    if len(sig) > max {
+    if len > max {
         return Err(NumberError::Digits);
     }
     if scale > max {
         return Err(NumberError::Places);
     }
-    let mut m: i128 = sig.parse().map_err(|_| NumberError::Syntax)?;
+    let take = usize::try_from(len).unwrap_or(0);
+    let mut m: i128 = digits().skip(lead).take(take).fold(0i128, |acc, b| acc * 10 + i128::from(b - b'0'));
     if scale < 0 {
         m = m
             .checked_mul(10i128.checked_pow(u32::try_from(-scale).unwrap_or(u32::MAX)).ok_or(NumberError::Range)?)
