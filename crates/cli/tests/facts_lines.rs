@@ -170,3 +170,23 @@ fn facts_lines_unknown_benefit_and_missing_file() {
     assert_eq!(r.code, 1);
     insta::assert_snapshot!("facts_lines_missing_file", snapshot(&r));
 }
+
+#[test]
+fn facts_lines_reject_a_key_given_twice_and_warn_of_a_bare_percent() {
+    let good = r#"{"clock_hours": 24, "attendance": "85%", "has_certificate": true, "training_end": "2021-09-30", "institution_district": "nanhu", "designated_institution": true, "enterprise_employee": true}"#;
+    let twice = good.replace(r#""attendance": "85%""#, r#""attendance": "85%", "attendance": "50%""#);
+    let nested_twice = good.replace(r#""clock_hours": 24"#, r#""clock_hours": 24, "x": {"a": 1, "a": 2}"#);
+    let bare = good.replace(r#""attendance": "85%""#, r#""attendance": 1"#);
+    let input = [good.to_string(), twice, nested_twice, bare].join("\n");
+    let r = run_cmd(policy().args(["eval", JIAXING, "--facts-lines", "-", "--as-of", "2021-10-01"]).write_stdin(input));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let lines: Vec<serde_json::Value> = r.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines[1]["problems"][0]["fact"], "attendance", "{}", lines[1]);
+    assert_eq!(lines[1]["problems"][0]["received"], "\"attendance\" twice");
+    assert_eq!(lines[2]["problems"][0]["fact"], "x.a", "{}", lines[2]);
+    assert_eq!(lines[3]["warnings"][0]["fact"], "attendance", "{}", lines[3]);
+    assert!(lines[0].get("warnings").is_none());
+    // Every Jiaxing benefit is dated by its own fact: --as-of changes nothing, said once.
+    assert_eq!(r.stderr.matches("warning: --as-of 2021-10-01 is used by no benefit").count(), 1, "{}", r.stderr);
+}

@@ -162,7 +162,8 @@ impl JiaxingApplicant {
     fn json(&self) -> serde_json::Value {
         json!({
             "clock_hours": self.clock_hours.to_string(),
-            "attendance": self.attendance.to_string(),
+            // A percent string carries its `%` (docs/trace.md, Facts).
+            "attendance": format!("{}%", (self.attendance * Decimal::ONE_HUNDRED).normalize()),
             "has_certificate": self.has_certificate,
             "training_end": self.training_end.to_string(),
             "institution_district": DISTRICTS[self.district],
@@ -228,7 +229,7 @@ impl DatongApplicant {
             "trainee_group": GROUPS[self.group],
             "class_start_date": self.start.to_string(),
             "training_days": self.days,
-            "class_employment_rate": self.employment.to_string(),
+            "class_employment_rate": format!("{}%", (self.employment * Decimal::ONE_HUNDRED).normalize()),
             "daily_checkin": self.checkin,
             "spot_check_passed": self.spot_check,
         })

@@ -19,6 +19,22 @@ pub struct CaseFile {
     pub cases: Vec<Case>,
 }
 
+impl CaseFile {
+    /// Reads a case file: a key given twice anywhere (a benefit in `expect`,
+    /// a fact, a field) is an error naming it and where it is, and each
+    /// case's facts are kept as written (exact numbers) for [`run_case`].
+    pub fn parse(text: &str) -> Result<CaseFile, String> {
+        let exact = crate::facts::json::Json::parse(text).map_err(|e| e.to_string())?;
+        let mut file: CaseFile = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        if let Some(crate::facts::json::Json::Array(cases)) = exact.get("cases") {
+            for (case, json) in file.cases.iter_mut().zip(cases) {
+                case.exact_facts = json.get("facts").cloned();
+            }
+        }
+        Ok(file)
+    }
+}
+
 /// One golden case.
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 pub struct Case {
@@ -36,6 +52,12 @@ pub struct Case {
     /// one figure): name → value, read as a fact of the parameter's type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parameters: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The facts read exactly from the case file's text (numbers from their
+    /// digits), when the file was read with [`CaseFile::parse`]; cases run
+    /// with these rather than with `facts`, whose fractional numbers
+    /// serde_json holds as binary floats.
+    #[serde(skip)]
+    pub exact_facts: Option<crate::facts::json::Json>,
     /// Expected outcome per benefit id.
     pub expect: BTreeMap<String, Expected>,
 }
@@ -109,7 +131,11 @@ pub fn run_case(plan: &Plan, case: &Case) -> CaseOutcome {
         },
         _ => plan,
     };
-    let facts = match plan.facts_from_json(&case.facts) {
+    let read = match &case.exact_facts {
+        Some(exact) => plan.facts_from_exact(exact),
+        None => plan.facts_from_json(&case.facts),
+    };
+    let facts = match read {
         Ok(f) => f,
         Err(e) => return CaseOutcome { decision: None, mismatches: vec![format!("facts rejected: {e}")] },
     };

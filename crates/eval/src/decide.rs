@@ -189,6 +189,27 @@ impl Plan {
         Ok(decider.decision)
     }
 
+    /// Warnings about the options themselves, the same for every applicant:
+    /// a reference date that no benefit decided uses (each is dated by its
+    /// own `dated_by` fact), so passing it changes nothing. The CLI prints
+    /// them once per run (`docs/cli.md`).
+    pub fn option_warnings(&self, opts: &DecideOptions) -> Vec<Warning> {
+        let mut out = Vec::new();
+        if let Some(date) = opts.reference_date {
+            let p = self.policy();
+            let mut decided = p.benefits.iter().filter(|b| opts.benefits.is_empty() || opts.benefits.iter().any(|id| **id == *b.id));
+            if decided.all(|b| b.dated_by.is_some()) {
+                out.push(Warning {
+                    fact: None,
+                    message: format!(
+                        "the reference date {date} is used by no benefit decided: each is dated by its own `dated_by` fact, so the date changes nothing"
+                    ),
+                });
+            }
+        }
+        out
+    }
+
     fn empty_decision(&self) -> Decision {
         Decision {
             schema_version: SCHEMA_VERSION,
@@ -196,6 +217,7 @@ impl Plan {
             engine_version: self.shared.engine_version.clone(),
             reference_date: None,
             benefits: Vec::new(),
+            warnings: Vec::new(),
             trace: None,
         }
     }
@@ -219,6 +241,8 @@ impl Plan {
             out.engine_version = self.shared.engine_version.clone();
         }
         out.reference_date = reference;
+        out.warnings.clear();
+        out.warnings.extend(facts.warnings.iter().cloned());
         let mut nodes = Vec::new();
         let mut n = 0;
         for b in &p.benefits {

@@ -28,9 +28,25 @@ pub struct Decision {
     pub reference_date: Option<NaiveDate>,
     /// One entry per benefit decided, in declaration order.
     pub benefits: Vec<BenefitDecision>,
+    /// What the engine accepted but the client may not have meant: a
+    /// percent fact given as a bare number of 1 or more (read as a
+    /// fraction), a reference date that no benefit decided uses. Absent
+    /// from the JSON when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub warnings: Vec<Warning>,
     /// The explained trace, when asked for.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub trace: Option<Trace>,
+}
+
+/// A warning attached to a decision (see [`Decision::warnings`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Warning {
+    /// The fact it is about, when it is about one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub fact: Option<String>,
+    /// One sentence.
+    pub message: String,
 }
 
 /// Identity of the policy text that decided.

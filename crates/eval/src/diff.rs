@@ -895,6 +895,13 @@ fn analyse(p: &CheckedPolicy) -> Analysis {
     p.benefits.iter().map(|b| (b.id.to_string(), benefit_exprs(b).into_iter().map(|e| Refs::of(p, [e])).collect())).collect()
 }
 
+/// The facts (inputs and externals) each benefit may read, transitively
+/// through lets and parameters, benefits in declaration order (`policy
+/// schema` says it per benefit).
+pub fn facts_read_by_benefit(p: &CheckedPolicy) -> Vec<(String, BTreeSet<String>)> {
+    analyse(p).into_iter().map(|(id, refs)| (id, refs.into_iter().flat_map(|r| r.facts).collect())).collect()
+}
+
 /// Every expression of a benefit, its versions included.
 fn benefit_exprs(b: &BenefitDef) -> Vec<&CExpr> {
     let mut v: Vec<&CExpr> = b.dated_by.iter().collect();
@@ -2818,17 +2825,13 @@ fn compare_cases(search: &Search<'_>, cases: &[(String, CaseFile)]) -> (Vec<Case
         for case in &cf.cases {
             compared += 1;
             let side = |plan: &Plan| -> Side {
-                let obj: serde_json::Map<String, Json> = case
-                    .facts
-                    .as_object()
-                    .map(|m| {
-                        m.iter()
-                            .filter(|(k, _)| plan.input_slots.contains_key(k.as_str()) || plan.external_slots.contains_key(k.as_str()))
-                            .map(|(k, v)| (k.clone(), v.clone()))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let facts = plan.facts_from_json(&Json::Object(obj)).map_err(|e| e.to_string())?;
+                let declared = |k: &str| plan.input_slots.contains_key(k) || plan.external_slots.contains_key(k);
+                // The facts as written when the case file was read exactly
+                // (`CaseFile::parse`), else the serde_json tree.
+                let exact = case.exact_facts.clone().unwrap_or_else(|| crate::facts::json::Json::from_value(&case.facts));
+                let obj: Vec<(String, crate::facts::json::Json)> =
+                    exact.as_object().map(|m| m.iter().filter(|(k, _)| declared(k)).cloned().collect()).unwrap_or_default();
+                let facts = plan.facts_from_exact(&crate::facts::json::Json::Object(obj)).map_err(|e| e.to_string())?;
                 let opts = DecideOptions { reference_date: case.as_of, benefits: Vec::new(), trace: TraceLevel::Off };
                 let d = plan.decide(&facts, &opts).map_err(|e| e.to_string())?;
                 Ok(d.benefits.iter().map(|b| (b.id.to_string(), Outcome::from_decision(b))).collect())

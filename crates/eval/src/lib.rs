@@ -42,8 +42,9 @@ pub mod trace;
 
 pub use batch::{DecideIter, DEFAULT_CHUNK};
 pub use decide::{DecideOptions, Decider};
-pub use decision::{BenefitDecision, DateSource, Decision, Status};
+pub use decision::{BenefitDecision, DateSource, Decision, Status, Warning};
 pub use error::{EvalError, FactError};
+pub use facts::json::{Json, JsonError};
 pub use facts::{FactValue, Facts, FactsBuilder};
 pub use plan::Plan;
 pub use trace::{render_text, Trace, TraceLevel};

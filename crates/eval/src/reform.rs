@@ -12,7 +12,8 @@ impl Plan {
     /// The plan with each named parameter (qualified when imported, as in a
     /// trace) taking the given value on every date, in place of its dated
     /// versions. The value is read as a fact of the parameter's type would
-    /// be (`"1200"`, `"70%"`, `"2021-06-01"`, `true`). The parameter keeps
+    /// be (`"1200"`, `"70%"`, `"2021-06-01"`, `true`; give fractions as
+    /// strings, since a JSON tree holds fractional numbers as binary floats). The parameter keeps
     /// its citation; its versions' citations go, since the document no
     /// longer states the figure.
     pub fn with_parameters(&self, overrides: &serde_json::Map<String, serde_json::Value>) -> Result<Plan, EvalError> {
@@ -22,7 +23,9 @@ impl Plan {
                 return Err(EvalError::UnknownParameter(name.clone()));
             };
             let Some(def) = policy.params.get_mut(i) else { continue };
-            let value = self.decode(&format!("parameters.{name}"), json, &def.ty, None, 0).map_err(EvalError::Facts)?;
+            let exact = crate::facts::json::Json::from_value(json);
+            let mut warnings = Vec::new();
+            let value = self.decode(&format!("parameters.{name}"), &exact, &def.ty, None, 0, &mut warnings).map_err(EvalError::Facts)?;
             let Some(first) = def.versions.first() else { continue };
             let expr = CExpr { kind: CKind::Const(value), ty: def.ty.clone(), span: first.value.span, file: first.value.file };
             def.versions = vec![ParamVersionDef { from: chrono::NaiveDate::MIN, until: None, value: expr, cite: None }];

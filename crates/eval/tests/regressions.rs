@@ -282,16 +282,23 @@ fn garbage_and_out_of_range_facts_are_errors() {
 #[test]
 fn largest_amounts_decide_without_panicking() {
     let plan = limits_plan();
-    // 79228162514264337593543950335 is Decimal::MAX: adding days overflows,
-    // which is an evaluation error (undetermined), never a panic.
-    for amount in ["79228162514264337593543950335", "-79228162514264337593543950335", "0.0000000000000000000000000001"] {
+    // The largest facts accepted have 28 significant digits (docs/trace.md,
+    // Facts); a negative final amount is an evaluation error
+    // (undetermined), never a panic.
+    for amount in ["9999999999999999999999999999", "-9999999999999999999999999999", "0.0000000000000000000000000001"] {
         let facts = plan.facts_from_str(&format!("{{\"amount\": \"{amount}\", \"days\": 365}}")).unwrap();
         decide_every_level(amount, &plan, &facts, NaiveDate::from_ymd_opt(2024, 6, 1));
         let d = plan.decide(&facts, &DecideOptions { reference_date: NaiveDate::from_ymd_opt(2024, 6, 1), ..Default::default() }).unwrap();
-        if !amount.starts_with("0.") {
-            // Overflow, or a negative final amount: an evaluation error.
+        if amount.starts_with('-') {
             assert_eq!(d.benefits[0].status, policy_eval::Status::Undetermined, "{amount}: {:#?}", d.benefits[0]);
         }
+    }
+    // Decimal::MAX and beyond are refused, never rounded.
+    for amount in
+        ["79228162514264337593543950335", "\"79228162514264337593543950335\"", "1e28", "-1e-29", "\"0.00000000000000000000000000001\""]
+    {
+        let Err(EvalError::Facts(errors)) = plan.facts_from_str(&format!("{{\"amount\": {amount}}}")) else { panic!("{amount} accepted") };
+        assert!(errors[0].expected.contains("28"), "{amount}: {errors:?}");
     }
 }
 

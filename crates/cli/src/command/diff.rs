@@ -62,8 +62,7 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
             let name = file.display().to_string();
             let text = std::fs::read_to_string(file)
                 .map_err(|e| CliError::Failed(format!("cannot read `{name}`: {}", crate::support::files::io_message(&e))))?;
-            let case_file: CaseFile =
-                serde_json::from_str(&text).map_err(|e| CliError::Failed(format!("`{name}` is not a case file: {e}")))?;
+            let case_file = CaseFile::parse(&text).map_err(|e| CliError::Failed(format!("`{name}` is not a case file: {e}")))?;
             if ids.contains(&case_file.policy) {
                 cases.push((name, case_file));
             }

@@ -4,7 +4,7 @@
 
 use crate::support::files::{io_message, load_plan};
 use crate::support::io::{out, outln};
-use crate::support::term::{paint, print_error, Style, Term};
+use crate::support::term::{paint, print_error, print_warning, Style, Term};
 use crate::support::{plural, CliError, CmdResult};
 use chrono::NaiveDate;
 use clap::ValueEnum;
@@ -88,7 +88,7 @@ pub struct Args {
 
 /// Parses `YYYY-MM-DD`.
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}` is not a date (expected YYYY-MM-DD)"))
+    policy_eval::facts::scalar::date(s).ok_or_else(|| format!("`{s}` is not a date (expected YYYY-MM-DD)"))
 }
 
 /// Runs `policy eval`.
@@ -115,6 +115,11 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
     };
     let opts = DecideOptions { reference_date: args.as_of, benefits: args.benefits.clone(), trace: args.trace.unwrap_or_default().into() };
     let decision = plan.decide(&facts, &opts).map_err(|e| CliError::Failed(e.to_string()))?;
+    // Warnings go to stderr in either format (the JSON decision also
+    // carries the fact warnings in its `warnings`).
+    for w in plan.option_warnings(&opts).iter().chain(&decision.warnings) {
+        print_warning(term, &as_of_flag(&w.message));
+    }
     match args.format.unwrap_or_default() {
         OutputFormat::Text => out!("{}", colorize(&render_text(&decision), term.stdout)),
         OutputFormat::Json => {
@@ -124,6 +129,14 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
         }
     }
     Ok(true)
+}
+
+/// A warning about the reference date, naming the flag that gave it.
+fn as_of_flag(message: &str) -> String {
+    match message.strip_prefix("the reference date ") {
+        Some(rest) => format!("--as-of {rest}"),
+        None => message.to_string(),
+    }
 }
 
 /// Lines read and decided together: each chunk is decoded and decided in
@@ -158,6 +171,10 @@ fn run_lines(args: &Args, path: &str, term: Term) -> CmdResult {
         benefits: args.benefits.clone(),
         trace: args.trace.map_or(TraceLevel::Off, Into::into),
     };
+    // Said once for the run; each line's fact warnings are in its decision's `warnings`.
+    for w in plan.option_warnings(&opts) {
+        print_warning(term, &as_of_flag(&w.message));
+    }
     let mut progress = Progress::new(std::io::stderr().is_terminal());
     let (mut line_no, mut failed) = (0usize, 0usize);
     loop {

@@ -17,9 +17,10 @@ pub const EXAMPLES: &str = "\
 Examples:
   policy schema policies/datong/big_data_training_2022.policy
   policy schema jiaxing.digital_training_2021 > facts.schema.json
+  policy schema datong.big_data_training_2022 --benefit order_training
 
 Exit status: 0 on success, 1 when the policy cannot be read or does not \
-compile, 2 on bad arguments.";
+compile or has no such benefit, 2 on bad arguments.";
 
 /// Arguments of `policy schema`.
 #[derive(Debug, clap::Args)]
@@ -27,12 +28,22 @@ pub struct Args {
     /// A `.policy` file or a policy id under `./policies`.
     #[arg(value_name = "POLICY")]
     pub policy: String,
+    /// The schema of the facts this benefit may read (only those properties).
+    #[arg(long, value_name = "ID")]
+    pub benefit: Option<String>,
 }
 
 /// Runs `policy schema`.
 pub fn run(args: &Args, term: Term) -> CmdResult {
     let plan = load_plan(&args.policy, term)?;
-    let schema = facts_schema(plan.policy());
+    let p = plan.policy();
+    if let Some(id) = &args.benefit {
+        if !p.benefits.iter().any(|b| *b.id == **id) {
+            let ids: Vec<&str> = p.benefits.iter().map(|b| &*b.id).collect();
+            return Err(CliError::Failed(format!("no benefit `{id}` in policy `{}` (benefits: {})", p.meta.id, ids.join(", "))));
+        }
+    }
+    let schema = facts_schema(p, args.benefit.as_deref());
     let text = serde_json::to_string_pretty(&schema).map_err(|e| CliError::Failed(format!("cannot write the schema: {e}")))?;
     outln!("{text}");
     Ok(true)
@@ -40,30 +51,53 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
 
 /// Decimal text, optionally signed, as the facts decoder reads it.
 const DECIMAL_PATTERN: &str = r"^\s*[+-]?[0-9]+(\.[0-9]+)?\s*$";
+/// A whole number as text (`"12"`, `"12.0"`).
+const INT_PATTERN: &str = r"^\s*[+-]?[0-9]+(\.0+)?\s*$";
 /// `"70%"`, `"12.5 %"`.
 const PERCENT_PATTERN: &str = r"^\s*[+-]?[0-9]+(\.[0-9]+)?\s*%\s*$";
 /// `"12 months"`.
-const DURATION_PATTERN: &str = r"^\s*-?[0-9]+\s+(day|days|month|months|year|years)\s*$";
+const DURATION_PATTERN: &str = r"^\s*-?[0-9]{1,18}\s+(day|days|month|months|year|years)\s*$";
+/// `"2021-06-01"` (the `format` then checks the calendar).
+const DATE_PATTERN: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$";
 
-/// The schema of the facts `p` accepts: one property per input and external.
-pub fn facts_schema(p: &CheckedPolicy) -> Node {
+/// The facts each benefit may read: the inputs and externals its
+/// expressions read, and the `application_date` input when the benefit has
+/// no `dated_by` (its default reference date).
+fn facts_by_benefit(p: &CheckedPolicy) -> Vec<(String, Vec<String>)> {
+    let has_application_date = p.inputs.iter().any(|i| i.name == "application_date");
+    policy_eval::diff::facts_read_by_benefit(p)
+        .into_iter()
+        .map(|(id, mut facts)| {
+            if has_application_date && p.benefits.iter().any(|b| *b.id == *id && b.dated_by.is_none()) {
+                facts.insert("application_date".into());
+            }
+            (id, facts.into_iter().collect())
+        })
+        .collect()
+}
+
+/// The schema of the facts `p` accepts: one property per input and
+/// external, none required (a decision is made on whatever facts are
+/// given; a benefit that needs a missing one is undetermined and lists it),
+/// `null` allowed for each (it counts as absent). With `benefit`, only the
+/// facts that benefit may read.
+pub fn facts_schema(p: &CheckedPolicy, benefit: Option<&str>) -> Node {
+    let by_benefit = facts_by_benefit(p);
+    let wanted: Option<&Vec<String>> = benefit.and_then(|id| by_benefit.iter().find(|(b, _)| b == id).map(|(_, f)| f));
+    let keep = |name: &str| wanted.is_none_or(|w| w.iter().any(|f| f == name));
     let mut properties = Obj::new();
-    let mut required = Vec::new();
-    for input in &p.inputs {
+    for input in p.inputs.iter().filter(|i| keep(&i.name)) {
         let mut s = Obj::new();
         if let Some(label) = &input.label {
             s.put("description", Json::String(label.clone()));
         }
-        s.extend(type_schema(p, &input.ty, input.bounds.as_ref()));
-        match &input.default {
-            Some(d) => {
-                s.put("default", value_json(p, d, &input.ty));
-            }
-            None => required.push(Json::String(input.name.clone())),
+        s.extend(nullable(type_schema(p, &input.ty, input.bounds.as_ref())));
+        if let Some(d) = &input.default {
+            s.put("default", value_json(p, d, &input.ty));
         }
         properties.put(&input.name, Node::Object(s));
     }
-    for ext in &p.externals {
+    for ext in p.externals.iter().filter(|x| keep(&x.name)) {
         let mut s = Obj::new();
         let mut description = ext.label.clone();
         if let Some((authority, _)) = &ext.set_by {
@@ -74,22 +108,54 @@ pub fn facts_schema(p: &CheckedPolicy) -> Node {
             description.push_str(" (external)");
         }
         s.put("description", Json::String(description));
-        s.extend(type_schema(p, &ext.ty, ext.bounds.as_ref()));
+        s.extend(nullable(type_schema(p, &ext.ty, ext.bounds.as_ref())));
         properties.put(&ext.name, Node::Object(s));
     }
     let mut root = Obj::new();
     root.put("$schema", json!("https://json-schema.org/draft/2020-12/schema"));
-    root.put("title", json!(format!("Facts for {}", p.meta.id)));
+    match benefit {
+        Some(id) => root.put("title", json!(format!("Facts for {} / {id}", p.meta.id))),
+        None => root.put("title", json!(format!("Facts for {}", p.meta.id))),
+    }
     let mut description = p.meta.title.clone();
     if !p.meta.documents.is_empty() {
         description.push_str(&format!(" ({})", p.meta.documents.join(" / ")));
     }
+    match benefit.and_then(|id| p.benefits.iter().find(|b| *b.id == *id)) {
+        Some(b) => description.push_str(&format!(
+            ": the facts benefit `{}` ({}) may read; none is required, and a missing one it needs leaves it undetermined, listed as missing",
+            b.id, b.label
+        )),
+        None => description.push_str(
+            ": every fact is optional (a benefit that needs a missing one is undetermined and lists it); x-facts-by-benefit says which facts each benefit may read",
+        ),
+    }
     root.put("description", Json::String(description));
     root.put("type", json!("object"));
     root.put("properties", Node::Object(properties));
-    root.put("required", Json::Array(required));
     root.put("additionalProperties", json!(false));
+    if benefit.is_none() {
+        let map: Obj = by_benefit.into_iter().map(|(id, facts)| (id, Json::from(facts))).collect();
+        root.put("x-facts-by-benefit", Node::Object(map));
+    }
     Node::Object(root)
+}
+
+/// A top-level property's schema that also takes `null` (absent).
+fn nullable(mut s: Obj) -> Obj {
+    if let Some(Node::Value(t)) = s.get("type").cloned() {
+        let mut types: Vec<Json> = match t {
+            Json::Array(ts) => ts,
+            other => vec![other],
+        };
+        types.push(json!("null"));
+        s.put("type", Json::Array(types));
+    }
+    if let Some(Node::Value(Json::Array(mut vs))) = s.get("enum").cloned() {
+        vs.push(Json::Null);
+        s.put("enum", Json::Array(vs));
+    }
+    s
 }
 
 fn type_schema(p: &CheckedPolicy, ty: &Type, bounds: Option<&Bounds>) -> Obj {
@@ -99,27 +165,44 @@ fn type_schema(p: &CheckedPolicy, ty: &Type, bounds: Option<&Bounds>) -> Obj {
             s.put("type", json!("boolean"));
         }
         Type::Int => {
-            s.put("type", json!("integer"));
+            s.put("type", json!(["integer", "string"]));
+            s.put("pattern", json!(INT_PATTERN));
         }
-        Type::Decimal | Type::Money | Type::Quantity(_) => {
+        Type::Decimal | Type::Money => {
             s.put("type", json!(["string", "number"]));
             s.put("pattern", json!(DECIMAL_PATTERN));
-            let unit = match ty {
-                Type::Money => Some("yuan".to_string()),
-                Type::Quantity(u) => p.units.get(u.index()).map(|u| u.name.clone()),
-                _ => None,
-            };
-            if let Some(unit) = unit {
-                s.put("x-unit", Json::String(unit));
+            if matches!(ty, Type::Money) {
+                s.put("x-unit", json!("yuan"));
             }
+        }
+        Type::Quantity(u) => {
+            s.put("type", json!(["string", "number"]));
+            let own = p.units.get(u.index()).map(|u| u.name.clone()).unwrap_or_default();
+            let others: Vec<String> = policy_eval::facts::convertible_units(p, *u).iter().map(|(n, _, _)| n.to_string()).collect();
+            let names: Vec<String> = std::iter::once(&own).chain(&others).map(|n| n.replace('.', r"\.")).collect();
+            s.put("pattern", json!(format!(r"^\s*[+-]?[0-9]+(\.[0-9]+)?(\s+({}))?\s*$", names.join("|"))));
+            s.put("x-unit", Json::String(own.clone()));
+            let mut comment = format!("a number of {own}, or a string \"N {own}\"");
+            if !others.is_empty() {
+                s.put("x-convertible-units", Json::from(others.clone()));
+                comment.push_str(&format!(
+                    ", or \"N {}\" converted as the policy declares (refused when the conversion is not exact)",
+                    others.join("\" / \"N ")
+                ));
+            }
+            s.put("$comment", Json::String(comment));
         }
         Type::Percent => {
             s.put("type", json!(["string", "number"]));
             s.put("pattern", json!(PERCENT_PATTERN));
-            s.put("$comment", json!("a percent string such as \"70%\", or a number giving the fraction (0.7)"));
+            s.put(
+                "$comment",
+                json!("a percent string such as \"70%\" (the % is required), or a bare number giving the fraction (0.7 is 70%; a bare number of 1 or more is accepted with a warning)"),
+            );
         }
         Type::Date => {
             s.put("type", json!("string"));
+            s.put("pattern", json!(DATE_PATTERN));
             s.put("format", json!("date"));
         }
         Type::Duration => {
@@ -254,6 +337,10 @@ impl Obj {
         for (k, v) in other.0 {
             self.put(&k, v);
         }
+    }
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
     /// Whether it has no keys.
     pub fn is_empty(&self) -> bool {

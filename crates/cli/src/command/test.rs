@@ -84,7 +84,7 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
     for file in &collected.files {
         let name = file.display().to_string();
         let cases: CaseFile = match std::fs::read_to_string(file) {
-            Ok(text) => match serde_json::from_str(&text) {
+            Ok(text) => match CaseFile::parse(&text) {
                 Ok(c) => c,
                 Err(e) => {
                     print_error(term, &format!("`{name}` is not a case file: {e}"));

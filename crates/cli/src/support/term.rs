@@ -95,3 +95,9 @@ pub fn paint(on: bool, style: Style, text: &str) -> String {
 pub fn print_error(term: Term, message: &str) {
     errln!("{}: {message}", paint(term.stderr, Style::Error, "error"));
 }
+
+/// Prints `warning: message` on stderr (as `check` prints a diagnostic's
+/// severity).
+pub fn print_warning(term: Term, message: &str) {
+    errln!("{}: {message}", paint(term.stderr, Style::Unsure, "warning"));
+}

@@ -422,7 +422,7 @@ pub enum TestingError {
 pub fn read_case_file(path: &Path) -> Result<CaseFile, TestingError> {
     let text =
         std::fs::read_to_string(path).map_err(|e| TestingError::Read { path: path.display().to_string(), message: e.to_string() })?;
-    serde_json::from_str(&text).map_err(|e| TestingError::Parse { path: path.display().to_string(), message: e.to_string() })
+    CaseFile::parse(&text).map_err(|message| TestingError::Parse { path: path.display().to_string(), message })
 }
 
 /// Checks every case of the case file at `path` with the engine's plan for

@@ -1,13 +1,25 @@
 //! Facts: the applicant's data, validated against the policy's declared
 //! inputs and decoded into the plan's slots (one per input and external).
+//!
+//! The contract (`docs/trace.md`, "Facts"; `policy schema` states the same):
+//! JSON read exactly ([`json`]: numbers from their text, a key given twice is
+//! an error), scalars in their documented text forms ([`scalar`]), every
+//! exceeded limit an error naming the fact.
 
+pub mod json;
+pub mod scalar;
+
+use crate::decision::Warning;
 use crate::error::{EvalError, FactError};
 use crate::plan::Plan;
 use chrono::NaiveDate;
-use policy_core::checked::{Bounds, Type};
-use policy_core::value::{Duration, DurationUnit, Value};
+use json::{Json, JsonError};
+use policy_core::checked::{Bounds, CheckedPolicy, Type, UnitId};
+use policy_core::value::Value;
 use rust_decimal::Decimal;
-use std::str::FromStr;
+use scalar::NumberError;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// Longest list fact accepted (elements).
@@ -26,6 +38,9 @@ pub struct Facts {
     pub(crate) inputs: Vec<Option<Value>>,
     pub(crate) supplied: Vec<bool>,
     pub(crate) externals: Vec<Option<Value>>,
+    /// What was accepted but may not be what the client meant (a percent
+    /// given as a bare number of 1 or more); carried into the decision.
+    pub(crate) warnings: Vec<Warning>,
 }
 
 impl Facts {
@@ -36,7 +51,13 @@ impl Facts {
             inputs: p.inputs.iter().map(|i| i.default.clone()).collect(),
             supplied: vec![false; p.inputs.len()],
             externals: vec![None; p.externals.len()],
+            warnings: Vec::new(),
         }
+    }
+
+    /// The warnings decoding gave (also in every decision made with these facts).
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
     }
 }
 
@@ -65,15 +86,16 @@ macro_rules! fact_from {
 fact_from!(bool => Bool, i64 => Int, i32 => Int, u32 => Int, Decimal => Decimal, NaiveDate => Date, String => Text, &str => Text);
 
 impl FactValue {
-    fn to_json(&self) -> serde_json::Value {
+    fn to_json(&self) -> Json {
         match self {
-            FactValue::Bool(b) => serde_json::Value::Bool(*b),
-            FactValue::Int(i) => serde_json::Value::from(*i),
-            FactValue::Decimal(d) => serde_json::Value::String(d.to_string()),
-            FactValue::Date(d) => serde_json::Value::String(d.to_string()),
-            FactValue::Text(s) => serde_json::Value::String(s.clone()),
-            FactValue::List(xs) => serde_json::Value::Array(xs.iter().map(FactValue::to_json).collect()),
-            FactValue::Record(fs) => serde_json::Value::Object(fs.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+            FactValue::Bool(b) => Json::Bool(*b),
+            FactValue::Int(i) => Json::Number(i.to_string()),
+            // A decimal goes as its exact digits.
+            FactValue::Decimal(d) => Json::Number(d.to_string()),
+            FactValue::Date(d) => Json::String(d.format("%Y-%m-%d").to_string()),
+            FactValue::Text(s) => Json::String(s.clone()),
+            FactValue::List(xs) => Json::Array(xs.iter().map(FactValue::to_json).collect()),
+            FactValue::Record(fs) => Json::Object(fs.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
         }
     }
 }
@@ -82,40 +104,71 @@ impl FactValue {
 #[derive(Debug)]
 pub struct FactsBuilder<'p> {
     plan: &'p Plan,
-    map: serde_json::Map<String, serde_json::Value>,
+    map: Vec<(String, Json)>,
 }
 
 impl<'p> FactsBuilder<'p> {
     pub(crate) fn new(plan: &'p Plan) -> Self {
-        FactsBuilder { plan, map: serde_json::Map::new() }
+        FactsBuilder { plan, map: Vec::new() }
     }
-    /// Sets a fact (or an external) by name.
+    /// Sets a fact (or an external) by name; setting it again replaces it.
     pub fn set(mut self, name: &str, value: impl Into<FactValue>) -> Self {
-        self.map.insert(name.to_string(), value.into().to_json());
+        let value = value.into().to_json();
+        match self.map.iter_mut().find(|(k, _)| k == name) {
+            Some(slot) => slot.1 = value,
+            None => self.map.push((name.to_string(), value)),
+        }
         self
     }
     /// Validates and returns the facts.
     pub fn build(self) -> Result<Facts, EvalError> {
-        self.plan.facts_from_json(&serde_json::Value::Object(self.map))
+        self.plan.facts_from_exact(&Json::Object(self.map))
+    }
+}
+
+/// The error for a JSON text that is not read at all.
+fn invalid_json(e: &JsonError) -> FactError {
+    match &e.duplicate {
+        Some(key) => FactError { fact: e.path.clone(), expected: "each key once".into(), received: format!("{} twice", json::quote(key)) },
+        None if e.path.is_empty() => FactError { fact: "(facts)".into(), expected: "valid JSON".into(), received: e.message.clone() },
+        None => FactError { fact: e.path.clone(), expected: "valid JSON".into(), received: e.message.clone() },
     }
 }
 
 impl Plan {
-    /// Decodes and validates JSON facts: an object keyed by input (and
-    /// external) name. Every problem is reported, not just the first.
+    /// Decodes and validates facts given as a serde_json tree: an object
+    /// keyed by input (and external) name. Every problem is reported, not
+    /// just the first.
+    ///
+    /// A serde_json tree has already kept only the last of duplicate keys,
+    /// and (without serde_json's `arbitrary_precision`) holds fractional
+    /// numbers as binary floats, so `0.79999999999999999999` arrives as 0.8:
+    /// for JSON text use [`Plan::facts_from_str`], which reads it exactly, and
+    /// in trees give decimals as strings (`"0.8"`).
     pub fn facts_from_json(&self, json: &serde_json::Value) -> Result<Facts, EvalError> {
+        self.facts_from_exact(&Json::from_value(json))
+    }
+
+    /// Decodes and validates facts read exactly ([`Json::parse`]).
+    pub fn facts_from_exact(&self, json: &Json) -> Result<Facts, EvalError> {
         let mut facts = Facts::empty(self);
         let mut errors = Vec::new();
         let Some(obj) = json.as_object() else {
             return Err(EvalError::Facts(vec![FactError {
                 fact: "(facts)".into(),
                 expected: "a JSON object".into(),
-                received: kind_of(json),
+                received: kind_of(json).into(),
             }]));
         };
         let mut hints_left = MAX_FACT_HINTS;
+        let mut seen = Seen::new(self);
         for (key, value) in obj {
-            self.store(&mut facts, key, Raw::of(value), &mut errors, &mut hints_left);
+            let slot = self.slot_of(key);
+            if seen.again(slot, key) {
+                errors.push(invalid_json(&json::duplicate("", key)));
+                continue;
+            }
+            self.store(&mut facts, key, slot, Raw::of(value), &mut errors, &mut hints_left);
         }
         if errors.is_empty() {
             Ok(facts)
@@ -126,10 +179,11 @@ impl Plan {
 
     /// Decodes facts from JSON text straight into the plan's slots: the
     /// object is read key by key (no JSON tree of the whole text), and a
-    /// scalar fact is decoded from the text where it stands; only lists,
-    /// records and values in error pass through a `serde_json::Value`. The
-    /// result, and every error, is what [`Plan::facts_from_json`] gives for
-    /// the same text (errors in the order the facts are written).
+    /// scalar fact is decoded from the text where it stands (a number from
+    /// its digits); only lists and records are read into a [`Json`] tree. A
+    /// key given twice, at any depth, is an error naming it. The result, and
+    /// every error, is what [`Json::parse`] then [`Plan::facts_from_exact`]
+    /// give for the same text (errors in the order the facts are written).
     pub fn facts_from_str(&self, json: &str) -> Result<Facts, EvalError> {
         let mut errors = Vec::new();
         let mut de = serde_json::Deserializer::from_str(json);
@@ -147,14 +201,16 @@ impl Plan {
     }
 
     /// Stores one fact's decoded value in its slot, or records why not.
-    fn store(&self, facts: &mut Facts, key: &str, value: Raw<'_>, errors: &mut Vec<FactError>, hints_left: &mut usize) {
-        if matches!(value, Raw::Null) {
+    fn store(&self, facts: &mut Facts, key: &str, slot: Slot, value: Raw<'_>, errors: &mut Vec<FactError>, hints_left: &mut usize) {
+        let p = self.policy();
+        // `null` is an absent fact, but only for a declared one: an unknown
+        // key is an error whatever its value.
+        if matches!(value, Raw::Null) && slot != Slot::Unknown {
             return;
         }
-        let p = self.policy();
-        if let Some(&i) = self.input_slots.get(key) {
+        if let Slot::Input(i) = slot {
             let Some(def) = p.inputs.get(i) else { return };
-            match self.decode_raw(key, value, &def.ty, def.bounds.as_ref(), 0) {
+            match self.decode_raw(key, value, &def.ty, def.bounds.as_ref(), 0, &mut facts.warnings) {
                 Ok(v) => {
                     if let (Some(slot), Some(s)) = (facts.inputs.get_mut(i), facts.supplied.get_mut(i)) {
                         *slot = Some(v);
@@ -163,9 +219,9 @@ impl Plan {
                 }
                 Err(e) => errors.extend(e),
             }
-        } else if let Some(&i) = self.external_slots.get(key) {
+        } else if let Slot::External(i) = slot {
             let Some(def) = p.externals.get(i) else { return };
-            match self.decode_raw(key, value, &def.ty, def.bounds.as_ref(), 0) {
+            match self.decode_raw(key, value, &def.ty, def.bounds.as_ref(), 0, &mut facts.warnings) {
                 Ok(v) => {
                     if let Some(slot) = facts.externals.get_mut(i) {
                         *slot = Some(v);
@@ -189,20 +245,40 @@ impl Plan {
         }
     }
 
+    /// Where a fact name goes.
+    fn slot_of(&self, key: &str) -> Slot {
+        match self.input_slots.get(key) {
+            Some(&i) => Slot::Input(i),
+            None => match self.external_slots.get(key) {
+                Some(&i) => Slot::External(i),
+                None => Slot::Unknown,
+            },
+        }
+    }
+
     /// A builder for facts in Rust code.
     pub fn facts(&self) -> FactsBuilder<'_> {
         FactsBuilder::new(self)
     }
 
     /// Decodes a value read from JSON text or from a JSON tree.
-    fn decode_raw(&self, path: &str, v: Raw<'_>, ty: &Type, bounds: Option<&Bounds>, depth: usize) -> Result<Value, Vec<FactError>> {
+    fn decode_raw(
+        &self,
+        path: &str,
+        v: Raw<'_>,
+        ty: &Type,
+        bounds: Option<&Bounds>,
+        depth: usize,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<Value, Vec<FactError>> {
         match v {
-            Raw::Tree(t) => self.decode(path, t, ty, bounds, depth),
-            Raw::Owned(t) => self.decode(path, &t, ty, bounds, depth),
-            scalar => match self.decode_scalar(path, &scalar, ty, bounds) {
+            Raw::Tree(t) => self.decode(path, t, ty, bounds, depth, warnings),
+            Raw::Owned(t) => self.decode(path, &t, ty, bounds, depth, warnings),
+            Raw::Bad(e) => Err(vec![invalid_json(&e)]),
+            scalar => match self.decode_scalar(path, &scalar, ty, bounds, warnings) {
                 Some(r) => r,
                 // A scalar where a list or record belongs: the tree path reports it.
-                None => self.decode(path, &scalar.to_json(), ty, bounds, depth),
+                None => self.decode(path, &scalar.to_json(), ty, bounds, depth, warnings),
             },
         }
     }
@@ -211,17 +287,18 @@ impl Plan {
     pub(crate) fn decode(
         &self,
         path: &str,
-        v: &serde_json::Value,
+        v: &Json,
         ty: &Type,
         bounds: Option<&Bounds>,
         depth: usize,
+        warnings: &mut Vec<Warning>,
     ) -> Result<Value, Vec<FactError>> {
         let p = self.policy();
         let fail = |expected: String| vec![FactError { fact: path.to_string(), expected, received: show_json(v) }];
         if depth > MAX_FACT_DEPTH {
             return Err(fail(format!("at most {MAX_FACT_DEPTH} levels of nesting")));
         }
-        if let Some(r) = self.decode_scalar(path, &Raw::of(v), ty, bounds) {
+        if let Some(r) = self.decode_scalar(path, &Raw::of(v), ty, bounds, warnings) {
             return r;
         }
         let value = match ty {
@@ -234,8 +311,8 @@ impl Plan {
                 if let Some(def) = def {
                     for (name, fty, _) in &def.fields {
                         let fpath = format!("{path}.{name}");
-                        match obj.get(name) {
-                            Some(fv) if !fv.is_null() => match self.decode(&fpath, fv, fty, None, depth + 1) {
+                        match v.get(name) {
+                            Some(fv) if !fv.is_null() => match self.decode(&fpath, fv, fty, None, depth + 1, warnings) {
                                 Ok(x) => fields.push(x),
                                 Err(e) => errors.extend(e),
                             },
@@ -246,7 +323,7 @@ impl Plan {
                             }),
                         }
                     }
-                    for key in obj.keys() {
+                    for (key, _) in obj {
                         if !def.fields.iter().any(|f| f.0 == *key) {
                             errors.push(FactError {
                                 fact: format!("{path}.{key}"),
@@ -265,14 +342,14 @@ impl Plan {
                 Value::Record(fields.into())
             }
             Type::List(elem) => {
-                let arr = v.as_array().ok_or_else(|| fail("a list (an array)".into()))?;
+                let Json::Array(arr) = v else { return Err(fail("a list (an array)".into())) };
                 if arr.len() > MAX_LIST_LEN {
                     return Err(fail(format!("a list of at most {MAX_LIST_LEN} elements")));
                 }
                 let mut errors = Vec::new();
                 let mut out = Vec::with_capacity(arr.len());
                 for (i, x) in arr.iter().enumerate() {
-                    match self.decode(&format!("{path}[{i}]"), x, elem, None, depth + 1) {
+                    match self.decode(&format!("{path}[{i}]"), x, elem, None, depth + 1, warnings) {
                         Ok(x) => out.push(x),
                         Err(e) => errors.extend(e),
                     }
@@ -289,43 +366,69 @@ impl Plan {
 
     /// Decodes a scalar-typed fact (`None` for lists and records), checking
     /// its declared bounds.
-    fn decode_scalar(&self, path: &str, v: &Raw<'_>, ty: &Type, bounds: Option<&Bounds>) -> Option<Result<Value, Vec<FactError>>> {
+    fn decode_scalar(
+        &self,
+        path: &str,
+        v: &Raw<'_>,
+        ty: &Type,
+        bounds: Option<&Bounds>,
+        warnings: &mut Vec<Warning>,
+    ) -> Option<Result<Value, Vec<FactError>>> {
         let p = self.policy();
         let fail = |expected: String| vec![FactError { fact: path.to_string(), expected, received: show_json(&v.to_json()) }];
+        // A number's limit, or what was expected.
+        let number = |what: &dyn Fn() -> String| {
+            v.number().map_err(|e| match e {
+                NumberError::Syntax => fail(what()),
+                limit => fail(limit.limit().to_string()),
+            })
+        };
+        let mut bare_percent = false;
         let value = (|| {
             Ok(Some(match ty {
                 Type::Bool => Value::Bool(v.as_bool().ok_or_else(|| fail("true or false".into()))?),
                 Type::Int => {
-                    let d = v.number().ok_or_else(|| fail("a whole number".into()))?;
+                    let d = number(&|| "a whole number".into())?;
                     if !d.fract().is_zero() {
                         return Err(fail("a whole number".into()));
                     }
                     Value::Num(d.trunc())
                 }
-                Type::Decimal | Type::Money | Type::Quantity(_) => {
+                Type::Decimal | Type::Money => {
                     let what = || match ty {
                         Type::Money => "an amount in yuan, e.g. \"1200.00\"".to_string(),
-                        Type::Quantity(u) => format!("a number of {}", p.units.get(u.index()).map(|u| u.name.as_str()).unwrap_or("units")),
                         _ => "a number".into(),
                     };
-                    Value::Num(v.number().ok_or_else(|| fail(what()))?)
+                    Value::Num(number(&what)?)
                 }
+                Type::Quantity(u) => Value::Num(self.quantity(v, *u).map_err(fail)?),
                 Type::Percent => {
-                    let d = match v.as_str() {
-                        Some(s) if s.trim_end().ends_with('%') => {
-                            Decimal::from_str(s.trim().trim_end_matches('%').trim()).ok().and_then(|d| d.checked_div(Decimal::ONE_HUNDRED))
+                    let what = || PERCENT_EXPECTED.to_string();
+                    let d = match v {
+                        Raw::Num(_) => {
+                            let d = number(&what)?;
+                            bare_percent = d.abs() >= Decimal::ONE;
+                            d
                         }
-                        _ => v.number(),
+                        _ => {
+                            let s = v.as_str().ok_or_else(|| fail(what()))?;
+                            let digits = s.trim_end().strip_suffix('%').ok_or_else(|| fail(what()))?;
+                            let d = scalar::text_number(digits).map_err(|e| match e {
+                                NumberError::Syntax => fail(what()),
+                                limit => fail(limit.limit().to_string()),
+                            })?;
+                            scalar::percent_fraction(d).map_err(|e| fail(e.limit().to_string()))?
+                        }
                     };
-                    Value::Num(d.ok_or_else(|| fail("a percent, e.g. \"70%\" (or the fraction 0.7)".into()))?)
+                    Value::Num(d)
                 }
                 Type::Date => {
                     let s = v.as_str().ok_or_else(|| fail("a date \"YYYY-MM-DD\"".into()))?;
-                    Value::Date(NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| fail("a date \"YYYY-MM-DD\"".into()))?)
+                    Value::Date(scalar::date(s).ok_or_else(|| fail("a date \"YYYY-MM-DD\"".into()))?)
                 }
                 Type::Duration => {
                     let s = v.as_str().ok_or_else(|| fail("a duration, e.g. \"12 months\"".into()))?;
-                    Value::Duration(parse_duration(s).ok_or_else(|| fail("a duration, e.g. \"12 months\"".into()))?)
+                    Value::Duration(scalar::duration(s).ok_or_else(|| fail("a duration, e.g. \"12 months\"".into()))?)
                 }
                 Type::Text => {
                     let s = v.as_str().ok_or_else(|| fail("text".into()))?;
@@ -354,15 +457,124 @@ impl Plan {
             let high_ok = b.high.is_none_or(|h| *d <= h);
             if !low_ok || !high_ok {
                 let show = |x: Option<Decimal>| x.map(|x| self.show_num(x, ty)).unwrap_or_default();
-                return Some(Err(fail(format!("a value in {} .. {}", show(b.low), show(b.high)))));
+                let note = if bare_percent { BARE_PERCENT_NOTE } else { "" };
+                return Some(Err(fail(format!("a value in {} .. {}{note}", show(b.low), show(b.high)))));
             }
         }
+        if let (true, Value::Num(d)) = (bare_percent, &value) {
+            let shown = v.to_json().to_text();
+            warnings.push(Warning {
+                fact: Some(path.to_string()),
+                message: format!(
+                    "fact `{path}`: the bare number {shown} is read as a fraction, {}; write \"{shown}%\" if {shown} percent is meant",
+                    self.show_num(*d, ty)
+                ),
+            });
+        }
         Some(Ok(value))
+    }
+
+    /// A quantity: a number of the input's unit, or `"N unit"` in the unit
+    /// itself or in one the policy declares a conversion with (converted
+    /// exactly, or refused).
+    fn quantity(&self, v: &Raw<'_>, unit: UnitId) -> Result<Decimal, String> {
+        let p = self.policy();
+        let own = p.units.get(unit.index()).map(|u| u.name.as_str()).unwrap_or("units");
+        let others = convertible_units(p, unit);
+        let expected = || {
+            let mut s = format!("a number of {own}");
+            if !others.is_empty() {
+                let names: Vec<String> = others.iter().map(|(n, _, _)| format!("\"N {n}\"")).collect();
+                s.push_str(&format!(" (or \"N {own}\", {})", names.join(", ")));
+            }
+            s
+        };
+        let limit = |e: NumberError| if e == NumberError::Syntax { expected() } else { e.limit().to_string() };
+        if let Some(s) = v.as_str() {
+            let t = s.trim();
+            if let Some((num, name)) = t.rsplit_once(|c: char| c.is_whitespace()) {
+                let d = scalar::text_number(num).map_err(limit)?;
+                if name == own {
+                    return Ok(d);
+                }
+                let (_, from, to) = others.iter().find(|(n, _, _)| *n == name).ok_or_else(expected)?;
+                // d × to / from, exactly.
+                let scaled = d.checked_mul(*to).ok_or_else(|| NumberError::Range.limit().to_string())?;
+                let q = scaled.checked_div(*from).ok_or_else(|| NumberError::Range.limit().to_string())?;
+                if q.checked_mul(*from) != Some(scaled) {
+                    return Err(format!("{} (\"{t}\" is not a whole number of 1/10^28 {own})", expected()));
+                }
+                return Ok(q.normalize());
+            }
+        }
+        v.number().map_err(limit)
     }
 
     pub(crate) fn show_num(&self, d: Decimal, ty: &Type) -> String {
         crate::trace::show_value(self.policy(), &Value::Num(d), ty)
     }
+}
+
+/// What a percent fact takes.
+const PERCENT_EXPECTED: &str = "a percent, e.g. \"70%\" (a bare number is the fraction: 0.7 is 70%)";
+/// Said when a bare number for a percent is out of range.
+const BARE_PERCENT_NOTE: &str = " (a bare number is the fraction: 0.85 is 85%; write \"85%\" for a percent)";
+
+/// The units a quantity of `unit` may be given in through a declared
+/// conversion: (name, count of it, equal count of `unit`).
+pub fn convertible_units(p: &CheckedPolicy, unit: UnitId) -> Vec<(&str, Decimal, Decimal)> {
+    let mut out = Vec::new();
+    for c in &p.conversions {
+        let (other, other_count, own_count) = if c.to == unit && c.from != unit {
+            (c.from, c.from_count, c.to_count)
+        } else if c.from == unit && c.to != unit {
+            (c.to, c.to_count, c.from_count)
+        } else {
+            continue;
+        };
+        if let Some(u) = p.units.get(other.index()) {
+            if !out.iter().any(|(n, _, _)| *n == u.name.as_str()) {
+                out.push((u.name.as_str(), other_count, own_count));
+            }
+        }
+    }
+    out
+}
+
+/// The keys seen so far in a facts object: a flag per declared slot, and
+/// the unknown keys (rare, and errors anyway).
+struct Seen {
+    inputs: Vec<bool>,
+    externals: Vec<bool>,
+    unknown: std::collections::HashSet<String>,
+}
+
+impl Seen {
+    fn new(plan: &Plan) -> Self {
+        let p = plan.policy();
+        Seen { inputs: vec![false; p.inputs.len()], externals: vec![false; p.externals.len()], unknown: std::collections::HashSet::new() }
+    }
+
+    /// Marks `key` (at `slot`) seen; true when it was seen before.
+    fn again(&mut self, slot: Slot, key: &str) -> bool {
+        let flag = match slot {
+            Slot::Input(i) => self.inputs.get_mut(i),
+            Slot::External(i) => self.externals.get_mut(i),
+            Slot::Unknown => return !self.unknown.insert(key.to_string()),
+        };
+        match flag {
+            Some(f) => std::mem::replace(f, true),
+            None => false,
+        }
+    }
+}
+
+/// Where a fact name goes: an input's slot, an external's, or nowhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Input(usize),
+    External(usize),
+    Unknown,
 }
 
 /// A JSON value as facts decoding reads it: scalars borrowed from the text
@@ -371,26 +583,46 @@ impl Plan {
 enum Raw<'a> {
     Null,
     Bool(bool),
-    Num(serde_json::Number),
-    /// Text borrowed from the input.
-    Str(&'a str),
-    /// Text that had escapes, unescaped.
-    Text(String),
+    /// A number's text.
+    Num(&'a str),
+    /// Text, borrowed from the input unless it had escapes.
+    Str(Cow<'a, str>),
     /// A list or record inside a tree.
-    Tree(&'a serde_json::Value),
+    Tree(&'a Json),
     /// A list or record read from text.
-    Owned(serde_json::Value),
+    Owned(Json),
+    /// A list or record that could not be read (a key twice, too deep).
+    Bad(JsonError),
 }
 
 impl<'a> Raw<'a> {
-    fn of(v: &'a serde_json::Value) -> Self {
+    fn of(v: &'a Json) -> Self {
         match v {
-            serde_json::Value::Null => Raw::Null,
-            serde_json::Value::Bool(b) => Raw::Bool(*b),
-            serde_json::Value::Number(n) => Raw::Num(n.clone()),
-            serde_json::Value::String(s) => Raw::Str(s),
+            Json::Null => Raw::Null,
+            Json::Bool(b) => Raw::Bool(*b),
+            Json::Number(n) => Raw::Num(n),
+            Json::String(s) => Raw::Str(Cow::Borrowed(s)),
             _ => Raw::Tree(v),
         }
+    }
+
+    /// A fact's value from its raw text (serde_json checked the syntax).
+    fn from_text(raw: &'a RawValue, path: &str) -> Result<Self, serde_json::Error> {
+        let text = raw.get().trim();
+        Ok(match text.as_bytes().first() {
+            Some(b'n') => Raw::Null,
+            Some(b't') => Raw::Bool(true),
+            Some(b'f') => Raw::Bool(false),
+            Some(b'"') => match text.get(1..text.len() - 1) {
+                Some(inner) if !inner.contains('\\') => Raw::Str(Cow::Borrowed(inner)),
+                _ => Raw::Str(Cow::Owned(serde_json::from_str::<String>(text)?)),
+            },
+            Some(b'[') | Some(b'{') => match json::from_raw(text, path, 1) {
+                Ok(j) => Raw::Owned(j),
+                Err(e) => Raw::Bad(e),
+            },
+            _ => Raw::Num(text),
+        })
     }
 
     fn as_bool(&self) -> Option<bool> {
@@ -403,41 +635,29 @@ impl<'a> Raw<'a> {
     fn as_str(&self) -> Option<&str> {
         match self {
             Raw::Str(s) => Some(s),
-            Raw::Text(s) => Some(s),
             _ => None,
         }
     }
 
     /// The exact decimal of a number, or of a string holding one.
-    fn number(&self) -> Option<Decimal> {
+    fn number(&self) -> Result<Decimal, NumberError> {
         match self {
-            Raw::Num(n) => {
-                if let Some(i) = n.as_i64() {
-                    return Some(Decimal::from(i));
-                }
-                if let Some(u) = n.as_u64() {
-                    return Some(Decimal::from(u));
-                }
-                // serde_json prints the shortest text that reads back as the
-                // same float, which is the text the client wrote for
-                // ordinary inputs.
-                let text = n.to_string();
-                Decimal::from_str(&text).ok().or_else(|| Decimal::from_scientific(&text).ok())
-            }
-            _ => self.as_str().and_then(|s| Decimal::from_str(s.trim()).ok()),
+            Raw::Num(n) => scalar::json_number(n),
+            Raw::Str(s) => scalar::text_number(s),
+            _ => Err(NumberError::Syntax),
         }
     }
 
     /// The value as a JSON tree (for messages and the tree decoder).
-    fn to_json(&self) -> serde_json::Value {
+    fn to_json(&self) -> Json {
         match self {
-            Raw::Null => serde_json::Value::Null,
-            Raw::Bool(b) => serde_json::Value::Bool(*b),
-            Raw::Num(n) => serde_json::Value::Number(n.clone()),
-            Raw::Str(s) => serde_json::Value::String((*s).to_string()),
-            Raw::Text(s) => serde_json::Value::String(s.clone()),
+            Raw::Null => Json::Null,
+            Raw::Bool(b) => Json::Bool(*b),
+            Raw::Num(n) => Json::Number((*n).to_string()),
+            Raw::Str(s) => Json::String(s.to_string()),
             Raw::Tree(t) => (*t).clone(),
             Raw::Owned(t) => t.clone(),
+            Raw::Bad(_) => Json::Null,
         }
     }
 }
@@ -469,11 +689,35 @@ impl<'de> serde::de::Visitor<'de> for FactsSeed<'_, '_> {
         f.write_str("a JSON object of facts")
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Option<Facts>, A::Error> {
+        use serde::de::Error;
         let mut facts = Facts::empty(self.plan);
         let mut hints_left = MAX_FACT_HINTS;
+        let mut seen = Seen::new(self.plan);
+        // A key given twice (here or inside a value) or a value nested too
+        // deep makes the text unreadable, as for [`Json::parse`]: that one
+        // error is reported, a repeated fact name before anything inside.
+        let mut unreadable: Option<(bool, FactError)> = None;
         while let Some(key) = map.next_key_seed(KeySeed)? {
-            let value = map.next_value_seed(RawSeed)?;
-            self.plan.store(&mut facts, &key, value, self.errors, &mut hints_left);
+            let raw: &'de RawValue = map.next_value()?;
+            let slot = self.plan.slot_of(&key);
+            if seen.again(slot, &key) {
+                if !matches!(unreadable, Some((true, _))) {
+                    unreadable = Some((true, invalid_json(&json::duplicate("", &key))));
+                }
+                continue;
+            }
+            if unreadable.is_some() {
+                continue;
+            }
+            match Raw::from_text(raw, &key).map_err(A::Error::custom)? {
+                Raw::Bad(e) => unreadable = Some((false, invalid_json(&e))),
+                value => self.plan.store(&mut facts, &key, slot, value, self.errors, &mut hints_left),
+            }
+        }
+        if let Some((_, e)) = unreadable {
+            self.errors.clear();
+            self.errors.push(e);
+            return Ok(None);
         }
         Ok(Some(facts))
     }
@@ -505,98 +749,38 @@ impl<'de> serde::de::Visitor<'de> for FactsSeed<'_, '_> {
 struct KeySeed;
 
 impl<'de> serde::de::DeserializeSeed<'de> for KeySeed {
-    type Value = std::borrow::Cow<'de, str>;
+    type Value = Cow<'de, str>;
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_str(self)
     }
 }
 
 impl<'de> serde::de::Visitor<'de> for KeySeed {
-    type Value = std::borrow::Cow<'de, str>;
+    type Value = Cow<'de, str>;
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a fact name")
     }
     fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
-        Ok(std::borrow::Cow::Borrowed(s))
+        Ok(Cow::Borrowed(s))
     }
     fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
-        Ok(std::borrow::Cow::Owned(s.to_string()))
+        Ok(Cow::Owned(s.to_string()))
     }
 }
 
-/// A fact's value: scalars as they stand, lists and objects as a tree.
-struct RawSeed;
-
-impl<'de> serde::de::DeserializeSeed<'de> for RawSeed {
-    type Value = Raw<'de>;
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Raw<'de>, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for RawSeed {
-    type Value = Raw<'de>;
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_unit<E>(self) -> Result<Raw<'de>, E> {
-        Ok(Raw::Null)
-    }
-    fn visit_bool<E>(self, b: bool) -> Result<Raw<'de>, E> {
-        Ok(Raw::Bool(b))
-    }
-    fn visit_i64<E>(self, i: i64) -> Result<Raw<'de>, E> {
-        Ok(Raw::Num(i.into()))
-    }
-    fn visit_u64<E>(self, u: u64) -> Result<Raw<'de>, E> {
-        Ok(Raw::Num(u.into()))
-    }
-    fn visit_f64<E: serde::de::Error>(self, x: f64) -> Result<Raw<'de>, E> {
-        serde_json::Number::from_f64(x).map(Raw::Num).ok_or_else(|| E::custom("a number that is not finite"))
-    }
-    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Raw<'de>, E> {
-        Ok(Raw::Str(s))
-    }
-    fn visit_str<E>(self, s: &str) -> Result<Raw<'de>, E> {
-        Ok(Raw::Text(s.to_string()))
-    }
-    fn visit_string<E>(self, s: String) -> Result<Raw<'de>, E> {
-        Ok(Raw::Text(s))
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Raw<'de>, A::Error> {
-        serde::Deserialize::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)).map(Raw::Owned)
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Raw<'de>, A::Error> {
-        serde::Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Raw::Owned)
-    }
-}
-
-fn parse_duration(s: &str) -> Option<Duration> {
-    let mut parts = s.split_whitespace();
-    let amount: i64 = parts.next()?.parse().ok()?;
-    let unit = match parts.next()? {
-        "day" | "days" => DurationUnit::Days,
-        "month" | "months" => DurationUnit::Months,
-        "year" | "years" => DurationUnit::Years,
-        _ => return None,
-    };
-    Some(Duration { amount, unit })
-}
-
-fn kind_of(v: &serde_json::Value) -> String {
+fn kind_of(v: &Json) -> &'static str {
     match v {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a bool",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "an array",
-        serde_json::Value::Object(_) => "an object",
+        Json::Null => "null",
+        Json::Bool(_) => "a bool",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
     }
-    .into()
 }
 
-fn show_json(v: &serde_json::Value) -> String {
-    let s = v.to_string();
+fn show_json(v: &Json) -> String {
+    let s = v.to_text();
     if s.chars().count() > 60 {
         format!("{}… ({})", s.chars().take(60).collect::<String>(), kind_of(v))
     } else {
@@ -634,7 +818,7 @@ mod tests {
         let mut compared = 0;
         for entry in walk(&root) {
             let text = std::fs::read_to_string(&entry).unwrap();
-            let cf: CaseFile = serde_json::from_str(&text).unwrap();
+            let cf = CaseFile::parse(&text).unwrap();
             let plan = engine.plan(&cf.policy).unwrap();
             for case in &cf.cases {
                 let mut variants = vec![case.facts.to_string()];
@@ -658,17 +842,20 @@ mod tests {
                         let mut o = obj.clone();
                         o.insert(format!("{k}_typo"), v.clone());
                         variants.push(serde_json::Value::Object(o).to_string());
+                        // The key twice, a number beyond f64, a list with a record given a key twice.
+                        let text = serde_json::Value::Object(obj.clone()).to_string();
+                        let body = text.trim_start_matches('{');
+                        variants.push(format!("{{{}: {}, {body}", serde_json::Value::String(k.clone()), v));
+                        for raw in ["0.79999999999999999999", "1e-29", "[{\"a\": 1, \"a\": 2}]", "{\"a\": {\"b\": 1, \"b\": 1}}"] {
+                            variants.push(format!("{{{}: {raw}, {body}", serde_json::Value::String(k.clone())));
+                        }
                     }
                 }
                 variants.extend(["[1, 2]", "3", "\"s\"", "null", "true", "{", "{} x", "{\"a\\u0062\": 1}"].map(str::to_string));
                 for t in &variants {
-                    let tree = match serde_json::from_str::<serde_json::Value>(t) {
-                        Ok(v) => plan.facts_from_json(&v),
-                        Err(e) => Err(EvalError::Facts(vec![crate::FactError {
-                            fact: "(facts)".into(),
-                            expected: "valid JSON".into(),
-                            received: e.to_string(),
-                        }])),
+                    let tree = match super::Json::parse(t) {
+                        Ok(v) => plan.facts_from_exact(&v),
+                        Err(e) => Err(EvalError::Facts(vec![super::invalid_json(&e)])),
                     };
                     assert_eq!(sorted(plan.facts_from_str(t)), sorted(tree), "{} {}: {t}", cf.policy, case.name);
                     compared += 1;
