@@ -42,6 +42,7 @@ pub use decide::{DecideOptions, Decider};
 pub use decision::{BenefitDecision, DateSource, Decision, Status};
 pub use error::{EvalError, FactError};
 pub use facts::{FactValue, Facts, FactsBuilder};
+pub use interp::{MAX_COMPILE_STEPS, MAX_DECISION_STEPS, MAX_EVAL_DEPTH, MAX_EVAL_STEPS};
 pub use plan::Plan;
 pub use trace::{render_text, Trace, TraceLevel};
 
