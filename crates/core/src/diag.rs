@@ -48,6 +48,8 @@ pub mod codes {
         BAD_ESCAPE = "P008", "unknown escape in a string";
         TOO_MANY_ITEMS = "P009", "more declarations than the limit";
         DUPLICATE_HEADER = "P010", "header field given twice";
+        BIDI_CONTROL = "P011", "bidirectional control character in the text";
+        CONFUSABLE = "P012", "identifier mixes scripts or looks like another";
         UNKNOWN_NAME = "C101", "unknown name";
         DUPLICATE_NAME = "C102", "name declared twice";
         LET_CYCLE = "C103", "`let` definitions form a cycle";
@@ -76,6 +78,8 @@ pub mod codes {
         VERSION_OVERLAP = "R306", "rule versions overlap";
         DUPLICATE_ROW = "R307", "table has two rows with the same key";
         CONST_EVAL = "R308", "constant could not be evaluated";
+        IN_FORCE_EMPTY = "R309", "the in-force window ends before it starts";
+        NOT_COVERED = "R310", "a parameter leaves days of the in-force window without a value, or no rule version falls in it";
     }
 }
 

@@ -4,6 +4,7 @@
 //! returns every diagnostic it found.
 
 mod benefit;
+mod coverage;
 mod expr;
 mod tiers;
 
@@ -321,6 +322,7 @@ impl<'l> Checker<'l> {
             self.check_asserts(m);
         }
         self.check_benefits(root);
+        self.check_in_force(root);
         self.report_unused(root);
     }
 
