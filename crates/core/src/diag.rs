@@ -70,6 +70,7 @@ pub mod codes {
         BAD_CALL = "T205", "wrong function or arguments";
         BAD_TABLE = "T206", "table row does not fit its columns";
         BAD_RANGE = "T207", "range bounds do not fit";
+        CONST_OVERFLOW = "T208", "constant arithmetic overflows or divides by zero";
         TIER_OVERLAP = "R301", "tiers overlap";
         TIER_GAP = "R302", "tiers leave a gap";
         TIER_UNREACHABLE = "R303", "tier can never be reached";
@@ -80,6 +81,7 @@ pub mod codes {
         CONST_EVAL = "R308", "constant could not be evaluated";
         IN_FORCE_EMPTY = "R309", "the in-force window ends before it starts";
         NOT_COVERED = "R310", "a parameter leaves days of the in-force window without a value, or no rule version falls in it";
+        CAP_UNREACHABLE = "R311", "cap can never bind because the input ranges keep the amount below it";
     }
 }
 

@@ -6,6 +6,7 @@
 mod benefit;
 mod coverage;
 mod expr;
+mod reach;
 mod tiers;
 
 use crate::ast::{self, Item, PolicyFile, Span, TypeExpr};
@@ -323,6 +324,7 @@ impl<'l> Checker<'l> {
         }
         self.check_benefits(root);
         self.check_in_force(root);
+        self.check_caps(root);
         self.report_unused(root);
     }
 
