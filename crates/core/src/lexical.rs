@@ -84,7 +84,7 @@ fn script(c: char) -> Option<Script> {
 /// The Latin letter `c` looks like, if any (Cyrillic and Greek
 /// homoglyphs, fullwidth forms).
 fn skeleton_char(c: char) -> char {
-    let mapped = match c {
+    match c {
         'а' => 'a',
         'в' => 'b',
         'е' => 'e',
@@ -142,8 +142,7 @@ fn skeleton_char(c: char) -> char {
             char::from_u32(u32::from(c) - 0xFF10 + 0x30).unwrap_or(c)
         }
         _ => c,
-    };
-    mapped
+    }
 }
 
 /// The identifiers of `text` with their spans: runs of alphanumeric

@@ -104,10 +104,7 @@ pub fn uncovered(
             let gap_end = start.pred_opt().map(|d| until.map_or(d, |u| d.min(u)));
             gaps.push((c, gap_end));
         }
-        cursor = match last {
-            None => None,
-            Some(l) => Some(c.max(l.succ_opt().unwrap_or(l))),
-        };
+        cursor = last.map(|l| c.max(l.succ_opt().unwrap_or(l)));
     }
     if let Some(c) = cursor {
         if until.is_none_or(|u| c <= u) {
