@@ -201,6 +201,9 @@ pub fn resolve_policy(arg: &str) -> Result<Resolved, CliError> {
     if path.is_dir() {
         return Err(CliError::Failed(format!("`{arg}` is a directory: give a .policy file or a policy id")));
     }
+    if path.exists() {
+        return Err(CliError::Failed(format!("`{arg}` is not a regular file (a FIFO, socket or device); not read")));
+    }
     let looks_like_path = arg.ends_with(".policy") || arg.contains('/') || arg.contains(std::path::MAIN_SEPARATOR);
     if looks_like_path {
         return Err(CliError::Failed(format!("cannot read `{arg}`: no such file")));
