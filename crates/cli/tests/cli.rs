@@ -850,7 +850,8 @@ fn check_walk_is_a_sandbox() {
         assert_eq!(r.stderr.matches("pipe.policy").count(), 1, "{}", r.stderr);
         assert!(r.stderr.contains("not a regular file"), "{}", r.stderr);
         // Named directly, it is refused too (never opened).
-        let r = run_cmd(policy().current_dir(tmp.path()).args(["eval", "policies/datong/pipe.policy"]));
+        std::fs::write(tmp.path().join("facts.json"), "{}").unwrap();
+        let r = run_cmd(policy().current_dir(tmp.path()).args(["eval", "policies/datong/pipe.policy", "--facts", "facts.json"]));
         assert_eq!(r.code, 1, "{}", r.stderr);
         assert!(r.stderr.contains("not a regular file"), "{}", r.stderr);
     }
