@@ -10,6 +10,10 @@
 #   fuzz/corpus/eval_arbitrary                per golden case: selector + the
 #                                             case's policy + NUL + its facts;
 #                                             per test-data policy: "{}" facts
+#   fuzz/corpus/eval_many_benefits, dir_loader
+#                                             fuzz/seeds/<target>/* (copies byte
+#                                             + policy + NUL + facts; tree
+#                                             operations, see fuzz/src/tree.rs)
 #   fuzz/corpus/facts.dict                    libFuzzer dictionary of the fact
 #                                             names and string values in the
 #                                             golden cases
@@ -20,7 +24,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
 corpus="$here/corpus"
-mkdir -p "$corpus"/{parse,check,fmt_roundtrip,eval_bundled,eval_arbitrary}
+mkdir -p "$corpus"/{parse,check,fmt_roundtrip,eval_bundled,eval_arbitrary,eval_many_benefits,dir_loader}
 
 add() { # add <target> <file>: copy under its content hash
   local sum
@@ -35,7 +39,7 @@ for t in parse check fmt_roundtrip; do
     for f in "$here/seeds/$t"/*; do [ -f "$f" ] && add "$t" "$f"; done
   fi
 done
-for t in eval_bundled eval_arbitrary; do
+for t in eval_bundled eval_arbitrary eval_many_benefits dir_loader; do
   if [ -d "$here/seeds/$t" ]; then
     for f in "$here/seeds/$t"/*; do [ -f "$f" ] && add "$t" "$f"; done
   fi

@@ -3,6 +3,9 @@
 //! Everything here may panic: a panic is how a fuzz target reports a
 //! violated property. None of this is library code.
 
+pub mod many;
+pub mod tree;
+
 use chrono::NaiveDate;
 use policy_core::loader::{scan_policy_id, LoadError, Loader, MemoryLoader, Source};
 use policy_eval::{DecideOptions, Decision, Facts, Plan, TraceLevel};

@@ -48,6 +48,8 @@ pub mod codes {
         BAD_ESCAPE = "P008", "unknown escape in a string";
         TOO_MANY_ITEMS = "P009", "more declarations than the limit";
         DUPLICATE_HEADER = "P010", "header field given twice";
+        BIDI_CONTROL = "P011", "bidirectional control character in the text";
+        CONFUSABLE = "P012", "identifier mixes scripts or looks like another";
         UNKNOWN_NAME = "C101", "unknown name";
         DUPLICATE_NAME = "C102", "name declared twice";
         LET_CYCLE = "C103", "`let` definitions form a cycle";
@@ -60,6 +62,7 @@ pub mod codes {
         MISSING_SOURCE = "C110", "source document could not be read";
         BAD_BENEFIT = "C111", "benefit is malformed";
         AMBIGUOUS_QUOTE = "C112", "rules of different meanings inherit one clause's quote";
+        SOURCE_REFUSED = "C113", "source document path is outside the policy's folder or not a regular file";
         TYPE_MISMATCH = "T201", "type mismatch";
         UNKNOWN_TYPE = "T202", "unknown type";
         UNIT_MISMATCH = "T203", "quantities in different units without a conversion";
@@ -67,6 +70,7 @@ pub mod codes {
         BAD_CALL = "T205", "wrong function or arguments";
         BAD_TABLE = "T206", "table row does not fit its columns";
         BAD_RANGE = "T207", "range bounds do not fit";
+        CONST_OVERFLOW = "T208", "constant arithmetic overflows or divides by zero";
         TIER_OVERLAP = "R301", "tiers overlap";
         TIER_GAP = "R302", "tiers leave a gap";
         TIER_UNREACHABLE = "R303", "tier can never be reached";
@@ -75,6 +79,9 @@ pub mod codes {
         VERSION_OVERLAP = "R306", "rule versions overlap";
         DUPLICATE_ROW = "R307", "table has two rows with the same key";
         CONST_EVAL = "R308", "constant could not be evaluated";
+        IN_FORCE_EMPTY = "R309", "the in-force window ends before it starts";
+        NOT_COVERED = "R310", "a parameter leaves days of the in-force window without a value, or no rule version falls in it";
+        CAP_UNREACHABLE = "R311", "cap can never bind because the input ranges keep the amount below it";
     }
 }
 

@@ -14,6 +14,7 @@ pub mod check;
 pub mod checked;
 pub mod diag;
 pub mod fmt;
+pub mod lexical;
 pub mod limits;
 pub mod loader;
 pub mod parse;

@@ -2,8 +2,10 @@
 //! (for `use`) and for the source document a policy quotes; an embedder can
 //! load from memory ([`MemoryLoader`]) as well as from disk ([`DirLoader`]).
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use crate::limits::MAX_SOURCE_BYTES;
+use std::collections::{BTreeMap, HashSet};
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 /// A policy's text and the name diagnostics call it by.
@@ -38,6 +40,35 @@ pub enum LoadError {
         path: String,
         /// The OS error.
         message: String,
+    },
+    /// The path is outside what a policy may read (an absolute path, a `..`
+    /// or a symbolic link leading out of the policy's folder), or not a
+    /// regular file (a directory, a FIFO, a device). Nothing was opened.
+    #[error("refused to read `{path}`: {reason}")]
+    Refused {
+        /// The path, as written or as found.
+        path: String,
+        /// Why, in a few words.
+        reason: String,
+    },
+    /// The file is larger than the limit (known from its metadata, or found
+    /// while reading at most the limit).
+    #[error("`{path}` is {size} bytes, more than the limit of {limit} bytes")]
+    TooLarge {
+        /// The path.
+        path: String,
+        /// Its size (at least `limit + 1` when it grew while being read).
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// A directory walk stopped at its limit: what lies beyond was not indexed.
+    #[error("`{root}` holds more than {limit} entries; the walk stopped there and the rest is not indexed")]
+    TooManyEntries {
+        /// The walked root.
+        root: String,
+        /// The limit ([`MAX_SCAN_FILES`]).
+        limit: usize,
     },
 }
 
@@ -108,57 +139,115 @@ impl Loader for MemoryLoader {
 }
 
 /// Loads every `.policy` file under a directory (recursively), indexed by id.
+///
+/// The walk is a sandbox: it visits each directory once (by canonical path,
+/// so symbolic-link loops end), indexes only regular files, reads at most
+/// [`MAX_SOURCE_BYTES`](crate::limits::MAX_SOURCE_BYTES) of each, never
+/// follows a link out of its root, and stops after [`MAX_SCAN_FILES`]
+/// entries with a [`LoadError::TooManyEntries`] problem. Source documents
+/// (`source "…"`) are read only from the quoting policy's own folder tree
+/// (see [`Loader::load_document`] for [`DirLoader`]).
 #[derive(Debug, Clone, Default)]
 pub struct DirLoader {
     by_id: BTreeMap<String, PathBuf>,
-    /// Files that could not be read or carry no `policy` header, and duplicate ids.
+    /// Files that could not be read or were refused, a walk cut at its
+    /// limit, and duplicate ids.
     pub problems: Vec<LoadError>,
 }
 
-/// Most files a directory scan visits.
+/// Most directory entries a directory scan visits.
 pub const MAX_SCAN_FILES: usize = 10_000;
+
+/// Largest source document (`source "…"`) read, in bytes (4 MiB).
+pub const MAX_DOCUMENT_BYTES: u64 = 4 << 20;
 
 impl DirLoader {
     /// Indexes the directories (or single files) given, skipping the
     /// golden-trace folders of case files (`*.traces`) below them.
     pub fn new<P: AsRef<Path>>(roots: &[P]) -> Self {
         let mut loader = DirLoader::default();
-        let mut stack: Vec<PathBuf> = roots.iter().map(|r| r.as_ref().to_path_buf()).collect();
-        let given = stack.clone();
+        let mut seen: HashSet<PathBuf> = HashSet::new();
         let mut visited = 0usize;
-        while let Some(path) = stack.pop() {
-            visited += 1;
-            if visited > MAX_SCAN_FILES {
-                break;
-            }
-            if path.is_dir() {
-                // A case file's golden traces (`<name>.traces/`) hold no policies.
-                if !given.contains(&path) && path.file_name().is_some_and(|n| n.to_string_lossy().ends_with(".traces")) {
+        for root in roots {
+            let root = root.as_ref();
+            let canon_root = match root.canonicalize() {
+                Ok(c) => c,
+                Err(e) => {
+                    loader.problems.push(io_error(root, &e));
                     continue;
                 }
-                match std::fs::read_dir(&path) {
-                    Ok(entries) => {
-                        let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-                        children.sort();
-                        stack.extend(children.into_iter().rev());
-                    }
-                    Err(e) => loader.problems.push(LoadError::Io { path: path.display().to_string(), message: e.to_string() }),
+            };
+            let mut stack: Vec<PathBuf> = vec![root.to_path_buf()];
+            while let Some(path) = stack.pop() {
+                visited += 1;
+                if visited > MAX_SCAN_FILES {
+                    loader.problems.push(LoadError::TooManyEntries { root: root.display().to_string(), limit: MAX_SCAN_FILES });
+                    return loader;
                 }
-            } else if path.extension().is_some_and(|e| e == "policy") {
-                loader.index_file(&path);
+                let is_policy = path.extension().is_some_and(|e| e == "policy");
+                // `metadata` follows links without opening anything (a FIFO does not block it).
+                let meta = match std::fs::metadata(&path) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        // A dangling link that is not named *.policy is not ours to report.
+                        if is_policy || path == root {
+                            loader.problems.push(io_error(&path, &e));
+                        }
+                        continue;
+                    }
+                };
+                if !meta.is_dir() && !is_policy {
+                    continue;
+                }
+                let canon = match path.canonicalize() {
+                    Ok(c) => c,
+                    Err(e) => {
+                        loader.problems.push(io_error(&path, &e));
+                        continue;
+                    }
+                };
+                if !canon.starts_with(&canon_root) {
+                    loader.problems.push(LoadError::Refused {
+                        path: path.display().to_string(),
+                        reason: format!("a symbolic link leading out of `{}`", root.display()),
+                    });
+                    continue;
+                }
+                if !seen.insert(canon) {
+                    continue; // Reached again through a link: visited once.
+                }
+                if meta.is_dir() {
+                    // A case file's golden traces (`<name>.traces/`) hold no policies.
+                    if path != root && path.file_name().is_some_and(|n| n.to_string_lossy().ends_with(".traces")) {
+                        continue;
+                    }
+                    match std::fs::read_dir(&path) {
+                        Ok(entries) => {
+                            let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+                            children.sort();
+                            stack.extend(children.into_iter().rev());
+                        }
+                        Err(e) => loader.problems.push(io_error(&path, &e)),
+                    }
+                } else if meta.is_file() {
+                    loader.index_file(&path);
+                } else {
+                    loader.problems.push(LoadError::Refused { path: path.display().to_string(), reason: not_regular(&meta).into() });
+                }
             }
         }
         loader
     }
 
     fn index_file(&mut self, path: &Path) {
-        let text = match std::fs::read(path) {
-            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        let bytes = match read_limited(path, MAX_SOURCE_BYTES as u64) {
+            Ok(b) => b,
             Err(e) => {
-                self.problems.push(LoadError::Io { path: path.display().to_string(), message: e.to_string() });
+                self.problems.push(e);
                 return;
             }
         };
+        let text = String::from_utf8_lossy(&bytes);
         if let Some(id) = scan_policy_id(&text) {
             if let Some(prev) = self.by_id.insert(id.clone(), path.to_path_buf()) {
                 self.problems.push(LoadError::Duplicate { id, first: prev.display().to_string(), second: path.display().to_string() });
@@ -177,16 +266,108 @@ impl Loader for DirLoader {
         let path = self.by_id.get(id).ok_or_else(|| LoadError::NotFound(id.to_string()))?;
         read_source(path)
     }
+    /// Reads `path` relative to the folder of the policy `policy_name`,
+    /// refusing an absolute path, a `..` that climbs out of that folder, a
+    /// symbolic link that leads out of it (checked on the canonical path),
+    /// anything but a regular file (checked from metadata, before opening)
+    /// and a file larger than [`MAX_DOCUMENT_BYTES`] (at most that much is
+    /// read, so a growing file cannot exhaust memory).
     fn load_document(&self, policy_name: &str, path: &str) -> Result<String, LoadError> {
-        let full = Path::new(policy_name).parent().unwrap_or(Path::new(".")).join(path);
-        std::fs::read_to_string(&full).map_err(|e| LoadError::Io { path: full.display().to_string(), message: e.to_string() })
+        check_document_path(path).map_err(|reason| LoadError::Refused { path: path.to_string(), reason })?;
+        let base = match Path::new(policy_name).parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let canon_base = base.canonicalize().map_err(|e| io_error(base, &e))?;
+        let full = base.join(path);
+        let canon = full.canonicalize().map_err(|e| io_error(&full, &e))?;
+        if !canon.starts_with(&canon_base) {
+            return Err(LoadError::Refused {
+                path: path.to_string(),
+                reason: format!("it leads out of the policy's folder `{}` (through a symbolic link)", base.display()),
+            });
+        }
+        let bytes = read_limited(&canon, MAX_DOCUMENT_BYTES)?;
+        String::from_utf8(bytes).map_err(|_| LoadError::Io { path: full.display().to_string(), message: "not valid UTF-8".into() })
     }
 }
 
-/// Reads one file as a [`Source`].
+/// Checks a `source "…"` path as written: relative, and not climbing out of
+/// the policy's folder with `..`. The checker applies it whatever the
+/// loader; [`DirLoader`] also checks the canonical path (symbolic links).
+pub fn check_document_path(path: &str) -> Result<(), String> {
+    if path.is_empty() {
+        return Err("the path is empty".into());
+    }
+    if path.contains('\0') {
+        return Err("the path contains a NUL character".into());
+    }
+    let p = Path::new(path);
+    if p.is_absolute() || path.starts_with('/') || path.starts_with('\\') || p.has_root() {
+        return Err("an absolute path; a source document must sit in the policy's own folder".into());
+    }
+    let mut depth = 0usize;
+    for c in p.components() {
+        match c {
+            Component::Normal(_) => depth += 1,
+            Component::CurDir => {}
+            Component::ParentDir => {
+                depth = depth.checked_sub(1).ok_or_else(|| "`..` climbs out of the policy's folder".to_string())?;
+            }
+            Component::RootDir | Component::Prefix(_) => {
+                return Err("an absolute path; a source document must sit in the policy's own folder".into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads one file as a [`Source`]: refuses anything but a regular file
+/// (without opening it) and reads at most
+/// [`MAX_SOURCE_BYTES`](crate::limits::MAX_SOURCE_BYTES).
 pub fn read_source(path: &Path) -> Result<Source, LoadError> {
-    let bytes = std::fs::read(path).map_err(|e| LoadError::Io { path: path.display().to_string(), message: e.to_string() })?;
+    let bytes = read_limited(path, MAX_SOURCE_BYTES as u64)?;
     Ok(Source { name: Arc::from(path.display().to_string()), bytes: Arc::from(bytes) })
+}
+
+/// Reads a regular file of at most `limit` bytes. The type and size come
+/// from metadata before the file is opened (a FIFO or device is never
+/// opened, so it cannot block); the read itself stops after `limit + 1`
+/// bytes, so a file that grows or whose metadata lies cannot exhaust memory.
+pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, LoadError> {
+    let shown = || path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| io_error(path, &e))?;
+    if !meta.is_file() {
+        return Err(LoadError::Refused { path: shown(), reason: not_regular(&meta).into() });
+    }
+    if meta.len() > limit {
+        return Err(LoadError::TooLarge { path: shown(), size: meta.len(), limit });
+    }
+    let file = std::fs::File::open(path).map_err(|e| io_error(path, &e))?;
+    // The path may have been swapped between the two looks; check what was opened.
+    let opened = file.metadata().map_err(|e| io_error(path, &e))?;
+    if !opened.is_file() {
+        return Err(LoadError::Refused { path: shown(), reason: not_regular(&opened).into() });
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(opened.len().min(limit)).unwrap_or(0));
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| io_error(path, &e))?;
+    let read = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    if read > limit {
+        return Err(LoadError::TooLarge { path: shown(), size: read, limit });
+    }
+    Ok(bytes)
+}
+
+fn not_regular(meta: &std::fs::Metadata) -> &'static str {
+    if meta.is_dir() {
+        "a directory, not a regular file"
+    } else {
+        "not a regular file (a FIFO, socket or device)"
+    }
+}
+
+fn io_error(path: &Path, e: &std::io::Error) -> LoadError {
+    LoadError::Io { path: path.display().to_string(), message: e.to_string() }
 }
 
 #[cfg(test)]

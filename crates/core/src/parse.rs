@@ -85,6 +85,7 @@ pub fn parse(file: &str, text: &str) -> Parsed {
         ));
         return out;
     }
+    let lexical = crate::lexical::check(&name, text);
     let mut lower = Lower { file: name.clone(), base: 0, diags: Vec::new(), depth: 0 };
     let mut header = None;
     let mut items = Vec::new();
@@ -124,6 +125,7 @@ pub fn parse(file: &str, text: &str) -> Parsed {
         }
     }
     out.diagnostics = lower.diags;
+    out.diagnostics.extend(lexical);
     out.file = header.map(|header| PolicyFile { header, items });
     out
 }
@@ -313,7 +315,14 @@ fn syntax_error(name: &Arc<str>, base: usize, slice: &str, e: pest::error::Error
         }
         ErrorVariant::CustomError { message } => message.clone(),
     };
-    let found_text = if found.is_empty() { "end of input".to_string() } else { format!("`{found}`") };
+    // An invisible or unexpected character is named by its code point
+    // (a leading NUL once read "expected `policy`, found `policy`").
+    let odd = found.chars().find_map(crate::lexical::describe);
+    let found_text = match (&odd, found.is_empty()) {
+        (_, true) => "end of input".to_string(),
+        (Some(what), false) => format!("`{}`: the character {what}", crate::lexical::escape_unusual(&found)),
+        (None, false) => format!("`{found}`"),
+    };
     let start = base + pos;
     let end = start + found_len.unwrap_or(0).max(1);
     let mut d = Diagnostic::error(
@@ -323,6 +332,9 @@ fn syntax_error(name: &Arc<str>, base: usize, slice: &str, e: pest::error::Error
         format!("expected {expected}, found {found_text}"),
     )
     .with_label(format!("expected {expected}"));
+    if odd.is_some() {
+        d = d.with_help("delete the character: most editors do not show it");
+    }
     let word: String = found.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
     if !word.is_empty() && expected.contains("a name") && RESERVED.contains(&word.as_str()) {
         d = d.with_help(format!("`{word}` is a reserved word; choose another name"));

@@ -5,7 +5,7 @@
 use crate::decision::*;
 use crate::error::EvalError;
 use crate::facts::Facts;
-use crate::interp::{Ctx, Halt, Scratch, Stop, Tracer};
+use crate::interp::{Budget, Ctx, Halt, Scratch, Stop, Tracer, MAX_DECISION_STEPS};
 use crate::plan::Plan;
 use crate::trace::{NodeKind, Trace, TraceLevel, TraceNode, Verdict};
 use chrono::NaiveDate;
@@ -245,6 +245,8 @@ impl Plan {
         out.warnings.extend(facts.warnings.iter().cloned());
         let mut nodes = Vec::new();
         let mut n = 0;
+        // Steps spent by the benefits decided so far, against MAX_DECISION_STEPS.
+        let mut spent = 0u64;
         for b in &p.benefits {
             if !opts.benefits.is_empty() && !opts.benefits.iter().any(|id| **id == *b.id) {
                 continue;
@@ -261,7 +263,9 @@ impl Plan {
                     Tracer::new(opts.trace, root)
                 });
                 let mut ctx = Ctx::new(self, facts, reference, tracer, scratch);
+                ctx.share_budget(MAX_DECISION_STEPS.saturating_sub(spent), Budget::Decision);
                 self.decide_benefit(b, &mut ctx, reference, slot, &mut nodes);
+                spent = spent.saturating_add(ctx.steps());
                 ctx.release();
             }
             n += 1;

@@ -23,6 +23,29 @@ pub const MAX_EVAL_DEPTH: usize = 200;
 /// it the evaluation is an error (the benefit is `undetermined`).
 pub const MAX_EVAL_STEPS: u64 = 10_000_000;
 
+/// Most work one decision may do, all its benefits together (steps counted
+/// as for [`MAX_EVAL_STEPS`]). Without it a policy of many benefits, each
+/// under its own limit, could cost minutes per decision (400 benefits cost
+/// 62 s). A benefit reached after the budget is spent, or that spends the
+/// rest of it, is `undetermined` with the decision-budget error.
+pub const MAX_DECISION_STEPS: u64 = 40_000_000;
+
+/// Most work compiling one plan may do: evaluating every `assert` (and the
+/// explanation of a failed one), all together. Beyond it the assertion that
+/// ran out is an `R308` error and the plan is not built.
+pub const MAX_COMPILE_STEPS: u64 = 40_000_000;
+
+/// Which budget an evaluation context runs under; the error names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Budget {
+    /// [`MAX_EVAL_STEPS`]: one benefit or assertion.
+    Evaluation,
+    /// [`MAX_DECISION_STEPS`]: what is left of the decision's budget.
+    Decision,
+    /// [`MAX_COMPILE_STEPS`]: what is left of the plan compilation's budget.
+    Compile,
+}
+
 /// Why an expression produced no value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Stop {
@@ -172,8 +195,12 @@ pub(crate) struct Ctx<'a> {
     pub amount_read: bool,
     pub tracer: Option<Tracer>,
     depth: usize,
-    /// Steps spent, against [`MAX_EVAL_STEPS`].
+    /// Steps spent, against `limit`.
     steps: u64,
+    /// Most steps this context may spend (at most [`MAX_EVAL_STEPS`]).
+    limit: u64,
+    /// Which budget `limit` comes from.
+    budget: Budget,
 }
 
 impl<'a> Ctx<'a> {
@@ -185,7 +212,19 @@ impl<'a> Ctx<'a> {
         scratch.stack.clear();
         scratch.let_stack.clear();
         scratch.bands.clear();
-        Ctx { plan, facts, date, s: scratch, amount: None, amount_read: false, tracer, depth: 0, steps: 0 }
+        Ctx {
+            plan,
+            facts,
+            date,
+            s: scratch,
+            amount: None,
+            amount_read: false,
+            tracer,
+            depth: 0,
+            steps: 0,
+            limit: MAX_EVAL_STEPS,
+            budget: Budget::Evaluation,
+        }
     }
 
     /// Drops the values the buffers hold (keeping their capacity), so that
@@ -266,14 +305,32 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Spends `n` steps of the budget ([`MAX_EVAL_STEPS`]).
+    /// Spends `n` steps of the budget (at most [`MAX_EVAL_STEPS`], less
+    /// when a decision or compilation has less left).
     #[inline]
     fn charge(&mut self, n: u64) -> Result<(), Halt> {
         self.steps = self.steps.saturating_add(n);
-        if self.steps > MAX_EVAL_STEPS {
-            return Err(over_budget());
+        if self.steps > self.limit {
+            return Err(over_budget(self.budget));
         }
         Ok(())
+    }
+
+    /// Runs this context on what is left (`remaining`) of a larger budget:
+    /// the limit is the smaller of [`MAX_EVAL_STEPS`] and `remaining`.
+    pub fn share_budget(&mut self, remaining: u64, of: Budget) {
+        if remaining < MAX_EVAL_STEPS {
+            self.limit = remaining;
+            self.budget = of;
+        } else {
+            self.limit = MAX_EVAL_STEPS;
+            self.budget = Budget::Evaluation;
+        }
+    }
+
+    /// Steps spent so far (at most the limit plus the last charge).
+    pub fn steps(&self) -> u64 {
+        self.steps
     }
 
     /// Evaluates every expression onto the value stack, all of them so that
@@ -868,8 +925,18 @@ fn both(a: Result<Value, Halt>, b: Result<Value, Halt>) -> Result<(Value, Value)
 
 /// Applies a non-logical binary operator to two values.
 #[cold]
-fn over_budget() -> Halt {
-    halt(format!("evaluation exceeded the limit of {MAX_EVAL_STEPS} steps (quantifiers or aggregates over large lists)"))
+fn over_budget(budget: Budget) -> Halt {
+    halt(match budget {
+        Budget::Evaluation => {
+            format!("evaluation exceeded the limit of {MAX_EVAL_STEPS} steps (quantifiers or aggregates over large lists)")
+        }
+        Budget::Decision => {
+            format!("the decision exceeded its limit of {MAX_DECISION_STEPS} steps for all benefits together (too many benefits, or too much work in each)")
+        }
+        Budget::Compile => {
+            format!("compiling the plan exceeded its limit of {MAX_COMPILE_STEPS} steps for all assertions together")
+        }
+    })
 }
 
 #[cold]

@@ -46,6 +46,7 @@ pub use decision::{BenefitDecision, DateSource, Decision, Status, Warning};
 pub use error::{EvalError, FactError};
 pub use facts::json::{Json, JsonError};
 pub use facts::{FactValue, Facts, FactsBuilder};
+pub use interp::{MAX_COMPILE_STEPS, MAX_DECISION_STEPS, MAX_EVAL_DEPTH, MAX_EVAL_STEPS};
 pub use plan::Plan;
 pub use trace::{render_text, Trace, TraceLevel};
 
@@ -84,6 +85,41 @@ impl Engine {
             engine.insert(plan);
         }
         Ok(engine)
+    }
+
+    /// Loads and compiles every policy under `dir` that can be: the engine
+    /// serves the good policies, and [`PartialLoad::failures`] says which
+    /// files or policies were left out and why (a loader problem: a file
+    /// refused, too large, unreadable, a duplicate id, a walk cut at its
+    /// limit; or a policy with errors, including one whose import is broken).
+    /// [`Engine::from_dir`] is the all-or-nothing form.
+    pub fn from_dir_partial(dir: impl AsRef<Path>) -> PartialLoad {
+        let loader = DirLoader::new(&[dir.as_ref()]);
+        let mut failures: Vec<LoadFailure> = loader
+            .problems
+            .iter()
+            .map(|p| LoadFailure {
+                name: problem_subject(p),
+                error: EvalError::Policy { name: problem_subject(p), diagnostics: vec![load_diag(p)] },
+            })
+            .collect();
+        // An id two files declare is served by neither: which one is meant is unknown.
+        let duplicated: Vec<&str> = loader
+            .problems
+            .iter()
+            .filter_map(|p| match p {
+                policy_core::loader::LoadError::Duplicate { id, .. } => Some(id.as_str()),
+                _ => None,
+            })
+            .collect();
+        let ids: Vec<String> = loader.policies().map(|(id, _)| id.to_string()).filter(|id| !duplicated.contains(&id.as_str())).collect();
+        let mut engine = Engine::new();
+        for id in ids {
+            if let Err(error) = engine.load(&loader, &id) {
+                failures.push(LoadFailure { name: id, error });
+            }
+        }
+        PartialLoad { engine, failures }
     }
 
     /// Compiles every policy of an in-memory loader.
@@ -125,6 +161,35 @@ impl Engine {
         let plan = self.plan(id).ok_or_else(|| EvalError::UnknownPolicy(id.to_string()))?;
         let facts = plan.facts_from_str(facts)?;
         plan.decide(&facts, opts)
+    }
+}
+
+/// What [`Engine::from_dir_partial`] loaded, and what it left out.
+#[derive(Debug, Clone)]
+pub struct PartialLoad {
+    /// The policies that compiled.
+    pub engine: Engine,
+    /// The files and policies left out, in the order found.
+    pub failures: Vec<LoadFailure>,
+}
+
+/// One file or policy [`Engine::from_dir_partial`] left out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadFailure {
+    /// The policy id, or the path of a file the loader refused.
+    pub name: String,
+    /// Why (its diagnostics).
+    pub error: EvalError,
+}
+
+/// The file (or id, or root) a loader problem is about.
+fn problem_subject(p: &policy_core::loader::LoadError) -> String {
+    use policy_core::loader::LoadError as L;
+    match p {
+        L::NotFound(id) => id.clone(),
+        L::Duplicate { second, .. } => second.clone(),
+        L::Io { path, .. } | L::Refused { path, .. } | L::TooLarge { path, .. } => path.clone(),
+        L::TooManyEntries { root, .. } => root.clone(),
     }
 }
 

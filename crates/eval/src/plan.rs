@@ -3,7 +3,7 @@
 
 use crate::decision::PolicyRef;
 use crate::error::EvalError;
-use crate::interp::{Ctx, Stop};
+use crate::interp::{Budget, Ctx, Stop, MAX_COMPILE_STEPS};
 use crate::trace::SourceRef;
 use policy_core::ast::Span;
 use policy_core::checked::{CheckedPolicy, FileId, InputId, Type};
@@ -203,14 +203,19 @@ impl Plan {
     fn verify_assertions(&self) -> Vec<Diagnostic> {
         let facts = crate::facts::Facts::empty(self);
         let mut out = Vec::new();
+        // Steps spent by the assertions so far, against MAX_COMPILE_STEPS.
+        let mut spent = 0u64;
         for a in &self.policy.asserts {
             let file = self.policy.files.get(a.origin.file.index()).map(|f| f.name.clone()).unwrap_or_else(|| Arc::from(""));
             let mut scratch = crate::interp::Scratch::default();
             let mut ctx = Ctx::new(self, &facts, None, None, &mut scratch);
-            match ctx.eval(&a.expr) {
+            ctx.share_budget(MAX_COMPILE_STEPS.saturating_sub(spent), Budget::Compile);
+            let result = ctx.eval(&a.expr);
+            spent = spent.saturating_add(ctx.steps());
+            match result {
                 Ok(Value::Bool(true)) => {}
                 Ok(_) => {
-                    let detail = explain_comparison(self, &a.expr, &facts);
+                    let detail = explain_comparison(self, &a.expr, &facts, &mut spent);
                     out.push(
                         Diagnostic::error(
                             codes::ASSERT_FAILED,
@@ -235,12 +240,15 @@ impl Plan {
 }
 
 /// For `a == b` style assertions: "left is X, right is Y".
-fn explain_comparison(plan: &Plan, e: &policy_core::checked::CExpr, facts: &crate::facts::Facts) -> Option<String> {
+fn explain_comparison(plan: &Plan, e: &policy_core::checked::CExpr, facts: &crate::facts::Facts, spent: &mut u64) -> Option<String> {
     use policy_core::checked::CKind;
     let CKind::Binary(op, a, b) = &e.kind else { return None };
     let mut scratch = crate::interp::Scratch::default();
     let mut ctx = Ctx::new(plan, facts, None, None, &mut scratch);
-    let (Ok(x), Ok(y)) = (ctx.eval(a), ctx.eval(b)) else { return None };
+    ctx.share_budget(MAX_COMPILE_STEPS.saturating_sub(*spent), Budget::Compile);
+    let sides = (ctx.eval(a), ctx.eval(b));
+    *spent = spent.saturating_add(ctx.steps());
+    let (Ok(x), Ok(y)) = sides else { return None };
     let p = plan.policy();
     Some(format!(
         "left side is {}, right side is {} (`{}` is false)",

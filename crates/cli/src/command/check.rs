@@ -6,10 +6,14 @@ use crate::support::files::{collect, is_policy, load_message, loader_roots, File
 use crate::support::io::errln;
 use crate::support::term::Term;
 use crate::support::{plural, CmdResult};
+use policy_core::ast::Span;
 use policy_core::check::check_source;
+use policy_core::diag::{codes, Diagnostic};
 use policy_core::loader::{read_source, DirLoader, LoadError};
 use policy_eval::{EvalError, Plan};
-use std::path::PathBuf;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Examples shown by `policy check --help`.
 pub const EXAMPLES: &str = "\
@@ -44,10 +48,25 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
         reporter.plain_error(&path.display().to_string(), &format!("cannot read `{}`: {why}", path.display()));
     }
     let loader = DirLoader::new(&loader_roots(&args.paths, FileRoot::Itself));
+    // A file the walk already reports (or reads below) is not reported twice.
+    let own: HashSet<PathBuf> =
+        collected.files.iter().chain(collected.problems.iter().map(|(p, _)| p)).filter_map(|p| p.canonicalize().ok()).collect();
     for problem in &loader.problems {
+        let about_own = match problem {
+            LoadError::Io { path, .. } | LoadError::Refused { path, .. } | LoadError::TooLarge { path, .. } => {
+                Path::new(path).canonicalize().is_ok_and(|c| own.contains(&c))
+            }
+            _ => false,
+        };
+        if about_own {
+            continue;
+        }
         let (file, message) = match problem {
             LoadError::Duplicate { second, .. } => (second.clone(), problem.to_string()),
-            LoadError::Io { path, .. } => (path.clone(), load_message(problem)),
+            LoadError::Io { path, .. } | LoadError::Refused { path, .. } | LoadError::TooLarge { path, .. } => {
+                (path.clone(), load_message(problem))
+            }
+            LoadError::TooManyEntries { root, .. } => (root.clone(), problem.to_string()),
             LoadError::NotFound(_) => (String::new(), problem.to_string()),
         };
         reporter.plain_error(&file, &message);
@@ -56,6 +75,19 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
     for file in &collected.files {
         let source = match read_source(file) {
             Ok(s) => s,
+            Err(LoadError::TooLarge { path, size, limit }) => {
+                let name: Arc<str> = Arc::from(path.as_str());
+                let d = Diagnostic::error(
+                    codes::TOO_LARGE,
+                    &name,
+                    Span::new(0, 0),
+                    format!("source is {size} bytes, more than the limit of {limit} bytes (not read)"),
+                )
+                .with_help("split the policy into several files joined by `use`");
+                sources.add(&name, "");
+                reporter.report_all(&[d], &mut sources);
+                continue;
+            }
             Err(e) => {
                 reporter.plain_error(&file.display().to_string(), &load_message(&e));
                 continue;

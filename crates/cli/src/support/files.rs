@@ -32,14 +32,17 @@ pub fn is_cases(p: &Path) -> bool {
 }
 
 /// Files under `paths`: a file named directly is taken whatever its name;
-/// directories are walked recursively (skipping hidden ones) for files that
-/// `want` accepts.
+/// directories are walked recursively (skipping hidden ones) for regular
+/// files that `want` accepts. Each directory is visited once (by canonical
+/// path: symbolic-link loops end); a FIFO, socket or device that `want`
+/// accepts is a problem, never opened; a walk cut at [`MAX_WALK`] entries is
+/// a problem too.
 pub fn collect(paths: &[PathBuf], want: fn(&Path) -> bool) -> Collected {
     let mut out = Collected::default();
-    let mut visited = 0usize;
+    let mut walk = Walk { want, visited: 0, seen: std::collections::HashSet::new(), cut: false };
     for p in paths {
         match std::fs::metadata(p) {
-            Ok(m) if m.is_dir() => walk(p, want, &mut out, &mut visited),
+            Ok(m) if m.is_dir() => walk.dir(p, &mut out),
             Ok(_) => out.files.push(p.clone()),
             Err(e) => out.problems.push((p.clone(), io_message(&e))),
         }
@@ -49,28 +52,59 @@ pub fn collect(paths: &[PathBuf], want: fn(&Path) -> bool) -> Collected {
     out
 }
 
-fn walk(dir: &Path, want: fn(&Path) -> bool, out: &mut Collected, visited: &mut usize) {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) => {
-            out.problems.push((dir.to_path_buf(), io_message(&e)));
-            return;
-        }
-    };
-    let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    children.sort();
-    for child in children {
-        *visited += 1;
-        if *visited > MAX_WALK {
-            return;
-        }
-        let hidden = child.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
-        if child.is_dir() {
-            if !hidden {
-                walk(&child, want, out, visited);
+struct Walk {
+    want: fn(&Path) -> bool,
+    visited: usize,
+    /// Canonical paths of the directories and files already visited.
+    seen: std::collections::HashSet<PathBuf>,
+    cut: bool,
+}
+
+impl Walk {
+    fn dir(&mut self, dir: &Path, out: &mut Collected) {
+        if let Ok(canon) = dir.canonicalize() {
+            if !self.seen.insert(canon) {
+                return;
             }
-        } else if want(&child) {
-            out.files.push(child);
+        }
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) => {
+                out.problems.push((dir.to_path_buf(), io_message(&e)));
+                return;
+            }
+        };
+        let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        children.sort();
+        for child in children {
+            if self.cut {
+                return;
+            }
+            self.visited += 1;
+            if self.visited > MAX_WALK {
+                self.cut = true;
+                out.problems.push((dir.to_path_buf(), format!("more than {MAX_WALK} entries; the walk stopped here")));
+                return;
+            }
+            let hidden = child.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
+            // `metadata` follows links without opening (a FIFO does not block it).
+            let Ok(meta) = std::fs::metadata(&child) else {
+                if (self.want)(&child) {
+                    out.problems.push((child.clone(), "a dangling symbolic link".into()));
+                }
+                continue;
+            };
+            if meta.is_dir() {
+                if !hidden {
+                    self.dir(&child, out);
+                }
+            } else if (self.want)(&child) {
+                if !meta.is_file() {
+                    out.problems.push((child, "not a regular file (a FIFO, socket or device); not read".into()));
+                } else if child.canonicalize().map_or(true, |c| self.seen.insert(c)) {
+                    out.files.push(child);
+                }
+            }
         }
     }
 }
@@ -166,6 +200,9 @@ pub fn resolve_policy(arg: &str) -> Result<Resolved, CliError> {
     }
     if path.is_dir() {
         return Err(CliError::Failed(format!("`{arg}` is a directory: give a .policy file or a policy id")));
+    }
+    if path.exists() {
+        return Err(CliError::Failed(format!("`{arg}` is not a regular file (a FIFO, socket or device); not read")));
     }
     let looks_like_path = arg.ends_with(".policy") || arg.contains('/') || arg.contains(std::path::MAIN_SEPARATOR);
     if looks_like_path {

@@ -626,7 +626,36 @@ impl Checker<'_> {
             },
             BinOp::In => Type::Bool,
         };
-        self.mk(m, CKind::Binary(op, Box::new(x), Box::new(y)), ty, span)
+        let e = self.mk(m, CKind::Binary(op, Box::new(x), Box::new(y)), ty, span);
+        self.fold_check(m, &e);
+        e
+    }
+
+    /// Evaluates arithmetic on literals at check time (`T208`): a constant
+    /// expression that overflows 28 digits or divides by zero fails at
+    /// every decision. The tree is left as written (traces show each step);
+    /// only operations whose operands are both constant are reported, once,
+    /// at the innermost one that fails.
+    fn fold_check(&mut self, m: usize, e: &CExpr) {
+        let CKind::Binary(op, x, y) = &e.kind else { return };
+        if !matches!(op, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div) {
+            return;
+        }
+        let (Some(a), Some(b)) = (const_num(x), const_num(y)) else { return };
+        let r = match op {
+            BinOp::Add => crate::value::add(a, b),
+            BinOp::Sub => crate::value::sub(a, b),
+            BinOp::Mul => crate::value::mul(a, b),
+            _ => crate::value::div(a, b),
+        };
+        if let Err(err) = r {
+            let msg = format!("constant arithmetic `{a} {} {b}` fails at every decision: {err}", op.symbol());
+            let help = match err {
+                crate::value::ValueError::DivisionByZero => "the divisor is zero; check the literal",
+                _ => "amounts and numbers have at most 28 significant digits; check the literal's magnitude",
+            };
+            self.error(m, codes::CONST_OVERFLOW, e.span, msg).help = Some(help.into());
+        }
     }
 
     fn compatible(&mut self, m: usize, x: &CExpr, y: &CExpr, what: &str) {
@@ -1061,5 +1090,25 @@ impl Checker<'_> {
             })
             .collect();
         self.mk(m, CKind::Apply(id, out), ty, span)
+    }
+}
+
+/// The value of a numeric constant expression (literals, `-`, and
+/// arithmetic on them), when it has one.
+fn const_num(e: &CExpr) -> Option<Decimal> {
+    match &e.kind {
+        CKind::Const(Value::Num(d)) => Some(*d),
+        CKind::Unary(UnOp::Neg, x) => const_num(x).map(|d| -d),
+        CKind::Binary(op, x, y) => {
+            let (a, b) = (const_num(x)?, const_num(y)?);
+            match op {
+                BinOp::Add => crate::value::add(a, b).ok(),
+                BinOp::Sub => crate::value::sub(a, b).ok(),
+                BinOp::Mul => crate::value::mul(a, b).ok(),
+                BinOp::Div => crate::value::div(a, b).ok(),
+                _ => None,
+            }
+        }
+        _ => None,
     }
 }

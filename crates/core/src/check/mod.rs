@@ -4,14 +4,16 @@
 //! returns every diagnostic it found.
 
 mod benefit;
+mod coverage;
 mod expr;
+mod reach;
 mod tiers;
 
 use crate::ast::{self, Item, PolicyFile, Span, TypeExpr};
 use crate::checked::*;
 use crate::diag::{codes, Diagnostic};
 use crate::limits;
-use crate::loader::{Loader, Source};
+use crate::loader::{LoadError, Loader, Source};
 use crate::value::Value;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -254,13 +256,41 @@ impl<'l> Checker<'l> {
         }
         stack.pop();
         // Kept whitespace-free: quotes are compared with whitespace removed.
-        let source_text =
-            ast.header.source.as_ref().and_then(|s| self.loader.load_document(&source.name, &s.value).ok()).map(|t| normalize_ws(&t));
-        if let (Some(s), None) = (&ast.header.source, &source_text) {
-            self.diags.push(
-                Diagnostic::warning(codes::MISSING_SOURCE, &source.name, s.span, format!("cannot read the source document `{}`", s.value))
-                    .with_help("quotes are not verified without the source text"),
-            );
+        // The path is checked here whatever the loader: a policy reads only
+        // from its own folder (no absolute path, no `..` climbing out).
+        let mut source_text = None;
+        if let Some(s) = &ast.header.source {
+            let loaded = crate::loader::check_document_path(&s.value)
+                .map_err(|reason| LoadError::Refused { path: s.value.clone(), reason })
+                .and_then(|()| self.loader.load_document(&source.name, &s.value));
+            match loaded {
+                Ok(t) => source_text = Some(normalize_ws(&t)),
+                Err(LoadError::Refused { reason, .. }) => self.diags.push(
+                    Diagnostic::error(
+                        codes::SOURCE_REFUSED,
+                        &source.name,
+                        s.span,
+                        format!("the source document `{}` is refused: {reason}", s.value),
+                    )
+                    .with_help("put the source document in the policy's own folder (a regular file) and name it by a relative path"),
+                ),
+                Err(e) => {
+                    let why = match &e {
+                        LoadError::Io { message, .. } => message.clone(),
+                        LoadError::NotFound(_) => "no such file".to_string(),
+                        other => other.to_string(),
+                    };
+                    self.diags.push(
+                        Diagnostic::warning(
+                            codes::MISSING_SOURCE,
+                            &source.name,
+                            s.span,
+                            format!("cannot read the source document `{}`: {why}", s.value),
+                        )
+                        .with_help("quotes are not verified without the source text"),
+                    );
+                }
+            }
         }
         // Citations name the document number; a document without one is named by its title.
         let document = if ast.header.documents.is_empty() {
@@ -304,6 +334,8 @@ impl<'l> Checker<'l> {
             self.check_asserts(m);
         }
         self.check_benefits(root);
+        self.check_in_force(root);
+        self.check_caps(root);
         self.report_unused(root);
     }
 

@@ -1,0 +1,300 @@
+//! Text-level checks the grammar cannot make: bidirectional control
+//! characters anywhere in the text (trojan source, `P011`), identifiers that
+//! mix confusable scripts or look like another identifier of the file
+//! (`P012`), and naming an invisible or unexpected character by its code
+//! point (for `P001`).
+
+use crate::ast::Span;
+use crate::diag::{codes, Diagnostic};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Most `P011`/`P012` diagnostics one file reports.
+const MAX_REPORTS: usize = 20;
+
+/// Bidirectional control characters: embeddings, overrides, isolates
+/// (what rustc's `text_direction_codepoint_in_literal` denies). Inside a
+/// string or comment they reorder how the line is shown, so the text a
+/// reviewer reads is not the text the engine runs.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// What kind of character `c` is, when it is one a reader cannot see or
+/// would not expect in policy text: `None` for an ordinary character.
+pub fn unusual(c: char) -> Option<&'static str> {
+    if is_bidi_control(c) {
+        return Some("a bidirectional control character");
+    }
+    if c.is_control() && !matches!(c, '\n' | '\t' | '\r') {
+        return Some("a control character");
+    }
+    if matches!(c, '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
+    {
+        return Some("an invisible formatting character");
+    }
+    if c.is_whitespace() && !matches!(c, ' ' | '\n' | '\t' | '\r') {
+        return Some("a space other than the ASCII space");
+    }
+    if matches!(c, '\u{FFFD}') {
+        return Some("the replacement character (the file was decoded with errors)");
+    }
+    None
+}
+
+/// `U+XXXX (kind)` for an unusual character.
+pub fn describe(c: char) -> Option<String> {
+    unusual(c).map(|kind| format!("U+{:04X} ({kind})", u32::from(c)))
+}
+
+/// `text` with every unusual character written as `\u{XXXX}`.
+pub fn escape_unusual(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if unusual(c).is_some() {
+            out.push_str(&format!("\\u{{{:04X}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Scripts whose letters are confused with each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Script {
+    Latin,
+    Greek,
+    Cyrillic,
+    /// Fullwidth Latin letters and digits (U+FF10–U+FF5A): they look like
+    /// ASCII in a CJK font.
+    Fullwidth,
+}
+
+fn script(c: char) -> Option<Script> {
+    match c {
+        'a'..='z' | 'A'..='Z' | '\u{00C0}'..='\u{024F}' => Some(Script::Latin),
+        '\u{0370}'..='\u{03FF}' | '\u{1F00}'..='\u{1FFF}' => Some(Script::Greek),
+        '\u{0400}'..='\u{052F}' => Some(Script::Cyrillic),
+        '\u{FF10}'..='\u{FF19}' | '\u{FF21}'..='\u{FF3A}' | '\u{FF41}'..='\u{FF5A}' => Some(Script::Fullwidth),
+        _ => None,
+    }
+}
+
+/// The Latin letter `c` looks like, if any (Cyrillic and Greek
+/// homoglyphs, fullwidth forms).
+fn skeleton_char(c: char) -> char {
+    match c {
+        'а' => 'a',
+        'в' => 'b',
+        'е' => 'e',
+        'ѕ' => 's',
+        'і' => 'i',
+        'ј' => 'j',
+        'к' => 'k',
+        'м' => 'm',
+        'н' => 'h',
+        'о' => 'o',
+        'р' => 'p',
+        'с' => 'c',
+        'т' => 't',
+        'у' => 'y',
+        'х' => 'x',
+        'ԁ' => 'd',
+        'ԛ' => 'q',
+        'ԝ' => 'w',
+        'А' => 'A',
+        'В' => 'B',
+        'Е' => 'E',
+        'К' => 'K',
+        'М' => 'M',
+        'Н' => 'H',
+        'О' => 'O',
+        'Р' => 'P',
+        'С' => 'C',
+        'Т' => 'T',
+        'Х' => 'X',
+        'α' => 'a',
+        'ε' => 'e',
+        'ι' => 'i',
+        'κ' => 'k',
+        'ν' => 'v',
+        'ο' => 'o',
+        'ρ' => 'p',
+        'τ' => 't',
+        'υ' => 'u',
+        'χ' => 'x',
+        'Α' => 'A',
+        'Β' => 'B',
+        'Ε' => 'E',
+        'Ζ' => 'Z',
+        'Η' => 'H',
+        'Ι' => 'I',
+        'Κ' => 'K',
+        'Μ' => 'M',
+        'Ν' => 'N',
+        'Ο' => 'O',
+        'Ρ' => 'P',
+        'Τ' => 'T',
+        'Υ' => 'Y',
+        'Χ' => 'X',
+        '\u{FF10}'..='\u{FF19}' | '\u{FF21}'..='\u{FF3A}' | '\u{FF41}'..='\u{FF5A}' => {
+            char::from_u32(u32::from(c) - 0xFF10 + 0x30).unwrap_or(c)
+        }
+        _ => c,
+    }
+}
+
+/// The identifiers of `text` with their spans: runs of alphanumeric
+/// characters and `_`, outside strings and comments.
+fn identifiers(text: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut iter = text.char_indices().peekable();
+    while let Some((i, c)) = iter.next() {
+        match c {
+            '"' => {
+                while let Some((_, d)) = iter.next() {
+                    match d {
+                        '\\' => {
+                            iter.next();
+                        }
+                        '"' | '\n' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '#' => {
+                while let Some(&(_, d)) = iter.peek() {
+                    if d == '\n' {
+                        break;
+                    }
+                    iter.next();
+                }
+            }
+            c if c.is_alphanumeric() || c == '_' => {
+                let mut end = i + c.len_utf8();
+                while let Some(&(j, d)) = iter.peek() {
+                    if d.is_alphanumeric() || d == '_' {
+                        end = j + d.len_utf8();
+                        iter.next();
+                    } else {
+                        break;
+                    }
+                }
+                if let Some(word) = text.get(i..end) {
+                    out.push((i, word));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `P011` for each bidirectional control character, `P012` for each
+/// identifier mixing confusable scripts and for each pair of distinct
+/// identifiers that look alike (at most [`MAX_REPORTS`] in all).
+pub fn check(name: &Arc<str>, text: &str) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (i, c) in text.char_indices().filter(|(_, c)| is_bidi_control(*c)) {
+        if out.len() >= MAX_REPORTS {
+            return out;
+        }
+        out.push(
+            Diagnostic::error(
+                codes::BIDI_CONTROL,
+                name,
+                Span::new(i, i + c.len_utf8()),
+                format!("bidirectional control character U+{:04X} in the text", u32::from(c)),
+            )
+            .with_label("reorders how the line is displayed")
+            .with_help("delete it: it makes the text shown differ from the text the engine reads (trojan source)"),
+        );
+    }
+    // Only words with a letter outside ASCII can be confusable.
+    let mut by_skeleton: HashMap<String, (usize, &str)> = HashMap::new();
+    let mut reported: Vec<(String, String)> = Vec::new();
+    for (at, word) in identifiers(text) {
+        if word.is_ascii() {
+            if let Some(&(_, other)) = by_skeleton.get(word) {
+                if other != word && !reported.iter().any(|(a, b)| a == other && b == word) {
+                    reported.push((other.to_string(), word.to_string()));
+                    out.push(look_alike(name, at, word, other));
+                }
+            }
+            by_skeleton.entry(word.to_string()).or_insert((at, word));
+            continue;
+        }
+        let scripts: Vec<Script> = word.chars().filter_map(script).fold(Vec::new(), |mut v, s| {
+            if !v.contains(&s) {
+                v.push(s);
+            }
+            v
+        });
+        if out.len() >= MAX_REPORTS {
+            return out;
+        }
+        if scripts.len() > 1 && !reported.iter().any(|(a, b)| a == word && b.is_empty()) {
+            reported.push((word.to_string(), String::new()));
+            let chars: Vec<String> = word
+                .chars()
+                .filter(|c| script(*c).is_some_and(|s| s != Script::Latin))
+                .map(|c| format!("`{c}` U+{:04X}", u32::from(c)))
+                .take(3)
+                .collect();
+            out.push(
+                Diagnostic::warning(
+                    codes::CONFUSABLE,
+                    name,
+                    Span::new(at, at + word.len()),
+                    format!("identifier `{word}` mixes scripts ({})", chars.join(", ")),
+                )
+                .with_label("letters of different scripts that look alike")
+                .with_help("write the name in one script"),
+            );
+        }
+        let skeleton: String = word.chars().map(skeleton_char).collect();
+        if skeleton != word {
+            match by_skeleton.get(&skeleton) {
+                Some(&(_, other)) if other != word => {
+                    if !reported.iter().any(|(a, b)| a == other && b == word) {
+                        reported.push((other.to_string(), word.to_string()));
+                        out.push(look_alike(name, at, word, other));
+                    }
+                }
+                _ => {
+                    by_skeleton.insert(skeleton, (at, word));
+                }
+            }
+        }
+    }
+    out.truncate(MAX_REPORTS);
+    out
+}
+
+fn look_alike(name: &Arc<str>, at: usize, word: &str, other: &str) -> Diagnostic {
+    Diagnostic::warning(codes::CONFUSABLE, name, Span::new(at, at + word.len()), format!("identifier `{word}` looks like `{other}`"))
+        .with_label(format!("not the same name as `{other}`: {}", escape_codes(word)))
+        .with_help("rename one of them, or write both in the same script")
+}
+
+fn escape_codes(word: &str) -> String {
+    word.chars().filter(|c| !c.is_ascii()).map(|c| format!("`{c}` is U+{:04X}", u32::from(c))).take(3).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skeletons_and_scripts() {
+        let name: Arc<str> = Arc::from("t");
+        let d = check(&name, "input dаys: int\nlet x = days\n");
+        assert_eq!(d.len(), 2, "{d:#?}");
+        assert!(d.iter().all(|d| d.code.id == "P012"));
+        assert!(check(&name, "input 天数: int \"天数\"\nlet days_天 = 1\n").is_empty());
+        assert!(check(&name, "# dаys\nlet s = \"dаys\"\n").is_empty(), "comments and strings are not identifiers");
+        assert_eq!(check(&name, "let s = \"a\u{202E}b\"\n").len(), 1);
+        assert_eq!(escape_unusual("\0policy"), "\\u{0000}policy");
+    }
+}
