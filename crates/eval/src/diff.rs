@@ -145,10 +145,10 @@ pub struct Outcome {
     /// The benefit's date (not compared).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<NaiveDate>,
-    /// Failed conditions (not compared).
+    /// Failed conditions, by id (compared: golden cases expect them).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failed: Vec<String>,
-    /// Missing facts and errors (not compared).
+    /// Missing facts and errors (compared: golden cases expect them).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub missing: Vec<String>,
 }
@@ -181,14 +181,18 @@ impl Outcome {
         }
     }
 
-    /// Whether two outcomes are the same decision (status, amount, payee,
-    /// period and outcomes; reasons and dates are not compared).
+    /// Whether two outcomes are the same decision: status, amount, payee,
+    /// period, outcomes (entitlements, documents, deadlines), failed
+    /// condition ids and missing facts — everything a golden case can
+    /// expect. Only the benefit's date is not compared.
     pub fn same(&self, other: &Outcome) -> bool {
         self.status == other.status
             && self.amount == other.amount
             && self.payee == other.payee
             && self.period == other.period
             && self.outcomes == other.outcomes
+            && self.failed == other.failed
+            && self.missing == other.missing
     }
 
     /// `eligible 1500.00`, `ineligible (failed: rate_ok)`, …
@@ -321,6 +325,15 @@ fn extra_differences(b: &BenefitPair) -> Vec<String> {
     }
     if o.period != n.period {
         out.push(format!("period {} → {}", o.period.as_deref().unwrap_or("none"), n.period.as_deref().unwrap_or("none")));
+    }
+    if o.summary() == n.summary() {
+        // The summary shows failed conditions, or else missing facts.
+        for x in o.missing.iter().filter(|x| !n.missing.contains(x)) {
+            out.push(format!("- missing: {x}"));
+        }
+        for x in n.missing.iter().filter(|x| !o.missing.contains(x)) {
+            out.push(format!("+ missing: {x}"));
+        }
     }
     for x in o.outcomes.iter().filter(|x| !n.outcomes.contains(x)) {
         out.push(format!("- {x}"));
@@ -1207,8 +1220,31 @@ impl<'a> Differ<'a> {
             r.merge(Refs::of(n, ne.iter().copied()));
             Hints { decisive: true, benefits: vec![benefit.to_string()], focus: r.facts, konsts: r.konsts, ..Hints::default() }
         };
-        // Conditions, by id.
+        // Conditions, by id; one removed and one added alike but for the id
+        // is a rename (golden cases name failed conditions by id, so a
+        // rename changes decisions: no probe, the outcome itself differs).
+        let same_cond = |oc: &policy_core::checked::ConditionDef, nc: &policy_core::checked::ConditionDef| {
+            oc.kind == nc.kind && canon(o, &oc.expr) == canon(n, &nc.expr)
+        };
+        let mut renamed: Vec<(&str, &str)> = Vec::new();
+        for nc in nrules.conditions.iter().filter(|c| !orules.conditions.iter().any(|x| x.id == c.id)) {
+            let from = orules.conditions.iter().find(|oc| {
+                !nrules.conditions.iter().any(|x| x.id == oc.id) && !renamed.iter().any(|(f, _)| *f == &*oc.id) && same_cond(oc, nc)
+            });
+            if let Some(oc) = from {
+                renamed.push((&oc.id, &nc.id));
+                let h = hints_for(&[&oc.expr], &[&nc.expr]);
+                self.push(
+                    subject,
+                    format!("{prefix}condition {} renamed {}: {} {}", oc.id, nc.id, kind_name(nc.kind), text(n, &nc.expr)),
+                    h,
+                );
+            }
+        }
         for nc in &nrules.conditions {
+            if renamed.iter().any(|(_, t)| *t == &*nc.id) {
+                continue;
+            }
             match orules.conditions.iter().find(|c| c.id == nc.id) {
                 Some(oc) => {
                     let changed = oc.kind != nc.kind || canon(o, &oc.expr) != canon(n, &nc.expr);
@@ -1251,7 +1287,11 @@ impl<'a> Differ<'a> {
                 }
             }
         }
-        for oc in orules.conditions.iter().filter(|c| !nrules.conditions.iter().any(|x| x.id == c.id)) {
+        for oc in orules
+            .conditions
+            .iter()
+            .filter(|c| !nrules.conditions.iter().any(|x| x.id == c.id) && !renamed.iter().any(|(f, _)| *f == &*c.id))
+        {
             let mut h = hints_for(&[&oc.expr], &[]);
             h.probe = Some(Probe {
                 benefit: benefit.into(),
@@ -2805,6 +2845,20 @@ fn compare_cases(search: &Search<'_>, cases: &[(String, CaseFile)]) -> (Vec<Case
         for case in &cf.cases {
             compared += 1;
             let side = |plan: &Plan| -> Side {
+                // A case's `parameters` reform its plan, as `policy test` does.
+                let reformed;
+                let plan = match &case.parameters {
+                    Some(p) if !p.is_empty() => {
+                        let known: serde_json::Map<String, Json> = p
+                            .iter()
+                            .filter(|(k, _)| plan.policy().params.iter().any(|x| x.name == **k))
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect();
+                        reformed = plan.with_parameters(&known).map_err(|e| format!("parameters rejected: {e}"))?;
+                        &reformed
+                    }
+                    _ => plan,
+                };
                 let obj: serde_json::Map<String, Json> = case
                     .facts
                     .as_object()
