@@ -713,9 +713,94 @@ fn text(p: &CheckedPolicy, e: &CExpr) -> String {
         .unwrap_or_else(|| canon(p, e))
 }
 
-/// `old → new` for two expressions, falling back to their canonical forms
-/// when the source texts happen to read the same.
+/// `old → new` for two expressions, naming the tier or band that moved
+/// (`tier 2: 40 → 42`) when only some of them did, and falling back to
+/// their canonical forms when the source texts happen to read the same.
 fn arrow(o: &CheckedPolicy, oe: &CExpr, n: &CheckedPolicy, ne: &CExpr) -> String {
+    moved(o, oe, n, ne, 0).unwrap_or_else(|| whole_arrow(o, oe, n, ne))
+}
+
+/// The parts of two same-shaped expressions that differ, by name: tiers
+/// and bands (by position), the `else` of tiers, the rate beyond a scale;
+/// through an expression whose only change is in one operand, that operand.
+fn moved(o: &CheckedPolicy, oe: &CExpr, n: &CheckedPolicy, ne: &CExpr, depth: usize) -> Option<String> {
+    if depth > 32 {
+        return None;
+    }
+    let same = |a: &CExpr, b: &CExpr| canon(o, a) == canon(n, b);
+    let join = |parts: Vec<String>| (!parts.is_empty()).then(|| parts.join("; "));
+    match (&oe.kind, &ne.kind) {
+        (CKind::Tiers { subject: sa, tiers: ta, otherwise: ea }, CKind::Tiers { subject: sb, tiers: tb, otherwise: eb })
+            if same(sa, sb) && ta.len() == tb.len() =>
+        {
+            let mut parts = Vec::new();
+            for (i, (a, b)) in ta.iter().zip(tb).enumerate() {
+                let test_same = match (&a.test, &b.test) {
+                    (CTierTest::Cmp(x, l), CTierTest::Cmp(y, r)) => x == y && same(l, r),
+                    (CTierTest::Range(l1, h1), CTierTest::Range(l2, h2)) => same(l1, l2) && same(h1, h2),
+                    _ => false,
+                };
+                if !test_same {
+                    let span_text = |p: &CheckedPolicy, e: &CExpr, t: &policy_core::checked::CTier| {
+                        p.files
+                            .get(e.file.index())
+                            .and_then(|f| f.text.get(t.span.start..t.span.end))
+                            .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
+                            .unwrap_or_else(|| canon(p, &t.value))
+                    };
+                    parts.push(format!("tier {}: {} → {}", i + 1, span_text(o, oe, a), span_text(n, ne, b)));
+                } else if !same(&a.value, &b.value) {
+                    parts.push(format!("tier {}: {}", i + 1, whole_arrow(o, &a.value, n, &b.value)));
+                }
+            }
+            match (ea, eb) {
+                (Some(a), Some(b)) if !same(a, b) => parts.push(format!("else: {}", whole_arrow(o, a, n, b))),
+                (Some(a), None) => parts.push(format!("else removed: {}", text(o, a))),
+                (None, Some(b)) => parts.push(format!("else added: {}", text(n, b))),
+                _ => {}
+            }
+            join(parts)
+        }
+        (CKind::Scale { subject: sa, bands: ba, rest: ra }, CKind::Scale { subject: sb, bands: bb, rest: rb })
+            if same(sa, sb) && ba.len() == bb.len() =>
+        {
+            let mut parts = Vec::new();
+            for (i, ((wa, xa), (wb, xb))) in ba.iter().zip(bb).enumerate() {
+                if !same(wa, wb) {
+                    parts.push(format!("band {} width: {}", i + 1, whole_arrow(o, wa, n, wb)));
+                }
+                if !same(xa, xb) {
+                    parts.push(format!("band {} rate: {}", i + 1, whole_arrow(o, xa, n, xb)));
+                }
+            }
+            match (ra, rb) {
+                (Some(a), Some(b)) if !same(a, b) => parts.push(format!("rate beyond: {}", whole_arrow(o, a, n, b))),
+                (Some(a), None) => parts.push(format!("rate beyond removed: {}", text(o, a))),
+                (None, Some(b)) => parts.push(format!("rate beyond added: {}", text(n, b))),
+                _ => {}
+            }
+            join(parts)
+        }
+        _ => {
+            // One operand changed and nothing else: look inside it, when it
+            // holds tiers or a scale.
+            let (ca, cb) = (children(oe), children(ne));
+            if std::mem::discriminant(&oe.kind) != std::mem::discriminant(&ne.kind) || ca.len() != cb.len() {
+                return None;
+            }
+            let differing: Vec<(&CExpr, &CExpr)> = ca.into_iter().zip(cb).filter(|(a, b)| !same(a, b)).collect();
+            let [(a, b)] = differing.as_slice() else { return None };
+            let hole = |p: &CheckedPolicy, whole: &CExpr, part: &CExpr| canon(p, whole).replacen(&canon(p, part), "\u{0}", 1);
+            if hole(o, oe, a) != hole(n, ne, b) {
+                return None;
+            }
+            moved(o, a, n, b, depth + 1)
+        }
+    }
+}
+
+/// `old → new` for two whole expressions.
+fn whole_arrow(o: &CheckedPolicy, oe: &CExpr, n: &CheckedPolicy, ne: &CExpr) -> String {
     let (a, b) = (text(o, oe), text(n, ne));
     if a == b {
         format!("{} → {}", canon(o, oe), canon(n, ne))

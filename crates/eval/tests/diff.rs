@@ -413,3 +413,19 @@ fn missing_facts_are_compared() {
         r.render_text()
     );
 }
+
+#[test]
+fn a_change_names_the_tier_that_moved() {
+    let r = run("tier_moved");
+    assert_witnessed(&r);
+    assert_eq!(r.changes.len(), 1);
+    assert_eq!(r.changes[0].description(), "benefit training: amount changed: tier 2: >= 40 => 1000 yuan → >= 42 => 1000 yuan");
+}
+
+#[test]
+fn a_change_names_the_band_that_moved() {
+    let r = run("band_moved");
+    assert_witnessed(&r);
+    assert_eq!(r.changes.len(), 1);
+    assert_eq!(r.changes[0].description(), "benefit training: amount changed: band 2 rate: 120 yuan → 125 yuan");
+}
