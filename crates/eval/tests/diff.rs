@@ -429,3 +429,28 @@ fn a_change_names_the_band_that_moved() {
     assert_eq!(r.changes.len(), 1);
     assert_eq!(r.changes[0].description(), "benefit training: amount changed: band 2 rate: 120 yuan → 125 yuan");
 }
+
+#[test]
+fn a_witness_is_credited_only_if_undoing_the_change_alone_removes_the_difference() {
+    // rate_ok is loosened to 70 %, but the added rate_high still asks 80 %:
+    // between 70 % and 80 % the loosening alters which condition fails, yet
+    // taking it back alone does not give the old decision (rate_high still
+    // fails). Below 70 % only the added condition makes the difference.
+    let r = run("masked");
+    let by = |what: &str| r.changes.iter().find(|c| c.description().contains(what)).unwrap();
+    let added = by("condition rate_high added").witness.as_ref().unwrap();
+    assert_eq!(added.alone, Some(true), "{}", r.render_text());
+    let loosened = by("condition rate_ok changed").witness.as_ref().unwrap();
+    assert_eq!(loosened.alone, Some(false), "{}", r.render_text());
+    assert!(r.render_text().contains("does not remove the difference"));
+    // Where undoing is possible, every other witness is explained alone.
+    for name in ["threshold", "amount", "exclusion", "renamed_condition", "tier_moved", "band_moved"] {
+        let (old, new) = pair(name);
+        let report = diff(&old, &new, &[]);
+        for c in &report.changes {
+            if let Some(w) = &c.witness {
+                assert_ne!(w.alone, Some(false), "{name}: {}", c.description());
+            }
+        }
+    }
+}

@@ -98,6 +98,11 @@ pub(super) struct Search<'a> {
     /// Per benefit id: the facts its amount steps read, and how many
     /// versions have it.
     pub(super) amount_reads: BTreeMap<String, (BTreeSet<String>, i32)>,
+    /// The new version with the change being searched taken back alone.
+    pub(super) undo: Option<Plan>,
+    /// A candidate on which undoing the change alone alters the decision
+    /// but does not remove the difference (other changes also apply).
+    pub(super) partial: Option<Witness>,
 }
 
 pub(super) fn delta(k: &NumKind) -> Decimal {
@@ -247,6 +252,8 @@ impl<'a> Search<'a> {
             conversions,
             read_by,
             amount_reads,
+            undo: None,
+            partial: None,
         };
         s.vars = s.build_vars(&per_fact, age, days);
         s

@@ -211,7 +211,7 @@ impl<'a> Differ<'a> {
         let benefits = self.benefits_where(|r| r.facts.contains(name));
         let mut focus = BTreeSet::new();
         focus.insert(name.to_string());
-        Hints { decisive: !benefits.is_empty(), benefits, focus, konsts, probe: None, rejections: true, pins: Vec::new() }
+        Hints { decisive: !benefits.is_empty(), benefits, focus, konsts, probe: None, rejections: true, pins: Vec::new(), undo: None }
     }
 
     pub(super) fn inputs(&mut self) {
@@ -308,7 +308,7 @@ impl<'a> Differ<'a> {
         let benefits = self.benefits_where(|r| {
             r.facts.iter().any(|f| focus.contains(f)) || r.konsts.iter().any(|k| matches!(k, K::Variant(e, _) if e == name))
         });
-        Hints { decisive: !benefits.is_empty(), benefits, focus, konsts, probe: None, rejections: true, pins: Vec::new() }
+        Hints { decisive: !benefits.is_empty(), benefits, focus, konsts, probe: None, rejections: true, pins: Vec::new(), undo: None }
     }
 
     pub(super) fn enums(&mut self) {

@@ -55,6 +55,7 @@ mod refs;
 mod report;
 mod search;
 mod structural;
+mod undo;
 
 use candidates::*;
 use cases::*;
@@ -62,6 +63,7 @@ use expr::*;
 use refs::*;
 pub use report::{BenefitPair, CaseChange, Change, DiffReport, Outcome, Witness};
 use structural::*;
+use undo::*;
 
 /// Compares two versions of a policy: structural changes, a witness per
 /// change, and the golden cases whose outcome changes.
@@ -103,7 +105,10 @@ pub fn diff(old: &Plan, new: &Plan, cases: &[(String, CaseFile)]) -> DiffReport 
     let changes = found
         .into_iter()
         .map(|(subject, what, hints)| {
+            search.undo = if hints.decisive { hints.undo.as_ref().and_then(|u| u.plan(old, new)) } else { None };
+            search.partial = None;
             let (witness, explored) = if hints.decisive { search.find(&hints) } else { (None, 0) };
+            let witness = witness.or_else(|| search.partial.take());
             let budget_spent = hints.decisive && witness.is_none() && search.decisions >= MAX_DECISIONS;
             Change { subject, what, can_decide: hints.decisive, witness, explored, budget_spent }
         })

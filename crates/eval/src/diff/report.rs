@@ -63,6 +63,13 @@ pub struct Witness {
     pub new_rejected: Option<String>,
     /// Every benefit's outcome in both versions.
     pub benefits: Vec<BenefitPair>,
+    /// Whether the new version with this change alone taken back decides
+    /// the applicant as the old one does (`true`), or only differently from
+    /// the new one (`false`: other changes also apply). Absent when the
+    /// change could not be taken back alone (not a condition or an amount
+    /// step, or the versions declare different names).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alone: Option<bool>,
 }
 
 /// One benefit decided by both versions.
@@ -312,6 +319,9 @@ pub(super) fn render_witness(out: &mut String, w: &Witness, explored: usize) {
     }
     if let Some(r) = &w.new_rejected {
         out.push_str(&format!("     new version refuses the facts: {r}\n"));
+    }
+    if w.alone == Some(false) {
+        out.push_str("     (undoing this change alone alters this decision but does not remove the difference: other changes apply too)\n");
     }
     let rows: Vec<(String, String, String, Vec<String>, bool)> = w
         .benefits

@@ -218,6 +218,7 @@ impl<'a> Search<'a> {
             old_rejected: pair.old.as_ref().err().cloned(),
             new_rejected: pair.new.as_ref().err().cloned(),
             benefits,
+            alone: None,
         }
     }
 
@@ -247,10 +248,36 @@ impl<'a> Search<'a> {
                 return Step::Continue;
             }
         }
+        // Undoing the change alone must remove the difference; when it only
+        // alters the decision, the candidate is kept in case nothing better
+        // is found.
+        let mut alone = None;
+        if let Some(hybrid) = &self.undo {
+            let undone: Side = self.decide_side(hybrid, &cand, benefits);
+            self.decisions += 1;
+            let removes = !Self::differs(&Pair { old: pair.old.clone(), new: undone.clone() }, benefits, h.rejections);
+            let matters = Self::differs(&Pair { old: undone, new: pair.new.clone() }, benefits, h.rejections);
+            if !matters {
+                return Step::Continue;
+            }
+            if !removes {
+                if self.partial.is_none() {
+                    let order = self.order.clone();
+                    let full = self.eval(&cand, &order).unwrap_or(pair);
+                    let mut w = self.witness(&cand, base, &full);
+                    w.alone = Some(false);
+                    self.partial = Some(w);
+                }
+                return Step::Continue;
+            }
+            alone = Some(true);
+        }
         // Every benefit, for the side-by-side view.
         let order = self.order.clone();
         let full = self.eval(&cand, &order).unwrap_or(pair);
-        Step::Found(Box::new(self.witness(&cand, base, &full)))
+        let mut w = self.witness(&cand, base, &full);
+        w.alone = alone;
+        Step::Found(Box::new(w))
     }
 
     /// For a date fact set to `v`: every date of the base moved by the same

@@ -20,6 +20,8 @@ pub(super) struct Hints {
     pub(super) rejections: bool,
     /// Constants to give the facts together (a changed table row's keys).
     pub(super) pins: Vec<BTreeSet<K>>,
+    /// How to take the change back alone (conditions and amount steps).
+    pub(super) undo: Option<Undo>,
 }
 
 #[derive(Debug, Clone)]
@@ -216,7 +218,7 @@ impl<'a> Differ<'a> {
             focus.insert(AS_OF.into());
             self.push(&subject, format!("dated by changed: {} → {}", show(o, &ob.dated_by), show(n, &nb.dated_by)), just(focus, konsts));
         }
-        self.rules(&subject, "", &nb.id, &ob.base, &nb.base);
+        self.rules(&subject, "", &nb.id, None, &ob.base, &nb.base);
         // Versions: by position when their number is unchanged, else by first day.
         let pairs: Vec<(Option<usize>, Option<usize>)> = if ob.versions.len() == nb.versions.len() {
             (0..nb.versions.len()).map(|i| (Some(i), Some(i))).collect()
@@ -252,7 +254,7 @@ impl<'a> Differ<'a> {
                         );
                     }
                     let prefix = format!("version from {}: ", nv.from);
-                    self.rules(&subject, &prefix, &nb.id, &ov.rules, &nv.rules);
+                    self.rules(&subject, &prefix, &nb.id, Some(nv.from), &ov.rules, &nv.rules);
                 }
                 (None, Some(nv)) => self.push(&subject, format!("version added: {}", window(Some(nv.from), nv.until)), just(focus, konsts)),
                 (Some(ov), None) => {
@@ -263,7 +265,22 @@ impl<'a> Differ<'a> {
         }
     }
 
-    pub(super) fn rules(&mut self, subject: &str, prefix: &str, benefit: &str, orules: &RuleSet, nrules: &RuleSet) {
+    pub(super) fn rules(
+        &mut self,
+        subject: &str,
+        prefix: &str,
+        benefit: &str,
+        version: Option<NaiveDate>,
+        orules: &RuleSet,
+        nrules: &RuleSet,
+    ) {
+        let cond_undo = |new_id: Option<&str>, old: Option<&policy_core::checked::ConditionDef>| {
+            Some(Undo::Condition { benefit: benefit.to_string(), version, new_id: new_id.map(str::to_string), old: old.cloned() })
+        };
+        let step_undo = |key: &str, old: Option<(usize, &AmountStepDef)>| {
+            Some(Undo::Step { benefit: benefit.to_string(), version, key: key.to_string(), old: old.map(|(i, s)| (i, s.clone())) })
+        };
+        let old_at = |key: &str| step_keys(&orules.amount).iter().position(|(k, _)| k == key).unwrap_or(0);
         let (o, n) = (self.o, self.n);
         let hints_for = |oe: &[&CExpr], ne: &[&CExpr]| {
             let mut r = Refs::of(o, oe.iter().copied());
@@ -283,7 +300,8 @@ impl<'a> Differ<'a> {
             });
             if let Some(oc) = from {
                 renamed.push((&oc.id, &nc.id));
-                let h = hints_for(&[&oc.expr], &[&nc.expr]);
+                let mut h = hints_for(&[&oc.expr], &[&nc.expr]);
+                h.undo = cond_undo(Some(&nc.id), Some(oc));
                 self.push(
                     subject,
                     format!("{prefix}condition {} renamed {}: {} {}", oc.id, nc.id, kind_name(nc.kind), text(n, &nc.expr)),
@@ -312,6 +330,7 @@ impl<'a> Differ<'a> {
                             format!("condition {} changed: {}", nc.id, arrow(o, &oc.expr, n, &nc.expr))
                         };
                         let mut h = hints_for(&[&oc.expr], &[&nc.expr]);
+                        h.undo = cond_undo(Some(&nc.id), Some(oc));
                         h.probe = Some(Probe {
                             benefit: benefit.into(),
                             old: Some(ProbeExpr { expr: oc.expr.clone(), condition: Some(oc.kind) }),
@@ -328,6 +347,7 @@ impl<'a> Differ<'a> {
                 }
                 None => {
                     let mut h = hints_for(&[], &[&nc.expr]);
+                    h.undo = cond_undo(Some(&nc.id), None);
                     h.probe = Some(Probe {
                         benefit: benefit.into(),
                         old: None,
@@ -343,6 +363,7 @@ impl<'a> Differ<'a> {
             .filter(|c| !nrules.conditions.iter().any(|x| x.id == c.id) && !renamed.iter().any(|(f, _)| *f == &*c.id))
         {
             let mut h = hints_for(&[&oc.expr], &[]);
+            h.undo = cond_undo(None, Some(oc));
             h.probe = Some(Probe {
                 benefit: benefit.into(),
                 old: Some(ProbeExpr { expr: oc.expr.clone(), condition: Some(oc.kind) }),
@@ -358,6 +379,7 @@ impl<'a> Differ<'a> {
                 Some((_, os)) => {
                     if step_canon(o, os) != step_canon(n, ns) {
                         let mut h = hints_for(&step_exprs(os), &step_exprs(ns));
+                        h.undo = step_undo(key, Some((old_at(key), os)));
                         add_step_dates(os, &mut h.konsts);
                         add_step_dates(ns, &mut h.konsts);
                         if let (AmountStepDef::Uplift { until: a, .. }, AmountStepDef::Uplift { until: b, .. }) = (os, ns) {
@@ -379,6 +401,7 @@ impl<'a> Differ<'a> {
                 }
                 None => {
                     let mut h = hints_for(&[], &step_exprs(ns));
+                    h.undo = step_undo(key, None);
                     add_step_dates(ns, &mut h.konsts);
                     self.push(subject, format!("{prefix}{} added: {}", key_name(key), step_text(n, ns)), h);
                 }
@@ -386,6 +409,7 @@ impl<'a> Differ<'a> {
         }
         for (key, os) in okeys.iter().filter(|(k, _)| !nkeys.iter().any(|(x, _)| x == k)) {
             let mut h = hints_for(&step_exprs(os), &[]);
+            h.undo = step_undo(key, Some((old_at(key), os)));
             add_step_dates(os, &mut h.konsts);
             self.push(subject, format!("{prefix}{} removed: {}", key_name(key), step_text(o, os)), h);
         }
