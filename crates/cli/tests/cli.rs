@@ -943,6 +943,9 @@ fn diff_reads_the_old_version_and_its_imports_from_git() {
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let r = run_in(repo, &["diff", "HEAD~1:policies/demo/main.policy", "HEAD:policies/demo/main.policy", "--format", "json"]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    // Taking the parameter's new value back alone gives the old decision.
+    assert_eq!(v["changes"][0]["witness"]["alone"], true, "{}", r.stdout);
     // From a subfolder, `./` is relative to it, as git reads it.
     let r = run_in(&repo.join("policies/demo"), &["diff", "HEAD~1:./main.policy", "main.policy"]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);

@@ -62,19 +62,21 @@ impl<'a> Differ<'a> {
                             parts.push(format!("value {}", arrow(o, &ov.value, n, &nv.value)));
                         }
                         if !parts.is_empty() {
-                            self.push(&subject, format!("version from {} changed: {}", ov.from, parts.join("; ")), base_hints(konsts));
+                            let mut h = base_hints(konsts);
+                            h.undo = Some(Undo::ParamVersion { param: np.name.clone(), new_at: ni, old: oi.map(|i| (i, ov.clone())) });
+                            self.push(&subject, format!("version from {} changed: {}", ov.from, parts.join("; ")), h);
                         }
                     }
-                    (None, Some(nv)) => self.push(
-                        &subject,
-                        format!("version added: {} => {}", window(Some(nv.from), nv.until), text(n, &nv.value)),
-                        base_hints(konsts),
-                    ),
-                    (Some(ov), None) => self.push(
-                        &subject,
-                        format!("version removed: {} => {}", window(Some(ov.from), ov.until), text(o, &ov.value)),
-                        base_hints(konsts),
-                    ),
+                    (None, Some(nv)) => {
+                        let mut h = base_hints(konsts);
+                        h.undo = Some(Undo::ParamVersion { param: np.name.clone(), new_at: ni, old: None });
+                        self.push(&subject, format!("version added: {} => {}", window(Some(nv.from), nv.until), text(n, &nv.value)), h)
+                    }
+                    (Some(ov), None) => {
+                        let mut h = base_hints(konsts);
+                        h.undo = Some(Undo::ParamVersion { param: np.name.clone(), new_at: None, old: oi.map(|i| (i, ov.clone())) });
+                        self.push(&subject, format!("version removed: {} => {}", window(Some(ov.from), ov.until), text(o, &ov.value)), h)
+                    }
                     (None, None) => {}
                 }
             }
@@ -140,7 +142,10 @@ impl<'a> Differ<'a> {
             let value_cols: Vec<String> = nc.iter().skip(nt.key_count).map(|c| c.0.clone()).collect();
             let show_values =
                 |vs: &[String]| vs.iter().zip(value_cols.iter()).map(|(v, c)| format!("{c} {v}")).collect::<Vec<_>>().join(", ");
-            for (key, shown, nv, nk, keys) in &nrows {
+            let undo_row = |new_at: Option<usize>, old_at: Option<usize>| {
+                Some(Undo::Row { table: nt.name.clone(), new_at, old: old_at.and_then(|i| ot.rows.get(i).map(|r| (i, r.clone()))) })
+            };
+            for (ni, (key, shown, nv, nk, keys)) in nrows.iter().enumerate() {
                 let hints = |konsts: BTreeSet<K>| Hints {
                     decisive,
                     benefits: benefits.clone(),
@@ -149,8 +154,8 @@ impl<'a> Differ<'a> {
                     pins: vec![keys.clone()],
                     ..Hints::default()
                 };
-                match orows.iter().find(|r| r.0 == *key) {
-                    Some((_, _, ov, ok, _)) => {
+                match orows.iter().position(|r| r.0 == *key).and_then(|i| orows.get(i).map(|r| (i, r))) {
+                    Some((oi, (_, _, ov, ok, _))) => {
                         if ov != nv {
                             let parts: Vec<String> = ov
                                 .iter()
@@ -161,13 +166,19 @@ impl<'a> Differ<'a> {
                                 .collect();
                             let mut k = ok.clone();
                             k.extend(nk.iter().cloned());
-                            self.push(&subject, format!("row {shown} changed: {}", parts.join("; ")), hints(k));
+                            let mut h = hints(k);
+                            h.undo = undo_row(Some(ni), Some(oi));
+                            self.push(&subject, format!("row {shown} changed: {}", parts.join("; ")), h);
                         }
                     }
-                    None => self.push(&subject, format!("row {shown} added: {}", show_values(nv)), hints(nk.clone())),
+                    None => {
+                        let mut h = hints(nk.clone());
+                        h.undo = undo_row(Some(ni), None);
+                        self.push(&subject, format!("row {shown} added: {}", show_values(nv)), h)
+                    }
                 }
             }
-            for (key, shown, ov, ok, keys) in &orows {
+            for (oi, (key, shown, ov, ok, keys)) in orows.iter().enumerate() {
                 if !nrows.iter().any(|r| r.0 == *key) {
                     let hints = Hints {
                         decisive,
@@ -175,6 +186,7 @@ impl<'a> Differ<'a> {
                         focus: focus.clone(),
                         konsts: ok.clone(),
                         pins: vec![keys.clone()],
+                        undo: undo_row(None, Some(oi)),
                         ..Hints::default()
                     };
                     self.push(&subject, format!("row {shown} removed: {}", show_values(ov)), hints);

@@ -6,12 +6,14 @@
 //! be put into the new version only when both versions declare the same
 //! names in the same order (inputs, lets, parameters, externals, tables,
 //! enums and their variants, records and their fields). Otherwise, and for
-//! changes other than conditions and amount steps, no undo is built and the
+//! changes other than conditions, amount steps, parameter versions and
+//! table rows, no undo is built and the
 //! witness is credited as before (the changed expression itself must come
 //! out differently).
 
 use super::*;
-use policy_core::checked::ConditionDef;
+use policy_core::checked::{ConditionDef, ParamVersionDef};
+use std::sync::Arc;
 
 /// One condition or amount step of one benefit's rule set, taken back.
 #[derive(Debug, Clone)]
@@ -20,6 +22,21 @@ pub(super) enum Undo {
     Condition { benefit: String, version: Option<NaiveDate>, new_id: Option<String>, old: Option<ConditionDef> },
     /// The amount step `key` replaced by the old one (if any).
     Step { benefit: String, version: Option<NaiveDate>, key: String, old: Option<(usize, AmountStepDef)> },
+    /// The parameter's version at `new_at` (if any) replaced by the old one (if any).
+    ParamVersion { param: String, new_at: Option<usize>, old: Option<(usize, ParamVersionDef)> },
+    /// The table's row at `new_at` (if any) replaced by the old one (if any).
+    Row { table: String, new_at: Option<usize>, old: Option<(usize, Arc<[Value]>)> },
+}
+
+/// `new_at` removed from `items`, then `old` put at the same place (or its own).
+fn swap_back<T: Clone>(items: &mut Vec<T>, new_at: Option<usize>, old: &Option<(usize, T)>) {
+    if let Some(i) = new_at.filter(|i| *i < items.len()) {
+        items.remove(i);
+    }
+    if let Some((old_at, x)) = old {
+        let i = new_at.unwrap_or(*old_at).min(items.len());
+        items.insert(i, x.clone());
+    }
 }
 
 /// Whether the two versions declare the same names in the same order.
@@ -77,6 +94,14 @@ impl Undo {
                     let i = at.unwrap_or(*old_at).min(rules.amount.len());
                     rules.amount.insert(i, s.clone());
                 }
+            }
+            Undo::ParamVersion { param, new_at, old } => {
+                let p = policy.params.iter_mut().find(|p| p.name == *param)?;
+                swap_back(&mut p.versions, *new_at, old);
+            }
+            Undo::Row { table, new_at, old } => {
+                let t = policy.tables.iter_mut().find(|t| t.name == *table)?;
+                swap_back(&mut t.rows, *new_at, old);
             }
         }
         let mut plan = Plan::compile(policy, Vec::new()).ok()?;
