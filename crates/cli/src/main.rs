@@ -18,5 +18,9 @@ fn main() -> ExitCode {
             print_error(term, &message);
             ExitCode::from(1)
         }
+        Err(CliError::Trouble(message)) => {
+            print_error(term, &message);
+            ExitCode::from(2)
+        }
     }
 }

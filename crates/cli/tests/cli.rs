@@ -802,11 +802,12 @@ fn diff_bundled_policy_against_itself_by_id() {
 fn diff_failures() {
     let r = run(&["diff", &format!("{DIFF}/old.policy")]);
     assert_eq!(r.code, 2);
+    // Trouble is exit 2, as GNU diff: exit 1 means "different".
     let r = run(&["diff", &format!("{DIFF}/old.policy"), "nope.policy"]);
-    assert_eq!(r.code, 1);
+    assert_eq!(r.code, 2);
     assert_eq!(r.stderr, "error: cannot read `nope.policy`: no such file\n");
     let r = run(&["diff", &format!("{DIFF}/old.policy"), &format!("{DIFF}/new.policy"), "--cases", "no/such/dir"]);
-    assert_eq!(r.code, 1);
+    assert_eq!(r.code, 2);
     assert_eq!(r.stderr, "error: cannot read `no/such/dir`: no such file or directory\n");
 }
 
@@ -844,4 +845,143 @@ fn check_walk_is_a_sandbox() {
         assert_eq!(r.code, 1, "{}", r.stderr);
         assert!(r.stderr.contains("not a regular file"), "{}", r.stderr);
     }
+}
+
+#[test]
+fn diff_a_version_that_does_not_compile_is_trouble() {
+    let tmp = tempfile::tempdir().unwrap();
+    let broken = tmp.path().join("broken.policy");
+    std::fs::write(&broken, "policy demo.diff \"坏\"\n  in_force 2021-01-01 ..\ninput days: nope\n").unwrap();
+    let r = run(&["diff", &format!("{DIFF}/old.policy"), broken.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("does not compile"), "{}", r.stderr);
+}
+
+const IMPORTS: &str = "crates/cli/tests/data/diff/imports";
+
+#[test]
+fn diff_resolves_each_version_in_its_own_root() {
+    // main.policy is the same in both versions; the parameter it imports
+    // from demo.base changes. Each version reads its imports from its root.
+    let r = run(&[
+        "diff",
+        &format!("{IMPORTS}/v1/main.policy"),
+        &format!("{IMPORTS}/v2/main.policy"),
+        "--old-root",
+        &format!("{IMPORTS}/v1"),
+        "--new-root",
+        &format!("{IMPORTS}/v2"),
+    ]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("param demo.base.per_day: version from 2021-01-01 changed: value 150 yuan → 160 yuan"), "{}", r.stdout);
+    // The same root on both sides: nothing differs.
+    let r = run(&[
+        "diff",
+        &format!("{IMPORTS}/v1/main.policy"),
+        &format!("{IMPORTS}/v2/main.policy"),
+        "--old-root",
+        &format!("{IMPORTS}/v2"),
+        "--new-root",
+        &format!("{IMPORTS}/v2"),
+    ]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // A policy id is looked up in the root.
+    let r = run(&["diff", "demo.main", "demo.main", "--old-root", &format!("{IMPORTS}/v1"), "--new-root", &format!("{IMPORTS}/v2")]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let r = run(&["diff", "demo.main", "demo.main", "--old-root", "no/such/dir"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--old-root `no/such/dir` is not a directory"), "{}", r.stderr);
+}
+
+/// Whether git can be run; under CI it must.
+fn have_git() -> bool {
+    let ok = std::process::Command::new("git").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "git is needed by the `policy diff REV:PATH` tests");
+        eprintln!("skipped: git is not installed");
+    }
+    ok
+}
+
+fn git_in(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A repository whose two commits hold v1 and v2 of the import fixture under `policies/`.
+fn two_commits() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path();
+    std::fs::create_dir_all(repo.join("policies/demo")).unwrap();
+    git_in(repo, &["init", "-q"]);
+    for v in ["v1", "v2"] {
+        for f in ["main.policy", "base.policy"] {
+            std::fs::copy(workspace().join(IMPORTS).join(v).join(f), repo.join("policies/demo").join(f)).unwrap();
+        }
+        git_in(repo, &["add", "-A"]);
+        git_in(repo, &["commit", "-q", "-m", v]);
+    }
+    tmp
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> Run {
+    run_cmd(assert_cmd::cargo::cargo_bin_cmd!("policy").current_dir(dir).args(args))
+}
+
+#[test]
+fn diff_reads_the_old_version_and_its_imports_from_git() {
+    if !have_git() {
+        return;
+    }
+    let tmp = two_commits();
+    let repo = tmp.path();
+    // Only the imported policy changed: visible because the old version's
+    // imports are read from the same revision.
+    let r = run_in(repo, &["diff", "HEAD~1:policies/demo/main.policy", "policies/demo/main.policy"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("value 150 yuan → 160 yuan"), "{}", r.stdout);
+    let r = run_in(repo, &["diff", "HEAD:policies/demo/main.policy", "policies/demo/main.policy"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = run_in(repo, &["diff", "HEAD~1:policies/demo/main.policy", "HEAD:policies/demo/main.policy", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    // Taking the parameter's new value back alone gives the old decision.
+    assert_eq!(v["changes"][0]["witness"]["alone"], true, "{}", r.stdout);
+    // From a subfolder, `./` is relative to it, as git reads it.
+    let r = run_in(&repo.join("policies/demo"), &["diff", "HEAD~1:./main.policy", "main.policy"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+}
+
+#[test]
+fn diff_git_trouble_is_exit_2() {
+    if !have_git() {
+        return;
+    }
+    let tmp = two_commits();
+    let repo = tmp.path();
+    let cases: &[(&str, &str)] = &[
+        ("HEAD:../outside.policy", "is outside the git repository"),
+        ("HEAD:policies/../../x.policy", "is outside the git repository"),
+        ("HEAD~5:policies/demo/main.policy", "is not a commit of this git repository"),
+        ("HEAD:policies/demo/none.policy", "no such file at that revision"),
+        ("-x:policies/demo/main.policy", "is not a git revision"),
+    ];
+    for (old, why) in cases {
+        let r = run_in(repo, &["diff", "--", old, "policies/demo/main.policy"]);
+        assert_eq!(r.code, 2, "{old}: {}{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains(why), "{old}: {}", r.stderr);
+    }
+    let r = run_in(repo, &["diff", "HEAD:policies/demo/main.policy", "policies/demo/main.policy", "--old-root", "policies"]);
+    assert_eq!(r.code, 2);
+    // Outside any repository.
+    let plain = tempfile::tempdir().unwrap();
+    let r = run_in(plain.path(), &["diff", "HEAD:policies/demo/main.policy", "HEAD:policies/demo/main.policy"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("not in a git repository"), "{}", r.stderr);
 }

@@ -351,3 +351,107 @@ fn each_witness_is_attributed_to_the_change_that_explains_it() {
     let json = serde_json::to_value(&r).unwrap();
     assert_eq!(json["changes"].as_array().unwrap().len(), r.changes.len());
 }
+
+fn cases_for(policy: &str, json: serde_json::Value) -> Vec<(String, CaseFile)> {
+    let mut json = json;
+    json["policy"] = serde_json::json!(policy);
+    vec![("cases.json".to_string(), serde_json::from_value(json).unwrap())]
+}
+
+#[test]
+fn renaming_a_condition_changes_what_golden_cases_see() {
+    // `policy test` compares failed-condition ids: a rename is a difference.
+    let (old, new) = pair("renamed_condition");
+    let cases = cases_for(
+        "demo.renamed",
+        serde_json::json!({"cases": [
+            {"name": "low_rate", "as_of": "2022-06-01", "facts": {"training_days": 3, "class_employment_rate": "50%"},
+             "expect": {"order_training": {"status": "ineligible", "failed": ["rate_ok"]}}},
+            {"name": "high_rate", "as_of": "2022-06-01", "facts": {"training_days": 3, "class_employment_rate": "90%"},
+             "expect": {"order_training": {"status": "eligible", "amount": "450.00"}}}
+        ]}),
+    );
+    let r = diff(&old, &new, &cases);
+    snapshot("renamed_condition", &r);
+    assert!(!r.equivalent(), "{}", r.render_text());
+    assert_eq!(r.cases_compared, 2);
+    assert_eq!(r.case_changes.len(), 1, "{}", r.render_text());
+    assert_eq!(r.case_changes[0].case, "low_rate");
+    // One change, a rename, with a witness: the applicant whose rate is
+    // too low fails a condition of another name.
+    assert_witnessed(&r);
+    assert_eq!(r.changes.len(), 1, "{}", r.render_text());
+    assert_eq!(
+        r.changes[0].description(),
+        "benefit order_training: condition rate_ok renamed employment_rate_ok: require class_employment_rate >= 80%"
+    );
+    let w = r.changes[0].witness.as_ref().unwrap();
+    let b = &w.benefits[0];
+    assert_eq!(b.old.as_ref().unwrap().failed, ["rate_ok"]);
+    assert_eq!(b.new.as_ref().unwrap().failed, ["employment_rate_ok"]);
+}
+
+#[test]
+fn missing_facts_are_compared() {
+    // Undetermined in both versions, for want of a different fact.
+    let (old, new) = pair("missing_fact");
+    let cases = cases_for(
+        "demo.missing",
+        serde_json::json!({"cases": [
+            {"name": "no_contract", "as_of": "2022-06-01", "facts": {"training_days": 3, "class_employment_rate": "90%"},
+             "expect": {"order_training": {"status": "undetermined", "missing": ["signed_contract"]}}}
+        ]}),
+    );
+    let r = diff(&old, &new, &cases);
+    snapshot("missing_fact", &r);
+    assert_eq!(r.case_changes.len(), 1, "{}", r.render_text());
+    let b = &r.case_changes[0].benefits[0];
+    assert_eq!(b.old.as_ref().unwrap().status, b.new.as_ref().unwrap().status);
+    assert!(
+        r.render_text().contains("undetermined (missing: signed_contract) → undetermined (missing: signed_agreement)"),
+        "{}",
+        r.render_text()
+    );
+}
+
+#[test]
+fn a_change_names_the_tier_that_moved() {
+    let r = run("tier_moved");
+    assert_witnessed(&r);
+    assert_eq!(r.changes.len(), 1);
+    assert_eq!(r.changes[0].description(), "benefit training: amount changed: tier 2: >= 40 => 1000 yuan → >= 42 => 1000 yuan");
+}
+
+#[test]
+fn a_change_names_the_band_that_moved() {
+    let r = run("band_moved");
+    assert_witnessed(&r);
+    assert_eq!(r.changes.len(), 1);
+    assert_eq!(r.changes[0].description(), "benefit training: amount changed: band 2 rate: 120 yuan → 125 yuan");
+}
+
+#[test]
+fn a_witness_is_credited_only_if_undoing_the_change_alone_removes_the_difference() {
+    // rate_ok is loosened to 70 %, but the added rate_high still asks 80 %:
+    // between 70 % and 80 % the loosening alters which condition fails, yet
+    // taking it back alone does not give the old decision (rate_high still
+    // fails). Below 70 % only the added condition makes the difference.
+    let r = run("masked");
+    let by = |what: &str| r.changes.iter().find(|c| c.description().contains(what)).unwrap();
+    let added = by("condition rate_high added").witness.as_ref().unwrap();
+    assert_eq!(added.alone, Some(true), "{}", r.render_text());
+    let loosened = by("condition rate_ok changed").witness.as_ref().unwrap();
+    assert_eq!(loosened.alone, Some(false), "{}", r.render_text());
+    assert!(r.render_text().contains("does not remove the difference"));
+    // Where undoing is possible, every other witness is explained alone.
+    // Conditions, amount steps and table rows can be taken back alone.
+    for name in ["threshold", "amount", "exclusion", "renamed_condition", "tier_moved", "band_moved", "table_cell"] {
+        let (old, new) = pair(name);
+        let report = diff(&old, &new, &[]);
+        for c in &report.changes {
+            if let Some(w) = &c.witness {
+                assert_eq!(w.alone, Some(true), "{name}: {}", c.description());
+            }
+        }
+    }
+}

@@ -3,6 +3,7 @@
 
 pub mod diagnostics;
 pub mod files;
+pub mod git;
 pub mod io;
 pub mod term;
 
@@ -14,12 +15,15 @@ pub enum CliError {
     /// The command failed (exit 1): a missing file, a policy that does not
     /// compile, facts that do not fit. The message is printed as `error: …`.
     Failed(String),
+    /// Trouble (exit 2), for commands whose exit 1 is an answer (`diff`:
+    /// 0 equivalent, 1 different, 2 trouble, as GNU diff).
+    Trouble(String),
 }
 
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CliError::Failed(m) => f.write_str(m),
+            CliError::Failed(m) | CliError::Trouble(m) => f.write_str(m),
         }
     }
 }
