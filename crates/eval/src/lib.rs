@@ -35,6 +35,7 @@ mod error;
 pub mod facts;
 mod interp;
 mod plan;
+pub mod schema;
 pub mod trace;
 
 pub use batch::{DecideIter, DEFAULT_CHUNK};

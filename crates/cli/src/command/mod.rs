@@ -5,6 +5,7 @@ pub mod diff;
 pub mod eval;
 pub mod fmt;
 pub mod schema;
+pub mod serve;
 pub mod test;
 
 use crate::support::term::{ColorChoice, Term};
@@ -19,6 +20,7 @@ Examples:
   policy test
   policy schema datong.big_data_training_2022
   policy diff old.policy policies/datong/big_data_training_2022.policy --cases policies/datong
+  policy serve --policies policies --addr 127.0.0.1:8080
 
 Run `policy <COMMAND> --help` for each command's options and examples.";
 
@@ -55,6 +57,9 @@ pub enum Command {
     /// Compare two versions of a policy: changes, applicants decided differently, golden cases that change.
     #[command(after_help = diff::EXAMPLES)]
     Diff(diff::Args),
+    /// Serve the decision API and the trace viewer over HTTP.
+    #[command(after_help = serve::EXAMPLES)]
+    Serve(serve::Args),
 }
 
 /// Runs the command.
@@ -66,5 +71,6 @@ pub fn run(cli: &Cli, term: Term) -> CmdResult {
         Command::Test(a) => test::run(a, term),
         Command::Schema(a) => schema::run(a, term),
         Command::Diff(a) => diff::run(a, term),
+        Command::Serve(a) => serve::run(a, term),
     }
 }
