@@ -254,9 +254,23 @@ async fn decide(
         std::str::from_utf8(&bytes).map_err(|e| ApiError::bad_request(format!("the body is not UTF-8 (at byte {})", e.valid_up_to())))?;
     let plan = &entry.plan;
     let facts = plan.facts_from_str(text).map_err(|e| ApiError::from_eval(e, &id))?;
-    let decision = plan.decide(&facts, &opts).map_err(|e| ApiError::from_eval(e, &id))?;
+    let mut decision = plan.decide(&facts, &opts).map_err(|e| ApiError::from_eval(e, &id))?;
+    hide_paths(&mut decision);
     app.metrics.decision(&id, decision.benefits.iter().map(|b| b.status.as_str()));
     Ok(json_response(StatusCode::OK, &decision))
+}
+
+/// Trace nodes name their policy file by its path on the server; the API
+/// shows only the file name (the server's layout is nobody's business).
+pub fn hide_paths(decision: &mut policy_eval::Decision) {
+    let Some(trace) = decision.trace.as_mut() else { return };
+    let mut stack: Vec<&mut policy_eval::trace::TraceNode> = trace.benefits.iter_mut().collect();
+    while let Some(node) = stack.pop() {
+        if let Some(source) = node.source.as_mut() {
+            source.file = file_name(&source.file);
+        }
+        stack.extend(node.children.iter_mut());
+    }
 }
 
 async fn reload(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response, ApiError> {

@@ -114,7 +114,8 @@ async fn decide_chunk(app: &Arc<App>, id: &str, plan: &Arc<Plan>, opts: &Arc<Dec
                 Err(e) => Err(e.clone()),
             };
             let written = match result {
-                Ok(d) => {
+                Ok(mut d) => {
+                    crate::api::hide_paths(&mut d);
                     app.metrics.decision(&id, d.benefits.iter().map(|b| b.status.as_str()));
                     serde_json::to_writer(&mut out, &d)
                 }

@@ -24,6 +24,7 @@ mod query;
 mod viewer;
 mod watch;
 
+pub use api::hide_paths;
 pub use catalog::{Catalog, PolicyEntry};
 pub use error::ApiError;
 
