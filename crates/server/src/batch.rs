@@ -41,8 +41,28 @@ pub async fn decide_batch(
         return Err(ApiError::from_eval(EvalError::UnknownBenefit(b.clone()), &id));
     }
     expect_media(&headers, &["application/x-ndjson", "application/jsonl", "application/json", "text/plain"])?;
+    // The answer's status is sent before the lines are read, so an empty
+    // body is found out first: wait for the first bytes.
+    let mut body = body;
+    let first = loop {
+        match tokio::time::timeout(app.config.limits.deadline, body.frame()).await {
+            Ok(Some(Ok(f))) => match f.into_data() {
+                Ok(d) if !d.is_empty() => break d,
+                _ => continue,
+            },
+            Ok(Some(Err(e))) => return Err(ApiError::bad_request(format!("cannot read the request body: {e}"))),
+            Ok(None) => return Err(ApiError::bad_request("the batch is empty (send one facts object a line)")),
+            Err(_) => {
+                return Err(ApiError::new(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "deadline_exceeded",
+                    format!("no data arrived for {} ms", app.config.limits.deadline.as_millis()),
+                ))
+            }
+        }
+    };
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(IN_FLIGHT);
-    tokio::spawn(run(app, id, entry.plan, opts, body, tx));
+    tokio::spawn(run(app, id, entry.plan, opts, first, body, tx));
     let stream = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
     let mut r = Body::from_stream(stream).into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-ndjson"));
@@ -55,11 +75,13 @@ async fn run(
     id: String,
     plan: Arc<Plan>,
     opts: DecideOptions,
+    first: Bytes,
     mut body: Body,
     tx: tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
 ) {
     let limits = app.config.limits.clone();
     let mut splitter = Splitter::new(limits.max_batch_line);
+    splitter.push(&first);
     let opts = Arc::new(opts);
     loop {
         let frame = tokio::time::timeout(limits.deadline, body.frame()).await;

@@ -175,7 +175,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         decide_query: true,
         body: Body::FactsLines,
         ok: (200, "application/x-ndjson", "Text"),
-        errors: &[400, 401, 404, 503],
+        errors: &[400, 401, 404, 415, 503],
     },
     Endpoint {
         id: EndpointId::Reload,
@@ -220,7 +220,10 @@ pub fn document() -> Value {
             Body::FactsLines => {
                 op.insert(
                     "requestBody".into(),
-                    json!({"required": true, "description": "one facts object a line", "content": {"application/x-ndjson": {"schema": {"type": "string"}}}}),
+                    json!({"required": true, "description": "one facts object a line (NDJSON; also accepted as text/plain)", "content": {
+                        "application/x-ndjson": {"schema": {"type": "string", "minLength": 1}},
+                        "text/plain": {"schema": {"type": "string", "minLength": 1}}
+                    }}),
                 );
             }
         }

@@ -304,6 +304,8 @@ async fn batch_streams_decisions_in_order_with_line_errors() {
             _ => assert_eq!(*l, want, "line {}", i + 1),
         }
     }
+    let empty = s.send("POST", &format!("/v1/policies/{DATONG}/decide-batch"), &[], b"").await;
+    assert_eq!((empty.status, empty.code()), (400, "bad_request".to_string()));
     let bad = s.send("POST", &format!("/v1/policies/{DATONG}/decide-batch?benefit=nope"), &[], b"{}").await;
     assert_eq!((bad.status, bad.code()), (400, "unknown_benefit".to_string()));
 }
