@@ -37,6 +37,7 @@ mod interp;
 mod plan;
 pub mod schema;
 pub mod trace;
+pub mod what_if;
 
 pub use batch::{DecideIter, DEFAULT_CHUNK};
 pub use decide::{DecideOptions, Decider};
@@ -45,6 +46,7 @@ pub use error::{EvalError, FactError};
 pub use facts::{FactValue, Facts, FactsBuilder};
 pub use plan::Plan;
 pub use trace::{render_text, Trace, TraceLevel};
+pub use what_if::{what_if, WhatIf};
 
 use policy_core::check::check_source;
 use policy_core::loader::{DirLoader, Loader, MemoryLoader, Source};
