@@ -2,6 +2,8 @@
 //! benefit eligible with the amount it reports; one-change options move a
 //! number to its nearest threshold; missing facts are ranked.
 
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used)]
+
 use policy_eval::cases::CaseFile;
 use policy_eval::decision::Status;
 use policy_eval::what_if::{what_if, REFERENCE_DATE};
