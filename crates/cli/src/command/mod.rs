@@ -7,6 +7,7 @@ pub mod fmt;
 pub mod schema;
 pub mod serve;
 pub mod test;
+pub mod what_if;
 
 use crate::support::term::{ColorChoice, Term};
 use crate::support::CmdResult;
@@ -20,6 +21,7 @@ Examples:
   policy test
   policy schema datong.big_data_training_2022
   policy diff old.policy policies/datong/big_data_training_2022.policy --cases policies/datong
+  policy what-if datong.big_data_training_2022 --facts applicant.json
   policy serve --policies policies --addr 127.0.0.1:8080
 
 Run `policy <COMMAND> --help` for each command's options and examples.";
@@ -60,6 +62,9 @@ pub enum Command {
     /// Serve the decision API and the trace viewer over HTTP.
     #[command(after_help = serve::EXAMPLES)]
     Serve(serve::Args),
+    /// What would make each benefit eligible: fact changes (each verified), and the facts still needed.
+    #[command(name = "what-if", after_help = what_if::EXAMPLES)]
+    WhatIf(what_if::Args),
 }
 
 /// Runs the command.
@@ -72,5 +77,6 @@ pub fn run(cli: &Cli, term: Term) -> CmdResult {
         Command::Schema(a) => schema::run(a, term),
         Command::Diff(a) => diff::run(a, term),
         Command::Serve(a) => serve::run(a, term),
+        Command::WhatIf(a) => what_if::run(a, term),
     }
 }
