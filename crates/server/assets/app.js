@@ -219,6 +219,34 @@ async function decide() {
   say(`已决定 decided · ${d.benefits.length} 项补贴 · 决定日期 ${d.reference_date || '—'}`);
   writeHash();
   showDecision(d);
+  if (d.benefits.some((b) => b.status !== 'eligible')) whatIf(facts, q);
+}
+
+// "What would make this eligible?": the API's verified fact changes, shown
+// in each benefit's card as "to qualify for X: …".
+async function whatIf(facts, q) {
+  const policy = state.policy;
+  const params = new URLSearchParams(q);
+  params.delete('trace');
+  let w;
+  try {
+    w = await api(`/v1/policies/${encodeURIComponent(policy)}/what-if?${params}`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(facts),
+    });
+  } catch (_) { return; }
+  if (state.policy !== policy || state.facts !== facts) return;
+  const show = (v) => (v === null || v === undefined ? '未填' : typeof v === 'string' ? v : JSON.stringify(v));
+  for (const b of w.benefits) {
+    const card = $('benefit-' + b.id);
+    if (!card) continue;
+    const box = el('div', { class: 'what-if' }, el('strong', {}, `要符合“${b.label}” To qualify: `));
+    if (!b.options.length) box.append('未找到可使其符合的事实变化 (no change of its facts was found)');
+    const list = el('ul', {}, b.options.map((o) => el('li', {},
+      o.changes.map((c, i) => [i ? '；' : '', c.fact === '@as_of' ? '决定日期' : el('a', { href: '#' + fieldId(c.fact), class: 'what-if-link', 'data-fact': c.fact, onclick: (e) => { e.preventDefault(); focusField(c.fact); } }, labelOf(c.fact)), `: ${show(c.from)} → ${show(c.to)}`]),
+      o.amount ? el('span', { class: 'gives' }, ` ⇒ ${money(o.amount)}`) : null)));
+    box.append(list);
+    card.append(box);
+  }
 }
 
 function money(a) { return a === undefined || a === null ? '' : `${a} 元`; }

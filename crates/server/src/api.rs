@@ -29,6 +29,7 @@ pub fn method_router(id: EndpointId) -> MethodRouter<Arc<App>> {
         EndpointId::Document => get(document),
         EndpointId::Decide => post(decide),
         EndpointId::DecideBatch => post(crate::batch::decide_batch),
+        EndpointId::WhatIf => post(what_if),
         EndpointId::Reload => post(reload),
     }
 }
@@ -258,6 +259,31 @@ async fn decide(
     hide_paths(&mut decision);
     app.metrics.decision(&id, decision.benefits.iter().map(|b| b.status.as_str()));
     Ok(json_response(StatusCode::OK, &decision))
+}
+
+async fn what_if(
+    State(app): State<Arc<App>>,
+    id: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    authorize(&app, &headers, Access::Decide)?;
+    let (id, entry) = lookup(&app, id)?;
+    let opts = crate::query::decide_options(query.as_deref(), TraceLevel::Off)?;
+    expect_media(&headers, &["application/json"])?;
+    let bytes = read_body(&headers, body, app.config.limits.max_body).await?;
+    let text =
+        std::str::from_utf8(&bytes).map_err(|e| ApiError::bad_request(format!("the body is not UTF-8 (at byte {})", e.valid_up_to())))?;
+    // The facts reader of `decide` first: the same answer to the same facts.
+    entry.plan.facts_from_str(text).map_err(|e| ApiError::from_eval(e, &id))?;
+    let facts: Value = serde_json::from_str(text).map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
+    let plan = entry.plan.clone();
+    let answer = tokio::task::spawn_blocking(move || policy_eval::what_if(&plan, &facts, &opts))
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("the search stopped: {e}")))?
+        .map_err(|e| ApiError::from_eval(e, &id))?;
+    Ok(json_response(StatusCode::OK, &answer))
 }
 
 /// Trace nodes name their policy file by its path on the server; the API

@@ -26,6 +26,8 @@ pub enum EndpointId {
     Decide,
     /// `POST /v1/policies/{id}/decide-batch`
     DecideBatch,
+    /// `POST /v1/policies/{id}/what-if`
+    WhatIf,
     /// `POST /v1/admin/reload`
     Reload,
 }
@@ -176,6 +178,17 @@ pub const ENDPOINTS: &[Endpoint] = &[
         body: Body::FactsLines,
         ok: (200, "application/x-ndjson", "Text"),
         errors: &[400, 401, 404, 415, 503],
+    },
+    Endpoint {
+        id: EndpointId::WhatIf,
+        method: "post",
+        path: "/v1/policies/{id}/what-if",
+        summary: "What would make each benefit eligible: per benefit not eligible, sets of fact changes (each verified, with the amount), and the facts still needed, ranked",
+        access: Access::Decide,
+        decide_query: true,
+        body: Body::Facts,
+        ok: (200, "application/json", "WhatIf"),
+        errors: &[400, 401, 404, 413, 415, 422, 503],
     },
     Endpoint {
         id: EndpointId::Reload,
@@ -341,6 +354,31 @@ fn schemas() -> Value {
                     }
                 }},
                 "trace": {"type": "object"}
+            }
+        },
+        "WhatIf": {
+            "type": "object",
+            "required": ["benefits", "needed", "decisions"],
+            "properties": {
+                "benefits": {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["id", "label", "status", "options"],
+                    "properties": {
+                        "id": {"type": "string"}, "label": {"type": "string"},
+                        "status": {"type": "string", "enum": ["eligible", "ineligible", "not_applicable", "undetermined"]},
+                        "options": {"type": "array", "items": {
+                            "type": "object",
+                            "required": ["changes"],
+                            "properties": {
+                                "changes": {"type": "array", "items": {"type": "object", "required": ["fact", "from", "to"], "properties": {"fact": {"type": "string"}, "from": {}, "to": {}}}},
+                                "amount": money,
+                                "amount_range": {"type": "array", "items": money}
+                            }
+                        }}
+                    }
+                }},
+                "needed": {"type": "array", "items": {"type": "object", "required": ["fact", "benefits"], "properties": {"fact": {"type": "string"}, "benefits": {"type": "array", "items": {"type": "string"}}}}},
+                "decisions": {"type": "integer"}
             }
         },
         "ReloadReport": {

@@ -375,3 +375,22 @@ async fn raw_request_helper_reads_content_length_answers() {
     let r = request(s.addr, "GET", "/healthz", &[], b"").await;
     assert_eq!(r.status, 200);
 }
+
+#[tokio::test]
+async fn what_if_answers_as_the_engine_does() {
+    let s = Server::bundled().await;
+    let engine = Engine::from_dir(policies_dir()).unwrap();
+    let plan = engine.plan(DATONG).unwrap();
+    let facts: Value = serde_json::from_slice(&example()).unwrap();
+    let want = policy_eval::what_if(plan, &facts, &DecideOptions::default()).unwrap();
+    let r = s.post(&format!("/v1/policies/{DATONG}/what-if"), &example()).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json(), serde_json::to_value(&want).unwrap());
+    let onjob = r.json()["benefits"].as_array().unwrap().iter().find(|b| b["id"] == "onjob_training").cloned().unwrap();
+    assert_eq!(onjob["options"][0]["amount"], "300.00");
+
+    let bad = s.post(&format!("/v1/policies/{DATONG}/what-if"), b"{\"training_days\": \"x\"}").await;
+    assert_eq!((bad.status, bad.code()), (422, "invalid_facts".to_string()));
+    let bad = s.post(&format!("/v1/policies/{DATONG}/what-if?benefit=nope"), &example()).await;
+    assert_eq!((bad.status, bad.code()), (400, "unknown_benefit".to_string()));
+}

@@ -136,6 +136,11 @@ test('a missing fact is a link that focuses its field', { skip }, async () => {
   });
   await link.click();
   assert.equal(await page.evaluate(() => document.activeElement.id), 'f-training_days');
+  // "To qualify for X": the verified changes, each a link to its field.
+  const hint = page.locator('#benefit-order_training .what-if');
+  await hint.waitFor({ timeout: 20000 });
+  assert.match(await hint.textContent(), /training_days/);
+  assert.match(await hint.textContent(), /⇒ \d+\.\d{2} 元/);
   assert.deepEqual(errors, []);
   await page.close();
 });
