@@ -473,7 +473,9 @@ fn test_bundled_cases_all_pass() {
     let (passed, failed) = last.split_once(" passed, ").unwrap();
     assert!(passed.parse::<usize>().unwrap() > 0, "{last}");
     assert_eq!(failed, "0 failed");
-    assert_eq!(r.stdout.lines().count(), 1, "only the summary line: {}", r.stdout);
+    // Every case's trace is checked against its golden trace.
+    let golden = format!("golden traces: {passed} unchanged, 0 changed, 0 missing");
+    assert_eq!(r.stdout, format!("{golden}\n{last}\n"), "only the two count lines");
 }
 
 #[test]
@@ -485,13 +487,29 @@ fn test_wrong_expectation_fails() {
 }
 
 #[test]
+fn test_coverage_reports_and_gates() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("coverage.json");
+    let r = run(&["test", "policies/jiaxing/digital_training_2021.cases.json", "--coverage", "--coverage-json", json.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("jiaxing.digital_training_2021: 16 of 16 sides covered (100.0%)"), "{}", r.stdout);
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report[0]["covered"], report[0]["total"]);
+    // One case cannot cover every side: --fail-under fails the run.
+    let r = run(&["test", "policies/jiaxing/digital_training_2021.cases.json", "--filter", "exactly_32_lessons", "--fail-under", "90"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("is below 90%"), "{}", r.stderr);
+    assert!(r.stdout.contains("never fail"), "{}", r.stdout);
+}
+
+#[test]
 fn test_filter() {
     let r = run(&["test", &format!("{DATA}/cases_wrong/demo.cases.json"), "--filter", "twelve"]);
     assert_eq!(r.code, 0, "{}", r.stdout);
-    assert_eq!(r.stdout, "1 passed, 0 failed\n");
+    assert_eq!(r.stdout, "golden traces: 1 unchanged, 0 changed, 0 missing\n1 passed, 0 failed\n");
     let r = run(&["test", "--filter", "order_day_10"]);
     assert_eq!(r.code, 0);
-    assert_eq!(r.stdout, "1 passed, 0 failed\n");
+    assert_eq!(r.stdout, "golden traces: 1 unchanged, 0 changed, 0 missing\n1 passed, 0 failed\n");
 }
 
 #[test]

@@ -615,6 +615,9 @@ pub enum CKind {
     Local(u32),
     /// The amount so far (inside `override`).
     Amount,
+    /// `as_of`: the date the benefit is decided for (its `dated_by`, else
+    /// the decision's reference date).
+    AsOf,
     /// A table as the list of its rows.
     Table(TableId),
     /// `table[keys]`

@@ -119,10 +119,12 @@ pub struct DirLoader {
 pub const MAX_SCAN_FILES: usize = 10_000;
 
 impl DirLoader {
-    /// Indexes the directories (or single files) given.
+    /// Indexes the directories (or single files) given, skipping the
+    /// golden-trace folders of case files (`*.traces`) below them.
     pub fn new<P: AsRef<Path>>(roots: &[P]) -> Self {
         let mut loader = DirLoader::default();
         let mut stack: Vec<PathBuf> = roots.iter().map(|r| r.as_ref().to_path_buf()).collect();
+        let given = stack.clone();
         let mut visited = 0usize;
         while let Some(path) = stack.pop() {
             visited += 1;
@@ -130,6 +132,10 @@ impl DirLoader {
                 break;
             }
             if path.is_dir() {
+                // A case file's golden traces (`<name>.traces/`) hold no policies.
+                if !given.contains(&path) && path.file_name().is_some_and(|n| n.to_string_lossy().ends_with(".traces")) {
+                    continue;
+                }
                 match std::fs::read_dir(&path) {
                     Ok(entries) => {
                         let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
@@ -181,4 +187,28 @@ impl Loader for DirLoader {
 pub fn read_source(path: &Path) -> Result<Source, LoadError> {
     let bytes = std::fs::read(path).map_err(|e| LoadError::Io { path: path.display().to_string(), message: e.to_string() })?;
     Ok(Source { name: Arc::from(path.display().to_string()), bytes: Arc::from(bytes) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A case file's golden traces (`<name>.traces/`) are not searched for
+    /// policies, except when such a folder is itself a root.
+    #[test]
+    fn dir_loader_skips_traces_folders() {
+        let dir = std::env::temp_dir().join(format!("policy-loader-traces-{}", std::process::id()));
+        let traces = dir.join("demo.traces");
+        std::fs::create_dir_all(&traces).unwrap();
+        let text = "policy demo.x \"示例\"\n";
+        std::fs::write(dir.join("demo.policy"), text).unwrap();
+        std::fs::write(traces.join("copy.policy"), text).unwrap();
+        let loader = DirLoader::new(&[&dir]);
+        let found: Vec<(&str, &Path)> = loader.policies().collect();
+        assert_eq!(found, [("demo.x", dir.join("demo.policy").as_path())]);
+        assert!(loader.problems.is_empty(), "{:?}", loader.problems);
+        let inside = DirLoader::new(&[&traces]);
+        assert_eq!(inside.policies().count(), 1);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -192,6 +192,24 @@ fn repo_policies_round_trip() {
     eprintln!("{checked} of {} policies round-trip", files.len());
 }
 
+/// The bundled policies are written in canonical form: `policy fmt --check
+/// policies/` is clean. Run `policy fmt policies/` after editing one.
+#[test]
+fn bundled_policies_are_formatted() {
+    let files = files_under(&repo_dir().join("policies"), &|p| has_ext(p, "policy"));
+    assert!(files.len() >= 6, "expected the bundled policies");
+    let mut unformatted = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        let name = f.display().to_string();
+        let out = format_source(&name, &text).unwrap_or_else(|d| panic!("{name} does not parse: {d:?}"));
+        if out != text {
+            unformatted.push(format!("{name}: {}", first_difference(&text, &out)));
+        }
+    }
+    assert!(unformatted.is_empty(), "run `policy fmt policies/`:\n{}", unformatted.join("\n"));
+}
+
 #[test]
 fn test_data_round_trips() {
     let files = files_under(&crate_dir().join("tests/data"), &|_| true);

@@ -32,6 +32,10 @@ pub struct Case {
     pub as_of: Option<NaiveDate>,
     /// Facts (JSON object).
     pub facts: serde_json::Value,
+    /// Parameters that take another value for this case only (a reform of
+    /// one figure): name → value, read as a fact of the parameter's type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<serde_json::Map<String, serde_json::Value>>,
     /// Expected outcome per benefit id.
     pub expect: BTreeMap<String, Expected>,
 }
@@ -40,11 +44,22 @@ pub struct Case {
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expected {
-    /// Status.
-    pub status: Status,
+    /// Status; may be left out only with `or_ineligible`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
     /// Exact amount.
     #[serde(default)]
     pub amount: Option<String>,
+    /// With `amount`: the case also passes when the benefit is refused
+    /// (`ineligible` or `not_applicable`), for a rule set that writes "no
+    /// money" as a zero. A zero amount and a refusal are otherwise different
+    /// answers.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub or_ineligible: bool,
+    /// With `amount`: the largest difference accepted (`"0.01"`), for a rule
+    /// set that rounds differently from the engine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerance: Option<String>,
     /// Amount range `[low, high]`.
     #[serde(default)]
     pub amount_range: Option<[String; 2]>,
@@ -83,6 +98,17 @@ impl CaseOutcome {
 
 /// Runs one case against a plan.
 pub fn run_case(plan: &Plan, case: &Case) -> CaseOutcome {
+    let reformed;
+    let plan = match &case.parameters {
+        Some(p) if !p.is_empty() => match plan.with_parameters(p) {
+            Ok(r) => {
+                reformed = r;
+                &reformed
+            }
+            Err(e) => return CaseOutcome { decision: None, mismatches: vec![format!("parameters rejected: {e}")] },
+        },
+        _ => plan,
+    };
     let facts = match plan.facts_from_json(&case.facts) {
         Ok(f) => f,
         Err(e) => return CaseOutcome { decision: None, mismatches: vec![format!("facts rejected: {e}")] },
@@ -103,7 +129,20 @@ pub fn run_case(plan: &Plan, case: &Case) -> CaseOutcome {
 }
 
 fn compare(id: &str, want: &Expected, got: &BenefitDecision, out: &mut Vec<String>) {
-    if want.status != got.status {
+    if want.or_ineligible {
+        if want.amount.is_none() {
+            out.push(format!("{id}: `or_ineligible` needs an `amount`"));
+            return;
+        }
+        if matches!(got.status, Status::Ineligible | Status::NotApplicable) && want.status.is_none_or(|s| s == got.status) {
+            return;
+        }
+    }
+    let Some(status) = want.status.or(want.or_ineligible.then_some(Status::Eligible)) else {
+        out.push(format!("{id}: the case gives no `status`"));
+        return;
+    };
+    if status != got.status {
         let why = if !got.failed.is_empty() {
             format!(" (failed: {})", got.failed.iter().map(|f| &*f.id).collect::<Vec<_>>().join(", "))
         } else if !got.missing.is_empty() {
@@ -113,16 +152,27 @@ fn compare(id: &str, want: &Expected, got: &BenefitDecision, out: &mut Vec<Strin
         } else {
             String::new()
         };
-        out.push(format!("{id}: expected status {}, got {}{why}", want.status.as_str(), got.status.as_str()));
+        let or = if want.or_ineligible { " (or a refusal)" } else { "" };
+        out.push(format!("{id}: expected status {}{or}, got {}{why}", status.as_str(), got.status.as_str()));
     }
     if let Some(a) = &want.amount {
+        let tolerance = match want.tolerance.as_deref().map(Decimal::from_str) {
+            None => Ok(Decimal::ZERO),
+            Some(Ok(t)) if t >= Decimal::ZERO => Ok(t),
+            Some(_) => Err(()),
+        };
+        let Ok(tolerance) = tolerance else {
+            out.push(format!("{id}: `tolerance` must be a non-negative number"));
+            return;
+        };
         let ok = match (Decimal::from_str(a), got.amount) {
-            (Ok(w), Some(g)) => w == g,
+            (Ok(w), Some(g)) => w.checked_sub(g).is_some_and(|d| d.abs() <= tolerance),
             _ => false,
         };
         if !ok {
             out.push(format!(
-                "{id}: expected amount {a}, got {}",
+                "{id}: expected amount {a}{}, got {}",
+                want.tolerance.as_ref().map(|t| format!(" (± {t})")).unwrap_or_default(),
                 got.amount.map(policy_core::value::money_string).unwrap_or_else(|| "none".into())
             ));
         }

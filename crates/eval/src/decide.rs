@@ -996,6 +996,7 @@ fn may_refuse(p: &policy_core::checked::CheckedPolicy, e: &CExpr, seen: &mut Vec
         | CKind::External(_)
         | CKind::Local(_)
         | CKind::Amount
+        | CKind::AsOf
         | CKind::Table(_)
         | CKind::Present(_) => false,
         CKind::Exists(_, keys) | CKind::List(keys) | CKind::Call(_, keys) => any(&mut keys.iter(), seen),

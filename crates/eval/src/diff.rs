@@ -440,6 +440,7 @@ fn children(e: &CExpr) -> Vec<&CExpr> {
         | CKind::External(_)
         | CKind::Local(_)
         | CKind::Amount
+        | CKind::AsOf
         | CKind::Table(_)
         | CKind::Present(_) => {}
         CKind::Lookup(_, keys) | CKind::Exists(_, keys) => v.extend(keys.iter()),
@@ -579,6 +580,7 @@ fn canon_into(p: &CheckedPolicy, e: &CExpr, out: &mut String) {
         CKind::External(id) => out.push_str(&format!("external {}", name_of(p.externals.get(id.index()).map(|d| &d.name)))),
         CKind::Local(i) => out.push_str(&format!("${i}")),
         CKind::Amount => out.push_str("amount"),
+        CKind::AsOf => out.push_str("as_of"),
         CKind::Table(t) => out.push_str(&format!("table {}", name_of(p.tables.get(t.index()).map(|d| &d.name)))),
         CKind::Lookup(t, keys) => out.push_str(&format!("{}[{}]", name_of(p.tables.get(t.index()).map(|d| &d.name)), list(keys))),
         CKind::Exists(t, keys) => out.push_str(&format!("exists({}[{}])", name_of(p.tables.get(t.index()).map(|d| &d.name)), list(keys))),

@@ -22,6 +22,9 @@ pub enum EvalError {
     /// A benefit id passed in the options does not exist.
     #[error("policy has no benefit `{0}`")]
     UnknownBenefit(String),
+    /// A parameter override names no parameter of the policy.
+    #[error("policy has no parameter `{0}`")]
+    UnknownParameter(String),
 }
 
 /// One problem with one fact.

@@ -208,7 +208,14 @@ impl Plan {
     }
 
     /// Decodes a JSON tree (lists and records; scalars go to [`Self::decode_scalar`]).
-    fn decode(&self, path: &str, v: &serde_json::Value, ty: &Type, bounds: Option<&Bounds>, depth: usize) -> Result<Value, Vec<FactError>> {
+    pub(crate) fn decode(
+        &self,
+        path: &str,
+        v: &serde_json::Value,
+        ty: &Type,
+        bounds: Option<&Bounds>,
+        depth: usize,
+    ) -> Result<Value, Vec<FactError>> {
         let p = self.policy();
         let fail = |expected: String| vec![FactError { fact: path.to_string(), expected, received: show_json(v) }];
         if depth > MAX_FACT_DEPTH {

@@ -352,6 +352,14 @@ impl<'a> Ctx<'a> {
                 let idx = self.s.locals.len().checked_sub(1 + *i as usize).ok_or_else(|| halt("internal: unbound local"))?;
                 self.s.locals.get(idx).cloned().ok_or_else(|| halt("internal: unbound local"))
             }
+            CKind::AsOf => match self.date {
+                Some(d) => {
+                    let v = Value::Date(d);
+                    self.read("as_of", &v, &Type::Date);
+                    Ok(v)
+                }
+                None => Err(halt("`as_of` needs the benefit's date; none was given")),
+            },
             CKind::Amount => {
                 self.amount_read = true;
                 self.amount.map(Value::Num).ok_or_else(|| halt("internal: no amount yet"))
@@ -551,7 +559,8 @@ impl<'a> Ctx<'a> {
         let def = p.tables.get(t).ok_or_else(|| halt("internal: no table"))?;
         let start = self.eval_all(keys)?;
         let key = self.s.stack.get(start..).unwrap_or(&[]);
-        let row = self.plan.indexes.get(t).and_then(|ix| ix.get(key)).and_then(|&i| def.rows.get(i));
+        let index = self.plan.indexes.get(t).and_then(|ix| ix.get(key)).copied();
+        let row = index.and_then(|i| def.rows.get(i));
         let shown_keys = |key: &[Value]| {
             let rt = p.records.get(def.row_type.index());
             key.iter()
@@ -573,6 +582,7 @@ impl<'a> Ctx<'a> {
                 n.label = def.label.clone();
                 n.citation = def.cite.clone();
                 n.note = Some(if found { format!("row for ({keys_shown})") } else { format!("no row for ({keys_shown})") });
+                n.branch = index;
             });
         }
         if exists {
@@ -631,7 +641,9 @@ impl<'a> Ctx<'a> {
                     let shown = self.show(&s, &subject.ty);
                     let text = self.source_ref(t.value.file, t.span).map(|r| r.text).unwrap_or_default();
                     self.note(|n| {
-                        n.note = Some(format!("{shown} matched tier {} `{}`", i + 1, text.split_whitespace().collect::<Vec<_>>().join(" ")))
+                        n.note =
+                            Some(format!("{shown} matched tier {} `{}`", i + 1, text.split_whitespace().collect::<Vec<_>>().join(" ")));
+                        n.branch = Some(i);
                     });
                 }
                 return self.eval(&t.value);
@@ -641,7 +653,11 @@ impl<'a> Ctx<'a> {
             Some(o) => {
                 if self.full() {
                     let shown = self.show(&s, &subject.ty);
-                    self.note(|n| n.note = Some(format!("{shown} matched no tier; else applies")));
+                    let branch = tiers.len();
+                    self.note(|n| {
+                        n.note = Some(format!("{shown} matched no tier; else applies"));
+                        n.branch = Some(branch);
+                    });
                 }
                 self.eval(o)
             }

@@ -28,6 +28,7 @@
 
 mod batch;
 pub mod cases;
+pub mod coverage;
 mod decide;
 pub mod decision;
 pub mod diff;
@@ -35,7 +36,9 @@ mod error;
 pub mod facts;
 mod interp;
 mod plan;
+mod reform;
 pub mod schema;
+pub mod testing;
 pub mod trace;
 pub mod what_if;
 
@@ -67,7 +70,8 @@ impl Engine {
         Self::default()
     }
 
-    /// Loads and compiles every policy under `dir`.
+    /// Loads and compiles every policy under `dir`; trace nodes name source
+    /// files relative to `dir` ([`Plan::set_source_roots`]).
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self, EvalError> {
         let loader = DirLoader::new(&[dir.as_ref()]);
         if let Some(problem) = loader.problems.first() {
@@ -76,7 +80,10 @@ impl Engine {
         let ids: Vec<String> = loader.policies().map(|(id, _)| id.to_string()).collect();
         let mut engine = Engine::new();
         for id in ids {
-            engine.load(&loader, &id)?;
+            let source = loader.load_policy(&id).map_err(|e| EvalError::Policy { name: id.clone(), diagnostics: vec![load_diag(&e)] })?;
+            let mut plan = compile(&source, &loader)?;
+            plan.set_source_roots(&[dir.as_ref()]);
+            engine.insert(plan);
         }
         Ok(engine)
     }
@@ -95,9 +102,14 @@ impl Engine {
     /// same loader) and adds it to the engine.
     pub fn load(&mut self, loader: &dyn Loader, id: &str) -> Result<Arc<Plan>, EvalError> {
         let source = loader.load_policy(id).map_err(|e| EvalError::Policy { name: id.to_string(), diagnostics: vec![load_diag(&e)] })?;
-        let plan = Arc::new(compile(&source, loader)?);
+        Ok(self.insert(compile(&source, loader)?))
+    }
+
+    /// Adds a compiled plan (replacing one with the same id).
+    pub fn insert(&mut self, plan: Plan) -> Arc<Plan> {
+        let plan = Arc::new(plan);
         self.plans.insert(plan.policy().meta.id.clone(), plan.clone());
-        Ok(plan)
+        plan
     }
 
     /// The compiled policy `id`.

@@ -10,6 +10,7 @@ use policy_core::checked::{CheckedPolicy, FileId, InputId, Type};
 use policy_core::diag::{codes, Diagnostic};
 use policy_core::value::Value;
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// A compiled policy, ready to decide any number of applicants. Immutable,
@@ -30,6 +31,10 @@ pub struct Plan {
     /// Per source file: the byte offset where each line starts, so a trace
     /// node finds its line by binary search instead of rescanning the text.
     line_starts: Vec<Vec<usize>>,
+    /// Per source file: the name trace nodes give it (`source.file`): the
+    /// loader's name, or the path relative to a root set by
+    /// [`Plan::set_source_roots`].
+    file_names: Vec<Arc<str>>,
     warnings: Vec<Diagnostic>,
     /// Text decisions share rather than copy.
     pub(crate) shared: Shared,
@@ -85,6 +90,7 @@ impl Plan {
             .collect();
         let line_starts =
             policy.files.iter().map(|f| std::iter::once(0).chain(f.text.match_indices('\n').map(|(i, _)| i + 1)).collect()).collect();
+        let file_names = policy.files.iter().map(|f| f.name.clone()).collect();
         let window = format!(
             "{} .. {}",
             policy.meta.in_force_from.map(|d| d.to_string()).unwrap_or_default(),
@@ -115,6 +121,7 @@ impl Plan {
             application_date,
             let_deps,
             line_starts,
+            file_names,
             warnings,
         };
         let failures = plan.verify_assertions();
@@ -142,6 +149,35 @@ impl Plan {
         &self.policy
     }
 
+    /// Names the policy's source files in trace nodes (`source.file`)
+    /// relative to the first of `roots` that holds them, with `/` between
+    /// components, so that a trace does not depend on where the policies are
+    /// on a machine or on the path the engine was given. A file under none of
+    /// the roots keeps the name its loader gave it. [`crate::Engine::from_dir`]
+    /// sets its directory as the root.
+    pub fn set_source_roots<P: AsRef<Path>>(&mut self, roots: &[P]) {
+        let canonical: Vec<Option<PathBuf>> = roots.iter().map(|r| r.as_ref().canonicalize().ok()).collect();
+        for (f, name) in self.policy.files.iter().zip(self.file_names.iter_mut()) {
+            let path = Path::new(&*f.name);
+            let path_canon = path.canonicalize().ok();
+            let relative = roots.iter().zip(&canonical).find_map(|(root, canon)| {
+                path.strip_prefix(root.as_ref())
+                    .ok()
+                    .or_else(|| path_canon.as_deref().zip(canon.as_deref()).and_then(|(p, c)| p.strip_prefix(c).ok()))
+                    .filter(|rel| !rel.as_os_str().is_empty())
+                    .map(|rel| rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"))
+            });
+            *name = Arc::from(relative.unwrap_or_else(|| f.name.to_string()));
+        }
+    }
+
+    /// Names source files as `other` does (a plan rebuilt from the same policy).
+    pub(crate) fn copy_file_names(&mut self, other: &Plan) {
+        if self.file_names.len() == other.file_names.len() {
+            self.file_names.clone_from(&other.file_names);
+        }
+    }
+
     /// Warnings from checking.
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings
@@ -159,7 +195,8 @@ impl Plan {
             Some(head) => (line, head.chars().count() + 1),
             None => policy_core::diag::line_col(&f.text, span.start),
         };
-        Some(SourceRef { file: f.name.to_string(), line, column, text })
+        let name = self.file_names.get(file.index()).unwrap_or(&f.name);
+        Some(SourceRef { file: name.to_string(), line, column, text })
     }
 
     /// Evaluates every `assert`; each that does not hold becomes an error.
@@ -229,6 +266,29 @@ impl Stop {
 mod tests {
     use policy_core::ast::Span;
     use policy_core::checked::FileId;
+
+    /// `source.file` is relative to the first root holding the file, with
+    /// `/` separators; a file under no root keeps its loader name.
+    #[test]
+    fn source_roots_name_files_relative() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies");
+        let loader = policy_core::loader::DirLoader::new(&[&root]);
+        let source = policy_core::loader::Loader::load_policy(&loader, "jinhua.digital_engineer_2024").unwrap();
+        let mut plan = crate::compile(&source, &loader).unwrap();
+        let span = Span { start: 0, end: 1 };
+        let names = |plan: &crate::Plan| -> Vec<String> {
+            (0..plan.policy().files.len()).map(|i| plan.source_ref(FileId(u32::try_from(i).unwrap()), span).unwrap().file).collect()
+        };
+        let given = names(&plan);
+        assert!(given.iter().all(|n| n.starts_with(&root.display().to_string())), "{given:?}");
+        plan.set_source_roots(&[root.join("nowhere"), root.join("jinhua")]);
+        assert_eq!(names(&plan)[0], "digital_engineer_2024.policy");
+        assert_eq!(names(&plan)[1..], given[1..], "an import outside the roots keeps its name");
+        plan.set_source_roots(&[root.canonicalize().unwrap()]);
+        assert_eq!(names(&plan), ["jinhua/digital_engineer_2024.policy", "zhejiang/digital_engineer_2023.policy"]);
+        plan.set_source_roots::<&str>(&[]);
+        assert_eq!(names(&plan), given);
+    }
 
     /// The line index gives what `line_col` gives, at every offset of every
     /// file of every bundled policy (imports included).

@@ -209,6 +209,8 @@ struct Gen {
     /// How the generated policy names the policy it imports.
     lib_alias: String,
     counter: usize,
+    /// Writing a `dated_by`: no `as_of`, and no let (which may read it).
+    in_dated_by: bool,
 }
 
 /// A generated policy: its text, the source document its quotes are in, and
@@ -240,6 +242,7 @@ impl Gen {
             range_amount: false,
             lib_alias: String::new(),
             counter: 0,
+            in_dated_by: false,
         }
     }
 
@@ -376,6 +379,9 @@ impl Gen {
             }
         }
         for v in &self.vars {
+            if self.in_dated_by && v.kind == Kind::Let {
+                continue;
+            }
             if v.ty == *ty {
                 out.push(v.name.clone());
             }
@@ -651,7 +657,10 @@ impl Gen {
         let s = self.subject(&subject, d);
         let mut bands = Vec::new();
         for i in 0..self.rng.range(1, 3) {
-            let w = self.positive(&subject);
+            // A dated width (a parameter of the subject's type) sometimes.
+            let params: Vec<String> =
+                self.vars.iter().filter(|v| v.kind == Kind::Param && v.ty == subject).map(|v| v.name.clone()).collect();
+            let w = if !params.is_empty() && self.chance(1, 4) { self.rng.pick(&params).clone() } else { self.positive(&subject) };
             let r = self.expr(&rate, d.min(1));
             bands.push(format!("{} {w} at {}", if i == 0 { "first" } else { "next" }, r.s));
         }
@@ -1002,6 +1011,8 @@ impl Gen {
                     None => self.leaf(&Ty::Date),
                 }
             }
+            // The benefit's date.
+            5 if !self.in_dated_by => E::atom("as_of"),
             _ => self.leaf(&Ty::Date),
         }
     }
@@ -1610,7 +1621,9 @@ impl Gen {
             lines.push(format!("  per {}", self.rng.pick(&["year", "month", "day", "person", "claim", "project"])));
         }
         if self.chance(1, 2) {
+            self.in_dated_by = true;
             let e = self.expr(&Ty::Date, 1).s;
+            self.in_dated_by = false;
             let label = if self.chance(1, 2) { " \"以证书发放日期为准\"" } else { "" };
             lines.push(format!("  dated_by {e}{label}"));
         }
@@ -1820,6 +1833,8 @@ const CONSTRUCTS: &[(&str, &[&str])] = &[
     ("needs", &["needs "]),
     ("cite quote", &["quote \""]),
     ("application_date", &["application_date"]),
+    ("as_of", &["as_of"]),
+    ("dated band width", &["first standard_", "next standard_", "first gen.standard_", "next gen.standard_"]),
     ("use", &["use gen."]),
     ("list of scalars", &[": list int"]),
     ("row let", &["let entry_"]),

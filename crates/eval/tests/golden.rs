@@ -1,9 +1,12 @@
-//! Runs every golden case under `policies/`: asserts the expected outcome and
-//! snapshots the full text trace with insta (`cargo insta review`).
+//! Runs every golden case under `policies/` through `policy_eval::testing`:
+//! each case's expected outcome, and its full text trace against the golden
+//! trace beside the case file (`<name>.traces/<case>.trace`), the same files
+//! `policy test` checks. `POLICY_BLESS=1 cargo test -p policy-eval --test
+//! golden` (or `policy test --bless`) rewrites them.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use policy_eval::cases::{run_case, CaseFile};
-use policy_eval::{render_text, Engine};
+use policy_eval::testing::{self, Counts, Options};
+use policy_eval::Engine;
 use std::path::{Path, PathBuf};
 
 fn policies_dir() -> PathBuf {
@@ -39,36 +42,22 @@ fn golden_cases() {
     let mut files = Vec::new();
     case_files(&policies_dir(), &mut files);
     assert!(!files.is_empty(), "no case files found");
+    // The bundled golden traces are committed: a missing one always fails here.
+    let opts = Options { bless: testing::env_true(testing::BLESS_ENV), require_golden: true };
     let (mut passed, mut failed) = (0, 0);
-    let mut report = Vec::new();
+    let mut counts = Counts::default();
+    let mut report = String::new();
     for file in files {
-        let text = std::fs::read_to_string(&file).unwrap();
-        let cases: CaseFile = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-        let plan = engine.plan(&cases.policy).unwrap_or_else(|| panic!("{}: no policy {}", file.display(), cases.policy));
-        let mut names = std::collections::HashSet::new();
-        for case in &cases.cases {
-            assert!(names.insert(case.name.clone()), "{}: duplicate case name {}", file.display(), case.name);
-            let outcome = run_case(plan, case);
-            if outcome.passed() {
-                passed += 1;
-            } else {
-                failed += 1;
-                for m in &outcome.mismatches {
-                    report.push(format!("{} / {}: {m}", cases.policy, case.name));
-                }
-            }
-            if let Some(decision) = &outcome.decision {
-                let mut settings = insta::Settings::clone_current();
-                settings.set_snapshot_path("snapshots/golden");
-                settings.set_prepend_module_to_snapshot(false);
-                settings.set_description(case.note.clone().unwrap_or_default());
-                settings.bind(|| insta::assert_snapshot!(format!("{}__{}", cases.policy, case.name), render_text(decision)));
-            }
-        }
+        let r = testing::check_selected(&engine, &file, None, &opts).unwrap_or_else(|e| panic!("{e}"));
+        passed += r.passed();
+        failed += r.failed();
+        counts.add(r.counts());
+        report.push_str(&r.render("FAIL"));
+        assert!(r.obsolete.is_empty(), "obsolete golden traces: {:?}", r.obsolete);
     }
-    for r in &report {
-        eprintln!("{r}");
-    }
+    eprint!("{report}");
+    eprintln!("{}", counts.summary(opts.bless));
     eprintln!("golden cases: {passed} passed, {failed} failed");
     assert_eq!(failed, 0, "{failed} golden case(s) failed");
+    assert_eq!(counts.unchanged + counts.added + counts.rewritten, passed, "every case has a golden trace");
 }

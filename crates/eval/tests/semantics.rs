@@ -196,9 +196,13 @@ fn authority_set_amounts_are_ranges_until_given() {
     let body = "external figure: money in 4000 yuan .. 10000 yuan \"企业补贴\" set_by \"人社部门\" criteria \"产业急需程度\", \"学徒类型\"\nbenefit b \"学徒补贴\" {\n  amount figure\n  per year\n}\n";
     let b = one(body, "{}", "2021-06-01");
     assert_eq!(b.status, Status::Eligible);
-    let r = b.amount_range.unwrap();
+    let r = b.amount_range.clone().unwrap();
     assert_eq!((r.low.to_string(), r.high.to_string()), ("4000".into(), "10000".into()));
     assert_eq!(r.criteria, ["产业急需程度", "学徒类型"]);
+    // Money is money in JSON too: the bounds are money strings, as an amount is.
+    let json = serde_json::to_value(&b).unwrap();
+    assert_eq!(json["amount_range"]["low"], "4000.00", "{json}");
+    assert_eq!(json["amount_range"]["high"], "10000.00", "{json}");
     assert_eq!(b.period.as_deref(), Some("year"));
     assert_eq!(amount(&one(body, r#"{"figure": "5000"}"#, "2021-06-01")), "5000.00");
     let e = engine(body);
@@ -362,4 +366,101 @@ fn scope_decides_without_the_date() {
         let text = serde_json::to_string(&full.trace).unwrap();
         assert_eq!(text.contains("is_a"), facts.contains("\"b\""), "{text}");
     }
+}
+
+/// Imported units are first-class: a literal (`40 zj.lesson_hour`) and a
+/// conversion (`hours as zj.lesson_hour`) name the scheme's unit through its
+/// alias, and the conversion declared there applies.
+#[test]
+fn imported_units_in_literals_and_conversions() {
+    let mut loader = MemoryLoader::new();
+    loader.add_policy(
+        "zj.policy",
+        &format!(
+            "{}unit clock_hour \"小时\"\nunit lesson_hour \"课时\"\nconvert 3 clock_hour = 4 lesson_hour\n",
+            HEADER.replace("policy t.p", "policy zj.scheme")
+        ),
+    );
+    loader.add_policy(
+        "t.policy",
+        &format!(
+            "{HEADER}use zj.scheme as zj\ninput hours: zj.clock_hour in 0 zj.clock_hour .. \"小时\"\n\
+             let lessons = hours as zj.lesson_hour\n\
+             benefit b \"补贴\" {{\n  require enough: lessons >= 40 zj.lesson_hour \"达40课时\"\n  amount 100 yuan\n}}\n"
+        ),
+    );
+    let engine = match Engine::from_loader(&loader) {
+        Ok(e) => e,
+        Err(EvalError::Policy { diagnostics, .. }) => {
+            panic!("{:#?}", diagnostics.iter().map(|d| (&d.code.id, &d.message)).collect::<Vec<_>>())
+        }
+        Err(e) => panic!("{e}"),
+    };
+    let opts = DecideOptions { reference_date: "2021-06-01".parse().ok(), trace: TraceLevel::Full, ..Default::default() };
+    let at = |h: &str| engine.decide_json("t.p", &format!(r#"{{"hours": {h}}}"#), &opts).unwrap().benefits.remove(0);
+    assert_eq!(at("30").status, Status::Eligible, "30 clock hours are exactly 40 lesson hours");
+    assert_eq!(at("29.9").status, Status::Ineligible);
+}
+
+/// `as_of` is the date the benefit is decided for: its `dated_by`, else the
+/// decision's reference date. It needs no invented fact, is traced as a value
+/// read, and without any date the benefit is undetermined, saying why.
+#[test]
+fn as_of_is_the_benefits_date() {
+    let body = "input birth_date: date \"出生日期\"\ninput applied: date \"申请日期\"\n\
+                benefit by_reference \"按参考日\" {\n  require adult: age(birth_date, as_of) >= 16 \"年满16周岁\"\n  amount 100 yuan\n}\n\
+                benefit by_application \"按申请日\" {\n  dated_by applied \"申请日\"\n  require adult: age(birth_date, as_of) >= 16 \"年满16周岁\"\n  amount 100 yuan\n}\n";
+    let facts = r#"{"birth_date": "2005-06-01", "applied": "2021-05-31"}"#;
+    // Reference date: the 16th birthday, inclusive.
+    let d = decide(body, facts, "2021-06-01");
+    assert_eq!(d[0].status, Status::Eligible, "{:?}", d[0]);
+    // Its dated_by: the day before the 16th birthday.
+    assert_eq!(d[1].status, Status::Ineligible, "{:?}", d[1]);
+    assert_eq!(decide(body, facts, "2021-05-31")[0].status, Status::Ineligible);
+    // Traced as a value read.
+    let e = engine(body);
+    let opts = DecideOptions { reference_date: "2021-06-01".parse().ok(), trace: TraceLevel::Full, ..Default::default() };
+    let text = policy_eval::render_text(&e.decide_json("t.p", facts, &opts).unwrap());
+    assert!(text.contains("as_of 2021-06-01"), "{text}");
+    // No date at all: undetermined with the reason.
+    let none = e.decide_json("t.p", facts, &DecideOptions { trace: TraceLevel::Full, ..Default::default() }).unwrap();
+    assert_eq!(none.benefits[0].status, Status::Undetermined);
+    // A declared `as_of` is that declaration (as with `amount`).
+    let own = "input as_of: date \"自报日期\"\ninput birth_date: date \"出生日期\"\nbenefit b \"补贴\" {\n  require adult: age(birth_date, as_of) >= 16 \"年满16周岁\"\n  amount 100 yuan\n}\n";
+    assert_eq!(one(own, r#"{"birth_date": "2005-06-01", "as_of": "2000-01-01"}"#, "2021-06-01").status, Status::Ineligible);
+}
+
+/// A marginal scale whose thresholds changed in 2014 and whose rates changed
+/// in 2016: band widths and rates are dated parameters (widths may be
+/// arithmetic over parameters, never over facts), each picked by the date.
+#[test]
+fn dated_thresholds_and_rates_in_a_marginal_scale() {
+    let policy = "policy t.tax \"税\"\n  document \"测〔2024〕2号\"\n  in_force 2010-01-01 ..\n\
+        input income: money in 0 yuan .. \"收入\"\n\
+        param upper_1: money \"第一档上限\" {\n  from 2010-01-01 => 10000 yuan\n  from 2014-01-01 => 12000 yuan\n}\n\
+        param upper_2: money \"第二档上限\" {\n  from 2010-01-01 => 30000 yuan\n}\n\
+        param rate_1: percent \"第一档税率\" {\n  from 2010-01-01 => 10%\n  from 2016-01-01 => 8%\n}\n\
+        benefit tax \"应纳税额\" {\n  amount scale income { first upper_1 at rate_1, next (upper_2 - upper_1) at 20%, then at 30% }\n}\n";
+    let mut loader = MemoryLoader::new();
+    loader.add_policy("tax.policy", policy);
+    let e = match Engine::from_loader(&loader) {
+        Ok(e) => e,
+        Err(EvalError::Policy { diagnostics, .. }) => panic!("{:#?}", diagnostics.iter().map(|d| &d.message).collect::<Vec<_>>()),
+        Err(x) => panic!("{x}"),
+    };
+    let at = |date: &str| {
+        let opts = DecideOptions { reference_date: date.parse().ok(), ..Default::default() };
+        amount(&e.decide_json("t.tax", r#"{"income": "40000"}"#, &opts).unwrap().benefits.remove(0))
+    };
+    // 2013: 10000 × 10% + 20000 × 20% + 10000 × 30% = 1000 + 4000 + 3000.
+    assert_eq!(at("2013-12-31"), "8000.00");
+    // 2014: 12000 × 10% + 18000 × 20% + 10000 × 30% = 1200 + 3600 + 3000.
+    assert_eq!(at("2014-01-01"), "7800.00");
+    // 2016: 12000 × 8% + 18000 × 20% + 10000 × 30% = 960 + 3600 + 3000.
+    assert_eq!(at("2016-01-01"), "7560.00");
+    // A width read from a fact is refused.
+    let mut bad = MemoryLoader::new();
+    bad.add_policy("bad.policy", &policy.replace("first upper_1 at", "first income at"));
+    let Err(EvalError::Policy { diagnostics, .. }) = Engine::from_loader(&bad) else { panic!("a fact as a band width was accepted") };
+    assert!(diagnostics.iter().any(|d| d.code.id == "T204" && d.message.contains("must not depend on the facts")));
 }

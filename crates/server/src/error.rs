@@ -57,6 +57,10 @@ impl ApiError {
                     .with_details(json!({ "benefit": b }))
             }
             EvalError::UnknownPolicy(p) => Self::unknown_policy(&p),
+            EvalError::UnknownParameter(p) => {
+                Self::new(StatusCode::BAD_REQUEST, "unknown_parameter", format!("policy `{id}` has no parameter `{p}`"))
+                    .with_details(json!({ "parameter": p }))
+            }
             EvalError::Policy { name, diagnostics } => Self::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "policy_error",

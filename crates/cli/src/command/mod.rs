@@ -50,7 +50,7 @@ pub enum Command {
     /// Decide an applicant's facts against a policy and explain the decision.
     #[command(after_help = eval::EXAMPLES)]
     Eval(eval::Args),
-    /// Run golden case files (*.cases.json) and report failing cases.
+    /// Run golden case files (*.cases.json), check their golden traces, report failing cases.
     #[command(after_help = test::EXAMPLES)]
     Test(test::Args),
     /// Print the JSON Schema (draft 2020-12) of a policy's facts.

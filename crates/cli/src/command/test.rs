@@ -1,12 +1,16 @@
 //! `policy test`: run golden case files (`*.cases.json`) against their
-//! policies and report the cases whose decisions differ from expectations.
+//! policies and report the cases whose decisions differ from expectations or
+//! whose traces differ from their golden traces (`<name>.traces/<case>.trace`,
+//! `policy_eval::testing`); `--bless` writes and rewrites golden traces.
 
 use crate::support::files::{collect, compile_reporting, is_cases, load_message, loader_roots, FileRoot};
-use crate::support::io::outln;
+use crate::support::io::{out, outln};
 use crate::support::term::{paint, print_error, Style, Term};
 use crate::support::CmdResult;
 use policy_core::loader::{DirLoader, Loader};
-use policy_eval::cases::{run_case, CaseFile};
+use policy_eval::cases::{run_case, Case, CaseFile};
+use policy_eval::coverage::Coverage;
+use policy_eval::testing::{self, Counts, Options};
 use policy_eval::Plan;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -18,8 +22,16 @@ Examples:
   policy test policies/datong
   policy test policies/jiaxing/digital_training_2021.cases.json
   policy test --filter rate_exactly_80
+  policy test --bless policies/jiaxing
 
-Prints one line per failing case, then `N passed, M failed`.
+Each case's trace is compared with its golden trace \
+`<name>.traces/<case>.trace` beside the case file; a difference fails the case \
+and prints a unified diff headed by the rule whose line changed. `--bless` \
+writes missing golden traces and rewrites changed ones. A missing golden trace \
+is reported, and fails the case when CI=true.
+
+Prints one line per failing case (and the trace diffs), a `golden traces:` \
+count line, then `N passed, M failed`.
 Exit status: 0 when every case passes, 1 when any fails (or a case file or \
 its policy cannot be loaded), 2 on bad arguments.";
 
@@ -32,6 +44,23 @@ pub struct Args {
     /// Run only cases whose name or policy id contains SUBSTR.
     #[arg(long, value_name = "SUBSTR")]
     pub filter: Option<String>,
+    /// Write missing golden traces and rewrite changed ones (`<name>.traces/<case>.trace`).
+    #[arg(long, visible_alias = "update")]
+    pub bless: bool,
+    /// Report, per policy, the sides of its rules (conditions true and false,
+    /// steps applied or not, each tier, each table row looked up) that no case
+    /// exercised, and its clause map.
+    #[arg(long)]
+    pub coverage: bool,
+    /// Write the coverage report as JSON to FILE (implies --coverage).
+    #[arg(long, value_name = "FILE")]
+    pub coverage_json: Option<PathBuf>,
+    /// Fail when a policy's coverage is below PERCENT (implies --coverage).
+    #[arg(long, value_name = "PERCENT")]
+    pub fail_under: Option<f64>,
+    /// With --coverage: list covered rules too.
+    #[arg(long)]
+    pub verbose: bool,
 }
 
 /// Runs `policy test`.
@@ -43,9 +72,14 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
         print_error(term, &format!("cannot read `{}`: {why}", path.display()));
         ok = false;
     }
-    let loader = DirLoader::new(&loader_roots(&paths, FileRoot::Parent));
+    let roots = loader_roots(&paths, FileRoot::Parent);
+    let loader = DirLoader::new(&roots);
     let mut plans: BTreeMap<String, Option<Plan>> = BTreeMap::new();
     let (mut passed, mut failed) = (0usize, 0usize);
+    let opts = Options { bless: args.bless, require_golden: testing::env_true("CI") };
+    let mut counts = Counts::default();
+    let want_coverage = args.coverage || args.coverage_json.is_some() || args.fail_under.is_some();
+    let mut coverage: BTreeMap<String, Coverage> = BTreeMap::new();
     let fail = paint(term.stdout, Style::Bad, "FAIL");
     for file in &collected.files {
         let name = file.display().to_string();
@@ -64,37 +98,77 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
                 continue;
             }
         };
-        let selected: Vec<_> =
-            cases.cases.iter().filter(|c| args.filter.as_deref().is_none_or(|f| c.name.contains(f) || cases.policy.contains(f))).collect();
-        if selected.is_empty() {
+        let select = |c: &Case| args.filter.as_deref().is_none_or(|f| c.name.contains(f) || cases.policy.contains(f));
+        let selected = cases.cases.iter().filter(|c| select(c)).count();
+        if selected == 0 {
             continue;
         }
-        let plan = plans.entry(cases.policy.clone()).or_insert_with(|| load(&loader, &cases.policy, term));
+        let plan = plans.entry(cases.policy.clone()).or_insert_with(|| load(&loader, &roots, &cases.policy, term));
         let Some(plan) = plan else {
-            outln!("{fail} {name}: policy `{}` cannot be loaded; {} not run", cases.policy, selected.len());
-            failed += selected.len();
+            outln!("{fail} {name}: policy `{}` cannot be loaded; {} not run", cases.policy, selected);
+            failed += selected;
             continue;
         };
-        for case in selected {
-            let outcome = run_case(plan, case);
-            if outcome.passed() {
-                passed += 1;
-            } else {
-                failed += 1;
-                outln!("{fail} {name}::{}: {}", case.name, outcome.mismatches.join("; "));
+        let report = testing::check_cases(plan, file, &cases, &select, &opts);
+        if want_coverage {
+            let c = coverage.entry(cases.policy.clone()).or_insert_with(|| Coverage::new(plan));
+            for case in cases.cases.iter().filter(|c| select(c)) {
+                if let Some(d) = run_case(plan, case).decision {
+                    c.record(&d);
+                }
             }
         }
+        let text = report.render(&fail);
+        if !text.is_empty() {
+            out!("{text}");
+        }
+        passed += report.passed();
+        failed += report.failed();
+        counts.add(report.counts());
     }
     if collected.files.is_empty() && collected.problems.is_empty() {
         print_error(term, "no *.cases.json files found");
         ok = false;
     }
+    if counts != Counts::default() {
+        outln!("{}", counts.summary(args.bless));
+    }
     outln!("{passed} passed, {failed} failed");
+    if want_coverage {
+        ok &= report_coverage(args, &coverage, term);
+    }
     Ok(ok && failed == 0)
 }
 
-/// Loads and compiles policy `id`, printing why when it cannot.
-fn load(loader: &DirLoader, id: &str, term: Term) -> Option<Plan> {
+/// Prints the coverage of each policy, writes the JSON report when asked,
+/// and says whether every policy reaches `--fail-under`.
+fn report_coverage(args: &Args, coverage: &BTreeMap<String, Coverage>, term: Term) -> bool {
+    let mut ok = true;
+    for c in coverage.values() {
+        out!("{}", c.render_text(args.verbose));
+        if let Some(min) = args.fail_under {
+            if c.percent() < min {
+                print_error(term, &format!("`{}` coverage {:.1}% is below {min}%", c.policy, c.percent()));
+                ok = false;
+            }
+        }
+    }
+    if let Some(path) = &args.coverage_json {
+        let all: Vec<&Coverage> = coverage.values().collect();
+        let written = serde_json::to_string_pretty(&all)
+            .map_err(|e| e.to_string())
+            .and_then(|t| std::fs::write(path, t + "\n").map_err(|e| e.to_string()));
+        if let Err(e) = written {
+            print_error(term, &format!("cannot write `{}`: {e}", path.display()));
+            ok = false;
+        }
+    }
+    ok
+}
+
+/// Loads and compiles policy `id`, printing why when it cannot; its trace
+/// nodes name source files relative to the loader root holding them.
+fn load(loader: &DirLoader, roots: &[PathBuf], id: &str, term: Term) -> Option<Plan> {
     let source = match loader.load_policy(id) {
         Ok(s) => s,
         Err(e) => {
@@ -103,7 +177,10 @@ fn load(loader: &DirLoader, id: &str, term: Term) -> Option<Plan> {
         }
     };
     match compile_reporting(&source, loader, term) {
-        Ok(plan) => Some(plan),
+        Ok(mut plan) => {
+            plan.set_source_roots(roots);
+            Some(plan)
+        }
         Err(e) => {
             print_error(term, &e.to_string());
             None

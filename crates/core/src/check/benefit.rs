@@ -66,6 +66,10 @@ impl Checker<'_> {
                 BenefitClause::DatedBy { expr, label, .. } => {
                     let e = self.expr(m, expr, Some(&Type::Date));
                     self.expect_type(m, &e, &Type::Date, "the benefit's date");
+                    if self.reads_as_of(&e) {
+                        self.error(m, codes::BAD_BENEFIT, expr.span, "`dated_by` reads `as_of`, which is the date it defines").help =
+                            Some("date the benefit by a fact (`dated_by application_date`); `as_of` is then that date".into());
+                    }
                     def.dated_by = Some(e);
                     def.dated_by_label = label.as_ref().map(|l| l.value.as_str().into());
                 }

@@ -260,6 +260,9 @@ impl Checker<'_> {
             let base = self.mk(m, CKind::Local(depth), ty, first.span);
             return self.fields(m, base, segs.get(1..).unwrap_or(&[]));
         }
+        if first.name == "as_of" && segs.len() == 1 && self.lookup_sym(m, "as_of").is_none() {
+            return self.mk(m, CKind::AsOf, Type::Date, span);
+        }
         if first.name == "amount" && segs.len() == 1 && self.lookup_sym(m, "amount").is_none() {
             if let Some(t) = self.amount_in_scope.clone() {
                 return self.mk(m, CKind::Amount, t, span);
@@ -718,8 +721,10 @@ impl Checker<'_> {
         for b in bands {
             let w = self.expr(m, &b.width, Some(&s.ty));
             self.expect_type(m, &w, &s.ty, "the scale's subject type");
-            if !matches!(w.kind, CKind::Const(_)) && w.ty != Type::Error {
-                self.error(m, codes::NOT_CONSTANT, b.width.span, "a band width must be a constant");
+            if !fact_free(&w) && w.ty != Type::Error {
+                self.error(m, codes::NOT_CONSTANT, b.width.span, "a band width must not depend on the facts").help = Some(
+                    "write a constant, or a parameter (dated widths), or arithmetic over them: `next (upper_2 - upper_1) at 20%`".into(),
+                );
             }
             let r = self.expr(m, &b.rate, rate_ty.as_ref());
             rate_ty = Some(self.join(m, rate_ty, &r));
@@ -984,4 +989,20 @@ fn literal_hint(found: &Type, want: &Type) -> Option<String> {
         Type::Duration => Some("write durations with their unit: `12 months`".into()),
         _ => None,
     }
+}
+
+/// Whether `e` is the same for every applicant on a given date: built from
+/// constants and parameters only (no fact, let, external, table or `as_of`).
+fn fact_free(e: &CExpr) -> bool {
+    let mut ok = true;
+    let mut copy = e.clone();
+    crate::check::walk_mut(&mut copy, &mut |x| {
+        if !matches!(
+            x.kind,
+            CKind::Const(_) | CKind::Param(_) | CKind::Unary(..) | CKind::Binary(..) | CKind::Call(..) | CKind::Convert(..)
+        ) {
+            ok = false;
+        }
+    });
+    ok
 }

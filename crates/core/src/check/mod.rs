@@ -1209,6 +1209,7 @@ pub fn walk_mut(e: &mut CExpr, f: &mut dyn FnMut(&mut CExpr)) {
         | CKind::External(_)
         | CKind::Local(_)
         | CKind::Amount
+        | CKind::AsOf
         | CKind::Table(_)
         | CKind::Present(_) => {}
         CKind::Lookup(_, ks) | CKind::Exists(_, ks) | CKind::List(ks) | CKind::Call(_, ks) => ks.iter_mut().for_each(|k| walk_mut(k, f)),
@@ -1274,12 +1275,33 @@ pub fn walk_mut(e: &mut CExpr, f: &mut dyn FnMut(&mut CExpr)) {
     }
 }
 
+impl Checker<'_> {
+    /// Whether `e` reads `as_of`, directly or through the lets it reads.
+    pub(crate) fn reads_as_of(&self, e: &CExpr) -> bool {
+        let (mut pending, mut seen) = (vec![e.clone()], Vec::new());
+        let mut found = false;
+        while let Some(mut x) = pending.pop() {
+            walk_mut(&mut x, &mut |y| match y.kind {
+                CKind::AsOf => found = true,
+                CKind::Let(id) if !seen.contains(&id.index()) => {
+                    seen.push(id.index());
+                    if let Some(Some(def)) = self.lets.get(id.index()) {
+                        pending.push(def.value.clone());
+                    }
+                }
+                _ => {}
+            });
+        }
+        found
+    }
+}
+
 /// Whether an expression reads facts, lets or externals (not allowed in assertions).
 fn reads_facts(e: &CExpr) -> bool {
     let mut found = false;
     let mut e = e.clone();
     walk_mut(&mut e, &mut |x| {
-        if matches!(x.kind, CKind::Input(_) | CKind::Let(_) | CKind::External(_) | CKind::Present(_) | CKind::Amount) {
+        if matches!(x.kind, CKind::Input(_) | CKind::Let(_) | CKind::External(_) | CKind::Present(_) | CKind::Amount | CKind::AsOf) {
             found = true;
         }
     });
