@@ -37,8 +37,10 @@ pub mod facts;
 mod interp;
 mod plan;
 mod reform;
+pub mod schema;
 pub mod testing;
 pub mod trace;
+pub mod what_if;
 
 pub use batch::{DecideIter, DEFAULT_CHUNK};
 pub use decide::{DecideOptions, Decider};
@@ -49,6 +51,7 @@ pub use facts::{FactValue, Facts, FactsBuilder};
 pub use interp::{MAX_COMPILE_STEPS, MAX_DECISION_STEPS, MAX_EVAL_DEPTH, MAX_EVAL_STEPS};
 pub use plan::Plan;
 pub use trace::{render_text, Trace, TraceLevel};
+pub use what_if::{what_if, WhatIf};
 
 use policy_core::check::check_source;
 use policy_core::loader::{DirLoader, Loader, MemoryLoader, Source};

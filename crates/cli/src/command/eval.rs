@@ -330,7 +330,8 @@ impl Progress {
     }
 }
 
-fn read_facts(arg: &str) -> Result<String, CliError> {
+/// Reads the facts file, or standard input for `-`.
+pub fn read_facts(arg: &str) -> Result<String, CliError> {
     if arg == "-" {
         let mut s = String::new();
         std::io::stdin()

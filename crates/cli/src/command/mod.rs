@@ -6,7 +6,9 @@ pub mod eval;
 pub mod fmt;
 pub mod lsp;
 pub mod schema;
+pub mod serve;
 pub mod test;
+pub mod what_if;
 
 use crate::support::term::{ColorChoice, Term};
 use crate::support::CmdResult;
@@ -21,6 +23,8 @@ Examples:
   policy schema datong.big_data_training_2022
   policy diff old.policy policies/datong/big_data_training_2022.policy --cases policies/datong
   policy lsp
+  policy what-if datong.big_data_training_2022 --facts applicant.json
+  policy serve --policies policies --addr 127.0.0.1:8080
 
 Run `policy <COMMAND> --help` for each command's options and examples.";
 
@@ -60,6 +64,12 @@ pub enum Command {
     /// Start the language server on stdio, for editors (docs/editors.md).
     #[command(after_help = lsp::EXAMPLES)]
     Lsp(lsp::Args),
+    /// Serve the decision API and the trace viewer over HTTP.
+    #[command(after_help = serve::EXAMPLES)]
+    Serve(serve::Args),
+    /// What would make each benefit eligible: fact changes (each verified), and the facts still needed.
+    #[command(name = "what-if", after_help = what_if::EXAMPLES)]
+    WhatIf(what_if::Args),
 }
 
 /// Runs the command.
@@ -72,5 +82,7 @@ pub fn run(cli: &Cli, term: Term) -> CmdResult {
         Command::Schema(a) => schema::run(a, term),
         Command::Diff(a) => diff::run(a, term),
         Command::Lsp(a) => lsp::run(a, term),
+        Command::Serve(a) => serve::run(a, term),
+        Command::WhatIf(a) => what_if::run(a, term),
     }
 }

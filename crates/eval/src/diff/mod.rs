@@ -124,3 +124,21 @@ pub fn diff(old: &Plan, new: &Plan, cases: &[(String, CaseFile)]) -> DiffReport 
         applicants_decided: search.decisions,
     }
 }
+
+// ------------------------------------------------------------------ for what-if
+
+/// The threshold exploration of one plan, for [`crate::what_if`]: per fact
+/// (and [`AS_OF`] for the reference date, when the policy decides by it),
+/// the values the diff's search would try, given `base` (the applicant's
+/// facts, which lists and records are built from); and per benefit id the
+/// facts it reads.
+#[allow(clippy::type_complexity)]
+pub(crate) fn exploration(plan: &Plan, base: &BTreeMap<String, Json>) -> (Vec<(String, Vec<Json>)>, BTreeMap<String, BTreeSet<String>>) {
+    let analysis = analyse(plan.policy());
+    let search = Search::new(plan, plan, &analysis, &analysis);
+    let vars = search.vars.iter().map(|v| (v.name.clone(), search.vals(v, base))).collect();
+    (vars, search.read_by.clone())
+}
+
+/// The name [`exploration`] gives the reference date.
+pub(crate) const REFERENCE_DATE: &str = AS_OF;
