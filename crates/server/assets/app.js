@@ -31,10 +31,30 @@ function el(tag, attrs, ...children) {
   return e;
 }
 
+// The bearer token, when the service needs one: typed by the caseworker,
+// kept in this tab's sessionStorage, sent on every API call, never put in a
+// shared URL or a download.
+function withToken(opts) {
+  const field = $('token');
+  const token = field ? field.value.trim() : '';
+  if (!token) return opts;
+  const o = Object.assign({}, opts || {});
+  o.headers = Object.assign({}, (opts && opts.headers) || {}, { Authorization: 'Bearer ' + token });
+  return o;
+}
+
 async function api(path, opts) {
-  const r = await fetch(path, opts);
+  const r = await fetch(path, withToken(opts));
   let body = null;
   try { body = await r.json(); } catch (_) { body = null; }
+  if (r.status === 401) {
+    const field = $('token');
+    if (field) { field.setAttribute('aria-invalid', 'true'); field.focus(); }
+    const err = new Error('需要访问令牌 · this service needs a token: enter it above');
+    err.body = body;
+    throw err;
+  }
+  if ($('token')) $('token').removeAttribute('aria-invalid');
   if (!r.ok) {
     const err = new Error((body && body.message) || `HTTP ${r.status}`);
     err.body = body;
@@ -48,6 +68,11 @@ function say(text) { $('form-status').textContent = text; }
 // ---------------------------------------------------------------- policies
 
 async function init() {
+  const token = $('token');
+  if (token) {
+    token.value = sessionStorage.getItem('policy-token') || '';
+    token.addEventListener('change', () => sessionStorage.setItem('policy-token', token.value.trim()));
+  }
   $('facts-form').addEventListener('submit', (e) => { e.preventDefault(); decide(); });
   $('share').addEventListener('click', share);
   $('download').addEventListener('click', download);

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 pub struct ApiError {
     /// HTTP status.
     pub status: StatusCode,
-    /// Stable code (`docs/server.md`, *Errors*).
+    /// Stable code (`docs/service.md`, *Errors*).
     pub code: &'static str,
     /// One sentence.
     pub message: String,

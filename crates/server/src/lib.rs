@@ -11,7 +11,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! `docs/server.md` documents the API, the limits, access and reload.
+//! `docs/service.md` documents the API, the limits, access and reload.
 
 mod api;
 mod batch;
@@ -36,7 +36,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-/// The limits a server enforces on every request (`docs/server.md`, *Limits*).
+/// The limits a server enforces on every request (`docs/service.md`, *Limits*).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
     /// Largest request body of a single decision or what-if, in bytes.

@@ -272,7 +272,7 @@ pub fn document() -> Value {
         "info": {
             "title": "policy decision service",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Decides applicants against policy-as-code files and explains each decision with a trace quoting the source document. docs/server.md documents limits, access and reload."
+            "description": "Decides applicants against policy-as-code files and explains each decision with a trace quoting the source document. docs/service.md documents limits, access and reload."
         },
         "paths": Value::Object(paths),
         "components": {

@@ -174,3 +174,43 @@ test('usable at phone width and with the keyboard alone', { skip }, async () => 
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('a service that needs a token: the decide asks for it, and the typed token is used', { skip }, async () => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'viewer-token-'));
+  const tokenFile = join(dir, 'token');
+  writeFileSync(tokenFile, 'secret-token-for-the-viewer-test\n');
+  const guarded = spawn(BIN, ['serve', '--policies', join(root, 'policies'), '--addr', '127.0.0.1:0', '--log', 'warn', '--token-file', tokenFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    const url = await new Promise((ok, fail) => {
+      let err = '';
+      const timer = setTimeout(() => fail(new Error('the server did not start within 30 s: ' + err)), 30000);
+      guarded.stderr.on('data', (d) => {
+        err += d;
+        const m = /on (http:\/\/127\.0\.0\.1:\d+)\//.exec(err);
+        if (m) { clearTimeout(timer); ok(m[1]); }
+      });
+      guarded.on('exit', (code) => { clearTimeout(timer); fail(new Error(`the server exited (${code}): ${err}`)); });
+    });
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    await page.goto(url + '/');
+    await page.waitForSelector(`#policy option[value="${POLICY}"]`, { state: 'attached' });
+    await page.selectOption('#policy', POLICY);
+    await page.waitForSelector('#f-training_days');
+    await fill(page, EXAMPLE);
+    await page.click('#decide');
+    // Without the token: the field is marked and focused, nothing decided.
+    await page.waitForSelector('#token[aria-invalid="true"]');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'token');
+    assert.equal(await page.$('#benefit-order_training'), null);
+    // With it: decided, and the token is nowhere in the shared URL.
+    await page.fill('#token', 'secret-token-for-the-viewer-test');
+    await page.click('#decide');
+    await page.waitForSelector('#benefit-order_training');
+    assert.doesNotMatch(page.url(), /secret-token/);
+    await page.close();
+  } finally {
+    guarded.kill('SIGTERM');
+  }
+});

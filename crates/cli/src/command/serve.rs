@@ -1,5 +1,5 @@
 //! `policy serve`: the decision service and the trace viewer
-//! (`crates/server`, `docs/server.md`).
+//! (`crates/server`, `docs/service.md`).
 
 use crate::support::diagnostics::{ErrorFormat, Reporter, Sources};
 use crate::support::term::Term;
