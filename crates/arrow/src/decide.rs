@@ -175,8 +175,12 @@ impl<'p> BatchDecider<'p> {
         if let Some(s) = summary {
             s.add_all(&rows);
         }
-        let kept: Vec<ArrayRef> = self.opts.keep.iter().filter_map(|k| batch.column_by_name(k).cloned()).collect();
-        self.to_batch(batch.schema().as_ref(), kept, &rows)
+        self.to_batch(batch.schema().as_ref(), self.kept(batch), &rows)
+    }
+
+    /// The kept columns of `batch`, in the order of the options.
+    pub fn kept(&self, batch: &RecordBatch) -> Vec<ArrayRef> {
+        self.opts.keep.iter().filter_map(|k| batch.column_by_name(k).cloned()).collect()
     }
 
     /// Decisions as a record batch in [`Self::output_schema`]`(input)`, with

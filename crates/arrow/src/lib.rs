@@ -39,6 +39,7 @@
 
 pub mod decide;
 pub mod encode;
+pub mod files;
 pub mod read;
 pub mod schema;
 pub mod summary;
