@@ -39,6 +39,7 @@
 
 pub mod decide;
 pub mod encode;
+#[cfg(feature = "files")]
 pub mod files;
 pub mod read;
 pub mod schema;
@@ -66,6 +67,7 @@ pub enum Error {
     #[error("arrow: {0}")]
     Arrow(#[from] arrow_schema::ArrowError),
     /// Parquet could not read or write.
+    #[cfg(feature = "files")]
     #[error("parquet: {0}")]
     Parquet(#[from] parquet::errors::ParquetError),
     /// A file could not be read or written.
