@@ -137,3 +137,24 @@ def test_a_row_whose_facts_do_not_fit_says_why(engine):
     assert out[0]["error"] is None
     assert "clock_hours" in out[1]["error"]
     assert out[1]["training_subsidy"]["status"] is None
+
+
+def test_decide_table_equals_decide_per_row_on_a_generated_population(engine):
+    from test_spark import POLICY, population
+
+    table = population(3000, seed=11)
+    out = engine.decide_table(POLICY, table, as_of="2021-10-15", keep=["id"]).to_pylist()
+    errors = 0
+    for facts, row in zip(table.to_pylist(), out):
+        ident = facts.pop("id")
+        assert row["id"] == ident
+        facts = {k: v for k, v in facts.items() if v is not None}
+        try:
+            single = engine.decide(POLICY, facts, as_of="2021-10-15")
+        except policy.FactsError as e:
+            errors += 1
+            assert row["error"] is not None and "institution_district" in str(e)
+            continue
+        assert row["error"] is None
+        assert _table_view(row, ["training_subsidy"]) == _row_view(single, ["training_subsidy"]), facts
+    assert 0 < errors < len(out) // 5
