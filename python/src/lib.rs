@@ -2,9 +2,9 @@
 //! wraps it (dicts in and out, pyarrow Tables through the Arrow C stream
 //! interface, Spark through `mapInArrow`).
 
+use arrow_array::ffi_stream::ArrowArrayStreamReader;
 use arrow_array::{RecordBatch, RecordBatchIterator, RecordBatchReader};
 use arrow_pyarrow::{IntoPyArrow, PyArrowType, ToPyArrow};
-use arrow_array::ffi_stream::ArrowArrayStreamReader;
 use policy_arrow::{BatchDecider, BatchOptions};
 use policy_eval::{DecideOptions, EvalError, TraceLevel};
 use pyo3::create_exception;
@@ -13,16 +13,18 @@ use pyo3::prelude::*;
 
 create_exception!(_native, PolicyError, PyException, "The engine refused: a policy that does not compile, an unknown policy or benefit.");
 create_exception!(_native, FactsError, PolicyError, "The facts do not fit the policy's declared inputs.");
-create_exception!(_native, ColumnError, PolicyError, "A column of a table does not fit the policy (not a fact, or of a type that cannot hold it).");
+create_exception!(
+    _native,
+    ColumnError,
+    PolicyError,
+    "A column of a table does not fit the policy (not a fact, or of a type that cannot hold it)."
+);
 
 fn eval_err(e: EvalError) -> PyErr {
     match &e {
         EvalError::Policy { name, diagnostics } => {
-            let lines: Vec<String> = diagnostics
-                .iter()
-                .filter(|d| d.is_error())
-                .map(|d| format!("{} [{}] {}", d.file, d.code.id, d.message))
-                .collect();
+            let lines: Vec<String> =
+                diagnostics.iter().filter(|d| d.is_error()).map(|d| format!("{} [{}] {}", d.file, d.code.id, d.message)).collect();
             PolicyError::new_err(format!("policy `{name}` has errors:\n{}", lines.join("\n")))
         }
         EvalError::Facts(_) => FactsError::new_err(e.to_string()),
@@ -39,8 +41,10 @@ fn arrow_err(e: policy_arrow::Error) -> PyErr {
 }
 
 fn parse_date(s: Option<&str>) -> PyResult<Option<chrono::NaiveDate>> {
-    s.map(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| PolicyError::new_err(format!("`{s}` is not a date (YYYY-MM-DD)"))))
-        .transpose()
+    s.map(|s| {
+        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| PolicyError::new_err(format!("`{s}` is not a date (YYYY-MM-DD)")))
+    })
+    .transpose()
 }
 
 /// The compiled policies of a folder.
@@ -66,7 +70,14 @@ impl Engine {
 
     /// Decides one applicant: facts as JSON text, the decision as JSON text.
     #[pyo3(signature = (policy_id, facts_json, as_of=None, benefits=None, trace=false))]
-    fn decide_json(&self, policy_id: &str, facts_json: &str, as_of: Option<&str>, benefits: Option<Vec<String>>, trace: bool) -> PyResult<String> {
+    fn decide_json(
+        &self,
+        policy_id: &str,
+        facts_json: &str,
+        as_of: Option<&str>,
+        benefits: Option<Vec<String>>,
+        trace: bool,
+    ) -> PyResult<String> {
         let plan = self.engine.plan(policy_id).ok_or_else(|| eval_err(EvalError::UnknownPolicy(policy_id.into())))?;
         let facts = plan.facts_from_str(facts_json).map_err(eval_err)?;
         let opts = DecideOptions {
