@@ -21,6 +21,7 @@ Examples:
   cat applicant.json | policy eval datong.big_data_training_2022 --facts - --trace off
   policy eval policies/jinhua/digital_engineer_2024.policy --facts a.json --as-of 2024-06-01 --benefit training_subsidy
   policy eval jiaxing.digital_training_2021 --facts-lines applicants.jsonl > decisions.jsonl
+  policy eval jiaxing.digital_training_2021 --input applicants.parquet --output decisions.parquet --as-of 2021-10-15
 
 Exit status: 0 when decided, 1 when the policy, the facts file or the facts \
 themselves are unusable (each fact problem is printed; with --facts-lines, \
@@ -65,13 +66,15 @@ pub struct Args {
     #[arg(value_name = "POLICY")]
     pub policy: String,
     /// The facts as a JSON object: a file, or `-` for standard input.
-    #[arg(long, value_name = "FILE|-", required_unless_present = "facts_lines", conflicts_with = "facts_lines")]
+    #[arg(long, value_name = "FILE|-", required_unless_present_any = ["facts_lines", "input"], conflicts_with_all = ["facts_lines", "input"])]
     pub facts: Option<String>,
     /// Many applicants as JSON lines (one facts object per line): a file, or `-` for standard input.
     /// Prints one JSON decision per line, in input order; a line that fails prints
     /// `{"line": N, "error": …}` instead and the run goes on.
-    #[arg(long, value_name = "FILE|-")]
+    #[arg(long, value_name = "FILE|-", conflicts_with = "input")]
     pub facts_lines: Option<String>,
+    #[command(flatten)]
+    pub table: super::eval_file::FileArgs,
     /// The decision's reference date (default: the `application_date` fact, when the policy has one).
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
@@ -93,6 +96,9 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
 
 /// Runs `policy eval`.
 pub fn run(args: &Args, term: Term) -> CmdResult {
+    if let Some(input) = &args.table.input {
+        return super::eval_file::run(args, input, term);
+    }
     let facts_arg = match (&args.facts, &args.facts_lines) {
         (_, Some(lines)) => return run_lines(args, lines, term),
         (Some(f), None) => f,

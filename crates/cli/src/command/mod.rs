@@ -3,6 +3,7 @@
 pub mod check;
 pub mod diff;
 pub mod eval;
+pub mod eval_file;
 pub mod fmt;
 pub mod lsp;
 pub mod schema;

@@ -1,0 +1,251 @@
+//! Deciding a record batch: the columns are checked against the policy's
+//! declarations once per batch, each row becomes facts and is decided by the
+//! row interpreter, and the decisions become columns again.
+
+use crate::encode::scaled;
+use crate::read::row_facts;
+use crate::schema::{check_type, facts_of, DECIMAL_PRECISION, DECIMAL_SCALE};
+use crate::summary::Summary;
+use crate::Error;
+use arrow_array::builder::{ListBuilder, StringBuilder};
+use arrow_array::types::Int8Type;
+use arrow_array::{Array, ArrayRef, Decimal128Array, DictionaryArray, Int8Array, RecordBatch, StringArray, StructArray};
+use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
+use policy_core::checked::Type;
+use policy_eval::{DecideOptions, Decision, Facts, Plan, Status};
+use std::sync::Arc;
+
+/// The four statuses, in the order of the status dictionary.
+pub const STATUSES: [Status; 4] = [Status::Eligible, Status::Ineligible, Status::NotApplicable, Status::Undetermined];
+
+/// How a batch is decided.
+#[derive(Debug, Clone, Default)]
+pub struct BatchOptions {
+    /// The engine's options (reference date, benefits; the trace is not
+    /// written to columns).
+    pub decide: DecideOptions,
+    /// Input columns that are not facts but are copied to the output as
+    /// they are (an applicant id, say). Any other column that is not a fact
+    /// is an error.
+    pub keep: Vec<String>,
+    /// Status as `Utf8` instead of a dictionary (for consumers without
+    /// dictionary support, such as Spark's Arrow bridge).
+    pub plain_status: bool,
+    /// Decide the rows of a batch on rayon's threads.
+    pub parallel: bool,
+}
+
+/// One row's outcome: its decision, or why it could not be decided (facts
+/// that do not fit the policy).
+pub type RowResult = Result<Decision, String>;
+
+/// Decides record batches against one plan.
+#[derive(Debug)]
+pub struct BatchDecider<'p> {
+    plan: &'p Plan,
+    opts: BatchOptions,
+    benefits: Vec<Arc<str>>,
+}
+
+impl<'p> BatchDecider<'p> {
+    /// A decider; `Err` when `opts` names a benefit the policy lacks.
+    pub fn new(plan: &'p Plan, opts: BatchOptions) -> Result<Self, Error> {
+        let all = &plan.policy().benefits;
+        for b in &opts.decide.benefits {
+            if !all.iter().any(|d| *d.id == **b) {
+                return Err(Error::Eval(policy_eval::EvalError::UnknownBenefit(b.clone())));
+            }
+        }
+        let benefits = all
+            .iter()
+            .filter(|d| opts.decide.benefits.is_empty() || opts.decide.benefits.iter().any(|b| **b == *d.id))
+            .map(|d| d.id.clone())
+            .collect();
+        Ok(BatchDecider { plan, opts, benefits })
+    }
+
+    /// The plan.
+    pub fn plan(&self) -> &'p Plan {
+        self.plan
+    }
+
+    /// The benefits decided, in declaration order.
+    pub fn benefits(&self) -> &[Arc<str>] {
+        &self.benefits
+    }
+
+    /// Checks `schema` against the policy: every column is a fact of a type
+    /// it can be read as, or a kept column. The error names the column.
+    pub fn check_schema(&self, schema: &Schema) -> Result<(), Error> {
+        let p = self.plan.policy();
+        for f in schema.fields() {
+            if self.opts.keep.iter().any(|k| k == f.name()) {
+                continue;
+            }
+            match facts_of(p).find(|(n, _)| *n == f.name()) {
+                None => {
+                    let hint = policy_core::check::did_you_mean(f.name(), facts_of(p).map(|(n, _)| n))
+                        .map(|h| format!(" ({h})"))
+                        .unwrap_or_default();
+                    return Err(Error::Column {
+                        column: f.name().clone(),
+                        message: format!("not an input or external of policy `{}`{hint}", p.meta.id),
+                    });
+                }
+                Some((_, ty)) => check_type(p, f.data_type(), ty)
+                    .map_err(|(path, want)| Error::Column { column: format!("{}{path}", f.name()), message: format!("expected {want}") })?,
+            }
+        }
+        Ok(())
+    }
+
+    /// The schema of the decisions of a batch whose kept columns are those
+    /// of `input`: the kept columns, `error` (why a row was not decided),
+    /// then one struct column per benefit: status, amount (exact
+    /// Decimal128), failed condition ids, missing facts.
+    pub fn output_schema(&self, input: &Schema) -> SchemaRef {
+        let mut fields: Vec<Field> =
+            self.opts.keep.iter().filter_map(|k| input.field_with_name(k).ok()).map(|f| f.as_ref().clone()).collect();
+        fields.push(Field::new("error", DataType::Utf8, true));
+        for b in &self.benefits {
+            fields.push(Field::new(b.as_ref(), DataType::Struct(self.benefit_fields()), false));
+        }
+        Arc::new(Schema::new(fields))
+    }
+
+    fn benefit_fields(&self) -> Fields {
+        let status =
+            if self.opts.plain_status { DataType::Utf8 } else { DataType::Dictionary(Box::new(DataType::Int8), Box::new(DataType::Utf8)) };
+        let list = DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)));
+        Fields::from(vec![
+            Field::new("status", status, true),
+            Field::new("amount", DataType::Decimal128(DECIMAL_PRECISION, DECIMAL_SCALE), true),
+            Field::new("failed", list.clone(), true),
+            Field::new("missing", list, true),
+        ])
+    }
+
+    /// The facts of every row of `batch` (after [`Self::check_schema`]).
+    pub fn facts(&self, batch: &RecordBatch) -> Result<Vec<Result<Facts, String>>, Error> {
+        self.check_schema(batch.schema().as_ref())?;
+        let p = self.plan.policy();
+        let mut columns: Vec<(&str, &Type, &dyn Array)> = Vec::new();
+        for (name, ty) in facts_of(p) {
+            if let Some(c) = batch.column_by_name(name) {
+                columns.push((name, ty, c.as_ref()));
+            }
+        }
+        Ok((0..batch.num_rows()).map(|row| row_facts(self.plan, &columns, row)).collect())
+    }
+
+    /// Decides facts, one result per row in order.
+    pub fn decide_facts(&self, facts: Vec<Result<Facts, String>>) -> Vec<RowResult> {
+        let opts = &self.opts.decide;
+        if self.opts.parallel {
+            let ok: Vec<Facts> = facts.iter().filter_map(|f| f.as_ref().ok().cloned()).collect();
+            let mut decided = self.plan.decide_batch(&ok, opts).into_iter();
+            facts
+                .into_iter()
+                .map(|f| match f {
+                    Ok(_) => match decided.next() {
+                        Some(d) => d.map_err(|e| e.to_string()),
+                        None => Err("internal: a decision is missing".into()),
+                    },
+                    Err(e) => Err(e),
+                })
+                .collect()
+        } else {
+            let mut decider = self.plan.decider();
+            facts
+                .into_iter()
+                .map(|f| {
+                    let f = f?;
+                    decider.decide(&f, opts).map_err(|e| e.to_string())?;
+                    Ok(decider.take())
+                })
+                .collect()
+        }
+    }
+
+    /// Decides every row of `batch`; the decisions as a record batch in
+    /// [`Self::output_schema`], and the summary updated when given.
+    pub fn decide(&self, batch: &RecordBatch, summary: Option<&mut Summary>) -> Result<RecordBatch, Error> {
+        let facts = self.facts(batch)?;
+        let rows = self.decide_facts(facts);
+        if let Some(s) = summary {
+            s.add_all(&rows);
+        }
+        self.to_batch(batch.schema().as_ref(), self.kept(batch), &rows)
+    }
+
+    /// The kept columns of `batch`, in the order of the options.
+    pub fn kept(&self, batch: &RecordBatch) -> Vec<ArrayRef> {
+        self.opts.keep.iter().filter_map(|k| batch.column_by_name(k).cloned()).collect()
+    }
+
+    /// Decisions as a record batch in [`Self::output_schema`]`(input)`, with
+    /// `kept` the kept columns in order.
+    pub fn to_batch(&self, input: &Schema, kept: Vec<ArrayRef>, rows: &[RowResult]) -> Result<RecordBatch, Error> {
+        let schema = self.output_schema(input);
+        let mut errors: Vec<Option<String>> = rows.iter().map(|r| r.as_ref().err().cloned()).collect();
+        let mut columns = kept;
+        let mut benefit_columns = Vec::with_capacity(self.benefits.len());
+        for (bi, b) in self.benefits.iter().enumerate() {
+            let mut status: Vec<Option<i8>> = Vec::with_capacity(rows.len());
+            let mut amount: Vec<Option<i128>> = Vec::with_capacity(rows.len());
+            let mut failed = ListBuilder::new(StringBuilder::new());
+            let mut missing = ListBuilder::new(StringBuilder::new());
+            for (row, r) in rows.iter().enumerate() {
+                let d = r
+                    .as_ref()
+                    .ok()
+                    .and_then(|d| d.benefits.get(bi).filter(|x| x.id == *b).or_else(|| d.benefits.iter().find(|x| x.id == *b)));
+                match d {
+                    None => {
+                        status.push(None);
+                        amount.push(None);
+                        failed.append_null();
+                        missing.append_null();
+                    }
+                    Some(d) => {
+                        status.push(STATUSES.iter().position(|s| *s == d.status).and_then(|i| i8::try_from(i).ok()));
+                        amount.push(match d.amount.map(scaled).transpose() {
+                            Ok(a) => a,
+                            Err(e) => {
+                                if let Some(slot) = errors.get_mut(row) {
+                                    slot.get_or_insert_with(|| format!("benefit `{b}`: amount {e}"));
+                                }
+                                None
+                            }
+                        });
+                        for f in &d.failed {
+                            failed.values().append_value(&f.id);
+                        }
+                        failed.append(true);
+                        for m in &d.missing {
+                            missing.values().append_value(m);
+                        }
+                        missing.append(true);
+                    }
+                }
+            }
+            let status: ArrayRef = if self.opts.plain_status {
+                Arc::new(
+                    status
+                        .iter()
+                        .map(|k| k.and_then(|k| STATUSES.get(usize::try_from(k).ok()?)).map(|s| s.as_str()))
+                        .collect::<StringArray>(),
+                )
+            } else {
+                let values: ArrayRef = Arc::new(STATUSES.iter().map(|s| Some(s.as_str())).collect::<StringArray>());
+                Arc::new(DictionaryArray::<Int8Type>::try_new(Int8Array::from(status), values)?)
+            };
+            let amount: ArrayRef = Arc::new(Decimal128Array::from(amount).with_precision_and_scale(DECIMAL_PRECISION, DECIMAL_SCALE)?);
+            let children: Vec<ArrayRef> = vec![status, amount, Arc::new(failed.finish()), Arc::new(missing.finish())];
+            benefit_columns.push(Arc::new(StructArray::try_new(self.benefit_fields(), children, None)?) as ArrayRef);
+        }
+        columns.push(Arc::new(errors.iter().map(|e| e.as_deref()).collect::<StringArray>()));
+        columns.extend(benefit_columns);
+        Ok(RecordBatch::try_new(schema, columns)?)
+    }
+}

@@ -1,0 +1,83 @@
+//! The totals of a run: per benefit, how many applicants got each status
+//! and the exact total amount; and how many rows could not be decided.
+
+use crate::decide::{RowResult, STATUSES};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// Counts and totals, in benefit declaration order.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Summary {
+    /// Rows seen.
+    pub rows: u64,
+    /// Rows whose facts did not fit the policy.
+    pub errors: u64,
+    /// Per benefit (in the order first met).
+    pub benefits: Vec<BenefitSummary>,
+}
+
+/// One benefit's totals.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct BenefitSummary {
+    /// Benefit id.
+    pub id: String,
+    /// Applicants per status (snake_case name).
+    pub status: BTreeMap<&'static str, u64>,
+    /// Sum of the amounts of eligible applicants (exact); `None` once the
+    /// sum overflowed the engine's decimal range.
+    #[serde(with = "policy_eval::decision::opt_money")]
+    pub total: Option<Decimal>,
+}
+
+impl Summary {
+    /// Adds one row.
+    pub fn add(&mut self, row: &RowResult) {
+        self.rows += 1;
+        let d = match row {
+            Ok(d) => d,
+            Err(_) => {
+                self.errors += 1;
+                return;
+            }
+        };
+        for b in &d.benefits {
+            let i = match self.benefits.iter().position(|s| *s.id == *b.id) {
+                Some(i) => i,
+                None => {
+                    self.benefits.push(BenefitSummary { id: b.id.to_string(), total: Some(Decimal::ZERO), ..Default::default() });
+                    self.benefits.len() - 1
+                }
+            };
+            if let Some(s) = self.benefits.get_mut(i) {
+                *s.status.entry(b.status.as_str()).or_insert(0) += 1;
+                if let Some(a) = b.amount {
+                    s.total = s.total.and_then(|t| t.checked_add(a));
+                }
+            }
+        }
+    }
+
+    /// Adds rows.
+    pub fn add_all(&mut self, rows: &[RowResult]) {
+        for r in rows {
+            self.add(r);
+        }
+    }
+
+    /// The summary for people: a line per benefit.
+    pub fn render(&self) -> String {
+        let mut out = format!("{} applicants decided", self.rows - self.errors);
+        if self.errors > 0 {
+            let _ = write!(out, ", {} not decided (their facts do not fit the policy: see the `error` column)", self.errors);
+        }
+        out.push('\n');
+        for b in &self.benefits {
+            let counts: Vec<String> =
+                STATUSES.iter().filter_map(|s| b.status.get(s.as_str()).map(|n| format!("{} {n}", s.as_str()))).collect();
+            let total = b.total.map(|t| format!("{} yuan", t.normalize())).unwrap_or_else(|| "overflowed".into());
+            let _ = writeln!(out, "  {}: {}; total {total}", b.id, counts.join(", "));
+        }
+        out
+    }
+}

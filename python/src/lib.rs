@@ -1,0 +1,143 @@
+//! `policy._native`: the engine for Python. The Python package `policy`
+//! wraps it (dicts in and out, pyarrow Tables through the Arrow C stream
+//! interface, Spark through `mapInArrow`).
+
+use arrow_array::ffi_stream::ArrowArrayStreamReader;
+use arrow_array::{RecordBatch, RecordBatchIterator, RecordBatchReader};
+use arrow_pyarrow::{IntoPyArrow, PyArrowType, ToPyArrow};
+use policy_arrow::{BatchDecider, BatchOptions};
+use policy_eval::{DecideOptions, EvalError, TraceLevel};
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+
+create_exception!(_native, PolicyError, PyException, "The engine refused: a policy that does not compile, an unknown policy or benefit.");
+create_exception!(_native, FactsError, PolicyError, "The facts do not fit the policy's declared inputs.");
+create_exception!(
+    _native,
+    ColumnError,
+    PolicyError,
+    "A column of a table does not fit the policy (not a fact, or of a type that cannot hold it)."
+);
+
+fn eval_err(e: EvalError) -> PyErr {
+    match &e {
+        EvalError::Policy { name, diagnostics } => {
+            let lines: Vec<String> =
+                diagnostics.iter().filter(|d| d.is_error()).map(|d| format!("{} [{}] {}", d.file, d.code.id, d.message)).collect();
+            PolicyError::new_err(format!("policy `{name}` has errors:\n{}", lines.join("\n")))
+        }
+        EvalError::Facts(_) => FactsError::new_err(e.to_string()),
+        _ => PolicyError::new_err(e.to_string()),
+    }
+}
+
+fn arrow_err(e: policy_arrow::Error) -> PyErr {
+    match e {
+        policy_arrow::Error::Column { .. } => ColumnError::new_err(e.to_string()),
+        policy_arrow::Error::Eval(e) => eval_err(e),
+        other => PolicyError::new_err(other.to_string()),
+    }
+}
+
+fn parse_date(s: Option<&str>) -> PyResult<Option<chrono::NaiveDate>> {
+    s.map(|s| {
+        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| PolicyError::new_err(format!("`{s}` is not a date (YYYY-MM-DD)")))
+    })
+    .transpose()
+}
+
+/// The compiled policies of a folder.
+#[pyclass(frozen)]
+struct Engine {
+    engine: policy_eval::Engine,
+}
+
+#[pymethods]
+impl Engine {
+    #[new]
+    fn new(policies_dir: &str) -> PyResult<Self> {
+        if !std::path::Path::new(policies_dir).is_dir() {
+            return Err(PolicyError::new_err(format!("`{policies_dir}` is not a folder of policies")));
+        }
+        Ok(Engine { engine: policy_eval::Engine::from_dir(policies_dir).map_err(eval_err)? })
+    }
+
+    /// The ids of the loaded policies.
+    fn policies(&self) -> Vec<String> {
+        self.engine.ids().map(str::to_string).collect()
+    }
+
+    /// Decides one applicant: facts as JSON text, the decision as JSON text.
+    #[pyo3(signature = (policy_id, facts_json, as_of=None, benefits=None, trace=false))]
+    fn decide_json(
+        &self,
+        policy_id: &str,
+        facts_json: &str,
+        as_of: Option<&str>,
+        benefits: Option<Vec<String>>,
+        trace: bool,
+    ) -> PyResult<String> {
+        let plan = self.engine.plan(policy_id).ok_or_else(|| eval_err(EvalError::UnknownPolicy(policy_id.into())))?;
+        let facts = plan.facts_from_str(facts_json).map_err(eval_err)?;
+        let opts = DecideOptions {
+            reference_date: parse_date(as_of)?,
+            benefits: benefits.unwrap_or_default(),
+            trace: if trace { TraceLevel::Full } else { TraceLevel::Off },
+        };
+        let d = plan.decide(&facts, &opts).map_err(eval_err)?;
+        serde_json::to_string(&d).map_err(|e| PolicyError::new_err(e.to_string()))
+    }
+
+    /// Decides every row of an Arrow stream (a pyarrow Table or
+    /// RecordBatchReader, through the Arrow C stream interface); returns a
+    /// pyarrow RecordBatchReader of decisions.
+    #[pyo3(signature = (policy_id, stream, as_of=None, benefits=None, keep=None, plain_status=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn decide_stream(
+        &self,
+        py: Python<'_>,
+        policy_id: &str,
+        stream: PyArrowType<ArrowArrayStreamReader>,
+        as_of: Option<&str>,
+        benefits: Option<Vec<String>>,
+        keep: Option<Vec<String>>,
+        plain_status: bool,
+    ) -> PyResult<Py<PyAny>> {
+        let plan = self.engine.plan(policy_id).ok_or_else(|| eval_err(EvalError::UnknownPolicy(policy_id.into())))?;
+        let opts = BatchOptions {
+            decide: DecideOptions { reference_date: parse_date(as_of)?, benefits: benefits.unwrap_or_default(), trace: TraceLevel::Off },
+            keep: keep.unwrap_or_default(),
+            plain_status,
+            parallel: true,
+        };
+        let decider = BatchDecider::new(plan, opts).map_err(arrow_err)?;
+        let reader = stream.0;
+        let input_schema = reader.schema();
+        let mut out: Vec<RecordBatch> = Vec::new();
+        for batch in reader {
+            let batch = batch.map_err(|e| PolicyError::new_err(e.to_string()))?;
+            out.push(decider.decide(&batch, None).map_err(arrow_err)?);
+        }
+        // With no batch, the schema still says what the decisions hold.
+        decider.check_schema(&input_schema).map_err(arrow_err)?;
+        let schema = decider.output_schema(&input_schema);
+        let iter: Box<dyn RecordBatchReader + Send> = Box::new(RecordBatchIterator::new(out.into_iter().map(Ok), schema));
+        Ok(iter.into_pyarrow(py)?.unbind())
+    }
+
+    /// The canonical Arrow schema of a policy's facts (a pyarrow Schema).
+    fn fact_schema(&self, py: Python<'_>, policy_id: &str) -> PyResult<Py<PyAny>> {
+        let plan = self.engine.plan(policy_id).ok_or_else(|| eval_err(EvalError::UnknownPolicy(policy_id.into())))?;
+        Ok(policy_arrow::schema::fact_schema(plan.policy()).to_pyarrow(py)?.unbind())
+    }
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Engine>()?;
+    m.add("PolicyError", m.py().get_type::<PolicyError>())?;
+    m.add("FactsError", m.py().get_type::<FactsError>())?;
+    m.add("ColumnError", m.py().get_type::<ColumnError>())?;
+    Ok(())
+}
