@@ -128,13 +128,20 @@ function buildForm(schema) {
   }
 }
 
+// The schema's types without `null`: every fact may be null (absent), so
+// each property's `type` is a list such as ["boolean", "null"].
+function types(s) {
+  return (Array.isArray(s.type) ? s.type : [s.type]).filter((t) => t !== 'null' && t !== undefined);
+}
+
 function kindOf(s) {
+  const t = types(s);
   if (s.enum) return 'enum';
-  if (s.type === 'boolean') return 'bool';
-  if (s.type === 'integer') return 'int';
-  if (s.type === 'string' && s.format === 'date') return 'date';
-  if (s.type === 'array' || s.type === 'object') return 'json';
-  if (Array.isArray(s.type)) return s.$comment && s.$comment.includes('percent') ? 'percent' : 'decimal';
+  if (t.length === 1 && t[0] === 'boolean') return 'bool';
+  if (t.includes('integer')) return 'int';
+  if (t.length === 1 && t[0] === 'string' && s.format === 'date') return 'date';
+  if (t.includes('array') || t.includes('object')) return 'json';
+  if (t.includes('number')) return s.$comment && s.$comment.includes('percent') ? 'percent' : 'decimal';
   return 'text';
 }
 
@@ -145,7 +152,7 @@ function buildField(name, s, required) {
   if (kind === 'enum') {
     const labels = s['x-enum-labels'] || {};
     input = el('select', { id, name }, el('option', { value: '' }, '— 未填 —'),
-      s.enum.map((v) => el('option', { value: v }, labels[v] ? `${labels[v]} (${v})` : v)));
+      s.enum.filter((v) => v !== null).map((v) => el('option', { value: v }, labels[v] ? `${labels[v]} (${v})` : v)));
   } else if (kind === 'bool') {
     input = el('select', { id, name }, el('option', { value: '' }, '— 未填 —'),
       el('option', { value: 'true' }, '是 yes'), el('option', { value: 'false' }, '否 no'));
@@ -154,7 +161,7 @@ function buildField(name, s, required) {
   } else if (kind === 'date') {
     input = el('input', { id, name, type: 'date' });
   } else if (kind === 'json') {
-    input = el('textarea', { id, name, placeholder: s.type === 'array' ? '[ … ] JSON' : '{ … } JSON', spellcheck: 'false' });
+    input = el('textarea', { id, name, placeholder: types(s).includes('array') ? '[ … ] JSON' : '{ … } JSON', spellcheck: 'false' });
   } else {
     const placeholder = kind === 'percent' ? '例 70%' : (s.pattern && s.pattern.includes('month') ? '例 12 months' : '');
     input = el('input', { id, name, type: 'text', inputmode: kind === 'decimal' || kind === 'percent' ? 'decimal' : undefined, placeholder });
