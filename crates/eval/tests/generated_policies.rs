@@ -22,7 +22,10 @@
 //! not, with or without `else`), `scale` (per unit and marginal), `count` /
 //! `any` / `all`, `sum` / `min` / `max` / `avg`, `exists`, `present`,
 //! `as` conversion, date ± durations, `min`, `max`, `clamp`, `abs`, `round`
-//! (every mode), `year`, `month`, `day`, `age` and `days_between`.
+//! (every mode), `year`, `month`, `day`, `age` and `days_between`; `as_of`
+//! (never in a `dated_by`), scale bands whose width is a dated parameter,
+//! and functions (`fn helper_N(arg: T, …): R = …` over their parameters, the
+//! policy's parameters, tables and constants) called from lets and rules.
 //!
 //! For every generated policy the tests assert that
 //! 1. checking and compiling it does not panic, and that nearly all of them
@@ -211,6 +214,11 @@ struct Gen {
     counter: usize,
     /// Writing a `dated_by`: no `as_of`, and no let (which may read it).
     in_dated_by: bool,
+    /// Writing a function's body: only its parameters (as locals), the
+    /// policy's parameters, tables and constants; no `as_of`.
+    in_fn: bool,
+    /// Declared functions: name, parameter types, result type.
+    fns: Vec<(String, Vec<Ty>, Ty)>,
 }
 
 /// A generated policy: its text, the source document its quotes are in, and
@@ -243,6 +251,8 @@ impl Gen {
             lib_alias: String::new(),
             counter: 0,
             in_dated_by: false,
+            in_fn: false,
+            fns: Vec::new(),
         }
     }
 
@@ -382,6 +392,9 @@ impl Gen {
             if self.in_dated_by && v.kind == Kind::Let {
                 continue;
             }
+            if self.in_fn && matches!(v.kind, Kind::Input | Kind::Let | Kind::External) {
+                continue;
+            }
             if v.ty == *ty {
                 out.push(v.name.clone());
             }
@@ -442,6 +455,19 @@ impl Gen {
     }
 
     fn leaf(&mut self, ty: &Ty) -> E {
+        // A call of a declared function returning `ty` (never inside a body).
+        if !self.in_fn && self.chance(1, 6) {
+            let fitting: Vec<(String, Vec<Ty>)> = self.fns.iter().filter(|f| f.2 == *ty).map(|f| (f.0.clone(), f.1.clone())).collect();
+            if !fitting.is_empty() {
+                let (name, args) = self.rng.pick(&fitting).clone();
+                let args: Vec<String> = args.iter().map(|t| self.leaf_plain(t).s).collect();
+                return E::atom(format!("{name}({})", args.join(", ")));
+            }
+        }
+        self.leaf_plain(ty)
+    }
+
+    fn leaf_plain(&mut self, ty: &Ty) -> E {
         let names = self.names_of(ty);
         if !names.is_empty() && (self.chance(2, 3) || !ty.has_literal()) {
             return E::atom(self.rng.pick(&names).clone());
@@ -456,6 +482,7 @@ impl Gen {
     fn lists(&self) -> Vec<(String, Ty)> {
         self.vars
             .iter()
+            .filter(|v| !(self.in_fn && matches!(v.kind, Kind::Input | Kind::Let | Kind::External)))
             .filter_map(|v| match &v.ty {
                 Ty::List(t) => Some((v.name.clone(), (**t).clone())),
                 _ => None,
@@ -1012,7 +1039,7 @@ impl Gen {
                 }
             }
             // The benefit's date.
-            5 if !self.in_dated_by => E::atom("as_of"),
+            5 if !self.in_dated_by && !self.in_fn => E::atom("as_of"),
             _ => self.leaf(&Ty::Date),
         }
     }
@@ -1464,6 +1491,30 @@ impl Gen {
             decls.extend(d);
         }
 
+        // Functions: pure helpers over their parameters (bound as locals),
+        // the policy's parameters, tables and constants; called from lets and
+        // benefits as `helper_N(args)`.
+        for _ in 0..self.rng.range(0, 3) {
+            let ret = self.rng.pick(&[Ty::Money, Ty::Int, Ty::Bool]).clone();
+            let n = self.rng.range(1, 3);
+            let params: Vec<(String, Ty)> = (0..n)
+                .map(|_| {
+                    let t = self.rng.pick(&[Ty::Money, Ty::Int, Ty::Bool, Ty::Date, Ty::Pct]).clone();
+                    (self.fresh("arg"), t)
+                })
+                .collect();
+            let outer = std::mem::replace(&mut self.locals, params.clone());
+            self.in_fn = true;
+            let body = self.expr(&ret, 2);
+            self.in_fn = false;
+            self.locals = outer;
+            let name = self.fresh("helper");
+            let list: Vec<String> = params.iter().map(|(a, t)| format!("{a}: {}", self.type_name(t))).collect();
+            let label = if self.chance(1, 2) { format!(" {}", self.label()) } else { String::new() };
+            decls.push(format!("fn {name}({}): {} = {}{label}", list.join(", "), self.type_name(&ret), body.s));
+            self.fns.push((name, params.into_iter().map(|p| p.1).collect(), ret));
+        }
+
         // Lets, each reading what is declared before it; written in shuffled order.
         let mut lets = Vec::new();
         for _ in 0..self.rng.range(0, 6) {
@@ -1834,6 +1885,8 @@ const CONSTRUCTS: &[(&str, &[&str])] = &[
     ("cite quote", &["quote \""]),
     ("application_date", &["application_date"]),
     ("as_of", &["as_of"]),
+    ("fn", &["fn helper_"]),
+    ("fn call", &["= helper_", ": helper_", "(helper_", ", helper_", "{ helper_", "=> helper_"]),
     ("dated band width", &["first standard_", "next standard_", "first gen.standard_", "next gen.standard_"]),
     ("use", &["use gen."]),
     ("list of scalars", &[": list int"]),
