@@ -27,11 +27,31 @@ from ._native import Engine as _NativeEngine
 __all__ = ["Engine", "PolicyError", "FactsError", "ColumnError"]
 
 
-def _to_json(value: Any) -> Any:
+def _encode(value: Any) -> str:
+    """Facts as JSON text, exactly: a Decimal is written as a JSON number
+    with its own digits (`Decimal("0.85")` is `0.85`, a fraction for a
+    percent, as a JSON number would be), never through a float; a date as
+    `"YYYY-MM-DD"`."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
     if isinstance(value, _decimal.Decimal):
-        return str(value)
+        if not value.is_finite():
+            raise ValueError(f"cannot pass {value} as a fact")
+        return format(value, "f")
+    if isinstance(value, (int, float)):
+        return _json.dumps(value)
+    if isinstance(value, str):
+        return _json.dumps(value, ensure_ascii=False)
     if isinstance(value, (_dt.date, _dt.datetime)):
-        return value.isoformat()[:10]
+        return '"' + value.isoformat()[:10] + '"'
+    if isinstance(value, dict):
+        return "{" + ", ".join(_json.dumps(str(k), ensure_ascii=False) + ": " + _encode(v) for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_encode(v) for v in value) + "]"
     raise TypeError(f"cannot pass {type(value).__name__} as a fact")
 
 
@@ -76,7 +96,7 @@ class Engine:
         Raises :class:`FactsError` when the facts do not fit the policy and
         :class:`PolicyError` for an unknown policy or benefit.
         """
-        text = _json.dumps(facts, default=_to_json, ensure_ascii=False)
+        text = _encode(facts)
         out = self._native.decide_json(policy_id, text, _date(as_of), list(benefits) if benefits else None, trace)
         return _json.loads(out)
 

@@ -158,3 +158,12 @@ def test_decide_table_equals_decide_per_row_on_a_generated_population(engine):
         assert row["error"] is None
         assert _table_view(row, ["training_subsidy"]) == _row_view(single, ["training_subsidy"]), facts
     assert 0 < errors < len(out) // 5
+
+
+def test_decimals_are_passed_with_their_own_digits():
+    # A Decimal never goes through a float: its digits reach the engine as
+    # a JSON number, exactly (0.79999999999999999999 is not 80 %).
+    from decimal import Decimal
+    import datetime
+    text = policy._encode({"rate": Decimal("0.79999999999999999999"), "day": datetime.date(2021, 6, 1), "n": 3, "ok": True, "x": None})
+    assert text == '{"rate": 0.79999999999999999999, "day": "2021-06-01", "n": 3, "ok": true, "x": null}'
