@@ -538,10 +538,62 @@ fn test_coverage_reports_and_gates() {
 fn test_filter() {
     let r = run(&["test", &format!("{DATA}/cases_wrong/demo.cases.json"), "--filter", "twelve"]);
     assert_eq!(r.code, 0, "{}", r.stdout);
-    assert_eq!(r.stdout, "golden traces: 1 unchanged, 0 changed, 0 missing\n1 passed, 0 failed\n");
+    assert_eq!(r.stdout, "golden traces: 1 unchanged, 0 changed, 0 missing\n1 passed, 0 failed, 2 filtered out\n");
     let r = run(&["test", "--filter", "order_day_10"]);
     assert_eq!(r.code, 0);
-    assert_eq!(r.stdout, "golden traces: 1 unchanged, 0 changed, 0 missing\n1 passed, 0 failed\n");
+    let (golden, last) = r.stdout.trim_end().split_once('\n').unwrap();
+    assert_eq!(golden, "golden traces: 1 unchanged, 0 changed, 0 missing");
+    let out = last.strip_prefix("1 passed, 0 failed, ").unwrap().strip_suffix(" filtered out").unwrap();
+    assert!(out.parse::<usize>().unwrap() > 100, "{last}");
+}
+
+#[test]
+fn test_filter_matching_nothing_fails() {
+    let r = run(&["test", &format!("{DATA}/cases_wrong/demo.cases.json"), "--filter", "no_such_case"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(r.stdout, "0 passed, 0 failed, 3 filtered out\n");
+    assert!(r.stderr.contains("no case ran: --filter `no_such_case` matched none of 3 cases"), "{}", r.stderr);
+}
+
+/// A case file in a temporary `policies/` tree, beside a copy of the Datong policy.
+fn case_file_in_tmp(cases: &str) -> (tempfile::TempDir, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("policies/datong");
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in ["big_data_training_2022.policy", "big_data_training_2022.source.txt"] {
+        std::fs::copy(workspace().join("policies/datong").join(f), dir.join(f)).unwrap();
+    }
+    let file = dir.join("t.cases.json");
+    std::fs::write(&file, format!(r#"{{"policy": "{DATONG_ID}", "cases": [{cases}]}}"#)).unwrap();
+    let file = file.to_str().unwrap().to_string();
+    (tmp, file)
+}
+
+const CASE_FACTS: &str = r#""facts": {"project_for_big_data": true, "trainee_group": "rural_migrant", "class_start_date": "2023-03-01", "training_days": 10, "class_employment_rate": "85%", "daily_checkin": true}"#;
+
+#[test]
+fn test_refuses_duplicate_case_names() {
+    let case = format!(r#"{{"name": "a", {CASE_FACTS}, "expect": {{"order_training": {{"status": "eligible"}}}}}}"#);
+    let (_tmp, file) = case_file_in_tmp(&format!("{case}, {case}"));
+    let r = run(&["test", &file]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("is not a valid case file: two cases are named `a`"), "{}", r.stderr);
+    // The same case once is fine (its golden trace is missing: said, not failed outside CI).
+    let (_tmp, file) = case_file_in_tmp(&case);
+    let r = run_cmd(policy().args(["test", &file]).env_remove("CI"));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}
+
+#[test]
+fn test_refuses_cases_expecting_nothing() {
+    let (_tmp, file) = case_file_in_tmp(&format!(r#"{{"name": "a", {CASE_FACTS}, "expect": {{}}}}"#));
+    let r = run(&["test", &file]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("case `a` has an empty `expect`"), "{}", r.stderr);
+    let (_tmp, file) = case_file_in_tmp(&format!(r#"{{"name": "b", {CASE_FACTS}, "expect": {{"order_training": {{}}}}}}"#));
+    let r = run(&["test", &file]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("case `b` expects nothing of benefit `order_training`"), "{}", r.stderr);
 }
 
 #[test]
@@ -984,4 +1036,84 @@ fn diff_git_trouble_is_exit_2() {
     let r = run_in(plain.path(), &["diff", "HEAD:policies/demo/main.policy", "HEAD:policies/demo/main.policy"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("not in a git repository"), "{}", r.stderr);
+}
+
+// ------------------------------------------------------------------ eval --fail-on
+
+#[test]
+fn eval_fail_on_undetermined_exits_1_naming_the_benefits() {
+    let r = run(&["eval", DATONG, "--facts", &facts("datong_order_day_10.json"), "--fail-on", "undetermined"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    // The decision is still printed.
+    assert!(r.stdout.contains("✓ order_training"), "{}", r.stdout);
+    assert!(r.stderr.contains("--fail-on: `onjob_training` (undetermined), `certification` (undetermined)"), "{}", r.stderr);
+}
+
+#[test]
+fn eval_fail_on_a_status_no_benefit_has_exits_0() {
+    let r = run(&["eval", DATONG, "--facts", &facts("datong_order_day_10.json"), "--fail-on", "ineligible"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Only the benefits decided count.
+    let r = run(&[
+        "eval",
+        DATONG,
+        "--facts",
+        &facts("datong_order_day_10.json"),
+        "--benefit",
+        "order_training",
+        "--fail-on",
+        "ineligible,undetermined",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+#[test]
+fn eval_fail_on_ineligible_with_facts_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("no_checkin.json");
+    std::fs::write(
+        &f,
+        r#"{"project_for_big_data": true, "trainee_group": "rural_migrant", "class_start_date": "2023-03-01", "training_days": 10, "class_employment_rate": "85%", "daily_checkin": false, "spot_check_passed": false}"#,
+    )
+    .unwrap();
+    let f = f.to_str().unwrap();
+    let r = run(&["eval", DATONG, "--facts", f, "--benefit", "order_training", "--fail-on", "ineligible"]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("`order_training` (ineligible)"), "{}", r.stderr);
+    let r = run(&["eval", DATONG, "--facts", f, "--benefit", "order_training", "--fail-on", "undetermined"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines = tmp.path().join("lines.jsonl");
+    let good = std::fs::read_to_string(workspace().join(facts("datong_order_day_10.json"))).unwrap().replace('\n', "");
+    let bad = std::fs::read_to_string(f).unwrap();
+    std::fs::write(&lines, format!("{good}\n{bad}\n")).unwrap();
+    let lines = lines.to_str().unwrap();
+    let r = run(&["eval", DATONG, "--facts-lines", lines, "--benefit", "order_training", "--fail-on", "undetermined,ineligible"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.stdout.lines().count(), 2);
+    assert!(r.stderr.contains("--fail-on: 1 line decided a benefit undetermined or ineligible"), "{}", r.stderr);
+    let r = run(&["eval", DATONG, "--facts-lines", lines, "--benefit", "order_training"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+// ------------------------------------------------------------------ explain
+
+#[test]
+fn explain_prints_the_codes_section_of_errors_md() {
+    let r = run(&["explain", "P002"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let page = std::fs::read_to_string(workspace().join("docs/errors.md")).unwrap();
+    let start = page.find("### P002\n").unwrap();
+    let end = start + page[start..].find("\n### P003").unwrap();
+    assert_eq!(r.stdout, format!("{}\n", page[start..end].trim_end()));
+    // Case does not matter.
+    assert_eq!(run(&["explain", "p002"]).stdout, r.stdout);
+}
+
+#[test]
+fn explain_an_unknown_code_lists_the_codes() {
+    let r = run(&["explain", "X999"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stdout, "");
+    assert!(r.stderr.contains("no diagnostic `X999`; the codes are: P001, P002,"), "{}", r.stderr);
+    assert!(r.stderr.contains("R311"), "{}", r.stderr);
 }
