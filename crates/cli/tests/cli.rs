@@ -1117,3 +1117,77 @@ fn explain_an_unknown_code_lists_the_codes() {
     assert!(r.stderr.contains("no diagnostic `X999`; the codes are: P001, P002,"), "{}", r.stderr);
     assert!(r.stderr.contains("R311"), "{}", r.stderr);
 }
+
+// ------------------------------------------------------------------ fmt: stdin, atomic, CRLF
+
+#[test]
+fn fmt_stdin_to_stdout() {
+    let original = std::fs::read_to_string(workspace().join(DATA).join("fmt/unformatted.policy")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("u.policy");
+    std::fs::write(&file, &original).unwrap();
+    assert_eq!(run(&["fmt", file.to_str().unwrap()]).code, 0);
+    let expected = std::fs::read_to_string(&file).unwrap();
+    let r = run_cmd(policy().args(["fmt", "-"]).write_stdin(original.clone()));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, expected, "stdin formats as the file does");
+    assert_eq!(r.stderr, "");
+    // --check with stdin: a diff and exit 1; formatted input: silence and 0.
+    let r = run_cmd(policy().args(["fmt", "--check", "-"]).write_stdin(original));
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.starts_with("would reformat <stdin>"), "{}", r.stdout);
+    let r = run_cmd(policy().args(["fmt", "--check", "-"]).write_stdin(expected));
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""));
+    // A parse error: diagnostics on stderr, nothing on stdout.
+    let r = run_cmd(policy().args(["fmt", "-"]).write_stdin("policy x \"unterminated\n"));
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stdout, "");
+    assert!(r.stderr.contains("<stdin>"), "{}", r.stderr);
+    // `-` is alone or not at all.
+    assert_eq!(run(&["fmt", "-", "policies"]).code, 2);
+}
+
+#[test]
+fn fmt_keeps_crlf_line_endings() {
+    let original = std::fs::read_to_string(workspace().join(DATA).join("fmt/unformatted.policy")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let (lf, crlf) = (tmp.path().join("lf.policy"), tmp.path().join("crlf.policy"));
+    std::fs::write(&lf, &original).unwrap();
+    std::fs::write(&crlf, original.replace('\n', "\r\n")).unwrap();
+    let r = run(&["fmt", lf.to_str().unwrap(), crlf.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (lf, crlf) = (std::fs::read_to_string(&lf).unwrap(), std::fs::read_to_string(&crlf).unwrap());
+    assert!(!lf.contains('\r'));
+    assert_eq!(crlf, lf.replace('\n', "\r\n"));
+    // Formatted CRLF text is left as it is.
+    let r = run_cmd(policy().args(["fmt", "--check", "-"]).write_stdin(crlf.clone()));
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let r = run_cmd(policy().args(["fmt", "-"]).write_stdin(crlf.clone()));
+    assert_eq!(r.stdout, crlf);
+}
+
+#[test]
+fn fmt_writes_atomically_and_keeps_permissions() {
+    let original = std::fs::read_to_string(workspace().join(DATA).join("fmt/unformatted.policy")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("u.policy");
+    std::fs::write(&file, &original).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let inode = std::fs::metadata(&file).unwrap().ino();
+        assert_eq!(run(&["fmt", file.to_str().unwrap()]).code, 0);
+        let meta = std::fs::metadata(&file).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o640);
+        // A new file was renamed over the old one (not written through it).
+        assert_ne!(meta.ino(), inode);
+    }
+    #[cfg(not(unix))]
+    assert_eq!(run(&["fmt", file.to_str().unwrap()]).code, 0);
+    // No temporary file is left behind.
+    let names: Vec<String> =
+        std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, ["u.policy"]);
+    assert_ne!(std::fs::read_to_string(&file).unwrap(), original);
+}
