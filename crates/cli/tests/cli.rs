@@ -1191,3 +1191,30 @@ fn fmt_writes_atomically_and_keeps_permissions() {
     assert_eq!(names, ["u.policy"]);
     assert_ne!(std::fs::read_to_string(&file).unwrap(), original);
 }
+
+// ------------------------------------------------------------------ check --error-format short
+
+#[test]
+fn check_short_error_format_agrees_with_json() {
+    let dir = format!("{DATA}/mixed");
+    let json = run(&["check", "--error-format", "json", &dir]);
+    let short = run(&["check", "--error-format", "short", &dir]);
+    assert_eq!((short.code, short.stdout.as_str()), (1, ""));
+    let expected: Vec<String> = json
+        .stdout
+        .lines()
+        .map(|l| {
+            let o: serde_json::Value = serde_json::from_str(l).unwrap();
+            let s = |k: &str| o[k].as_str().unwrap().to_string();
+            format!("{}:{}:{}: {}[{}]: {}", s("file"), o["line"], o["column"], s("severity"), s("code"), s("message"))
+        })
+        .collect();
+    assert_eq!(expected.len(), 3);
+    let mut lines: Vec<&str> = short.stderr.lines().collect();
+    assert_eq!(lines.pop(), Some("checked 3 policies: 2 errors, 1 warning"), "{}", short.stderr);
+    assert_eq!(lines, expected);
+    assert!(lines[0].contains(":9:21: error[C101]: "), "{}", lines[0]);
+    // A file that cannot be read has no position.
+    let r = run(&["check", "--error-format", "short", "missing.policy"]);
+    assert!(r.stderr.starts_with("missing.policy: error: cannot read"), "{}", r.stderr);
+}
