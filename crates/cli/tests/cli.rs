@@ -1218,3 +1218,42 @@ fn check_short_error_format_agrees_with_json() {
     let r = run(&["check", "--error-format", "short", "missing.policy"]);
     assert!(r.stderr.starts_with("missing.policy: error: cannot read"), "{}", r.stderr);
 }
+
+// ------------------------------------------------------------------ colour on a terminal: TERM=dumb, CLICOLOR=0
+
+/// Runs `policy ARGS` on a pseudo-terminal (util-linux `script`), with
+/// `vars` set; its output (stdout and stderr together). None when `script`
+/// is missing outside CI (under CI=true a missing tool is a failure).
+fn on_a_terminal(args: &str, vars: &[(&str, &str)]) -> Option<String> {
+    let bin = env!("CARGO_BIN_EXE_policy");
+    let mut cmd = std::process::Command::new("script");
+    cmd.args(["-qec", &format!("'{bin}' {args}"), "/dev/null"]).current_dir(workspace());
+    for v in ["NO_COLOR", "CLICOLOR_FORCE", "CLICOLOR", "TERM"] {
+        cmd.env_remove(v);
+    }
+    cmd.envs(vars.iter().copied());
+    match cmd.output() {
+        Ok(out) => Some(String::from_utf8_lossy(&out.stdout).into_owned()),
+        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => panic!("`script` (util-linux) is needed under CI: {e}"),
+        Err(e) => {
+            eprintln!("skipped: `script` (util-linux) is not available: {e}");
+            None
+        }
+    }
+}
+
+#[test]
+fn term_dumb_and_clicolor_0_turn_colour_off_on_a_terminal() {
+    let args = format!("check {DATA}/mixed");
+    let Some(coloured) = on_a_terminal(&args, &[("TERM", "xterm")]) else { return };
+    assert!(coloured.contains("\x1b["), "a terminal gets colour: {coloured}");
+    assert!(coloured.contains("unknown name `dayz`"), "{coloured}");
+    for vars in [&[("TERM", "dumb")][..], &[("TERM", "xterm"), ("CLICOLOR", "0")][..]] {
+        let plain = on_a_terminal(&args, vars).unwrap();
+        assert!(!plain.contains('\x1b'), "{vars:?}: {plain}");
+        assert!(plain.contains("unknown name `dayz`"), "{plain}");
+    }
+    // CLICOLOR_FORCE still forces it.
+    let forced = on_a_terminal(&args, &[("TERM", "dumb"), ("CLICOLOR_FORCE", "1")]).unwrap();
+    assert!(forced.contains("\x1b["), "{forced}");
+}

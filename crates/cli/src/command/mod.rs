@@ -34,7 +34,7 @@ Run `policy <COMMAND> --help` for each command's options and examples.";
 #[derive(Debug, Parser)]
 #[command(name = "policy", version, about = "Check, format, evaluate and test policy-as-code files", after_help = EXAMPLES, propagate_version = true)]
 pub struct Cli {
-    /// When to colour the output: `auto` colours on a terminal unless NO_COLOR is set.
+    /// When to colour the output: `auto` colours on a terminal unless NO_COLOR, CLICOLOR=0 or TERM=dumb is set.
     #[arg(long, value_enum, default_value_t, global = true, value_name = "WHEN")]
     pub color: ColorChoice,
     /// The command.
