@@ -538,10 +538,62 @@ fn test_coverage_reports_and_gates() {
 fn test_filter() {
     let r = run(&["test", &format!("{DATA}/cases_wrong/demo.cases.json"), "--filter", "twelve"]);
     assert_eq!(r.code, 0, "{}", r.stdout);
-    assert_eq!(r.stdout, "golden traces: 1 unchanged, 0 changed, 0 missing\n1 passed, 0 failed\n");
+    assert_eq!(r.stdout, "golden traces: 1 unchanged, 0 changed, 0 missing\n1 passed, 0 failed, 2 filtered out\n");
     let r = run(&["test", "--filter", "order_day_10"]);
     assert_eq!(r.code, 0);
-    assert_eq!(r.stdout, "golden traces: 1 unchanged, 0 changed, 0 missing\n1 passed, 0 failed\n");
+    let (golden, last) = r.stdout.trim_end().split_once('\n').unwrap();
+    assert_eq!(golden, "golden traces: 1 unchanged, 0 changed, 0 missing");
+    let out = last.strip_prefix("1 passed, 0 failed, ").unwrap().strip_suffix(" filtered out").unwrap();
+    assert!(out.parse::<usize>().unwrap() > 100, "{last}");
+}
+
+#[test]
+fn test_filter_matching_nothing_fails() {
+    let r = run(&["test", &format!("{DATA}/cases_wrong/demo.cases.json"), "--filter", "no_such_case"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(r.stdout, "0 passed, 0 failed, 3 filtered out\n");
+    assert!(r.stderr.contains("no case ran: --filter `no_such_case` matched none of 3 cases"), "{}", r.stderr);
+}
+
+/// A case file in a temporary `policies/` tree, beside a copy of the Datong policy.
+fn case_file_in_tmp(cases: &str) -> (tempfile::TempDir, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("policies/datong");
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in ["big_data_training_2022.policy", "big_data_training_2022.source.txt"] {
+        std::fs::copy(workspace().join("policies/datong").join(f), dir.join(f)).unwrap();
+    }
+    let file = dir.join("t.cases.json");
+    std::fs::write(&file, format!(r#"{{"policy": "{DATONG_ID}", "cases": [{cases}]}}"#)).unwrap();
+    let file = file.to_str().unwrap().to_string();
+    (tmp, file)
+}
+
+const CASE_FACTS: &str = r#""facts": {"project_for_big_data": true, "trainee_group": "rural_migrant", "class_start_date": "2023-03-01", "training_days": 10, "class_employment_rate": "85%", "daily_checkin": true}"#;
+
+#[test]
+fn test_refuses_duplicate_case_names() {
+    let case = format!(r#"{{"name": "a", {CASE_FACTS}, "expect": {{"order_training": {{"status": "eligible"}}}}}}"#);
+    let (_tmp, file) = case_file_in_tmp(&format!("{case}, {case}"));
+    let r = run(&["test", &file]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("is not a valid case file: two cases are named `a`"), "{}", r.stderr);
+    // The same case once is fine (its golden trace is missing: said, not failed outside CI).
+    let (_tmp, file) = case_file_in_tmp(&case);
+    let r = run_cmd(policy().args(["test", &file]).env_remove("CI"));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}
+
+#[test]
+fn test_refuses_cases_expecting_nothing() {
+    let (_tmp, file) = case_file_in_tmp(&format!(r#"{{"name": "a", {CASE_FACTS}, "expect": {{}}}}"#));
+    let r = run(&["test", &file]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("case `a` has an empty `expect`"), "{}", r.stderr);
+    let (_tmp, file) = case_file_in_tmp(&format!(r#"{{"name": "b", {CASE_FACTS}, "expect": {{"order_training": {{}}}}}}"#));
+    let r = run(&["test", &file]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("case `b` expects nothing of benefit `order_training`"), "{}", r.stderr);
 }
 
 #[test]
@@ -984,4 +1036,224 @@ fn diff_git_trouble_is_exit_2() {
     let r = run_in(plain.path(), &["diff", "HEAD:policies/demo/main.policy", "HEAD:policies/demo/main.policy"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("not in a git repository"), "{}", r.stderr);
+}
+
+// ------------------------------------------------------------------ eval --fail-on
+
+#[test]
+fn eval_fail_on_undetermined_exits_1_naming_the_benefits() {
+    let r = run(&["eval", DATONG, "--facts", &facts("datong_order_day_10.json"), "--fail-on", "undetermined"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    // The decision is still printed.
+    assert!(r.stdout.contains("✓ order_training"), "{}", r.stdout);
+    assert!(r.stderr.contains("--fail-on: `onjob_training` (undetermined), `certification` (undetermined)"), "{}", r.stderr);
+}
+
+#[test]
+fn eval_fail_on_a_status_no_benefit_has_exits_0() {
+    let r = run(&["eval", DATONG, "--facts", &facts("datong_order_day_10.json"), "--fail-on", "ineligible"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Only the benefits decided count.
+    let r = run(&[
+        "eval",
+        DATONG,
+        "--facts",
+        &facts("datong_order_day_10.json"),
+        "--benefit",
+        "order_training",
+        "--fail-on",
+        "ineligible,undetermined",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+#[test]
+fn eval_fail_on_ineligible_with_facts_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("no_checkin.json");
+    std::fs::write(
+        &f,
+        r#"{"project_for_big_data": true, "trainee_group": "rural_migrant", "class_start_date": "2023-03-01", "training_days": 10, "class_employment_rate": "85%", "daily_checkin": false, "spot_check_passed": false}"#,
+    )
+    .unwrap();
+    let f = f.to_str().unwrap();
+    let r = run(&["eval", DATONG, "--facts", f, "--benefit", "order_training", "--fail-on", "ineligible"]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("`order_training` (ineligible)"), "{}", r.stderr);
+    let r = run(&["eval", DATONG, "--facts", f, "--benefit", "order_training", "--fail-on", "undetermined"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines = tmp.path().join("lines.jsonl");
+    let good = std::fs::read_to_string(workspace().join(facts("datong_order_day_10.json"))).unwrap().replace('\n', "");
+    let bad = std::fs::read_to_string(f).unwrap();
+    std::fs::write(&lines, format!("{good}\n{bad}\n")).unwrap();
+    let lines = lines.to_str().unwrap();
+    let r = run(&["eval", DATONG, "--facts-lines", lines, "--benefit", "order_training", "--fail-on", "undetermined,ineligible"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.stdout.lines().count(), 2);
+    assert!(r.stderr.contains("--fail-on: 1 line decided a benefit undetermined or ineligible"), "{}", r.stderr);
+    let r = run(&["eval", DATONG, "--facts-lines", lines, "--benefit", "order_training"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+// ------------------------------------------------------------------ explain
+
+#[test]
+fn explain_prints_the_codes_section_of_errors_md() {
+    let r = run(&["explain", "P002"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let page = std::fs::read_to_string(workspace().join("docs/errors.md")).unwrap();
+    let start = page.find("### P002\n").unwrap();
+    let end = start + page[start..].find("\n### P003").unwrap();
+    assert_eq!(r.stdout, format!("{}\n", page[start..end].trim_end()));
+    // Case does not matter.
+    assert_eq!(run(&["explain", "p002"]).stdout, r.stdout);
+}
+
+#[test]
+fn explain_an_unknown_code_lists_the_codes() {
+    let r = run(&["explain", "X999"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stdout, "");
+    assert!(r.stderr.contains("no diagnostic `X999`; the codes are: P001, P002,"), "{}", r.stderr);
+    assert!(r.stderr.contains("R311"), "{}", r.stderr);
+}
+
+// ------------------------------------------------------------------ fmt: stdin, atomic, CRLF
+
+#[test]
+fn fmt_stdin_to_stdout() {
+    let original = std::fs::read_to_string(workspace().join(DATA).join("fmt/unformatted.policy")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("u.policy");
+    std::fs::write(&file, &original).unwrap();
+    assert_eq!(run(&["fmt", file.to_str().unwrap()]).code, 0);
+    let expected = std::fs::read_to_string(&file).unwrap();
+    let r = run_cmd(policy().args(["fmt", "-"]).write_stdin(original.clone()));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, expected, "stdin formats as the file does");
+    assert_eq!(r.stderr, "");
+    // --check with stdin: a diff and exit 1; formatted input: silence and 0.
+    let r = run_cmd(policy().args(["fmt", "--check", "-"]).write_stdin(original));
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.starts_with("would reformat <stdin>"), "{}", r.stdout);
+    let r = run_cmd(policy().args(["fmt", "--check", "-"]).write_stdin(expected));
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""));
+    // A parse error: diagnostics on stderr, nothing on stdout.
+    let r = run_cmd(policy().args(["fmt", "-"]).write_stdin("policy x \"unterminated\n"));
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stdout, "");
+    assert!(r.stderr.contains("<stdin>"), "{}", r.stderr);
+    // `-` is alone or not at all.
+    assert_eq!(run(&["fmt", "-", "policies"]).code, 2);
+}
+
+#[test]
+fn fmt_keeps_crlf_line_endings() {
+    let original = std::fs::read_to_string(workspace().join(DATA).join("fmt/unformatted.policy")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let (lf, crlf) = (tmp.path().join("lf.policy"), tmp.path().join("crlf.policy"));
+    std::fs::write(&lf, &original).unwrap();
+    std::fs::write(&crlf, original.replace('\n', "\r\n")).unwrap();
+    let r = run(&["fmt", lf.to_str().unwrap(), crlf.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (lf, crlf) = (std::fs::read_to_string(&lf).unwrap(), std::fs::read_to_string(&crlf).unwrap());
+    assert!(!lf.contains('\r'));
+    assert_eq!(crlf, lf.replace('\n', "\r\n"));
+    // Formatted CRLF text is left as it is.
+    let r = run_cmd(policy().args(["fmt", "--check", "-"]).write_stdin(crlf.clone()));
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let r = run_cmd(policy().args(["fmt", "-"]).write_stdin(crlf.clone()));
+    assert_eq!(r.stdout, crlf);
+}
+
+#[test]
+fn fmt_writes_atomically_and_keeps_permissions() {
+    let original = std::fs::read_to_string(workspace().join(DATA).join("fmt/unformatted.policy")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("u.policy");
+    std::fs::write(&file, &original).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let inode = std::fs::metadata(&file).unwrap().ino();
+        assert_eq!(run(&["fmt", file.to_str().unwrap()]).code, 0);
+        let meta = std::fs::metadata(&file).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o640);
+        // A new file was renamed over the old one (not written through it).
+        assert_ne!(meta.ino(), inode);
+    }
+    #[cfg(not(unix))]
+    assert_eq!(run(&["fmt", file.to_str().unwrap()]).code, 0);
+    // No temporary file is left behind.
+    let names: Vec<String> =
+        std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, ["u.policy"]);
+    assert_ne!(std::fs::read_to_string(&file).unwrap(), original);
+}
+
+// ------------------------------------------------------------------ check --error-format short
+
+#[test]
+fn check_short_error_format_agrees_with_json() {
+    let dir = format!("{DATA}/mixed");
+    let json = run(&["check", "--error-format", "json", &dir]);
+    let short = run(&["check", "--error-format", "short", &dir]);
+    assert_eq!((short.code, short.stdout.as_str()), (1, ""));
+    let expected: Vec<String> = json
+        .stdout
+        .lines()
+        .map(|l| {
+            let o: serde_json::Value = serde_json::from_str(l).unwrap();
+            let s = |k: &str| o[k].as_str().unwrap().to_string();
+            format!("{}:{}:{}: {}[{}]: {}", s("file"), o["line"], o["column"], s("severity"), s("code"), s("message"))
+        })
+        .collect();
+    assert_eq!(expected.len(), 3);
+    let mut lines: Vec<&str> = short.stderr.lines().collect();
+    assert_eq!(lines.pop(), Some("checked 3 policies: 2 errors, 1 warning"), "{}", short.stderr);
+    assert_eq!(lines, expected);
+    assert!(lines[0].contains(":9:21: error[C101]: "), "{}", lines[0]);
+    // A file that cannot be read has no position.
+    let r = run(&["check", "--error-format", "short", "missing.policy"]);
+    assert!(r.stderr.starts_with("missing.policy: error: cannot read"), "{}", r.stderr);
+}
+
+// ------------------------------------------------------------------ colour on a terminal: TERM=dumb, CLICOLOR=0
+
+/// Runs `policy ARGS` on a pseudo-terminal (util-linux `script`), with
+/// `vars` set; its output (stdout and stderr together). None when `script`
+/// is missing outside CI (under CI=true a missing tool is a failure).
+fn on_a_terminal(args: &str, vars: &[(&str, &str)]) -> Option<String> {
+    let bin = env!("CARGO_BIN_EXE_policy");
+    let mut cmd = std::process::Command::new("script");
+    cmd.args(["-qec", &format!("'{bin}' {args}"), "/dev/null"]).current_dir(workspace());
+    for v in ["NO_COLOR", "CLICOLOR_FORCE", "CLICOLOR", "TERM"] {
+        cmd.env_remove(v);
+    }
+    cmd.envs(vars.iter().copied());
+    match cmd.output() {
+        Ok(out) => Some(String::from_utf8_lossy(&out.stdout).into_owned()),
+        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => panic!("`script` (util-linux) is needed under CI: {e}"),
+        Err(e) => {
+            eprintln!("skipped: `script` (util-linux) is not available: {e}");
+            None
+        }
+    }
+}
+
+#[test]
+fn term_dumb_and_clicolor_0_turn_colour_off_on_a_terminal() {
+    let args = format!("check {DATA}/mixed");
+    let Some(coloured) = on_a_terminal(&args, &[("TERM", "xterm")]) else { return };
+    assert!(coloured.contains("\x1b["), "a terminal gets colour: {coloured}");
+    assert!(coloured.contains("unknown name `dayz`"), "{coloured}");
+    for vars in [&[("TERM", "dumb")][..], &[("TERM", "xterm"), ("CLICOLOR", "0")][..]] {
+        let plain = on_a_terminal(&args, vars).unwrap();
+        assert!(!plain.contains('\x1b'), "{vars:?}: {plain}");
+        assert!(plain.contains("unknown name `dayz`"), "{plain}");
+    }
+    // CLICOLOR_FORCE still forces it.
+    let forced = on_a_terminal(&args, &[("TERM", "dumb"), ("CLICOLOR_FORCE", "1")]).unwrap();
+    assert!(forced.contains("\x1b["), "{forced}");
 }

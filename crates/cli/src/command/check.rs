@@ -21,6 +21,7 @@ Examples:
   policy check policies/
   policy check policies/datong/big_data_training_2022.policy
   policy check --error-format json policies/ > diagnostics.jsonl
+  policy check --error-format short policies/
   policy check --deny-warnings policies/jiaxing
 
 Exit status: 0 when no errors (warnings alone are fine unless --deny-warnings), \
@@ -32,7 +33,8 @@ pub struct Args {
     /// Policy files, or directories searched recursively for `.policy` files.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// How to print diagnostics: `human` (stderr) or `json` (one object per line on stdout).
+    /// How to print diagnostics: `human` (stderr), `short` (`file:line:col: error[CODE]: message`,
+    /// one per line on stderr) or `json` (one object per line on stdout).
     #[arg(long, value_enum, default_value_t, value_name = "FORMAT")]
     pub error_format: ErrorFormat,
     /// Fail (exit 1) when there are warnings.

@@ -8,7 +8,7 @@ use crate::support::term::{paint, print_error, print_warning, Style, Term};
 use crate::support::{plural, CliError, CmdResult};
 use chrono::NaiveDate;
 use clap::ValueEnum;
-use policy_eval::{render_text, DecideOptions, Decision, EvalError, Plan, TraceLevel};
+use policy_eval::{render_text, DecideOptions, Decision, EvalError, Plan, Status, TraceLevel};
 use rayon::prelude::*;
 use std::io::{BufRead, IsTerminal, Read};
 use std::time::{Duration, Instant};
@@ -23,7 +23,8 @@ Examples:
   policy eval jiaxing.digital_training_2021 --facts-lines applicants.jsonl > decisions.jsonl
   policy eval jiaxing.digital_training_2021 --input applicants.parquet --output decisions.parquet --as-of 2021-10-15
 
-Exit status: 0 when decided, 1 when the policy, the facts file or the facts \
+Exit status: 0 when decided, 1 when a benefit has a status named by --fail-on, \
+or when the policy, the facts file or the facts \
 themselves are unusable (each fact problem is printed; with --facts-lines, \
 when any line failed), 2 on bad arguments.";
 
@@ -87,6 +88,38 @@ pub struct Args {
     /// How much of the trace to include [default: full; off with --facts-lines].
     #[arg(long, value_enum)]
     pub trace: Option<TraceArg>,
+    /// Exit 1 when any decided benefit has this status (repeatable, or a comma list);
+    /// with --facts-lines, when any line's decision has it.
+    #[arg(long = "fail-on", value_enum, value_delimiter = ',', value_name = "STATUS")]
+    pub fail_on: Vec<FailOn>,
+}
+
+/// `--fail-on`: the statuses that make `policy eval` exit 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// A requirement is not met, or an exclusion applies.
+    Ineligible,
+    /// A fact is missing or an evaluation error occurred.
+    Undetermined,
+}
+
+impl FailOn {
+    fn status(self) -> Status {
+        match self {
+            FailOn::Ineligible => Status::Ineligible,
+            FailOn::Undetermined => Status::Undetermined,
+        }
+    }
+}
+
+/// The benefits of `decision` whose status is one of `fail_on`, as `id (status)`.
+fn failing_benefits(decision: &Decision, fail_on: &[FailOn]) -> Vec<String> {
+    decision
+        .benefits
+        .iter()
+        .filter(|b| fail_on.iter().any(|f| f.status() == b.status))
+        .map(|b| format!("`{}` ({})", b.id, b.status.as_str()))
+        .collect()
 }
 
 /// Parses `YYYY-MM-DD`.
@@ -133,6 +166,11 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
                 serde_json::to_string_pretty(&decision).map_err(|e| CliError::Failed(format!("cannot write the decision as JSON: {e}")))?;
             outln!("{json}");
         }
+    }
+    let failing = failing_benefits(&decision, &args.fail_on);
+    if !failing.is_empty() {
+        print_error(term, &format!("--fail-on: {}", failing.join(", ")));
+        return Ok(false);
     }
     Ok(true)
 }
@@ -182,7 +220,7 @@ fn run_lines(args: &Args, path: &str, term: Term) -> CmdResult {
         print_warning(term, &as_of_flag(&w.message));
     }
     let mut progress = Progress::new(std::io::stderr().is_terminal());
-    let (mut line_no, mut failed) = (0usize, 0usize);
+    let (mut line_no, mut failed, mut hit) = (0usize, 0usize, 0usize);
     loop {
         let (lines, eof) = read_chunk(&mut *input, &mut line_no, path)?;
         let texts: Vec<&str> = lines.iter().filter_map(|(_, l)| l.as_ref().ok().map(String::as_str)).collect();
@@ -201,6 +239,7 @@ fn run_lines(args: &Args, path: &str, term: Term) -> CmdResult {
                 (*n, result)
             })
             .collect();
+        hit += results.iter().filter(|(_, r)| r.as_ref().is_ok_and(|d| !failing_benefits(d, &args.fail_on).is_empty())).count();
         // Writing a decision as JSON costs about as much as deciding it, so
         // the chunk is rendered in parallel too, then written in order.
         let rendered: Vec<Result<(Vec<u8>, bool), CliError>> = results
@@ -231,7 +270,11 @@ fn run_lines(args: &Args, path: &str, term: Term) -> CmdResult {
             &format!("{failed} of {} failed (each has a {{\"line\", \"error\"}} object in the output)", plural(line_no, "line", "lines")),
         );
     }
-    Ok(failed == 0)
+    if hit > 0 {
+        let statuses: Vec<&str> = args.fail_on.iter().map(|f| f.status().as_str()).collect();
+        print_error(term, &format!("--fail-on: {} decided a benefit {}", plural(hit, "line", "lines"), statuses.join(" or ")));
+    }
+    Ok(failed == 0 && hit == 0)
 }
 
 /// Writes bytes to stdout; on a closed pipe or another write error, exits

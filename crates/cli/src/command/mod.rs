@@ -4,6 +4,7 @@ pub mod check;
 pub mod diff;
 pub mod eval;
 pub mod eval_file;
+pub mod explain;
 pub mod fmt;
 pub mod lsp;
 pub mod schema;
@@ -22,6 +23,7 @@ Examples:
   policy eval datong.big_data_training_2022 --facts applicant.json
   policy test
   policy schema datong.big_data_training_2022
+  policy explain C101
   policy diff old.policy policies/datong/big_data_training_2022.policy --cases policies/datong
   policy lsp
   policy what-if datong.big_data_training_2022 --facts applicant.json
@@ -33,7 +35,7 @@ Run `policy <COMMAND> --help` for each command's options and examples.";
 #[derive(Debug, Parser)]
 #[command(name = "policy", version, about = "Check, format, evaluate and test policy-as-code files", after_help = EXAMPLES, propagate_version = true)]
 pub struct Cli {
-    /// When to colour the output: `auto` colours on a terminal unless NO_COLOR is set.
+    /// When to colour the output: `auto` colours on a terminal unless NO_COLOR, CLICOLOR=0 or TERM=dumb is set.
     #[arg(long, value_enum, default_value_t, global = true, value_name = "WHEN")]
     pub color: ColorChoice,
     /// The command.
@@ -56,6 +58,9 @@ pub enum Command {
     /// Run golden case files (*.cases.json), check their golden traces, report failing cases.
     #[command(after_help = test::EXAMPLES)]
     Test(test::Args),
+    /// Explain a diagnostic code (`policy explain C101`): its section of docs/errors.md.
+    #[command(after_help = explain::EXAMPLES)]
+    Explain(explain::Args),
     /// Print the JSON Schema (draft 2020-12) of a policy's facts.
     #[command(after_help = schema::EXAMPLES)]
     Schema(schema::Args),
@@ -80,6 +85,7 @@ pub fn run(cli: &Cli, term: Term) -> CmdResult {
         Command::Fmt(a) => fmt::run(a, term),
         Command::Eval(a) => eval::run(a, term),
         Command::Test(a) => test::run(a, term),
+        Command::Explain(a) => explain::run(a, term),
         Command::Schema(a) => schema::run(a, term),
         Command::Diff(a) => diff::run(a, term),
         Command::Lsp(a) => lsp::run(a, term),

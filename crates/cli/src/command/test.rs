@@ -6,7 +6,7 @@
 use crate::support::files::{collect, compile_reporting, is_cases, load_message, loader_roots, FileRoot};
 use crate::support::io::{out, outln};
 use crate::support::term::{paint, print_error, Style, Term};
-use crate::support::CmdResult;
+use crate::support::{plural, CmdResult};
 use policy_core::loader::{DirLoader, Loader};
 use policy_eval::cases::{run_case, Case, CaseFile};
 use policy_eval::coverage::Coverage;
@@ -31,9 +31,11 @@ writes missing golden traces and rewrites changed ones. A missing golden trace \
 is reported, and fails the case when CI=true.
 
 Prints one line per failing case (and the trace diffs), a `golden traces:` \
-count line, then `N passed, M failed`.
-Exit status: 0 when every case passes, 1 when any fails (or a case file or \
-its policy cannot be loaded), 2 on bad arguments.";
+count line, then `N passed, M failed` (with --filter, `, K filtered out`). \
+A case file with two cases of one name, or a case expecting nothing, is refused.
+Exit status: 0 when every case passes, 1 when any fails, when no case ran \
+(a --filter matching nothing), or when a case file or its policy cannot be \
+loaded; 2 on bad arguments.";
 
 /// Arguments of `policy test`.
 #[derive(Debug, clap::Args)]
@@ -75,7 +77,7 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
     let roots = loader_roots(&paths, FileRoot::Parent);
     let loader = DirLoader::new(&roots);
     let mut plans: BTreeMap<String, Option<Plan>> = BTreeMap::new();
-    let (mut passed, mut failed) = (0usize, 0usize);
+    let (mut passed, mut failed, mut filtered_out) = (0usize, 0usize, 0usize);
     let opts = Options { bless: args.bless, require_golden: testing::env_true("CI") };
     let mut counts = Counts::default();
     let want_coverage = args.coverage || args.coverage_json.is_some() || args.fail_under.is_some();
@@ -98,8 +100,14 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
                 continue;
             }
         };
+        if let Err(e) = validate(&cases) {
+            print_error(term, &format!("`{name}` is not a valid case file: {e}"));
+            ok = false;
+            continue;
+        }
         let select = |c: &Case| args.filter.as_deref().is_none_or(|f| c.name.contains(f) || cases.policy.contains(f));
         let selected = cases.cases.iter().filter(|c| select(c)).count();
+        filtered_out += cases.cases.len() - selected;
         if selected == 0 {
             continue;
         }
@@ -133,11 +141,52 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
     if counts != Counts::default() {
         outln!("{}", counts.summary(args.bless));
     }
-    outln!("{passed} passed, {failed} failed");
+    if args.filter.is_some() {
+        outln!("{passed} passed, {failed} failed, {filtered_out} filtered out");
+    } else {
+        outln!("{passed} passed, {failed} failed");
+    }
+    if passed + failed == 0 && !collected.files.is_empty() {
+        let why = match &args.filter {
+            Some(f) => format!("--filter `{f}` matched none of {}", plural(filtered_out, "case", "cases")),
+            None => "the case files hold no case".to_string(),
+        };
+        print_error(term, &format!("no case ran: {why}"));
+        ok = false;
+    }
     if want_coverage {
         ok &= report_coverage(args, &coverage, term);
     }
     Ok(ok && failed == 0)
+}
+
+/// What serde cannot say about a case file: each case's name is unique and
+/// each case expects something (an `expect` of `{}`, or a benefit whose
+/// expectation compares nothing, would pass whatever the engine decides).
+fn validate(file: &CaseFile) -> Result<(), String> {
+    let mut seen = std::collections::BTreeSet::new();
+    for case in &file.cases {
+        if !seen.insert(case.name.as_str()) {
+            return Err(format!("two cases are named `{}` (case names must be unique: each names its golden trace)", case.name));
+        }
+        if case.expect.is_empty() {
+            return Err(format!("case `{}` has an empty `expect` (it would pass whatever the decision)", case.name));
+        }
+        for (benefit, e) in &case.expect {
+            let compares_nothing = e.status.is_none()
+                && e.amount.is_none()
+                && e.amount_range.is_none()
+                && e.failed.is_none()
+                && e.missing.is_none()
+                && e.entitlements.is_none()
+                && e.documents.is_none()
+                && e.deadlines.is_none();
+            if compares_nothing {
+                return Err(format!("case `{}` expects nothing of benefit `{benefit}` (give at least a `status`)", case.name));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Prints the coverage of each policy, writes the JSON report when asked,

@@ -18,6 +18,8 @@ pub enum ErrorFormat {
     /// Rendered for people, with the source line and the span underlined (stderr).
     #[default]
     Human,
+    /// One line per diagnostic, `file:line:col: error[CODE]: message` (stderr), as compilers print for editors' quickfix lists.
+    Short,
     /// One JSON object per diagnostic, one per line (stdout).
     Json,
 }
@@ -138,6 +140,7 @@ impl Reporter {
         let file = sources.get(&d.file);
         match self.format {
             ErrorFormat::Human => err!("{}", render_human(d, file.as_deref(), self.term.stderr)),
+            ErrorFormat::Short => errln!("{}", render_short(d, file.as_deref())),
             ErrorFormat::Json => outln!("{}", render_json(d, file.as_deref())),
         }
     }
@@ -148,6 +151,8 @@ impl Reporter {
         self.errors += 1;
         match self.format {
             ErrorFormat::Human => errln!("{}: {message}\n", super::term::paint(self.term.stderr, Style::Error, "error")),
+            ErrorFormat::Short if file.is_empty() => errln!("error: {}", one_line(message)),
+            ErrorFormat::Short => errln!("{file}: error: {}", one_line(message)),
             ErrorFormat::Json => {
                 let j = JsonDiagnostic {
                     code: None,
@@ -190,6 +195,30 @@ pub struct JsonDiagnostic<'a> {
     pub label: Option<&'a str>,
     /// How to fix it.
     pub help: Option<&'a str>,
+}
+
+/// One diagnostic on one line: `file:line:col: error[CODE]: message`
+/// (line and column 1-based, the column in characters; `file: …` when the
+/// file's text is not at hand).
+fn render_short(d: &Diagnostic, file: Option<&SourceFile>) -> String {
+    let severity = match d.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    let at = match file {
+        Some(f) => {
+            let (start, _) = display_span(&f.text, d.span.start, d.span.end);
+            let (line, col) = f.line_col(start);
+            format!("{}:{line}:{col}", d.file)
+        }
+        None => d.file.to_string(),
+    };
+    format!("{at}: {severity}[{}]: {}", d.code.id, one_line(&d.message))
+}
+
+/// A message on one line (a line break would split a `--error-format short` record).
+fn one_line(message: &str) -> String {
+    message.split(['\n', '\r']).filter(|l| !l.trim().is_empty()).collect::<Vec<_>>().join(" ")
 }
 
 /// One diagnostic as a JSON line.

@@ -1,5 +1,6 @@
-//! Colour: only on a terminal, never when `NO_COLOR` is set, always when
-//! `--color always` (or `CLICOLOR_FORCE`) asks for it.
+//! Colour: only on a terminal, never when `NO_COLOR` is set, nor (unless
+//! forced) when `CLICOLOR=0` or `TERM=dumb`; always when `--color always`
+//! (or `CLICOLOR_FORCE`) asks for it.
 
 use crate::support::io::errln;
 use clap::ValueEnum;
@@ -8,7 +9,7 @@ use std::io::IsTerminal;
 /// The `--color` choice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum ColorChoice {
-    /// Colour when writing to a terminal and `NO_COLOR` is not set.
+    /// Colour when writing to a terminal, unless `NO_COLOR` is set, `CLICOLOR=0` or `TERM=dumb`.
     #[default]
     Auto,
     /// Always colour.
@@ -26,8 +27,33 @@ pub struct Term {
     pub stderr: bool,
 }
 
-fn env_set(name: &str) -> bool {
-    std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0")
+/// What `--color auto` decides from the environment, before looking at
+/// whether each stream is a terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AutoColor {
+    /// No colour at all.
+    Off,
+    /// Colour even off a terminal.
+    Forced,
+    /// Colour on a terminal.
+    OnTerminal,
+}
+
+/// The environment's say, in the order of <https://no-color.org> and
+/// <https://bixense.com/clicolors/>: `NO_COLOR` (non-empty) turns colour
+/// off; else `CLICOLOR_FORCE` (set, not `0`) turns it on; else `CLICOLOR=0`
+/// or `TERM=dumb` (a terminal that cannot show it) turns it off.
+fn auto_color(var: &dyn Fn(&str) -> Option<std::ffi::OsString>) -> AutoColor {
+    let set = |name: &str| var(name).is_some_and(|v| !v.is_empty() && v != "0");
+    if var("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        AutoColor::Off
+    } else if set("CLICOLOR_FORCE") {
+        AutoColor::Forced
+    } else if var("CLICOLOR").is_some_and(|v| v == "0") || var("TERM").is_some_and(|v| v == "dumb") {
+        AutoColor::Off
+    } else {
+        AutoColor::OnTerminal
+    }
 }
 
 impl Term {
@@ -36,15 +62,11 @@ impl Term {
         match choice {
             ColorChoice::Always => Term { stdout: true, stderr: true },
             ColorChoice::Never => Term { stdout: false, stderr: false },
-            ColorChoice::Auto => {
-                if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
-                    Term { stdout: false, stderr: false }
-                } else if env_set("CLICOLOR_FORCE") {
-                    Term { stdout: true, stderr: true }
-                } else {
-                    Term { stdout: std::io::stdout().is_terminal(), stderr: std::io::stderr().is_terminal() }
-                }
-            }
+            ColorChoice::Auto => match auto_color(&|name| std::env::var_os(name)) {
+                AutoColor::Off => Term { stdout: false, stderr: false },
+                AutoColor::Forced => Term { stdout: true, stderr: true },
+                AutoColor::OnTerminal => Term { stdout: std::io::stdout().is_terminal(), stderr: std::io::stderr().is_terminal() },
+            },
         }
     }
 }
@@ -100,4 +122,27 @@ pub fn print_error(term: Term, message: &str) {
 /// severity).
 pub fn print_warning(term: Term, message: &str) {
     errln!("{}: {message}", paint(term.stderr, Style::Unsure, "warning"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(vars: &[(&str, &str)]) -> AutoColor {
+        let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        auto_color(&|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.into()))
+    }
+
+    #[test]
+    fn the_environment_decides_in_order() {
+        assert_eq!(with(&[]), AutoColor::OnTerminal);
+        assert_eq!(with(&[("TERM", "xterm-256color"), ("CLICOLOR", "1")]), AutoColor::OnTerminal);
+        assert_eq!(with(&[("TERM", "dumb")]), AutoColor::Off);
+        assert_eq!(with(&[("CLICOLOR", "0")]), AutoColor::Off);
+        assert_eq!(with(&[("TERM", "dumb"), ("CLICOLOR_FORCE", "1")]), AutoColor::Forced);
+        assert_eq!(with(&[("CLICOLOR", "0"), ("CLICOLOR_FORCE", "1")]), AutoColor::Forced);
+        assert_eq!(with(&[("CLICOLOR_FORCE", "0"), ("TERM", "dumb")]), AutoColor::Off);
+        assert_eq!(with(&[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")]), AutoColor::Off);
+        assert_eq!(with(&[("NO_COLOR", ""), ("CLICOLOR_FORCE", "1")]), AutoColor::Forced);
+    }
 }
