@@ -9,6 +9,9 @@
 //! claim are named once there is one.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+mod support;
+use support::case_files;
+
 use policy_eval::cases::CaseFile;
 use policy_eval::{DecideOptions, Engine, TraceLevel};
 use std::collections::BTreeSet;
@@ -16,19 +19,6 @@ use std::path::{Path, PathBuf};
 
 fn policies_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies")
-}
-
-fn case_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for p in paths {
-        if p.is_dir() {
-            case_files(&p, out);
-        } else if p.to_string_lossy().ends_with(".cases.json") {
-            out.push(p);
-        }
-    }
 }
 
 #[test]

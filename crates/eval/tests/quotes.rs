@@ -19,6 +19,9 @@
 //! node, clause, quote).
 #![allow(clippy::type_complexity, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+mod support;
+use support::case_files;
+
 use policy_eval::cases::{run_case, CaseFile};
 use policy_eval::trace::{NodeKind, TraceNode};
 use policy_eval::Engine;
@@ -153,19 +156,6 @@ fn document_name(p: &policy_core::checked::CheckedPolicy) -> String {
         format!("《{}》", p.meta.title)
     } else {
         p.meta.documents.join(" / ")
-    }
-}
-
-fn case_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for p in paths {
-        if p.is_dir() {
-            case_files(&p, out);
-        } else if p.to_string_lossy().ends_with(".cases.json") {
-            out.push(p);
-        }
     }
 }
 

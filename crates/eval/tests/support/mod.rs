@@ -1,4 +1,5 @@
-//! Shared by the property tests (`invariants.rs`, `generated_policies.rs`):
+//! Shared by the property tests (`invariants.rs`, `generated_policies.rs`)
+//! and the golden-case walkers (`case_files`):
 //! a small deterministic random generator and facts generated from a checked
 //! policy's declared inputs and externals, well typed (`gen_facts`) or
 //! deliberately wild (`gen_wild_facts`).
@@ -10,6 +11,7 @@ use policy_core::checked::{Bounds, CheckedPolicy, Type};
 use policy_core::value::Value;
 use policy_eval::Plan;
 use rust_decimal::Decimal;
+use std::path::{Path, PathBuf};
 
 /// splitmix64: a small deterministic generator seeded by proptest.
 pub struct Rng(pub u64);
@@ -319,4 +321,19 @@ pub fn gen_wild_facts(plan: &Plan, seed: u64) -> (serde_json::Value, Option<Naiv
         _ => Some(NaiveDate::from_ymd_opt(2018, 1, 1).unwrap() + Duration::days(rng.below(365 * 10) as i64)),
     };
     (serde_json::Value::Object(m), as_of)
+}
+
+/// The golden case files (`*.cases.json`) under `dir`, in path order
+/// (shared by `golden.rs`, `missing_facts.rs` and `quotes.rs`).
+pub fn case_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for p in paths {
+        if p.is_dir() {
+            case_files(&p, out);
+        } else if p.to_string_lossy().ends_with(".cases.json") {
+            out.push(p);
+        }
+    }
 }
