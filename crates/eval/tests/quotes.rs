@@ -186,6 +186,7 @@ fn meaning(n: &TraceNode) -> String {
         NodeKind::Entitlement => "entitlement",
         NodeKind::Document => "needs",
         NodeKind::Deadline => "deadline",
+        NodeKind::Output => "output",
     };
     let name = n.label.as_deref().or(n.id.as_deref()).unwrap_or("");
     format!("{kind} {name}")
