@@ -531,12 +531,16 @@ impl<'a> Ctx<'a> {
             CKind::Apply(f, args) => {
                 let def = p.functions.get(f.index()).ok_or_else(|| halt("internal: no function"))?;
                 let start = self.eval_all(args)?;
+                // In a full trace a call is a node: the function's label and
+                // citation, its arguments as reads, the body's reads inside.
+                let opened = self.full() && self.open_call(e, def, start);
                 // The arguments become the body's innermost locals, in order.
                 let base = self.s.locals.len();
                 let s = &mut *self.s;
                 s.locals.extend(s.stack.drain(start..));
                 let r = self.eval(&def.body);
                 self.s.locals.truncate(base);
+                self.close_child(opened, &r, &def.ty);
                 r
             }
         }
@@ -613,6 +617,25 @@ impl<'a> Ctx<'a> {
             self.read(&def.name, v, &def.ty);
         }
         r
+    }
+
+    /// Opens the trace node of a call of `def` whose arguments are on the
+    /// value stack from `start`.
+    #[cold]
+    fn open_call(&mut self, e: &CExpr, def: &policy_core::checked::FnDef, start: usize) -> bool {
+        let mut node = TraceNode::new(NodeKind::Call);
+        node.id = Some(def.name.clone());
+        node.label = def.label.clone();
+        node.citation = def.cite.clone();
+        node.source = self.source_ref(e.file, e.span);
+        let p = self.plan.policy();
+        for ((name, ty), v) in def.params.iter().zip(self.s.stack.get(start..).unwrap_or(&[])) {
+            node.reads.push(Read { name: name.clone(), value: crate::trace::show_value(p, v, ty) });
+        }
+        if let Some(t) = self.tracer.as_mut() {
+            t.open(node);
+        }
+        true
     }
 
     /// `amount_of(b)`: what benefit `b`, decided earlier in this decision,

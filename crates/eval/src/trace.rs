@@ -70,6 +70,8 @@ pub enum NodeKind {
     Deadline,
     /// A computed output (`output`).
     Output,
+    /// A call of a declared function (`fn`), in a full trace.
+    Call,
 }
 
 /// Where a node's source text is.

@@ -187,6 +187,7 @@ fn meaning(n: &TraceNode) -> String {
         NodeKind::Document => "needs",
         NodeKind::Deadline => "deadline",
         NodeKind::Output => "output",
+        NodeKind::Call => "call",
     };
     let name = n.label.as_deref().or(n.id.as_deref()).unwrap_or("");
     format!("{kind} {name}")
