@@ -15,20 +15,15 @@ fn blocks(doc: &str) -> Vec<(String, String)> {
     let mut current: Option<(String, String)> = None;
     for line in doc.lines() {
         let trimmed = line.trim_start();
-        match &mut current {
-            None => {
-                if let Some(lang) = trimmed.strip_prefix("```") {
-                    current = Some((lang.trim().to_string(), String::new()));
-                }
+        if current.is_none() {
+            if let Some(lang) = trimmed.strip_prefix("```") {
+                current = Some((lang.trim().to_string(), String::new()));
             }
-            Some((_, text)) if trimmed == "```" => {
-                let (lang, text) = (current.take().unwrap().0, std::mem::take(text));
-                out.push((lang, text));
-            }
-            Some((_, text)) => {
-                text.push_str(line);
-                text.push('\n');
-            }
+        } else if trimmed == "```" {
+            out.extend(current.take());
+        } else if let Some((_, text)) = &mut current {
+            text.push_str(line);
+            text.push('\n');
         }
     }
     out
