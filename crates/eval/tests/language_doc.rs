@@ -40,7 +40,7 @@ fn runnable_examples_decide_as_documented() {
         if lang != "policy" || next != "json" || !policy.trim_start().starts_with("policy ") {
             continue;
         }
-        let id = policy.trim_start().split_whitespace().nth(1).unwrap().to_string();
+        let id = policy.split_whitespace().nth(1).unwrap().to_string();
         let mut loader = MemoryLoader::new();
         loader.add_policy("example.policy", policy);
         let engine = Engine::from_loader(&loader).unwrap_or_else(|e| panic!("example `{id}` does not compile: {e}\n{policy}"));

@@ -28,11 +28,7 @@ impl Checker<'_> {
         let mut pending = vec![e.clone()];
         while let Some(mut x) = pending.pop() {
             walk_mut(&mut x, &mut |y| match y.kind {
-                CKind::BenefitAmount(b) => {
-                    if !out.contains(&b) {
-                        out.push(b);
-                    }
-                }
+                CKind::BenefitAmount(b) if !out.contains(&b) => out.push(b),
                 CKind::Let(id) if !seen_lets.contains(&id.index()) => {
                     seen_lets.push(id.index());
                     if let Some(Some(def)) = self.lets.get(id.index()) {
