@@ -23,30 +23,52 @@ impl Checker<'_> {
         }
     }
 
-    /// The benefits whose amounts `e` reads, directly or through lets.
-    fn amounts_read(&self, e: &CExpr, out: &mut Vec<u32>, seen_lets: &mut Vec<usize>) {
-        let mut pending = vec![e.clone()];
-        while let Some(mut x) = pending.pop() {
-            walk_mut(&mut x, &mut |y| match y.kind {
-                CKind::BenefitAmount(b) if !out.contains(&b) => out.push(b),
-                CKind::Let(id) if !seen_lets.contains(&id.index()) => {
-                    seen_lets.push(id.index());
-                    if let Some(Some(def)) = self.lets.get(id.index()) {
-                        pending.push(def.value.clone());
-                    }
+    /// The benefits whose amounts `e` reads, directly or through lets
+    /// (`let_reads`: what each let reads, by let id).
+    fn amounts_read(e: &CExpr, let_reads: &[Vec<u32>], out: &mut Vec<u32>) {
+        let mut x = e.clone();
+        walk_mut(&mut x, &mut |y| {
+            let found: &[u32] = match &y.kind {
+                CKind::BenefitAmount(b) => std::slice::from_ref(b),
+                CKind::Let(id) => let_reads.get(id.index()).map_or(&[], Vec::as_slice),
+                _ => &[],
+            };
+            for b in found {
+                if !out.contains(b) {
+                    out.push(*b);
                 }
-                _ => {}
-            });
+            }
+        });
+    }
+
+    /// What each let reads (`amount_of`, directly or through earlier lets),
+    /// computed once in dependency order, so that each expression is walked
+    /// once whatever the number of benefits.
+    fn let_amounts_read(&self) -> Vec<Vec<u32>> {
+        let mut reads: Vec<Vec<u32>> = vec![Vec::new(); self.lets.len()];
+        for id in &self.let_order {
+            let Some(Some(def)) = self.lets.get(id.index()) else { continue };
+            let mut mine = Vec::new();
+            Self::amounts_read(&def.value, &reads, &mut mine);
+            if let Some(slot) = reads.get_mut(id.index()) {
+                *slot = mine;
+            }
         }
+        reads
     }
 
     /// Fills each benefit's `reads`, reports cycles (`C115`), and sets the
     /// order benefits are decided in: each after those it reads, otherwise
     /// in declaration order.
     pub(super) fn order_benefits(&mut self, root: usize) {
+        let let_reads = if self.reads_amounts { self.let_amounts_read() } else { Vec::new() };
         let mut all_reads = Vec::with_capacity(self.benefits.len());
         for b in &self.benefits {
-            let (mut reads, mut seen) = (Vec::new(), Vec::new());
+            let mut reads = Vec::new();
+            if !self.reads_amounts {
+                all_reads.push(reads);
+                continue;
+            }
             let rules = std::iter::once(&b.base).chain(b.versions.iter().map(|v| &v.rules));
             let mut exprs: Vec<&CExpr> = b.dated_by.iter().collect();
             for r in rules {
@@ -63,7 +85,7 @@ impl Checker<'_> {
             }
             exprs.extend(b.outputs.iter().map(|o| &o.expr));
             for e in exprs {
-                self.amounts_read(e, &mut reads, &mut seen);
+                Self::amounts_read(e, &let_reads, &mut reads);
             }
             reads.sort_unstable();
             all_reads.push(reads);

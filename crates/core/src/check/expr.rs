@@ -847,7 +847,10 @@ impl Checker<'_> {
                     return self.err_expr(m, span);
                 }
                 match self.benefit_names.iter().position(|b| *b == name) {
-                    Some(i) => self.mk(m, CKind::BenefitAmount(u32::try_from(i).unwrap_or(u32::MAX)), Type::Money, span),
+                    Some(i) => {
+                        self.reads_amounts = true;
+                        self.mk(m, CKind::BenefitAmount(u32::try_from(i).unwrap_or(u32::MAX)), Type::Money, span)
+                    }
                     None => {
                         let help = super::did_you_mean(&name, self.benefit_names.iter().map(String::as_str));
                         let msg = format!("`{name}` is not a benefit of this policy");

@@ -145,6 +145,9 @@ pub(crate) struct Checker<'l> {
     /// Whether the expression being checked is evaluated for a benefit
     /// (a let or a benefit's clause), where `amount_of` may be read.
     pub in_benefit_context: bool,
+    /// Whether any expression reads `amount_of` (else no benefit depends
+    /// on another and the declaration order is the decision order).
+    pub reads_amounts: bool,
     /// Per file: the byte offset where each line starts (see [`Checker::line_of`]).
     line_starts: Vec<Vec<usize>>,
     /// "did you mean" hints still to give (see [`Checker::take_hint`]).
@@ -190,6 +193,7 @@ impl<'l> Checker<'l> {
             benefit_names: Vec::new(),
             benefit_spans: Vec::new(),
             in_benefit_context: false,
+            reads_amounts: false,
             line_starts: Vec::new(),
             hints_left: MAX_HINTS,
         }
