@@ -209,3 +209,44 @@ fn an_amount_an_authority_fixes_cannot_be_read_until_it_is_given() {
     let d = decide(body, r#"{"grant": "3000"}"#);
     assert_eq!(find(&d, "b").amount.map(policy_core::value::money_string).unwrap(), "1500.00");
 }
+
+/// A long chain (each benefit reads the next one's amount, declared after
+/// it) is ordered and decided without recursion: the last is decided first.
+#[test]
+fn a_long_chain_of_benefits_is_decided_last_first() {
+    let n = 3000;
+    let mut body = String::from("input base: money in 0 yuan .. \"基数\"\n");
+    for i in 0..n {
+        if i + 1 < n {
+            body.push_str(&format!("benefit b{i} \"补贴{i}\" {{\n  amount amount_of(b{}) + 1 yuan\n}}\n", i + 1));
+        } else {
+            body.push_str(&format!("benefit b{i} \"补贴{i}\" {{\n  amount base\n}}\n"));
+        }
+    }
+    let d = decide(&body, r#"{"base": "10"}"#);
+    assert_eq!(d.len(), n);
+    assert_eq!(d[0].amount.map(policy_core::value::money_string).unwrap(), format!("{}.00", 10 + n - 1));
+    let d = decide(&body, "{}");
+    assert_eq!(d[0].status, Status::Undetermined);
+    assert_eq!(d[0].missing.iter().map(|m| &**m).collect::<Vec<_>>(), ["base"]);
+}
+
+/// The same chain closed into a cycle is one `C115`, found without
+/// recursion.
+#[test]
+fn a_long_cycle_of_benefits_is_one_error() {
+    let n = 3000;
+    let mut body = String::new();
+    for i in 0..n {
+        body.push_str(&format!("benefit b{i} \"补贴{i}\" {{\n  amount amount_of(b{}) + 1 yuan\n}}\n", (i + 1) % n));
+    }
+    let mut loader = MemoryLoader::new();
+    loader.add_policy("t.policy", &format!("{HEADER}{body}"));
+    match Engine::from_loader(&loader) {
+        Err(policy_eval::EvalError::Policy { diagnostics, .. }) => {
+            let codes: Vec<&str> = diagnostics.iter().map(|d| d.code.id).collect();
+            assert_eq!(codes, ["C115"]);
+        }
+        other => panic!("expected C115, got {:?}", other.map(|_| "a plan")),
+    }
+}
