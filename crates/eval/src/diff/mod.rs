@@ -140,5 +140,20 @@ pub(crate) fn exploration(plan: &Plan, base: &BTreeMap<String, Json>) -> (Vec<(S
     (vars, search.read_by.clone())
 }
 
+/// The values `policy diff`'s threshold exploration tries for each fact of
+/// one plan: for a number, each constant it is compared against (in
+/// conditions, tiers, tables and its bounds) with the values just below and
+/// just above, plus 0, 1 and ten times the largest; for a date, every date
+/// the policy decides by ±1 day; every variant of an enum; lists and
+/// records built from the typical applicant; `null` (absent) last. In
+/// declaration-independent (name) order; the reference date is not a fact
+/// and is left out. `policy sample` draws populations from these.
+pub fn boundary_values(plan: &Plan) -> Vec<(String, Vec<Json>)> {
+    let analysis = analyse(plan.policy());
+    let search = Search::new(plan, plan, &analysis, &analysis);
+    let base = search.typical();
+    search.vars.iter().filter(|v| v.name != AS_OF).map(|v| (v.name.clone(), search.vals(v, &base))).collect()
+}
+
 /// The name [`exploration`] gives the reference date.
 pub(crate) const REFERENCE_DATE: &str = AS_OF;
