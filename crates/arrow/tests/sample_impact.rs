@@ -197,7 +197,7 @@ fn the_impact_of_a_raised_figure_is_what_deciding_each_applicant_gives() {
             assert!(e.witness.render_text().contains("eligible 800.00  eligible 900.00"), "{}", e.witness.render_text());
         }
         assert!(b.examples.len() <= 2);
-        // The per-applicant pairs: one row per applicant, the changed ones
+        // The per-applicant output: one row per applicant, the changed ones
         // adding up to the change in total.
         let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&out).unwrap())
             .unwrap()
@@ -207,9 +207,12 @@ fn the_impact_of_a_raised_figure_is_what_deciding_each_applicant_gives() {
         for batch in reader {
             use arrow_array::cast::AsArray;
             let batch = batch.unwrap();
-            let delta = batch.column_by_name("delta").unwrap().as_primitive::<arrow_array::types::Decimal128Type>();
-            let flag = batch.column_by_name("changed").unwrap().as_boolean();
+            let b = batch.column_by_name("training_subsidy").unwrap().as_struct();
+            let delta = b.column_by_name("delta").unwrap().as_primitive::<arrow_array::types::Decimal128Type>();
+            let flag = b.column_by_name("changed").unwrap().as_boolean();
+            let row = batch.column_by_name("row").unwrap().as_primitive::<arrow_array::types::UInt64Type>();
             for i in 0..batch.num_rows() {
+                assert_eq!(row.value(i), rows as u64);
                 rows += 1;
                 if flag.value(i) {
                     changed += 1;

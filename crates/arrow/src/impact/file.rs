@@ -10,8 +10,8 @@ use parquet::file::properties::WriterProperties;
 use std::path::Path;
 
 /// Decides every applicant of `input` with both versions of `run`, `batch`
-/// rows at a time; with `pairs`, writes one row per applicant and benefit
-/// (before, after, change) to that Parquet file. `progress` is told the
+/// rows at a time; with `pairs`, writes one row per applicant (its row, a
+/// struct per benefit: before, after, change) to that Parquet file. `progress` is told the
 /// rows done after each batch.
 pub fn impact_file(
     mut run: ImpactRun<'_>,
@@ -24,7 +24,8 @@ pub fn impact_file(
         Some(path) => {
             let file = std::fs::File::create(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
             let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
-            Some(ArrowWriter::try_new(file, pairs_schema(false), Some(props))?)
+            let schema = pairs_schema(&run.benefits(), &[], false);
+            Some(ArrowWriter::try_new(file, schema, Some(props))?)
         }
         None => None,
     };
@@ -35,7 +36,7 @@ pub fn impact_file(
         };
         if let Some(w) = writer.as_mut() {
             let names = run.benefits();
-            w.write(&pairs_batch(&found, &names, false)?)?;
+            w.write(&pairs_batch(&found, &names, &[], false)?)?;
         }
         progress(run.applicants());
     }

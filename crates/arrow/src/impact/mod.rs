@@ -22,7 +22,7 @@ use crate::read::value_at;
 use crate::schema::{facts_of, DECIMAL_PRECISION, DECIMAL_SCALE};
 use crate::Error;
 use arrow_array::{ArrayRef, BooleanArray, Decimal128Array, RecordBatch, StringArray, UInt64Array};
-use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
 use chrono::NaiveDate;
 use histogram::DeltaHistogram;
 use policy_core::checked::Type;
@@ -49,6 +49,9 @@ pub struct ImpactOptions {
     pub examples: usize,
     /// Decide the rows of a batch on rayon's threads.
     pub parallel: bool,
+    /// Input columns that are facts of neither version, allowed and
+    /// ignored (an applicant id to copy to the per-applicant output).
+    pub keep: Vec<String>,
 }
 
 /// The impact of an amendment, per benefit.
@@ -206,11 +209,12 @@ impl<'p> ImpactRun<'p> {
         let decider = |p: &'p Plan, other: &Plan| {
             // A column the other version reads is ignored, not refused:
             // an amendment may add or drop an input.
-            let keep = facts_of(other.policy())
+            let mut keep: Vec<String> = facts_of(other.policy())
                 .map(|(n, _)| n)
                 .filter(|n| !facts_of(p.policy()).any(|(m, _)| m == *n))
                 .map(str::to_string)
                 .collect();
+            keep.extend(opts.keep.iter().cloned());
             let benefits = ids.iter().filter(|id| has(p, id)).cloned().collect::<Vec<_>>();
             let decide = DecideOptions { reference_date: opts.reference_date, benefits, trace: TraceLevel::Off };
             BatchDecider::new(p, BatchOptions { decide, keep, plain_status: false, parallel: opts.parallel })
@@ -237,6 +241,12 @@ impl<'p> ImpactRun<'p> {
     /// Applicants added so far.
     pub fn applicants(&self) -> u64 {
         self.rows
+    }
+
+    /// The columns of `batch` named by [`ImpactOptions::keep`], with their fields.
+    pub fn kept(&self, batch: &RecordBatch) -> Vec<(Field, ArrayRef)> {
+        let schema = batch.schema();
+        self.opts.keep.iter().filter_map(|k| Some((schema.field_with_name(k).ok()?.clone(), batch.column_by_name(k)?.clone()))).collect()
     }
 
     /// The benefit ids compared, in report order.
@@ -381,52 +391,68 @@ impl<'p> ImpactRun<'p> {
     }
 }
 
-/// The schema of [`pairs_batch`]: one row per applicant and benefit.
-pub fn pairs_schema(plain_status: bool) -> SchemaRef {
+/// The schema of [`pairs_batch`]: `row` (from 0 in the population), the
+/// kept columns, then a struct per benefit: `status_before`,
+/// `status_after`, `amount_before`, `amount_after`, `delta` (after −
+/// before, a missing amount counting as 0) and `changed`.
+pub fn pairs_schema(benefits: &[&str], kept: &[Field], plain_status: bool) -> SchemaRef {
+    let mut fields = vec![Field::new("row", DataType::UInt64, false)];
+    fields.extend(kept.iter().cloned());
+    for b in benefits {
+        fields.push(Field::new(*b, DataType::Struct(pair_fields(plain_status)), false));
+    }
+    Arc::new(Schema::new(fields))
+}
+
+fn pair_fields(plain_status: bool) -> Fields {
     let status = if plain_status { DataType::Utf8 } else { DataType::Dictionary(Box::new(DataType::Int8), Box::new(DataType::Utf8)) };
     let money = DataType::Decimal128(DECIMAL_PRECISION, DECIMAL_SCALE);
-    Arc::new(Schema::new(vec![
-        Field::new("row", DataType::UInt64, false),
-        Field::new("benefit", DataType::Utf8, false),
+    Fields::from(vec![
         Field::new("status_before", status.clone(), true),
         Field::new("status_after", status, true),
         Field::new("amount_before", money.clone(), true),
         Field::new("amount_after", money.clone(), true),
         Field::new("delta", money, true),
         Field::new("changed", DataType::Boolean, false),
-    ]))
+    ])
 }
 
-/// Pairs as a record batch in [`pairs_schema`]; `benefits` names them.
-pub fn pairs_batch(pairs: &[Pair], benefits: &[&str], plain_status: bool) -> Result<RecordBatch, Error> {
+/// The pairs of one batch ([`ImpactRun::add_batch`]'s, in its order: row
+/// by row, benefit by benefit) as one row per applicant in
+/// [`pairs_schema`]; `kept` are the batch's kept columns.
+pub fn pairs_batch(pairs: &[Pair], benefits: &[&str], kept: &[(Field, ArrayRef)], plain_status: bool) -> Result<RecordBatch, Error> {
     use arrow_array::types::Int8Type;
-    use arrow_array::{DictionaryArray, Int8Array};
-    let status = |f: &dyn Fn(&Pair) -> Option<Status>| -> Result<ArrayRef, Error> {
+    use arrow_array::{DictionaryArray, Int8Array, StructArray};
+    let status = |of: &[&Pair], f: &dyn Fn(&Pair) -> Option<Status>| -> Result<ArrayRef, Error> {
         if plain_status {
-            return Ok(Arc::new(pairs.iter().map(|p| f(p).map(Status::as_str)).collect::<StringArray>()));
+            return Ok(Arc::new(of.iter().map(|p| f(p).map(Status::as_str)).collect::<StringArray>()));
         }
-        let keys: Int8Array = pairs
-            .iter()
-            .map(|p| f(p).and_then(|s| crate::STATUSES.iter().position(|x| *x == s)).and_then(|i| i8::try_from(i).ok()))
-            .collect();
+        let keys: Int8Array =
+            of.iter().map(|p| f(p).and_then(|s| crate::STATUSES.iter().position(|x| *x == s)).and_then(|i| i8::try_from(i).ok())).collect();
         let values: ArrayRef = Arc::new(crate::STATUSES.iter().map(|s| Some(s.as_str())).collect::<StringArray>());
         Ok(Arc::new(DictionaryArray::<Int8Type>::try_new(keys, values)?))
     };
-    let money = |f: &dyn Fn(&Pair) -> Option<Decimal>| -> Result<ArrayRef, Error> {
-        let raw: Vec<Option<i128>> = pairs.iter().map(|p| f(p).map(crate::encode::scaled).transpose()).collect::<Result<_, _>>()?;
+    let money = |of: &[&Pair], f: &dyn Fn(&Pair) -> Option<Decimal>| -> Result<ArrayRef, Error> {
+        let raw: Vec<Option<i128>> = of.iter().map(|p| f(p).map(crate::encode::scaled).transpose()).collect::<Result<_, _>>()?;
         Ok(Arc::new(Decimal128Array::from(raw).with_precision_and_scale(DECIMAL_PRECISION, DECIMAL_SCALE)?))
     };
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(pairs.iter().map(|p| p.row).collect::<UInt64Array>()),
-        Arc::new(pairs.iter().map(|p| benefits.get(p.benefit).copied()).collect::<StringArray>()),
-        status(&|p| p.before)?,
-        status(&|p| p.after)?,
-        money(&|p| p.amount_before)?,
-        money(&|p| p.amount_after)?,
-        money(&|p| p.delta())?,
-        Arc::new(pairs.iter().map(|p| Some(p.changed())).collect::<BooleanArray>()),
-    ];
-    Ok(RecordBatch::try_new(pairs_schema(plain_status), columns)?)
+    let first: Vec<&Pair> = pairs.iter().filter(|p| p.benefit == 0).collect();
+    let mut columns: Vec<ArrayRef> = vec![Arc::new(first.iter().map(|p| p.row).collect::<UInt64Array>())];
+    columns.extend(kept.iter().map(|(_, a)| a.clone()));
+    for bi in 0..benefits.len() {
+        let of: Vec<&Pair> = pairs.iter().filter(|p| p.benefit == bi).collect();
+        let children: Vec<ArrayRef> = vec![
+            status(&of, &|p| p.before)?,
+            status(&of, &|p| p.after)?,
+            money(&of, &|p| p.amount_before)?,
+            money(&of, &|p| p.amount_after)?,
+            money(&of, &|p| p.delta())?,
+            Arc::new(of.iter().map(|p| Some(p.changed())).collect::<BooleanArray>()),
+        ];
+        columns.push(Arc::new(StructArray::try_new(pair_fields(plain_status), children, None)?));
+    }
+    let fields: Vec<Field> = kept.iter().map(|(f, _)| f.clone()).collect();
+    Ok(RecordBatch::try_new(pairs_schema(benefits, &fields, plain_status), columns)?)
 }
 
 /// A fact read from a column, as JSON facts would carry it (decimals and

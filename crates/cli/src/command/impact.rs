@@ -29,9 +29,9 @@ a policy id, or REV:PATH from git. Every applicant is decided by both; the \
 report gives, per benefit, the status changes (base → new), the applicants \
 whose amount changed, the total cost before and after (exact), the \
 distribution of the changes, and the first applicants of each kind of change \
-with both outcomes side by side. -o writes one row per applicant and benefit \
-(row, benefit, status_before, status_after, amount_before, amount_after, \
-delta, changed) as Parquet.";
+with both outcomes side by side. -o writes one row per applicant as Parquet: \
+`row` (from 0), then a struct per benefit (status_before, status_after, \
+amount_before, amount_after, delta, changed).";
 
 /// `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -76,7 +76,7 @@ pub struct Args {
     /// Report format.
     #[arg(long, value_enum, default_value_t)]
     pub format: ImpactFormat,
-    /// Also write one row per applicant and benefit to this Parquet file.
+    /// Also write one row per applicant (before, after and change per benefit) to this Parquet file.
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Rows read and decided together (memory is bounded by it).
