@@ -5,8 +5,12 @@
 use arrow_array::ffi_stream::ArrowArrayStreamReader;
 use arrow_array::{RecordBatch, RecordBatchIterator, RecordBatchReader};
 use arrow_pyarrow::{IntoPyArrow, PyArrowType, ToPyArrow};
+use policy_arrow::impact::{pairs_batch, pairs_schema, ImpactOptions, ImpactRun};
+use policy_arrow::sample::Sampler;
 use policy_arrow::{BatchDecider, BatchOptions};
-use policy_eval::{DecideOptions, EvalError, TraceLevel};
+use policy_core::loader::{read_source, DirLoader};
+use policy_eval::{DecideOptions, EvalError, Plan, TraceLevel};
+use std::sync::Arc;
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
@@ -51,6 +55,7 @@ fn parse_date(s: Option<&str>) -> PyResult<Option<chrono::NaiveDate>> {
 #[pyclass(frozen)]
 struct Engine {
     engine: policy_eval::Engine,
+    dir: std::path::PathBuf,
 }
 
 #[pymethods]
@@ -60,7 +65,7 @@ impl Engine {
         if !std::path::Path::new(policies_dir).is_dir() {
             return Err(PolicyError::new_err(format!("`{policies_dir}` is not a folder of policies")));
         }
-        Ok(Engine { engine: policy_eval::Engine::from_dir(policies_dir).map_err(eval_err)? })
+        Ok(Engine { engine: policy_eval::Engine::from_dir(policies_dir).map_err(eval_err)?, dir: policies_dir.into() })
     }
 
     /// The ids of the loaded policies.
@@ -126,10 +131,105 @@ impl Engine {
         Ok(iter.into_pyarrow(py)?.unbind())
     }
 
+    /// Compares two versions of a policy (each a policy id of this engine,
+    /// or a path to a `.policy` file) over an Arrow stream of applicants.
+    /// Returns the report as JSON text, the report as text, and a pyarrow
+    /// RecordBatchReader with one row per applicant (`row`, the kept
+    /// columns, a struct per benefit: before, after, change).
+    #[pyo3(signature = (base, new, stream, as_of=None, benefits=None, keep=None, examples=3, plain_status=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn impact_stream(
+        &self,
+        py: Python<'_>,
+        base: &str,
+        new: &str,
+        stream: PyArrowType<ArrowArrayStreamReader>,
+        as_of: Option<&str>,
+        benefits: Option<Vec<String>>,
+        keep: Option<Vec<String>>,
+        examples: usize,
+        plain_status: bool,
+    ) -> PyResult<(String, String, Py<PyAny>)> {
+        let (base, new) = (self.plan_of(base)?, self.plan_of(new)?);
+        let opts = ImpactOptions {
+            reference_date: parse_date(as_of)?,
+            benefits: benefits.unwrap_or_default(),
+            examples,
+            parallel: true,
+            keep: keep.unwrap_or_default(),
+        };
+        let mut run = ImpactRun::new(&base, &new, opts).map_err(arrow_err)?;
+        let reader = stream.0;
+        let input_schema = reader.schema();
+        let names: Vec<String> = run.benefits().iter().map(|s| s.to_string()).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let kept_fields: Vec<arrow_schema::Field> = run
+            .kept(&RecordBatch::new_empty(input_schema.clone()))
+            .into_iter()
+            .map(|(f, _)| f)
+            .collect();
+        let mut out: Vec<RecordBatch> = Vec::new();
+        for batch in reader {
+            let batch = batch.map_err(|e| PolicyError::new_err(e.to_string()))?;
+            let pairs = run.add_batch(&batch).map_err(arrow_err)?;
+            out.push(pairs_batch(&pairs, &names, &run.kept(&batch), plain_status).map_err(arrow_err)?);
+        }
+        let schema = pairs_schema(&names, &kept_fields, plain_status);
+        let impact = run.finish();
+        let json = serde_json::to_string(&impact).map_err(|e| PolicyError::new_err(e.to_string()))?;
+        let text = impact.render_text();
+        let iter: Box<dyn RecordBatchReader + Send> = Box::new(RecordBatchIterator::new(out.into_iter().map(Ok), schema));
+        Ok((json, text, iter.into_pyarrow(py)?.unbind()))
+    }
+
+    /// `n` applicants drawn from a policy's declarations with `seed`
+    /// (`policy sample`), as a pyarrow RecordBatchReader in the policy's
+    /// canonical schema.
+    #[pyo3(signature = (policy, n, seed=0, batch_size=65536))]
+    fn sample_stream(&self, py: Python<'_>, policy: &str, n: usize, seed: u64, batch_size: usize) -> PyResult<Py<PyAny>> {
+        let plan = self.plan_of(policy)?;
+        let mut sampler = Sampler::new(&plan, seed);
+        let mut out = Vec::new();
+        let mut left = n;
+        while left > 0 {
+            let k = left.min(batch_size.max(1));
+            out.push(sampler.batch(&plan, k).map_err(arrow_err)?);
+            left -= k;
+        }
+        let schema = std::sync::Arc::new(policy_arrow::schema::fact_schema(plan.policy()));
+        let iter: Box<dyn RecordBatchReader + Send> = Box::new(RecordBatchIterator::new(out.into_iter().map(Ok), schema));
+        Ok(iter.into_pyarrow(py)?.unbind())
+    }
+
     /// The canonical Arrow schema of a policy's facts (a pyarrow Schema).
     fn fact_schema(&self, py: Python<'_>, policy_id: &str) -> PyResult<Py<PyAny>> {
         let plan = self.engine.plan(policy_id).ok_or_else(|| eval_err(EvalError::UnknownPolicy(policy_id.into())))?;
         Ok(policy_arrow::schema::fact_schema(plan.policy()).to_pyarrow(py)?.unbind())
+    }
+}
+
+impl Engine {
+    /// A policy id of this engine, or a `.policy` file (its imports
+    /// resolved in its own `policies/` tree, else beside it, then in this
+    /// engine's folder).
+    fn plan_of(&self, arg: &str) -> PyResult<Arc<Plan>> {
+        if let Some(p) = self.engine.plan(arg) {
+            return Ok(p.clone());
+        }
+        let path = std::path::Path::new(arg);
+        if !path.is_file() {
+            return Err(eval_err(EvalError::UnknownPolicy(arg.into())));
+        }
+        let root = path
+            .ancestors()
+            .find(|a| a.file_name().is_some_and(|n| n == "policies"))
+            .or_else(|| path.parent().and_then(|p| p.parent()))
+            .unwrap_or(std::path::Path::new("."));
+        let mut roots = vec![root.to_path_buf()];
+        roots.push(self.dir.clone());
+        let source = read_source(path).map_err(|e| PolicyError::new_err(e.to_string()))?;
+        let loader = DirLoader::new(&roots);
+        Ok(Arc::new(policy_eval::compile(&source, &loader).map_err(eval_err)?))
     }
 }
 
