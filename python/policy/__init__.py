@@ -96,6 +96,15 @@ def _to_arrow(table: Any) -> Any:
     return _pa.table(table)
 
 
+def _batches(table: Any) -> Any:
+    """The schema and an iterator of record batches of a table of any kind
+    (handed to the engine one by one, zero copy)."""
+    t = _to_arrow(table)
+    if isinstance(t, _pa.RecordBatchReader):
+        return t.schema, iter(t)
+    return t.schema, iter(t.to_batches())
+
+
 def _from_arrow(table: _pa.Table, to: str) -> Any:
     """The result in the library asked for: pyarrow (as is), pandas
     (decimals as ``decimal.Decimal`` objects, structs as dicts), or polars
@@ -217,9 +226,11 @@ class Engine:
         Raises :class:`ColumnError` naming a column that does not fit.
         """
         out_kind = to or _kind(table)
+        schema, batches = _batches(table)
         reader = self._native.decide_stream(
             policy_id,
-            _to_arrow(table),
+            schema,
+            batches,
             _date(as_of),
             list(benefits) if benefits else None,
             list(keep) if keep else None,
@@ -253,10 +264,12 @@ class Engine:
         pyarrow unless ``plain_status``.
         """
         out_kind = to or _kind(table)
+        schema, batches = _batches(table)
         report, text, reader = self._native.impact_stream(
             str(base),
             str(new),
-            _to_arrow(table),
+            schema,
+            batches,
             _date(as_of),
             list(benefits) if benefits else None,
             list(keep) if keep else None,

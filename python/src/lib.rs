@@ -2,7 +2,9 @@
 //! wraps it (dicts in and out, pyarrow Tables through the Arrow C stream
 //! interface, Spark through `mapInArrow`).
 
-use arrow_array::ffi_stream::ArrowArrayStreamReader;
+use arrow_array::{Array, StructArray};
+use arrow_data::ArrayData;
+use arrow_schema::Schema;
 use arrow_array::{RecordBatch, RecordBatchIterator, RecordBatchReader};
 use arrow_pyarrow::{IntoPyArrow, PyArrowType, ToPyArrow};
 use policy_arrow::impact::{pairs_batch, pairs_schema, ImpactOptions, ImpactRun};
@@ -42,6 +44,24 @@ fn arrow_err(e: policy_arrow::Error) -> PyErr {
         policy_arrow::Error::Eval(e) => eval_err(e),
         other => PolicyError::new_err(other.to_string()),
     }
+}
+
+/// A pyarrow RecordBatch through the Arrow C data interface, zero copy,
+/// except that a buffer not aligned as Arrow requires for its type (Spark's
+/// Arrow batches may carry decimal128 values at 8-byte offsets) is copied to
+/// an aligned one, rather than refused.
+fn record_batch(batch: &Bound<'_, PyAny>) -> PyResult<RecordBatch> {
+    let PyArrowType(mut data): PyArrowType<ArrayData> = batch.extract()?;
+    data.align_buffers();
+    if !matches!(data.data_type(), arrow_schema::DataType::Struct(_)) {
+        return Err(PolicyError::new_err("expected a record batch"));
+    }
+    data.validate_full().map_err(|e| PolicyError::new_err(format!("an invalid Arrow batch: {e}")))?;
+    let s = StructArray::from(data);
+    if s.null_count() > 0 {
+        return Err(PolicyError::new_err("a record batch with null rows"));
+    }
+    Ok(RecordBatch::from(s))
 }
 
 fn parse_date(s: Option<&str>) -> PyResult<Option<chrono::NaiveDate>> {
@@ -95,15 +115,17 @@ impl Engine {
     }
 
     /// Decides every row of an Arrow stream (a pyarrow Table or
-    /// RecordBatchReader, through the Arrow C stream interface); returns a
+    /// RecordBatchReader, through the Arrow C data interface: the Python
+    /// side hands its schema and its record batches one by one); returns a
     /// pyarrow RecordBatchReader of decisions.
-    #[pyo3(signature = (policy_id, stream, as_of=None, benefits=None, keep=None, plain_status=false))]
+    #[pyo3(signature = (policy_id, schema, batches, as_of=None, benefits=None, keep=None, plain_status=false))]
     #[allow(clippy::too_many_arguments)]
     fn decide_stream(
         &self,
         py: Python<'_>,
         policy_id: &str,
-        stream: PyArrowType<ArrowArrayStreamReader>,
+        schema: PyArrowType<Schema>,
+        batches: &Bound<'_, PyAny>,
         as_of: Option<&str>,
         benefits: Option<Vec<String>>,
         keep: Option<Vec<String>>,
@@ -117,11 +139,10 @@ impl Engine {
             parallel: true,
         };
         let decider = BatchDecider::new(plan, opts).map_err(arrow_err)?;
-        let reader = stream.0;
-        let input_schema = reader.schema();
+        let input_schema = Arc::new(schema.0);
         let mut out: Vec<RecordBatch> = Vec::new();
-        for batch in reader {
-            let batch = batch.map_err(|e| PolicyError::new_err(e.to_string()))?;
+        for batch in batches.try_iter()? {
+            let batch = record_batch(&batch?)?;
             out.push(decider.decide(&batch, None).map_err(arrow_err)?);
         }
         // With no batch, the schema still says what the decisions hold.
@@ -136,14 +157,15 @@ impl Engine {
     /// Returns the report as JSON text, the report as text, and a pyarrow
     /// RecordBatchReader with one row per applicant (`row`, the kept
     /// columns, a struct per benefit: before, after, change).
-    #[pyo3(signature = (base, new, stream, as_of=None, benefits=None, keep=None, examples=3, plain_status=false))]
+    #[pyo3(signature = (base, new, schema, batches, as_of=None, benefits=None, keep=None, examples=3, plain_status=false))]
     #[allow(clippy::too_many_arguments)]
     fn impact_stream(
         &self,
         py: Python<'_>,
         base: &str,
         new: &str,
-        stream: PyArrowType<ArrowArrayStreamReader>,
+        schema: PyArrowType<Schema>,
+        batches: &Bound<'_, PyAny>,
         as_of: Option<&str>,
         benefits: Option<Vec<String>>,
         keep: Option<Vec<String>>,
@@ -159,8 +181,7 @@ impl Engine {
             keep: keep.unwrap_or_default(),
         };
         let mut run = ImpactRun::new(&base, &new, opts).map_err(arrow_err)?;
-        let reader = stream.0;
-        let input_schema = reader.schema();
+        let input_schema = Arc::new(schema.0);
         let names: Vec<String> = run.benefits().iter().map(|s| s.to_string()).collect();
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
         let kept_fields: Vec<arrow_schema::Field> = run
@@ -169,8 +190,8 @@ impl Engine {
             .map(|(f, _)| f)
             .collect();
         let mut out: Vec<RecordBatch> = Vec::new();
-        for batch in reader {
-            let batch = batch.map_err(|e| PolicyError::new_err(e.to_string()))?;
+        for batch in batches.try_iter()? {
+            let batch = record_batch(&batch?)?;
             let pairs = run.add_batch(&batch).map_err(arrow_err)?;
             out.push(pairs_batch(&pairs, &names, &run.kept(&batch), plain_status).map_err(arrow_err)?);
         }
