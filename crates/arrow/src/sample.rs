@@ -247,7 +247,7 @@ pub fn write_sample(
                 out.write_all(line.as_bytes()).map_err(io)?;
                 out.write_all(b"\n").map_err(io)?;
                 done += 1;
-                if done % batch as u64 == 0 || done == n {
+                if done.checked_rem(batch as u64) == Some(0) || done == n {
                     progress(done);
                 }
             }

@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use std::fmt::Write as _;
 
 fn money(d: Option<Decimal>) -> String {
-    d.map(|d| policy_core::value::money_string(d)).unwrap_or_else(|| "overflowed".into())
+    d.map(policy_core::value::money_string).unwrap_or_else(|| "overflowed".into())
 }
 
 fn signed(d: Decimal) -> String {

@@ -103,7 +103,13 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
     }
     let base = load_version(&args.base, args.base_root.as_deref(), "base-root", term)?;
     let new = load_version(&args.new, args.new_root.as_deref(), "new-root", term)?;
-    let opts = ImpactOptions { reference_date: args.as_of, benefits: args.benefits.clone(), examples: args.examples, parallel: true };
+    let opts = ImpactOptions {
+        reference_date: args.as_of,
+        benefits: args.benefits.clone(),
+        examples: args.examples,
+        parallel: true,
+        keep: Vec::new(),
+    };
     let run = ImpactRun::new(&base, &new, opts).map_err(|e| CliError::Failed(e.to_string()))?;
     let population = Path::new(&args.population);
     let bar = std::io::stderr().is_terminal().then(|| {
