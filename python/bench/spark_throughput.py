@@ -87,13 +87,14 @@ def main() -> None:
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
-    import policy.spark
+    import policy.spark as policy_spark
 
     for k in args.cores:
         spark = (
             SparkSession.builder.master(f"local[{k}]")
             .appName(f"policy-bench-local-{k}")
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(args.batch))
             .config("spark.driver.memory", "2g")
             .getOrCreate()
@@ -103,7 +104,7 @@ def main() -> None:
 
             def run():
                 df = spark.read.parquet(str(path))
-                out = policy.spark.decide(df, POLICY, policies, as_of=AS_OF)
+                out = policy_spark.decide(df, POLICY, policies, as_of=AS_OF)
                 out.write.format("noop").mode("overwrite").save()
 
             run()  # warm up: executors' Python workers and the engine compiled once
