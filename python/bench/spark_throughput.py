@@ -51,7 +51,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--policies", default="policies")
     ap.add_argument("--rows", type=int, default=3_000_000)
-    ap.add_argument("--cores", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--cores", type=int, nargs="*", default=[1, 2], help="Spark local[k] for each k (none: one machine only)")
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--batch", type=int, default=65536, help="spark.sql.execution.arrow.maxRecordsPerBatch")
     ap.add_argument("--dir", default=None, help="where the population goes (default: a temporary folder)")
@@ -81,8 +81,11 @@ def main() -> None:
         assert out.num_rows == args.rows
 
     s = best(one_machine, args.repeat)
-    print(f"decide_table (one process, {os.cpu_count()} cores): {args.rows / s:,.0f} rows/s ({s:.1f} s; {load()})")
+    threads = os.environ.get("RAYON_NUM_THREADS") or os.cpu_count()
+    print(f"decide_table (one process, {threads} threads): {args.rows / s:,.0f} rows/s ({s:.1f} s; {load()})")
 
+    if not args.cores:
+        return
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
