@@ -3,19 +3,19 @@
 //! interface, Spark through `mapInArrow`).
 
 use arrow_array::{Array, StructArray};
-use arrow_data::ArrayData;
-use arrow_schema::Schema;
 use arrow_array::{RecordBatch, RecordBatchIterator, RecordBatchReader};
+use arrow_data::ArrayData;
 use arrow_pyarrow::{IntoPyArrow, PyArrowType, ToPyArrow};
+use arrow_schema::Schema;
 use policy_arrow::impact::{pairs_batch, pairs_schema, ImpactOptions, ImpactRun};
 use policy_arrow::sample::Sampler;
 use policy_arrow::{BatchDecider, BatchOptions};
 use policy_core::loader::{read_source, DirLoader};
 use policy_eval::{DecideOptions, EvalError, Plan, TraceLevel};
-use std::sync::Arc;
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
+use std::sync::Arc;
 
 create_exception!(_native, PolicyError, PyException, "The engine refused: a policy that does not compile, an unknown policy or benefit.");
 create_exception!(_native, FactsError, PolicyError, "The facts do not fit the policy's declared inputs.");
@@ -184,11 +184,8 @@ impl Engine {
         let input_schema = Arc::new(schema.0);
         let names: Vec<String> = run.benefits().iter().map(|s| s.to_string()).collect();
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        let kept_fields: Vec<arrow_schema::Field> = run
-            .kept(&RecordBatch::new_empty(input_schema.clone()))
-            .into_iter()
-            .map(|(f, _)| f)
-            .collect();
+        let kept_fields: Vec<arrow_schema::Field> =
+            run.kept(&RecordBatch::new_empty(input_schema.clone())).into_iter().map(|(f, _)| f).collect();
         let mut out: Vec<RecordBatch> = Vec::new();
         for batch in batches.try_iter()? {
             let batch = record_batch(&batch?)?;
