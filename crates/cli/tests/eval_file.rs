@@ -215,6 +215,11 @@ fn sample_then_impact_through_the_binary() {
     let (code, _, stderr) = policy(&["sample", JIAXING, "--n", "4000", "--seed", "9", "-o", pop.to_str().unwrap()]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("4000 applicants drawn"), "{stderr}");
+    // The same seed, the same bytes, through the binary too.
+    let again = dir.path().join("again.parquet");
+    let (code, _, stderr) = policy(&["sample", JIAXING, "--n", "4000", "--seed", "9", "-o", again.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(std::fs::read(&pop).unwrap(), std::fs::read(&again).unwrap());
     let amended = dir.path().join("policies/jiaxing");
     std::fs::create_dir_all(&amended).unwrap();
     let src = workspace().join("policies/jiaxing");
