@@ -355,7 +355,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn splitmix_is_the_published_sequence() {
+    fn splitmix_matches_an_independent_transcription() {
         // Seed 1234567, as an independent Python transcription of Vigna's
         // splitmix64.c gives them.
         let mut r = SplitMix64::new(1_234_567);

@@ -145,7 +145,7 @@ fn bucket_of(d: Decimal, width: Decimal) -> Decimal {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
 
     fn dec(s: &str) -> Decimal {
@@ -186,5 +186,38 @@ mod tests {
         let m = h.quantile(50).unwrap();
         let true_median = Decimal::new(49_999 * 37 - 1_000_000, 2);
         assert!(m <= true_median && true_median < m + w, "{m} {w} {true_median}");
+    }
+
+    proptest::proptest! {
+        /// Whatever the changes: every one is counted once, the buckets
+        /// stay sorted and bounded, each change falls in its bucket, and the
+        /// quantiles rise with the percent; exact while few distinct.
+        #[test]
+        fn counts_are_kept_and_buckets_bounded(cents in proptest::collection::vec(-5_000_000i64..5_000_000, 0..3000), spread in 1i64..1000) {
+            let mut h = DeltaHistogram::default();
+            let values: Vec<Decimal> = cents.iter().map(|c| Decimal::new(c * spread, 2)).collect();
+            for v in &values {
+                h.add(Some(*v));
+            }
+            h.finish();
+            proptest::prop_assert_eq!(h.count, values.len() as u64);
+            proptest::prop_assert_eq!(h.buckets.iter().map(|b| b.count).sum::<u64>(), h.count);
+            proptest::prop_assert!(h.buckets.len() <= MAX_BUCKETS);
+            proptest::prop_assert!(h.buckets.windows(2).all(|w| w[0].low < w[1].low));
+            for v in &values {
+                let i = h.buckets.partition_point(|b| b.low <= *v);
+                proptest::prop_assert!(i > 0);
+                let b = &h.buckets[i - 1];
+                match h.width {
+                    None => proptest::prop_assert_eq!(b.low, *v),
+                    Some(w) => proptest::prop_assert!(b.low <= *v && *v < b.low + w),
+                }
+            }
+            let distinct: std::collections::BTreeSet<Decimal> = values.iter().map(|v| v.normalize()).collect();
+            if distinct.len() <= MAX_BUCKETS {
+                proptest::prop_assert_eq!(h.width, None);
+            }
+            proptest::prop_assert!(h.quantiles.windows(2).all(|w| w[0].value <= w[1].value));
+        }
     }
 }
