@@ -72,7 +72,7 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
 }
 
 /// One version: from git, from a root folder, or as `policy eval` finds it.
-fn load_version(arg: &str, root: Option<&Path>, flag: &str, term: Term) -> Result<Plan, CliError> {
+pub(crate) fn load_version(arg: &str, root: Option<&Path>, flag: &str, term: Term) -> Result<Plan, CliError> {
     if let Some((rev, path)) = split_revision(arg) {
         if root.is_some() {
             return Err(CliError::Trouble(format!("`{arg}` is read from git with its own imports: --{flag} does not apply")));

@@ -6,7 +6,9 @@ pub mod eval;
 pub mod eval_file;
 pub mod explain;
 pub mod fmt;
+pub mod impact;
 pub mod lsp;
+pub mod sample;
 pub mod schema;
 pub mod serve;
 pub mod test;
@@ -25,6 +27,8 @@ Examples:
   policy schema datong.big_data_training_2022
   policy explain C101
   policy diff old.policy policies/datong/big_data_training_2022.policy --cases policies/datong
+  policy sample jiaxing.digital_training_2021 --n 1000000 --seed 7 -o population.parquet
+  policy impact jiaxing.digital_training_2021 amended.policy --population population.parquet
   policy lsp
   policy what-if datong.big_data_training_2022 --facts applicant.json
   policy serve --policies policies --addr 127.0.0.1:8080
@@ -67,6 +71,12 @@ pub enum Command {
     /// Compare two versions of a policy: changes, applicants decided differently, golden cases that change.
     #[command(after_help = diff::EXAMPLES)]
     Diff(diff::Args),
+    /// Draw a synthetic population from a policy's declarations, weighted toward its thresholds.
+    #[command(after_help = sample::EXAMPLES)]
+    Sample(sample::Args),
+    /// What an amendment changes over a population: status changes, amounts, total cost, examples.
+    #[command(after_help = impact::EXAMPLES)]
+    Impact(impact::Args),
     /// Start the language server on stdio, for editors (docs/editors.md).
     #[command(after_help = lsp::EXAMPLES)]
     Lsp(lsp::Args),
@@ -88,6 +98,8 @@ pub fn run(cli: &Cli, term: Term) -> CmdResult {
         Command::Explain(a) => explain::run(a, term),
         Command::Schema(a) => schema::run(a, term),
         Command::Diff(a) => diff::run(a, term),
+        Command::Sample(a) => sample::run(a, term),
+        Command::Impact(a) => impact::run(a, term),
         Command::Lsp(a) => lsp::run(a, term),
         Command::Serve(a) => serve::run(a, term),
         Command::WhatIf(a) => what_if::run(a, term),
