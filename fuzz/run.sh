@@ -3,8 +3,9 @@
 #   fuzz/run.sh <target> [seconds]      default 180 seconds
 # Reads the committed corpus fuzz/corpus/<target>/ (where new inputs are
 # written) and the seeds fuzz/corpus-seed/<target>/ (built by fuzz/seed.sh,
-# run here when missing). One libFuzzer process (-jobs=1 -workers=1); the log
-# is fuzz/fuzz-0.log, crashes go to fuzz/artifacts/<target>/.
+# run here when missing). One libFuzzer process, reporting on stderr
+# (fuzz/run.sh parse 3600 2> /tmp/fuzz-parse.log: several targets can run at
+# once); crashes go to fuzz/artifacts/<target>/.
 # MAX_LEN=N caps input length (default: 8192 bytes for parse, check and
 # fmt_roundtrip, whose seeds are whole policies of up to 40 KB; none for the
 # others, whose inputs must hold a whole policy and its facts).
@@ -25,5 +26,5 @@ cd "$here"
 [ -d "corpus-seed/$target" ] || ./seed.sh
 mkdir -p "corpus/$target"
 RUSTC_BOOTSTRAP=1 cargo fuzz run --debug-assertions --sanitizer none "$target" "corpus/$target" "corpus-seed/$target" -- \
-  -max_total_time="$secs" -jobs=1 -workers=1 -timeout="${TIMEOUT:-5}" -rss_limit_mb=2048 \
+  -max_total_time="$secs" -timeout="${TIMEOUT:-5}" -rss_limit_mb=2048 \
   -max_len="$max_len" -dict="$dict" -print_final_stats=1
