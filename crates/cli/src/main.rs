@@ -20,9 +20,9 @@ fn main() -> ExitCode {
             print_coded(term, "failed", &message, &null);
             ExitCode::from(1)
         }
-        Err(CliError::Coded { code, message, details }) => {
+        Err(CliError::Coded { code, message, details, exit }) => {
             print_coded(term, code, &message, &details);
-            ExitCode::from(1)
+            ExitCode::from(exit)
         }
         Err(CliError::Trouble(message)) => {
             print_coded(term, "trouble", &message, &null);

@@ -92,20 +92,22 @@ fn bundled(path: &str) -> String {
 // ------------------------------------------------------------------ --error-format
 
 #[test]
-fn eval_bad_facts_with_json_errors_prints_one_error_object_on_stdout() {
+fn bad_facts_with_json_errors_print_one_error_object_on_stdout() {
     let dir = temp();
     let facts = dir.path().join("facts.json");
     write(&facts, r#"{"class_employment_rate": "abc", "no_such_fact": 1}"#);
-    let r = run(&["eval", DATONG_ID, "--facts", facts.to_str().unwrap(), "--error-format", "json"]);
-    assert_eq!(r.code, 1, "{}", r.stderr);
-    let v = one_json(&r);
-    assert_eq!(v["error"]["code"], "invalid_facts");
-    assert!(v["error"]["message"].as_str().unwrap().contains("2 problems"), "{v}");
-    let problems = v["error"]["details"]["problems"].as_array().unwrap();
-    let facts: Vec<&str> = problems.iter().map(|p| p["fact"].as_str().unwrap()).collect();
-    assert_eq!(facts, ["class_employment_rate", "no_such_fact"]);
-    assert!(problems.iter().all(|p| p["expected"].is_string() && p["received"].is_string()));
-    assert_eq!(r.stderr, "", "JSON errors leave stderr empty");
+    for command in ["eval", "what-if"] {
+        let r = run(&[command, DATONG_ID, "--facts", facts.to_str().unwrap(), "--error-format", "json"]);
+        assert_eq!(r.code, 1, "{command}: {}", r.stderr);
+        let v = one_json(&r);
+        assert_eq!(v["error"]["code"], "invalid_facts", "{command}");
+        assert!(v["error"]["message"].as_str().unwrap().contains("2 problems"), "{v}");
+        let problems = v["error"]["details"]["problems"].as_array().unwrap();
+        let names: Vec<&str> = problems.iter().map(|p| p["fact"].as_str().unwrap()).collect();
+        assert_eq!(names, ["class_employment_rate", "no_such_fact"]);
+        assert!(problems.iter().all(|p| p["expected"].is_string() && p["received"].is_string()));
+        assert_eq!(r.stderr, "", "{command}: JSON errors leave stderr empty");
+    }
 }
 
 #[test]

@@ -176,7 +176,7 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
 /// most `--max-errors` of them), and the error `invalid_facts` whose JSON
 /// form (`--error-format json`) carries every problem in `details.problems`
 /// (`fact`, `expected`, `received`), as the server's 422 does.
-fn facts_error(problems: &[policy_eval::FactError], plan: &Plan, term: Term) -> CliError {
+pub fn facts_error(problems: &[policy_eval::FactError], plan: &Plan, term: Term) -> CliError {
     if term.errors != ErrorFormat::Json {
         let shown = if term.max_errors == 0 { problems.len() } else { term.max_errors };
         for p in problems.iter().take(shown) {
@@ -192,6 +192,7 @@ fn facts_error(problems: &[policy_eval::FactError], plan: &Plan, term: Term) -> 
         code: "invalid_facts",
         message: format!("the facts do not fit policy `{}` ({n})", plan.policy().meta.id),
         details: serde_json::json!({ "policy": &*plan.policy().meta.id, "problems": problems }),
+        exit: 1,
     }
 }
 

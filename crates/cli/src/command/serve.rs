@@ -123,6 +123,7 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
                 code: "policy_error",
                 message,
                 details: serde_json::json!({ "diagnostics": reporter.take_json() }),
+                exit: 1,
             });
         }
         Err(e) => return Err(CliError::Failed(e.to_string())),

@@ -345,7 +345,12 @@ pub fn compile_reporting(source: &Source, loader: &dyn Loader, term: Term) -> Re
             reporter.report_all(&diagnostics, &mut sources);
             reporter.finish();
             let message = format!("`{name}` does not compile: {}", plural(reporter.errors, "error", "errors"));
-            Err(CliError::Coded { code: "policy_error", message, details: serde_json::json!({ "diagnostics": reporter.take_json() }) })
+            Err(CliError::Coded {
+                code: "policy_error",
+                message,
+                details: serde_json::json!({ "diagnostics": reporter.take_json() }),
+                exit: 1,
+            })
         }
         Err(e) => Err(CliError::Failed(e.to_string())),
     }

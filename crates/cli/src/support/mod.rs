@@ -30,6 +30,8 @@ pub enum CliError {
         message: String,
         /// Machine-readable details.
         details: serde_json::Value,
+        /// Exit status: 1, or 2 for trouble (`diff`).
+        exit: u8,
     },
 }
 
