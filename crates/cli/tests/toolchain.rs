@@ -304,6 +304,11 @@ fn test_json_report() {
     assert!(wrong["failures"][0].as_str().unwrap().contains("expected amount 800"), "{wrong}");
     assert!(cases.iter().all(|c| c["seconds"].is_f64()));
     assert_eq!(v["golden_traces"]["unchanged"], 3);
+    // The coverage report goes to stderr then: stdout stays one document.
+    let r = run(&["test", "policies/jiaxing", "--format", "json", "--coverage", "--fail-under", "100"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(one_json(&r)["failed"], 0);
+    assert!(r.stderr.contains("jiaxing."), "{}", r.stderr);
 }
 
 #[test]

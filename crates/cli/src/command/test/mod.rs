@@ -7,7 +7,7 @@ mod report;
 
 use crate::support::diagnostics::ErrorFormat;
 use crate::support::files::{collect, compile_reporting, is_cases, load_message, loader_roots, FileRoot};
-use crate::support::io::{out, outln};
+use crate::support::io::{err, out, outln};
 use crate::support::term::{paint, print_error, Style, Term};
 use crate::support::{plural, CmdResult};
 use policy_core::loader::{DirLoader, Loader};
@@ -263,12 +263,19 @@ fn validate(file: &CaseFile) -> Result<(), String> {
     Ok(())
 }
 
-/// Prints the coverage of each policy, writes the JSON report when asked,
-/// and says whether every policy reaches `--fail-under`.
+/// Prints the coverage of each policy (on stderr when stdout holds a JSON or
+/// JUnit report), writes the JSON report when asked, and says whether every
+/// policy reaches `--fail-under`.
 fn report_coverage(args: &Args, coverage: &BTreeMap<String, Coverage>, term: Term) -> bool {
+    let human = args.format == TestFormat::Human;
+    let term = if human { term } else { Term { errors: ErrorFormat::Human, ..term } };
     let mut ok = true;
     for c in coverage.values() {
-        out!("{}", c.render_text(args.verbose));
+        if human {
+            out!("{}", c.render_text(args.verbose));
+        } else {
+            err!("{}", c.render_text(args.verbose));
+        }
         if let Some(min) = args.fail_under {
             if c.percent() < min {
                 print_error(term, &format!("`{}` coverage {:.1}% is below {min}%", c.policy, c.percent()));
