@@ -67,6 +67,7 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
     // Every failure here is trouble (exit 2): exit 1 means "different".
     let trouble = |e: CliError| match e {
         CliError::Failed(m) | CliError::Trouble(m) => CliError::Trouble(m),
+        CliError::Coded { code, message, details, .. } => CliError::Coded { code, message, details, exit: 2 },
     };
     compare(args, term).map_err(trouble)
 }
