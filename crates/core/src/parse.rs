@@ -18,6 +18,8 @@ mod grammar {
 }
 use grammar::{PolicyParser, Rule};
 
+mod fast;
+
 /// The result of parsing one file: the tree (absent when the header is
 /// unusable) and every diagnostic found.
 #[derive(Debug, Clone)]
@@ -54,7 +56,42 @@ pub fn parse_bytes(file: &str, bytes: &[u8]) -> Parsed {
 }
 
 /// Parses one policy file.
+///
+/// Each chunk goes through the hand-written parser of `parse/fast.rs`
+/// first; a chunk it does not accept cleanly (a syntax error, anything the
+/// lowering would report) is parsed again by pest and lowered, which report
+/// it. Both build the same tree (`tests/parse_fast.rs`).
 pub fn parse(file: &str, text: &str) -> Parsed {
+    parse_with(file, text, true)
+}
+
+/// [`parse`] through pest and the lowering only, without the fast path: the
+/// reference the fast path is tested against.
+#[doc(hidden)]
+pub fn parse_reference(file: &str, text: &str) -> Parsed {
+    parse_with(file, text, false)
+}
+
+/// The tree the hand-written parser alone builds, when it accepts every
+/// chunk of the file (tests check that it does for the bundled policies, so
+/// the fast path is taken, not silently bypassed).
+#[doc(hidden)]
+pub fn parse_fast_only(text: &str) -> Option<PolicyFile> {
+    let chunks = prescan(&Arc::from(""), text).ok()?;
+    let mut header = None;
+    let mut items = Vec::new();
+    for (index, chunk) in chunks.iter().enumerate() {
+        let slice = text.get(chunk.start..chunk.end)?;
+        if index == 0 {
+            header = Some(fast::header(slice, chunk.start)?);
+        } else {
+            fast::items(slice, chunk.start, &mut items)?;
+        }
+    }
+    Some(PolicyFile { header: header?, items })
+}
+
+fn parse_with(file: &str, text: &str, fast: bool) -> Parsed {
     let name: Arc<str> = Arc::from(file);
     let mut out = Parsed { file: None, diagnostics: Vec::new(), poisoned_names: Vec::new() };
     if text.len() > limits::MAX_SOURCE_BYTES {
@@ -92,6 +129,14 @@ pub fn parse(file: &str, text: &str) -> Parsed {
     for (index, chunk) in chunks.iter().enumerate() {
         let Some(slice) = text.get(chunk.start..chunk.end) else { continue };
         lower.base = chunk.start;
+        if fast && index == 0 {
+            if let Some(h) = fast::header(slice, chunk.start) {
+                header = Some(h);
+                continue;
+            }
+        } else if fast && fast::items(slice, chunk.start, &mut items).is_some() {
+            continue;
+        }
         if index == 0 {
             match PolicyParser::parse(Rule::header_only, slice) {
                 Ok(mut pairs) => {
