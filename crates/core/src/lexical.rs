@@ -6,6 +6,7 @@
 
 use crate::ast::Span;
 use crate::diag::{codes, Diagnostic};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -212,17 +213,27 @@ pub fn check(name: &Arc<str>, text: &str) -> Vec<Diagnostic> {
         );
     }
     // Only words with a letter outside ASCII can be confusable.
-    let mut by_skeleton: HashMap<String, (usize, &str)> = HashMap::new();
+    // Keys borrow the text where the word is its own skeleton (every ASCII
+    // word): no allocation per identifier.
+    let mut by_skeleton: HashMap<Cow<'_, str>, (usize, &str)> = HashMap::new();
     let mut reported: Vec<(String, String)> = Vec::new();
-    for (at, word) in identifiers(text) {
+    let words = identifiers(text);
+    // Two names can only look alike when one of them has a letter that
+    // stands for another (its skeleton differs from it): without such a name
+    // the ASCII names need no bookkeeping.
+    let any_confusable = words.iter().any(|(_, w)| !w.is_ascii() && w.chars().any(|c| skeleton_char(c) != c));
+    for (at, word) in words {
         if word.is_ascii() {
+            if !any_confusable {
+                continue;
+            }
             if let Some(&(_, other)) = by_skeleton.get(word) {
                 if other != word && !reported.iter().any(|(a, b)| a == other && b == word) {
                     reported.push((other.to_string(), word.to_string()));
                     out.push(look_alike(name, at, word, other));
                 }
             }
-            by_skeleton.entry(word.to_string()).or_insert((at, word));
+            by_skeleton.entry(Cow::Borrowed(word)).or_insert((at, word));
             continue;
         }
         let scripts: Vec<Script> = word.chars().filter_map(script).fold(Vec::new(), |mut v, s| {
@@ -255,7 +266,7 @@ pub fn check(name: &Arc<str>, text: &str) -> Vec<Diagnostic> {
         }
         let skeleton: String = word.chars().map(skeleton_char).collect();
         if skeleton != word {
-            match by_skeleton.get(&skeleton) {
+            match by_skeleton.get(skeleton.as_str()) {
                 Some(&(_, other)) if other != word => {
                     if !reported.iter().any(|(a, b)| a == other && b == word) {
                         reported.push((other.to_string(), word.to_string()));
@@ -263,7 +274,7 @@ pub fn check(name: &Arc<str>, text: &str) -> Vec<Diagnostic> {
                     }
                 }
                 _ => {
-                    by_skeleton.insert(skeleton, (at, word));
+                    by_skeleton.insert(Cow::Owned(skeleton), (at, word));
                 }
             }
         }

@@ -238,23 +238,26 @@ fn prescan(name: &Arc<str>, text: &str) -> Result<Vec<Chunk>, Box<Diagnostic>> {
     let mut chunk_start = 0usize;
     let mut depth = 0usize;
     let mut at_line_start = true;
-    let mut iter = text.char_indices().peekable();
-    while let Some((i, c)) = iter.next() {
-        match c {
-            '"' => {
+    // Bytes, not chars: every byte this looks for is ASCII, and the bytes of
+    // a multi-byte character are all ≥ 0x80.
+    let bytes = text.as_bytes();
+    let mut i = 0usize;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' => {
+                let mut j = i + 1;
                 let mut closed = false;
-                while let Some((_, d)) = iter.next() {
+                while let Some(&d) = bytes.get(j) {
                     match d {
-                        '\\' => {
-                            iter.next();
-                        }
-                        '"' => {
+                        b'\\' => j += 1,
+                        b'"' => {
                             closed = true;
                             break;
                         }
-                        '\n' => break,
+                        b'\n' => break,
                         _ => {}
                     }
+                    j += 1;
                 }
                 if !closed {
                     let end = text.get(i..).and_then(|t| t.find('\n')).map(|n| i + n).unwrap_or(text.len());
@@ -265,16 +268,15 @@ fn prescan(name: &Arc<str>, text: &str) -> Result<Vec<Chunk>, Box<Diagnostic>> {
                     ));
                 }
                 at_line_start = false;
+                i = j + 1;
+                continue;
             }
-            '#' => {
-                while let Some(&(_, d)) = iter.peek() {
-                    if d == '\n' {
-                        break;
-                    }
-                    iter.next();
-                }
+            b'#' => {
+                let rest = bytes.get(i..).unwrap_or(&[]);
+                i += rest.iter().position(|&d| d == b'\n').unwrap_or(rest.len());
+                continue;
             }
-            '(' | '[' | '{' => {
+            b'(' | b'[' | b'{' => {
                 depth += 1;
                 if depth > limits::MAX_NESTING {
                     return Err(Box::new(
@@ -289,24 +291,30 @@ fn prescan(name: &Arc<str>, text: &str) -> Result<Vec<Chunk>, Box<Diagnostic>> {
                 }
                 at_line_start = false;
             }
-            ')' | ']' | '}' => {
+            b')' | b']' | b'}' => {
                 depth = depth.saturating_sub(1);
                 at_line_start = false;
             }
-            '\n' => at_line_start = true,
-            c if c.is_whitespace() => {}
+            b'\n' => at_line_start = true,
+            b' ' | b'\t' | b'\r' | 0x0b | 0x0c => {}
             _ => {
-                if at_line_start && depth == 0 && i > 0 {
-                    let rest = text.get(i..).unwrap_or("");
-                    let word: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
-                    if ITEM_KEYWORDS.contains(&word.as_str()) {
-                        chunks.push(Chunk { start: chunk_start, end: i });
-                        chunk_start = i;
+                let c = text.get(i..).and_then(|t| t.chars().next()).unwrap_or('\0');
+                if !c.is_whitespace() {
+                    if at_line_start && depth == 0 && i > 0 {
+                        let rest = text.get(i..).unwrap_or("");
+                        let word = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).map_or(rest, |n| rest.get(..n).unwrap_or(""));
+                        if ITEM_KEYWORDS.contains(&word) {
+                            chunks.push(Chunk { start: chunk_start, end: i });
+                            chunk_start = i;
+                        }
                     }
+                    at_line_start = false;
                 }
-                at_line_start = false;
+                i += c.len_utf8();
+                continue;
             }
         }
+        i += 1;
     }
     chunks.push(Chunk { start: chunk_start, end: text.len() });
     Ok(chunks)

@@ -96,8 +96,9 @@ pub(crate) struct Module {
     pub document: String,
     /// clause number → (quote, index into `clauses` when root)
     pub clauses: HashMap<String, Option<String>>,
-    /// The source document's text with all whitespace removed.
-    pub source_text: Option<String>,
+    /// The source document's text with all whitespace removed (shared: each
+    /// citation reads it).
+    pub source_text: Option<Arc<str>>,
     pub is_root: bool,
 }
 
@@ -264,7 +265,7 @@ impl<'l> Checker<'l> {
                 .map_err(|reason| LoadError::Refused { path: s.value.clone(), reason })
                 .and_then(|()| self.loader.load_document(&source.name, &s.value));
             match loaded {
-                Ok(t) => source_text = Some(normalize_ws(&t)),
+                Ok(t) => source_text = Some(Arc::from(normalize_ws(&t))),
                 Err(LoadError::Refused { reason, .. }) => self.diags.push(
                     Diagnostic::error(
                         codes::SOURCE_REFUSED,
