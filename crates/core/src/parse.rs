@@ -298,7 +298,7 @@ fn prescan(name: &Arc<str>, text: &str) -> Result<Vec<Chunk>, Box<Diagnostic>> {
             b'\n' => at_line_start = true,
             b' ' | b'\t' | b'\r' | 0x0b | 0x0c => {}
             _ => {
-                let c = text.get(i..).and_then(|t| t.chars().next()).unwrap_or('\0');
+                let c = if b < 0x80 { char::from(b) } else { text.get(i..).and_then(|t| t.chars().next()).unwrap_or('\0') };
                 if !c.is_whitespace() {
                     if at_line_start && depth == 0 && i > 0 {
                         let rest = text.get(i..).unwrap_or("");

@@ -295,6 +295,7 @@ const RESERVED: &[&str] = &[
     "use",
     "as",
     "at",
+    "fn",
     "if",
     "in",
     "or",

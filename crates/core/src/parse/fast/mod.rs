@@ -163,7 +163,11 @@ impl<'t> Fast<'t> {
     /// The run of identifier characters at the position (not consumed).
     fn word(&self) -> &'t str {
         let rest = self.rest();
-        let n = rest.find(|c: char| !is_ident_char(c)).unwrap_or(rest.len());
+        let ascii = rest.bytes().position(|b| !(b.is_ascii_alphanumeric() || b == b'_')).unwrap_or(rest.len());
+        let n = match rest.as_bytes().get(ascii) {
+            Some(b) if *b >= 0x80 => rest.find(|c: char| !is_ident_char(c)).unwrap_or(rest.len()),
+            _ => ascii,
+        };
         rest.get(..n).unwrap_or("")
     }
 
@@ -272,7 +276,14 @@ impl<'t> Fast<'t> {
         let rest = self.rest();
         let body = rest.strip_prefix('"')?;
         let start = self.pos;
-        let mut value = String::with_capacity(16);
+        // The common string has no escape: copied whole.
+        let plain = body.bytes().position(|b| b == b'"' || b == b'\\')?;
+        if body.as_bytes().get(plain) == Some(&b'"') {
+            let value = body.get(..plain)?.to_string();
+            self.advance(1 + plain + 1);
+            return Some(Str { value, span: self.span_from(start) });
+        }
+        let mut value = String::with_capacity(body.len().min(64));
         let mut chars = body.char_indices();
         loop {
             let (i, c) = chars.next()?;
