@@ -557,24 +557,32 @@ impl Plan {
     fn without_date(&self, b: &BenefitDef, ctx: &mut Ctx<'_>, f: &mut Findings) -> Status {
         ctx.date = None;
         let traced_before = ctx.tracer.as_mut().and_then(|t| t.current()).map(|n| n.children.len());
-        let mut found = Findings::default();
+        // The scope's findings go into `f`'s own vectors (no allocation) and
+        // are cut back to what counts: the scope's failures when it fails,
+        // else the facts it is missing; never its errors.
+        let (failed_before, missing_before, errors_before) = (f.failed.len(), f.missing.len(), f.errors.len());
+        let (scope_failed, undecided_scope) = (f.scope_failed, f.undecided_scope);
+        f.scope_failed = false;
         for c in b.base.conditions.iter().filter(|c| c.kind == ConditionKind::Applies) {
-            self.condition(ctx, c, &mut found);
+            self.condition(ctx, c, f);
         }
-        if found.scope_failed {
-            found.failed.retain(|x| x.kind == FailureKind::Scope);
-            f.failed.append(&mut found.failed);
+        let failed = std::mem::replace(&mut f.scope_failed, scope_failed);
+        f.undecided_scope = undecided_scope;
+        f.errors.truncate(errors_before);
+        if failed {
+            let mut i = 0;
+            f.failed.retain(|x| {
+                i += 1;
+                i <= failed_before || x.kind == FailureKind::Scope
+            });
+            f.missing.truncate(missing_before);
             return Status::NotApplicable;
         }
+        f.failed.truncate(failed_before);
         if let (Some(n), Some(before)) = (ctx.tracer.as_mut().and_then(|t| t.current()), traced_before) {
             n.children.truncate(before);
         }
         let tracer = ctx.tracer.take();
-        for name in found.missing.drain(..) {
-            if !f.missing.contains(&name) {
-                f.missing.push(name);
-            }
-        }
         let rules = || std::iter::once(&b.base).chain(b.versions.iter().map(|v| &v.rules));
         for c in rules().flat_map(|r| r.conditions.iter()).filter(|c| c.kind != ConditionKind::Applies) {
             self.probe(ctx, &c.expr, f);
