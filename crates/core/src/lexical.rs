@@ -6,6 +6,7 @@
 
 use crate::ast::Span;
 use crate::diag::{codes, Diagnostic};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -148,47 +149,67 @@ fn skeleton_char(c: char) -> char {
 /// The identifiers of `text` with their spans: runs of alphanumeric
 /// characters and `_`, outside strings and comments.
 fn identifiers(text: &str) -> Vec<(usize, &str)> {
+    // Over bytes: the delimiters are ASCII, and strings and comments (where
+    // most of the non-ASCII text is) are skipped without decoding them.
+    let bytes = text.as_bytes();
+    let word_char = |c: char| c.is_alphanumeric() || c == '_';
+    let char_at = |i: usize| text.get(i..).and_then(|t| t.chars().next());
     let mut out = Vec::new();
-    let mut iter = text.char_indices().peekable();
-    while let Some((i, c)) = iter.next() {
-        match c {
-            '"' => {
-                while let Some((_, d)) = iter.next() {
+    let mut i = 0usize;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' => {
+                i += 1;
+                while let Some(&d) = bytes.get(i) {
+                    i += 1;
                     match d {
-                        '\\' => {
-                            iter.next();
-                        }
-                        '"' | '\n' => break,
+                        b'\\' => i += 1,
+                        b'"' | b'\n' => break,
                         _ => {}
                     }
                 }
             }
-            '#' => {
-                while let Some(&(_, d)) = iter.peek() {
-                    if d == '\n' {
-                        break;
-                    }
-                    iter.next();
-                }
+            b'#' => {
+                let rest = bytes.get(i..).unwrap_or(&[]);
+                i += rest.iter().position(|&d| d == b'\n').unwrap_or(rest.len());
             }
-            c if c.is_alphanumeric() || c == '_' => {
-                let mut end = i + c.len_utf8();
-                while let Some(&(j, d)) = iter.peek() {
-                    if d.is_alphanumeric() || d == '_' {
-                        end = j + d.len_utf8();
-                        iter.next();
+            _ if b < 0x80 && !(b.is_ascii_alphanumeric() || b == b'_') => i += 1,
+            _ => {
+                let Some(c) = char_at(i) else { break };
+                if !word_char(c) {
+                    i += c.len_utf8();
+                    continue;
+                }
+                let start = i;
+                while let Some(&d) = bytes.get(i) {
+                    if d.is_ascii_alphanumeric() || d == b'_' {
+                        i += 1;
+                    } else if d >= 0x80 {
+                        match char_at(i) {
+                            Some(c) if word_char(c) => i += c.len_utf8(),
+                            _ => break,
+                        }
                     } else {
                         break;
                     }
                 }
-                if let Some(word) = text.get(i..end) {
-                    out.push((i, word));
+                if let Some(word) = text.get(start..i) {
+                    out.push((start, word));
                 }
             }
-            _ => {}
         }
     }
     out
+}
+
+/// The bidirectional control characters of `text` with their offsets: each
+/// is U+202A–U+202E or U+2066–U+2069, so it starts with the byte 0xE2.
+fn bidi_controls(text: &str) -> impl Iterator<Item = (usize, char)> + '_ {
+    text.bytes()
+        .enumerate()
+        .filter(|&(_, b)| b == 0xE2)
+        .filter_map(move |(i, _)| text.get(i..).and_then(|t| t.chars().next()).map(|c| (i, c)))
+        .filter(|&(_, c)| is_bidi_control(c))
 }
 
 /// `P011` for each bidirectional control character, `P012` for each
@@ -196,7 +217,7 @@ fn identifiers(text: &str) -> Vec<(usize, &str)> {
 /// identifiers that look alike (at most [`MAX_REPORTS`] in all).
 pub fn check(name: &Arc<str>, text: &str) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    for (i, c) in text.char_indices().filter(|(_, c)| is_bidi_control(*c)) {
+    for (i, c) in bidi_controls(text) {
         if out.len() >= MAX_REPORTS {
             return out;
         }
@@ -212,17 +233,27 @@ pub fn check(name: &Arc<str>, text: &str) -> Vec<Diagnostic> {
         );
     }
     // Only words with a letter outside ASCII can be confusable.
-    let mut by_skeleton: HashMap<String, (usize, &str)> = HashMap::new();
+    // Keys borrow the text where the word is its own skeleton (every ASCII
+    // word): no allocation per identifier.
+    let mut by_skeleton: HashMap<Cow<'_, str>, (usize, &str)> = HashMap::new();
     let mut reported: Vec<(String, String)> = Vec::new();
-    for (at, word) in identifiers(text) {
+    let words = identifiers(text);
+    // Two names can only look alike when one of them has a letter that
+    // stands for another (its skeleton differs from it): without such a name
+    // the ASCII names need no bookkeeping.
+    let any_confusable = words.iter().any(|(_, w)| !w.is_ascii() && w.chars().any(|c| skeleton_char(c) != c));
+    for (at, word) in words {
         if word.is_ascii() {
+            if !any_confusable {
+                continue;
+            }
             if let Some(&(_, other)) = by_skeleton.get(word) {
                 if other != word && !reported.iter().any(|(a, b)| a == other && b == word) {
                     reported.push((other.to_string(), word.to_string()));
                     out.push(look_alike(name, at, word, other));
                 }
             }
-            by_skeleton.entry(word.to_string()).or_insert((at, word));
+            by_skeleton.entry(Cow::Borrowed(word)).or_insert((at, word));
             continue;
         }
         let scripts: Vec<Script> = word.chars().filter_map(script).fold(Vec::new(), |mut v, s| {
@@ -255,7 +286,7 @@ pub fn check(name: &Arc<str>, text: &str) -> Vec<Diagnostic> {
         }
         let skeleton: String = word.chars().map(skeleton_char).collect();
         if skeleton != word {
-            match by_skeleton.get(&skeleton) {
+            match by_skeleton.get(skeleton.as_str()) {
                 Some(&(_, other)) if other != word => {
                     if !reported.iter().any(|(a, b)| a == other && b == word) {
                         reported.push((other.to_string(), word.to_string()));
@@ -263,7 +294,7 @@ pub fn check(name: &Arc<str>, text: &str) -> Vec<Diagnostic> {
                     }
                 }
                 _ => {
-                    by_skeleton.insert(skeleton, (at, word));
+                    by_skeleton.insert(Cow::Owned(skeleton), (at, word));
                 }
             }
         }

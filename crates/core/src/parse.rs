@@ -18,6 +18,8 @@ mod grammar {
 }
 use grammar::{PolicyParser, Rule};
 
+mod fast;
+
 /// The result of parsing one file: the tree (absent when the header is
 /// unusable) and every diagnostic found.
 #[derive(Debug, Clone)]
@@ -54,7 +56,42 @@ pub fn parse_bytes(file: &str, bytes: &[u8]) -> Parsed {
 }
 
 /// Parses one policy file.
+///
+/// Each chunk goes through the hand-written parser of `parse/fast.rs`
+/// first; a chunk it does not accept cleanly (a syntax error, anything the
+/// lowering would report) is parsed again by pest and lowered, which report
+/// it. Both build the same tree (`tests/parse_fast.rs`).
 pub fn parse(file: &str, text: &str) -> Parsed {
+    parse_with(file, text, true)
+}
+
+/// [`parse`] through pest and the lowering only, without the fast path: the
+/// reference the fast path is tested against.
+#[doc(hidden)]
+pub fn parse_reference(file: &str, text: &str) -> Parsed {
+    parse_with(file, text, false)
+}
+
+/// The tree the hand-written parser alone builds, when it accepts every
+/// chunk of the file (tests check that it does for the bundled policies, so
+/// the fast path is taken, not silently bypassed).
+#[doc(hidden)]
+pub fn parse_fast_only(text: &str) -> Option<PolicyFile> {
+    let chunks = prescan(&Arc::from(""), text).ok()?;
+    let mut header = None;
+    let mut items = Vec::new();
+    for (index, chunk) in chunks.iter().enumerate() {
+        let slice = text.get(chunk.start..chunk.end)?;
+        if index == 0 {
+            header = Some(fast::header(slice, chunk.start)?);
+        } else {
+            fast::items(slice, chunk.start, &mut items)?;
+        }
+    }
+    Some(PolicyFile { header: header?, items })
+}
+
+fn parse_with(file: &str, text: &str, fast: bool) -> Parsed {
     let name: Arc<str> = Arc::from(file);
     let mut out = Parsed { file: None, diagnostics: Vec::new(), poisoned_names: Vec::new() };
     if text.len() > limits::MAX_SOURCE_BYTES {
@@ -92,6 +129,14 @@ pub fn parse(file: &str, text: &str) -> Parsed {
     for (index, chunk) in chunks.iter().enumerate() {
         let Some(slice) = text.get(chunk.start..chunk.end) else { continue };
         lower.base = chunk.start;
+        if fast && index == 0 {
+            if let Some(h) = fast::header(slice, chunk.start) {
+                header = Some(h);
+                continue;
+            }
+        } else if fast && fast::items(slice, chunk.start, &mut items).is_some() {
+            continue;
+        }
         if index == 0 {
             match PolicyParser::parse(Rule::header_only, slice) {
                 Ok(mut pairs) => {
@@ -194,23 +239,26 @@ fn prescan(name: &Arc<str>, text: &str) -> Result<Vec<Chunk>, Box<Diagnostic>> {
     let mut chunk_start = 0usize;
     let mut depth = 0usize;
     let mut at_line_start = true;
-    let mut iter = text.char_indices().peekable();
-    while let Some((i, c)) = iter.next() {
-        match c {
-            '"' => {
+    // Bytes, not chars: every byte this looks for is ASCII, and the bytes of
+    // a multi-byte character are all ≥ 0x80.
+    let bytes = text.as_bytes();
+    let mut i = 0usize;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' => {
+                let mut j = i + 1;
                 let mut closed = false;
-                while let Some((_, d)) = iter.next() {
+                while let Some(&d) = bytes.get(j) {
                     match d {
-                        '\\' => {
-                            iter.next();
-                        }
-                        '"' => {
+                        b'\\' => j += 1,
+                        b'"' => {
                             closed = true;
                             break;
                         }
-                        '\n' => break,
+                        b'\n' => break,
                         _ => {}
                     }
+                    j += 1;
                 }
                 if !closed {
                     let end = text.get(i..).and_then(|t| t.find('\n')).map(|n| i + n).unwrap_or(text.len());
@@ -221,16 +269,15 @@ fn prescan(name: &Arc<str>, text: &str) -> Result<Vec<Chunk>, Box<Diagnostic>> {
                     ));
                 }
                 at_line_start = false;
+                i = j + 1;
+                continue;
             }
-            '#' => {
-                while let Some(&(_, d)) = iter.peek() {
-                    if d == '\n' {
-                        break;
-                    }
-                    iter.next();
-                }
+            b'#' => {
+                let rest = bytes.get(i..).unwrap_or(&[]);
+                i += rest.iter().position(|&d| d == b'\n').unwrap_or(rest.len());
+                continue;
             }
-            '(' | '[' | '{' => {
+            b'(' | b'[' | b'{' => {
                 depth += 1;
                 if depth > limits::MAX_NESTING {
                     return Err(Box::new(
@@ -245,24 +292,30 @@ fn prescan(name: &Arc<str>, text: &str) -> Result<Vec<Chunk>, Box<Diagnostic>> {
                 }
                 at_line_start = false;
             }
-            ')' | ']' | '}' => {
+            b')' | b']' | b'}' => {
                 depth = depth.saturating_sub(1);
                 at_line_start = false;
             }
-            '\n' => at_line_start = true,
-            c if c.is_whitespace() => {}
+            b'\n' => at_line_start = true,
+            b' ' | b'\t' | b'\r' | 0x0b | 0x0c => {}
             _ => {
-                if at_line_start && depth == 0 && i > 0 {
-                    let rest = text.get(i..).unwrap_or("");
-                    let word: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
-                    if ITEM_KEYWORDS.contains(&word.as_str()) {
-                        chunks.push(Chunk { start: chunk_start, end: i });
-                        chunk_start = i;
+                let c = if b < 0x80 { char::from(b) } else { text.get(i..).and_then(|t| t.chars().next()).unwrap_or('\0') };
+                if !c.is_whitespace() {
+                    if at_line_start && depth == 0 && i > 0 {
+                        let rest = text.get(i..).unwrap_or("");
+                        let word = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).map_or(rest, |n| rest.get(..n).unwrap_or(""));
+                        if ITEM_KEYWORDS.contains(&word) {
+                            chunks.push(Chunk { start: chunk_start, end: i });
+                            chunk_start = i;
+                        }
                     }
+                    at_line_start = false;
                 }
-                at_line_start = false;
+                i += c.len_utf8();
+                continue;
             }
         }
+        i += 1;
     }
     chunks.push(Chunk { start: chunk_start, end: text.len() });
     Ok(chunks)

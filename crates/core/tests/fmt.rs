@@ -753,6 +753,10 @@ fn round_trip(file: &PolicyFile) -> Result<String, TestCaseError> {
     let out = format(file, "");
     let parsed = parse::parse("generated.policy", &out);
     prop_assert!(parsed.diagnostics.is_empty(), "formatter output does not parse: {:#?}\n---\n{out}", parsed.diagnostics);
+    // The parser's fast path and its reference (pest) agree, spans included
+    // (`tests/parse_fast.rs`).
+    let reference = parse::parse_reference("generated.policy", &out);
+    prop_assert!(format!("{parsed:?}") == format!("{reference:?}"), "fast path and pest differ\n---\n{out}");
     let back = parsed.file.expect("a tree");
     prop_assert!(&back == file, "tree changed\n---\n{out}\n--- {:#?}\n--- {:#?}", file, back);
     let again = format(&back, &out);
@@ -861,6 +865,8 @@ proptest! {
         let out = round_trip(&f)?;
         let commented = add_comments(&out, &spots);
         let parsed = parse::parse("commented.policy", &commented);
+        let reference = parse::parse_reference("commented.policy", &commented);
+        prop_assert!(format!("{parsed:?}") == format!("{reference:?}"), "fast path and pest differ\n---\n{commented}");
         prop_assert!(parsed.diagnostics.is_empty(), "{:#?}\n---\n{commented}", parsed.diagnostics);
         let back = parsed.file.expect("a tree");
         prop_assert!(back == f, "comments changed the tree\n---\n{commented}");

@@ -100,12 +100,14 @@ struct Findings {
 }
 
 impl Findings {
-    fn stop(&mut self, s: Stop, id: &str, cite: Option<&Citation>) {
-        match s {
+    fn stop(&mut self, mut s: Halt, id: &str, cite: Option<&Citation>) {
+        // Missing names are copied out (`Arc` clones), so the stop's box and
+        // list go back to the pool when `s` drops (`halt.rs`).
+        match &mut *s {
             Stop::Missing(names) => {
-                for n in names {
-                    if !self.missing.contains(&n) {
-                        self.missing.push(n);
+                for n in names.iter() {
+                    if !self.missing.contains(n) {
+                        self.missing.push(n.clone());
                     }
                 }
             }
@@ -113,7 +115,7 @@ impl Findings {
                 id: Arc::from(format!("no_row:{table}")),
                 kind: FailureKind::NoRow,
                 label: Arc::from(format!("no row in `{table}` for ({keys}) (step `{id}`)")),
-                citation: citation.or_else(|| cite.cloned()),
+                citation: citation.take().or_else(|| cite.cloned()),
             }),
             Stop::NoTier { subject } => self.failed.push(Failure {
                 id: Arc::from(format!("no_tier:{id}")),
@@ -121,7 +123,7 @@ impl Findings {
                 label: Arc::from(format!("no tier matched {subject}")),
                 citation: cite.cloned(),
             }),
-            Stop::Error(e) => self.errors.push(e),
+            Stop::Error(e) => self.errors.push(std::mem::take(e)),
         }
     }
 }
@@ -412,7 +414,7 @@ impl Plan {
                     return Status::Undetermined;
                 }
                 Err(s) => {
-                    f.stop(*s, "dated_by", None);
+                    f.stop(s, "dated_by", None);
                     self.trace_date(
                         ctx,
                         None,
@@ -625,7 +627,7 @@ impl Plan {
                     Ok(_) => self.close(ctx, opened, Verdict::Unknown, |_| None),
                     Err(s) => {
                         self.close(ctx, opened, Verdict::Unknown, |_| Some(s.describe()));
-                        f.stop(*s, &d.label, d.cite.as_ref());
+                        f.stop(s, &d.label, d.cite.as_ref());
                     }
                 }
             }
@@ -651,24 +653,32 @@ impl Plan {
     fn without_date(&self, b: &BenefitDef, ctx: &mut Ctx<'_>, f: &mut Findings) -> Status {
         ctx.date = None;
         let traced_before = ctx.tracer.as_mut().and_then(|t| t.current()).map(|n| n.children.len());
-        let mut found = Findings::default();
+        // The scope's findings go into `f`'s own vectors (no allocation) and
+        // are cut back to what counts: the scope's failures when it fails,
+        // else the facts it is missing; never its errors.
+        let (failed_before, missing_before, errors_before) = (f.failed.len(), f.missing.len(), f.errors.len());
+        let (scope_failed, undecided_scope) = (f.scope_failed, f.undecided_scope);
+        f.scope_failed = false;
         for c in b.base.conditions.iter().filter(|c| c.kind == ConditionKind::Applies) {
-            self.condition(ctx, c, &mut found);
+            self.condition(ctx, c, f);
         }
-        if found.scope_failed {
-            found.failed.retain(|x| x.kind == FailureKind::Scope);
-            f.failed.append(&mut found.failed);
+        let failed = std::mem::replace(&mut f.scope_failed, scope_failed);
+        f.undecided_scope = undecided_scope;
+        f.errors.truncate(errors_before);
+        if failed {
+            let mut i = 0;
+            f.failed.retain(|x| {
+                i += 1;
+                i <= failed_before || x.kind == FailureKind::Scope
+            });
+            f.missing.truncate(missing_before);
             return Status::NotApplicable;
         }
+        f.failed.truncate(failed_before);
         if let (Some(n), Some(before)) = (ctx.tracer.as_mut().and_then(|t| t.current()), traced_before) {
             n.children.truncate(before);
         }
         let tracer = ctx.tracer.take();
-        for name in found.missing.drain(..) {
-            if !f.missing.contains(&name) {
-                f.missing.push(name);
-            }
-        }
         let rules = || std::iter::once(&b.base).chain(b.versions.iter().map(|v| &v.rules));
         for c in rules().flat_map(|r| r.conditions.iter()).filter(|c| c.kind != ConditionKind::Applies) {
             self.probe(ctx, &c.expr, f);
@@ -720,10 +730,10 @@ impl Plan {
     /// the date) is not.
     fn probe(&self, ctx: &mut Ctx<'_>, e: &CExpr, f: &mut Findings) {
         if let Err(s) = ctx.eval(e) {
-            if let Stop::Missing(names) = *s {
+            if let Stop::Missing(names) = &*s {
                 for n in names {
-                    if !f.missing.contains(&n) {
-                        f.missing.push(n);
+                    if !f.missing.contains(n) {
+                        f.missing.push(n.clone());
                     }
                 }
             }
@@ -783,7 +793,7 @@ impl Plan {
                 if c.kind == ConditionKind::Applies && matches!(*s, Stop::Missing(_) | Stop::Error(_)) {
                     f.undecided_scope = true;
                 }
-                f.stop(*s, &c.id, c.cite.as_ref());
+                f.stop(s, &c.id, c.cite.as_ref());
             }
         }
     }
@@ -823,7 +833,7 @@ impl Plan {
                     Ok(_) => Err(()),
                     Err(s) => {
                         self.close(ctx, opened, Verdict::Unknown, |_| Some(s.describe()));
-                        f.stop(*s, "amount", cite.as_ref());
+                        f.stop(s, "amount", cite.as_ref());
                         Err(())
                     }
                 }
@@ -854,7 +864,7 @@ impl Plan {
                     }
                     Err(s) => {
                         self.close(ctx, opened, Verdict::Unknown, |_| Some(s.describe()));
-                        f.stop(*s, "cap", cite.as_ref());
+                        f.stop(s, "cap", cite.as_ref());
                         Err(())
                     }
                 }
@@ -880,7 +890,7 @@ impl Plan {
                     Err(s) if self.may_refuse(Some(when)) => Err(s),
                     Err(s) => match either_way(ctx, s, current, |ctx| apply(ctx).map(|(_, next)| next)) {
                         Ok(names) => {
-                            self.note(ctx, |_| unknown_note(&names, &current));
+                            self.note(ctx, |_| unknown_note(missing_names(&names), &current));
                             self.close(ctx, opened, Verdict::Unknown, |_| Some(show_amount(&current)));
                             return Ok(Some(current));
                         }
@@ -900,7 +910,7 @@ impl Plan {
                     }
                     Err(s) => {
                         self.close(ctx, opened, Verdict::Unknown, |_| Some(s.describe()));
-                        f.stop(*s, id, cite.as_ref());
+                        f.stop(s, id, cite.as_ref());
                         Err(())
                     }
                 }
@@ -921,7 +931,7 @@ impl Plan {
                     Err(s) if self.may_refuse(Some(when)) => Err(s),
                     Err(s) => match either_way(ctx, s, current, apply) {
                         Ok(names) => {
-                            self.note(ctx, |_| unknown_note(&names, &current));
+                            self.note(ctx, |_| unknown_note(missing_names(&names), &current));
                             self.close(ctx, opened, Verdict::Unknown, |_| Some(show_amount(&current)));
                             return Ok(Some(current));
                         }
@@ -941,7 +951,7 @@ impl Plan {
                     }
                     Err(s) => {
                         self.close(ctx, opened, Verdict::Unknown, |_| Some(s.describe()));
-                        f.stop(*s, id, cite.as_ref());
+                        f.stop(s, id, cite.as_ref());
                         Err(())
                     }
                 }
@@ -962,12 +972,12 @@ impl Plan {
             }
             // Whether it applies turns on facts not given: listed, with
             // them, so the decision still stands for every value they take.
-            Err(s) => match *s {
+            Err(s) => match &*s {
                 Stop::Missing(names) if !self.may_refuse(o.when.as_ref()) => {
-                    self.close(ctx, opened, Verdict::Unknown, |_| Some(format!("depends on {}", join_names(&names))));
-                    Some(Outcome { label: o.label.clone(), citation: o.cite.clone(), depends_on: names })
+                    self.close(ctx, opened, Verdict::Unknown, |_| Some(format!("depends on {}", join_names(names))));
+                    Some(Outcome { label: o.label.clone(), citation: o.cite.clone(), depends_on: names.clone() })
                 }
-                s => {
+                _ => {
                     self.close(ctx, opened, Verdict::Unknown, |_| Some(s.describe()));
                     f.stop(s, &o.label, o.cite.as_ref());
                     None
@@ -1072,30 +1082,39 @@ impl Plan {
 /// A step whose condition stopped on `stop`: when the condition is unknown
 /// only for want of facts, and applying the step leaves the amount as it is,
 /// the step cannot change the decision whatever those facts are. Returns the
-/// missing facts then; otherwise the stop to report (with the facts the step
-/// itself would need added).
+/// missing-fact stop then (`Ok`); otherwise the stop to report (`Err`, with
+/// the facts the step itself would need added).
 fn either_way(
     ctx: &mut Ctx<'_>,
     stop: Halt,
     current: Amount,
     apply: impl FnOnce(&mut Ctx<'_>) -> Result<Amount, Halt>,
-) -> Result<Vec<Arc<str>>, Halt> {
-    let Stop::Missing(names) = *stop else { return Err(stop) };
+) -> Result<Halt, Halt> {
+    if !matches!(*stop, Stop::Missing(_)) {
+        return Err(stop);
+    }
     match apply(ctx) {
-        Ok(next) if next.same(&current) => Ok(names),
-        Ok(_) => Err(Box::new(Stop::Missing(names))),
-        Err(s) => match *s {
-            Stop::Missing(more) => {
-                let mut all = names;
+        Ok(next) if next.same(&current) => Ok(stop),
+        Ok(_) => Err(stop),
+        Err(s) => {
+            let mut stop = stop;
+            if let (Stop::Missing(all), Stop::Missing(more)) = (&mut *stop, &*s) {
                 for n in more {
-                    if !all.contains(&n) {
-                        all.push(n);
+                    if !all.contains(n) {
+                        all.push(n.clone());
                     }
                 }
-                Err(Box::new(Stop::Missing(all)))
             }
-            _ => Err(Box::new(Stop::Missing(names))),
-        },
+            Err(stop)
+        }
+    }
+}
+
+/// The names a missing-fact stop lists (none for another stop).
+fn missing_names(stop: &Halt) -> &[Arc<str>] {
+    match &**stop {
+        Stop::Missing(names) => names,
+        _ => &[],
     }
 }
 

@@ -72,33 +72,33 @@ pub enum Stop {
 /// A stop as evaluation passes it around: boxed, so that a
 /// `Result<Value, Halt>` is no bigger than a value plus a tag (a stop is the
 /// rare path; moving results is the hot one).
-pub(crate) type Halt = Box<Stop>;
+pub(crate) use crate::halt::Halt;
 
-impl From<ValueError> for Box<Stop> {
+impl From<ValueError> for Halt {
     fn from(e: ValueError) -> Self {
-        Box::new(Stop::Error(e.to_string()))
+        Halt::new(Stop::Error(e.to_string()))
     }
 }
 
 /// An evaluation error.
 pub(crate) fn halt(message: impl Into<String>) -> Halt {
-    Box::new(Stop::Error(message.into()))
+    Halt::new(Stop::Error(message.into()))
 }
 
 /// Merges the missing facts of two stops, preferring decisive stops (the
 /// first stop's box is reused).
 #[allow(clippy::boxed_local)] // both arrive boxed from evaluation; unboxing at the call sites would only move the same work there
 pub(crate) fn merge(mut a: Halt, b: Halt) -> Halt {
-    if let Stop::Missing(x) = a.as_mut() {
-        match *b {
+    if let Stop::Missing(x) = &mut *a {
+        match &*b {
             Stop::Missing(y) => {
                 for n in y {
-                    if !x.contains(&n) {
-                        x.push(n);
+                    if !x.contains(n) {
+                        x.push(n.clone());
                     }
                 }
             }
-            other => *a = other,
+            _ => return b,
         }
     }
     a
@@ -412,7 +412,7 @@ impl<'a> Ctx<'a> {
                         }
                         Ok(v)
                     }
-                    None => Err(Box::new(Stop::Missing(vec![self.plan.input_name(id.index())]))),
+                    None => Err(Halt::missing(self.plan.input_name(id.index()))),
                 }
             }
             CKind::External(id) => {
@@ -425,7 +425,7 @@ impl<'a> Ctx<'a> {
                         }
                         Ok(v)
                     }
-                    None => Err(Box::new(Stop::Missing(vec![self.plan.external_name(id.index())]))),
+                    None => Err(Halt::missing(self.plan.external_name(id.index()))),
                 }
             }
             CKind::Let(id) => self.eval_let(id.index()),
@@ -735,7 +735,7 @@ impl<'a> Ctx<'a> {
         }
         match row {
             Some(r) => Ok(Value::Record(r.clone())),
-            None => Err(Box::new(Stop::NoRow { table: def.name.clone(), keys: shown.unwrap_or_default(), citation: def.cite.clone() })),
+            None => Err(Halt::new(Stop::NoRow { table: def.name.clone(), keys: shown.unwrap_or_default(), citation: def.cite.clone() })),
         }
     }
 
@@ -806,7 +806,7 @@ impl<'a> Ctx<'a> {
                 }
                 self.eval(o)
             }
-            None => Err(Box::new(Stop::NoTier { subject: self.show(&s, &subject.ty) })),
+            None => Err(Halt::new(Stop::NoTier { subject: self.show(&s, &subject.ty) })),
         }
     }
 

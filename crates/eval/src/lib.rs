@@ -34,6 +34,7 @@ pub mod decision;
 pub mod diff;
 mod error;
 pub mod facts;
+mod halt;
 mod interp;
 mod plan;
 mod reform;

@@ -97,8 +97,9 @@ pub(crate) struct Module {
     pub document: String,
     /// clause number → (quote, index into `clauses` when root)
     pub clauses: HashMap<String, Option<String>>,
-    /// The source document's text with all whitespace removed.
-    pub source_text: Option<String>,
+    /// The source document's text with all whitespace removed (shared: each
+    /// citation reads it).
+    pub source_text: Option<Arc<str>>,
     pub is_root: bool,
 }
 
@@ -222,8 +223,11 @@ impl<'l> Checker<'l> {
     /// Parses `source` and, depth first, every policy it imports. Returns the
     /// module index; imports come before their importers in `modules`.
     fn load_module(&mut self, source: &Source, stack: &mut Vec<String>) -> Option<usize> {
-        let parsed = crate::parse::parse_bytes(&source.name, &source.bytes);
-        let text: Arc<str> = Arc::from(String::from_utf8_lossy(&source.bytes).as_ref());
+        // UTF-8 is validated once: the parser and the file's text share it.
+        let (parsed, text): (_, Arc<str>) = match std::str::from_utf8(&source.bytes) {
+            Ok(t) => (crate::parse::parse(&source.name, t), Arc::from(t)),
+            Err(_) => (crate::parse::parse_bytes(&source.name, &source.bytes), Arc::from(String::from_utf8_lossy(&source.bytes).as_ref())),
+        };
         self.diags.extend(parsed.diagnostics);
         let ast = parsed.file?;
         let id = ast.header.id.name.clone();
@@ -283,7 +287,7 @@ impl<'l> Checker<'l> {
                 .map_err(|reason| LoadError::Refused { path: s.value.clone(), reason })
                 .and_then(|()| self.loader.load_document(&source.name, &s.value));
             match loaded {
-                Ok(t) => source_text = Some(normalize_ws(&t)),
+                Ok(t) => source_text = Some(Arc::from(normalize_ws(&t))),
                 Err(LoadError::Refused { reason, .. }) => self.diags.push(
                     Diagnostic::error(
                         codes::SOURCE_REFUSED,
@@ -573,7 +577,9 @@ impl<'l> Checker<'l> {
     /// miss is reported in module `m`, where the quote is written.
     fn verify_quote(&mut self, m: usize, q: &ast::Str, source: Option<&str>) {
         let Some(source) = source else { return };
-        if !source.contains(&normalize_ws(&q.value)) {
+        // memchr's SIMD substring search: the source document is long, and
+        // every quote and clause is looked up in it.
+        if memchr::memmem::find(source.as_bytes(), normalize_ws(&q.value).as_bytes()).is_none() {
             let msg = "quoted text is not in the source document".to_string();
             let d = self.error(m, codes::QUOTE_NOT_IN_SOURCE, q.span, msg);
             d.help = Some("copy the sentence verbatim from the source; whitespace and line breaks are ignored".into());
@@ -1540,7 +1546,9 @@ pub(crate) fn is_builtin_unit(name: &str) -> bool {
 
 /// Removes all whitespace (documents converted from PDF break lines anywhere).
 pub fn normalize_ws(s: &str) -> String {
-    s.chars().filter(|c| !c.is_whitespace()).collect()
+    let mut out = String::with_capacity(s.len());
+    out.extend(s.chars().filter(|c| !c.is_whitespace()));
+    out
 }
 
 /// Names longer than this (in characters) get no "did you mean" hint: the
