@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
 use bytes::Bytes;
 use http_body_util::BodyExt;
-use policy_core::checked::{CheckedPolicy, Type};
 use policy_eval::{Plan, TraceLevel};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -165,7 +164,7 @@ async fn policy(State(app): State<Arc<App>>, id: Result<Path<String>, PathReject
         .iter()
         .map(|i| {
             json!({
-                "name": i.name, "kind": "input", "type": type_name(p, &i.ty), "label": i.label,
+                "name": i.name, "kind": "input", "type": p.type_name(&i.ty), "label": i.label,
                 "required": i.default.is_none(),
                 "min": i.bounds.as_ref().and_then(|b| b.low).map(|d| d.to_string()),
                 "max": i.bounds.as_ref().and_then(|b| b.high).map(|d| d.to_string()),
@@ -174,7 +173,7 @@ async fn policy(State(app): State<Arc<App>>, id: Result<Path<String>, PathReject
         .chain(
             p.externals
                 .iter()
-                .map(|x| json!({ "name": x.name, "kind": "external", "type": type_name(p, &x.ty), "label": x.label, "required": false })),
+                .map(|x| json!({ "name": x.name, "kind": "external", "type": p.type_name(&x.ty), "label": x.label, "required": false })),
         )
         .collect();
     let clauses: Vec<Value> = p
@@ -204,26 +203,6 @@ async fn policy(State(app): State<Arc<App>>, id: Result<Path<String>, PathReject
             "reload_errors": entry.reload_errors,
         }),
     ))
-}
-
-/// A type as the language spells it.
-fn type_name(p: &CheckedPolicy, ty: &Type) -> String {
-    match ty {
-        Type::Bool => "bool".into(),
-        Type::Int => "int".into(),
-        Type::Decimal => "decimal".into(),
-        Type::Money => "money".into(),
-        Type::Percent => "percent".into(),
-        Type::Date => "date".into(),
-        Type::Duration => "duration".into(),
-        Type::Text => "text".into(),
-        Type::Quantity(u) => p.units.get(u.index()).map_or_else(|| "quantity".into(), |u| u.name.clone()),
-        Type::Enum(e) => p.enums.get(e.index()).map_or_else(|| "enum".into(), |e| e.name.clone()),
-        Type::Record(r) => p.records.get(r.index()).map_or_else(|| "record".into(), |r| r.name.clone()),
-        Type::List(t) => format!("list of {}", type_name(p, t)),
-        Type::EmptyList => "list".into(),
-        Type::Error => "error".into(),
-    }
 }
 
 async fn schema(State(app): State<Arc<App>>, id: Result<Path<String>, PathRejection>) -> Result<Response, ApiError> {
