@@ -218,6 +218,37 @@ async fn document(State(app): State<Arc<App>>, id: Result<Path<String>, PathReje
     }
 }
 
+/// What `decide` and `what-if` both read, in the order they check it: the
+/// caller's right, the policy, the query's options, the body as JSON text and
+/// the facts in it (read by the plan's facts reader, so that both endpoints
+/// refuse the same bodies with the same errors).
+struct FactsRequest {
+    id: String,
+    entry: PolicyEntry,
+    opts: policy_eval::DecideOptions,
+    text: String,
+    facts: policy_eval::Facts,
+}
+
+async fn facts_request(
+    app: &App,
+    id: Result<Path<String>, PathRejection>,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: Body,
+    default_trace: TraceLevel,
+) -> Result<FactsRequest, ApiError> {
+    authorize(app, headers, Access::Decide)?;
+    let (id, entry) = lookup(app, id)?;
+    let opts = crate::query::decide_options(query, default_trace)?;
+    expect_media(headers, &["application/json"])?;
+    let bytes = read_body(headers, body, app.config.limits.max_body).await?;
+    let text = String::from_utf8(Vec::from(bytes))
+        .map_err(|e| ApiError::bad_request(format!("the body is not UTF-8 (at byte {})", e.utf8_error().valid_up_to())))?;
+    let facts = entry.plan.facts_from_str(&text).map_err(|e| ApiError::from_eval(e, &id))?;
+    Ok(FactsRequest { id, entry, opts, text, facts })
+}
+
 async fn decide(
     State(app): State<Arc<App>>,
     id: Result<Path<String>, PathRejection>,
@@ -225,16 +256,8 @@ async fn decide(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    authorize(&app, &headers, Access::Decide)?;
-    let (id, entry) = lookup(&app, id)?;
-    let opts = crate::query::decide_options(query.as_deref(), TraceLevel::Full)?;
-    expect_media(&headers, &["application/json"])?;
-    let bytes = read_body(&headers, body, app.config.limits.max_body).await?;
-    let text =
-        std::str::from_utf8(&bytes).map_err(|e| ApiError::bad_request(format!("the body is not UTF-8 (at byte {})", e.valid_up_to())))?;
-    let plan = &entry.plan;
-    let facts = plan.facts_from_str(text).map_err(|e| ApiError::from_eval(e, &id))?;
-    let mut decision = plan.decide(&facts, &opts).map_err(|e| ApiError::from_eval(e, &id))?;
+    let FactsRequest { id, entry, opts, facts, .. } = facts_request(&app, id, query.as_deref(), &headers, body, TraceLevel::Full).await?;
+    let mut decision = entry.plan.decide(&facts, &opts).map_err(|e| ApiError::from_eval(e, &id))?;
     hide_paths(&mut decision);
     app.metrics.decision(&id, decision.benefits.iter().map(|b| b.status.as_str()));
     Ok(json_response(StatusCode::OK, &decision))
@@ -247,16 +270,9 @@ async fn what_if(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    authorize(&app, &headers, Access::Decide)?;
-    let (id, entry) = lookup(&app, id)?;
-    let opts = crate::query::decide_options(query.as_deref(), TraceLevel::Off)?;
-    expect_media(&headers, &["application/json"])?;
-    let bytes = read_body(&headers, body, app.config.limits.max_body).await?;
-    let text =
-        std::str::from_utf8(&bytes).map_err(|e| ApiError::bad_request(format!("the body is not UTF-8 (at byte {})", e.valid_up_to())))?;
     // The facts reader of `decide` first: the same answer to the same facts.
-    entry.plan.facts_from_str(text).map_err(|e| ApiError::from_eval(e, &id))?;
-    let facts: Value = serde_json::from_str(text).map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
+    let FactsRequest { id, entry, opts, text, .. } = facts_request(&app, id, query.as_deref(), &headers, body, TraceLevel::Off).await?;
+    let facts: Value = serde_json::from_str(&text).map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
     let plan = entry.plan.clone();
     let answer = tokio::task::spawn_blocking(move || policy_eval::what_if(&plan, &facts, &opts))
         .await
