@@ -280,12 +280,19 @@ fn outputs_and_amount_of() {
     let mut c = Client::start("policies");
     // The bundled policy, plus a let that reads two benefits' amounts.
     let mut text = std::fs::read_to_string(common::workspace().join(JIAXING)).unwrap();
+    // The first `subsidy_year` without its type: the hover shows the checker's.
+    assert!(text.contains("output subsidy_year: int = application_year\n"));
+    text = text.replacen("output subsidy_year: int = application_year\n", "output subsidy_year = application_year\n", 1);
     text.push_str("\nlet apprentices = amount_of(employee_apprentice) + amount_of(student_apprentice) \"学徒补贴合计\"\n");
     let uri = common::uri(JIAXING);
     c.notify("textDocument/didOpen", json!({ "textDocument": { "uri": uri, "languageId": "policy", "version": 1, "text": text } }));
     let diags = c.diagnostics(&uri);
     assert!(diags.as_array().unwrap().iter().all(|d| d["severity"] != 1), "{diags}");
 
+    let h = c.request("textDocument/hover", at(&uri, pos(&text, "output subsidy_year", 0, 8)));
+    let md = h["contents"]["value"].as_str().unwrap();
+    assert!(md.starts_with("```policy\noutput subsidy_year: int = application_year\n```"), "{md}");
+    assert!(md.ends_with("Reported by benefit `employee_apprentice`."), "{md}");
     // Hover on an output: its declaration (type), label, citation and benefit.
     let h = c.request("textDocument/hover", at(&uri, pos(&text, "output subsidy_year", 1, 8)));
     let md = h["contents"]["value"].as_str().unwrap();

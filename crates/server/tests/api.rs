@@ -397,20 +397,23 @@ async fn what_if_answers_as_the_engine_does() {
     assert_eq!((bad.status, bad.code()), (400, "unknown_benefit".to_string()));
 }
 
+/// A request's query, headers and body.
+type Case = (&'static str, &'static [(&'static str, &'static str)], Vec<u8>);
+
 /// `decide` and `what-if` read a request the same way (one preamble): every
 /// request one refuses, the other refuses with the same status and body.
 #[tokio::test]
 async fn decide_and_what_if_refuse_the_same_requests() {
     let s = Server::bundled().await;
-    let json = [("content-type", "application/json")];
-    let cases: Vec<(String, Vec<(&str, &str)>, Vec<u8>)> = vec![
-        ("".into(), json.to_vec(), b"".to_vec()),
-        ("".into(), json.to_vec(), b"[]".to_vec()),
-        ("".into(), json.to_vec(), b"{\"training_days\": \"x\"}".to_vec()),
-        ("".into(), json.to_vec(), vec![b'{', 0xff, 0xfe, b'}']),
-        ("".into(), vec![("content-type", "text/csv")], example()),
-        ("?benefit=nope".into(), json.to_vec(), example()),
-        ("?trace=loud".into(), json.to_vec(), example()),
+    const JSON: &[(&str, &str)] = &[("content-type", "application/json")];
+    let cases: Vec<Case> = vec![
+        ("", JSON, b"".to_vec()),
+        ("", JSON, b"[]".to_vec()),
+        ("", JSON, b"{\"training_days\": \"x\"}".to_vec()),
+        ("", JSON, vec![b'{', 0xff, 0xfe, b'}']),
+        ("", &[("content-type", "text/csv")], example()),
+        ("?benefit=nope", JSON, example()),
+        ("?trace=loud", JSON, example()),
     ];
     for (query, headers, body) in &cases {
         let mut answers = Vec::new();
