@@ -589,6 +589,36 @@ pub struct CheckedPolicy {
     pub benefit_order: Vec<u32>,
 }
 
+impl CheckedPolicy {
+    /// A type as the author writes it (`money`, `city.level`, `list ren`):
+    /// the one spelling used by messages, hovers, traces, diffs and the API.
+    pub fn type_name(&self, t: &Type) -> String {
+        type_name_in(&self.units, &self.enums, &self.records, t)
+    }
+}
+
+/// [`CheckedPolicy::type_name`] over the tables alone, for the checker while
+/// it is still filling them. An id past the end of its table (never in a
+/// checked policy) is named `?unit`, `?enum` or `?record`.
+pub(crate) fn type_name_in(units: &[UnitDef], enums: &[EnumDef], records: &[RecordDef], t: &Type) -> String {
+    match t {
+        Type::Bool => "bool".into(),
+        Type::Int => "int".into(),
+        Type::Decimal => "decimal".into(),
+        Type::Money => "money".into(),
+        Type::Percent => "percent".into(),
+        Type::Date => "date".into(),
+        Type::Duration => "duration".into(),
+        Type::Text => "text".into(),
+        Type::Quantity(u) => units.get(u.index()).map_or_else(|| "?unit".into(), |u| u.name.clone()),
+        Type::Enum(e) => enums.get(e.index()).map_or_else(|| "?enum".into(), |e| e.name.clone()),
+        Type::Record(r) => records.get(r.index()).map_or_else(|| "?record".into(), |r| r.name.clone()),
+        Type::List(t) => format!("list {}", type_name_in(units, enums, records, t)),
+        Type::EmptyList => "list".into(),
+        Type::Error => "?".into(),
+    }
+}
+
 /// A built-in function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Builtin {

@@ -586,7 +586,7 @@ impl Plan {
                     out.outputs.push(OutputValue {
                         id: o.id.clone(),
                         label: o.label.clone(),
-                        ty: Arc::from(crate::trace::type_label(p, &o.ty)),
+                        ty: Arc::from(p.type_name(&o.ty)),
                         value: output_scalar(p, &value, &o.ty),
                         citation: o.cite.clone(),
                     });

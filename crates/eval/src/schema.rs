@@ -106,11 +106,7 @@ pub fn facts_schema(p: &CheckedPolicy, benefit: Option<&str>) -> Node {
     }
     // The values each benefit's decision reports besides its amount.
     let outputs = |b: &policy_core::checked::BenefitDef| -> Json {
-        b.outputs
-            .iter()
-            .map(|o| json!({"id": &*o.id, "type": crate::trace::type_label(p, &o.ty), "label": o.label.as_deref()}))
-            .collect::<Vec<_>>()
-            .into()
+        b.outputs.iter().map(|o| json!({"id": &*o.id, "type": p.type_name(&o.ty), "label": o.label.as_deref()})).collect::<Vec<_>>().into()
     };
     match benefit {
         Some(id) => {

@@ -167,26 +167,6 @@ impl TraceNode {
     }
 }
 
-/// A type as the policy language writes it (`money`, `list member`).
-pub(crate) fn type_label(p: &CheckedPolicy, t: &Type) -> String {
-    match t {
-        Type::Bool => "bool".into(),
-        Type::Int => "int".into(),
-        Type::Decimal => "decimal".into(),
-        Type::Money => "money".into(),
-        Type::Percent => "percent".into(),
-        Type::Date => "date".into(),
-        Type::Duration => "duration".into(),
-        Type::Text => "text".into(),
-        Type::Quantity(u) => p.units.get(u.index()).map(|u| u.name.clone()).unwrap_or_else(|| "?unit".into()),
-        Type::Enum(e) => p.enums.get(e.index()).map(|e| e.name.clone()).unwrap_or_else(|| "?enum".into()),
-        Type::Record(r) => p.records.get(r.index()).map(|r| r.name.clone()).unwrap_or_else(|| "?record".into()),
-        Type::List(t) => format!("list {}", type_label(p, t)),
-        Type::EmptyList => "list".into(),
-        Type::Error => "?".into(),
-    }
-}
-
 /// Shows a value by its static type.
 pub fn show_value(p: &CheckedPolicy, v: &Value, ty: &Type) -> String {
     match (v, ty) {

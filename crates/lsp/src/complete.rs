@@ -1,6 +1,7 @@
 //! Completion from the text before the cursor: clause numbers inside
 //! `cite "…"`, items of an imported policy after `alias.`, variants after
 //! `enum.`, `==`, `!=` or `in {`, fields after a record's name and a dot,
+//! benefits inside `amount_of(`,
 //! units after a number, otherwise keywords of the context (top level,
 //! header, benefit body) and the names in scope.
 
@@ -87,6 +88,7 @@ fn kind(k: DefKind) -> CompletionItemKind {
         DefKind::Function => CompletionItemKind::FUNCTION,
         DefKind::Clause => CompletionItemKind::REFERENCE,
         DefKind::Benefit | DefKind::Assert | DefKind::Condition => CompletionItemKind::EVENT,
+        DefKind::Output => CompletionItemKind::FIELD,
     }
 }
 
@@ -135,6 +137,16 @@ pub fn complete(a: &Analysis, at: usize) -> Vec<CompletionItem> {
     }
     let word = trailing_word(line);
     let head = line.get(..line.len() - word.len()).unwrap_or("");
+    // Inside `amount_of(`: the benefits of this policy.
+    if head.trim_end().strip_suffix('(').is_some_and(|h| trailing_word(h.trim_end()) == "amount_of") {
+        return f
+            .index
+            .defs
+            .iter()
+            .filter(|d| d.kind == DefKind::Benefit)
+            .map(|d| item(&d.name, kind(d.kind), label_of(f, d.item, &d.name)))
+            .collect();
+    }
     // After `name.`
     if let Some(base) = head.strip_suffix('.') {
         let base = trailing_word(base);

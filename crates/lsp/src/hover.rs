@@ -6,7 +6,6 @@
 use crate::index::{Def, DefKind, Target};
 use crate::workspace::{Analysis, FileData};
 use policy_core::ast::{self, Cite, ClauseBody, ClauseDecl, Expr, ExprKind, Item, TypeExpr};
-use policy_core::checked::{CheckedPolicy, Type};
 use policy_core::fmt::format_expr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -71,26 +70,6 @@ fn type_text(t: &TypeExpr) -> String {
     }
 }
 
-/// A checked type by name.
-pub fn checked_type(p: &CheckedPolicy, t: &Type) -> String {
-    match t {
-        Type::Bool => "bool".into(),
-        Type::Int => "int".into(),
-        Type::Decimal => "decimal".into(),
-        Type::Money => "money".into(),
-        Type::Percent => "percent".into(),
-        Type::Date => "date".into(),
-        Type::Duration => "duration".into(),
-        Type::Text => "text".into(),
-        Type::Quantity(u) => p.units.get(u.index()).map(|u| u.name.clone()).unwrap_or_else(|| "quantity".into()),
-        Type::Enum(e) => p.enums.get(e.index()).map(|e| e.name.clone()).unwrap_or_else(|| "enum".into()),
-        Type::Record(r) => p.records.get(r.index()).map(|r| r.name.clone()).unwrap_or_else(|| "record".into()),
-        Type::List(t) => format!("list {}", checked_type(p, t)),
-        Type::EmptyList => "list".into(),
-        Type::Error => "?".into(),
-    }
-}
-
 fn range_text(r: Option<&ast::RangeDecl>) -> String {
     let Some(r) = r else { return String::new() };
     let low = r.low.as_ref().map(format_expr).unwrap_or_default();
@@ -141,7 +120,7 @@ pub fn def_markdown(a: &Analysis, f: &FileData, def: &Def) -> Option<String> {
         (DefKind::Let, Item::Let(d)) => {
             let ty = match (&d.ty, checked.and_then(|p| p.lets.iter().find(|l| l.name == d.name.name))) {
                 (Some(t), _) => format!(": {}", type_text(t)),
-                (None, Some(l)) => format!(": {}", checked_type(checked?, &l.ty)),
+                (None, Some(l)) => format!(": {}", checked?.type_name(&l.ty)),
                 (None, None) => String::new(),
             };
             out = fence(&format!("let {}{ty} = {}", d.name.name, format_expr(&d.value)));
@@ -220,6 +199,20 @@ pub fn def_markdown(a: &Analysis, f: &FileData, def: &Def) -> Option<String> {
             out = condition_markdown(a, f, &b.clauses, &def.name)?;
             out = format!("{}\n\nIn benefit `{}`.", out, b.id.name);
         }
+        (DefKind::Output, Item::Benefit(b)) => {
+            let o = output_decl(&b.clauses, &def.name)?;
+            let ty = match (&o.ty, checked.and_then(|p| Some((p, p.benefits.iter().find(|x| *x.id == *b.id.name)?)))) {
+                (Some(t), _) => format!(": {}", type_text(t)),
+                (None, Some((p, bd))) => {
+                    bd.outputs.iter().find(|x| *x.id == *def.name).map(|x| format!(": {}", p.type_name(&x.ty))).unwrap_or_default()
+                }
+                (None, None) => String::new(),
+            };
+            out = fence(&format!("output {}{ty} = {}", o.id.name, format_expr(&o.value)));
+            label_line(&mut out, o.label.as_ref());
+            out.push_str(&cite(o.cite.as_ref()));
+            out.push_str(&format!("\n\nReported by benefit `{}`.", b.id.name));
+        }
         (DefKind::Assert, Item::Assert(d)) => {
             out = fence(&format!("assert {}", format_expr(&d.expr)));
             out.push_str(&format!("\n\n{}", d.label.value));
@@ -253,6 +246,15 @@ pub fn def_markdown(a: &Analysis, f: &FileData, def: &Def) -> Option<String> {
         out.push_str(&format!("\n\nFrom `{id}`."));
     }
     Some(out)
+}
+
+/// The `output` named `name` among a benefit's clauses (or a version's).
+fn output_decl<'a>(clauses: &'a [ast::BenefitClause], name: &str) -> Option<&'a ast::OutputDecl> {
+    clauses.iter().find_map(|c| match c {
+        ast::BenefitClause::Output(o) if o.id.name == name => Some(o),
+        ast::BenefitClause::Version(v) => output_decl(&v.clauses, name),
+        _ => None,
+    })
 }
 
 fn condition_markdown(a: &Analysis, f: &FileData, clauses: &[ast::BenefitClause], name: &str) -> Option<String> {

@@ -43,6 +43,8 @@ pub enum DefKind {
     Benefit,
     /// `require id: …` and other named conditions, uplifts, overrides.
     Condition,
+    /// `output id: type = …`, a value a benefit's decision reports.
+    Output,
     /// The bound name of `count(c in …)`, `sum(… for c in …)`.
     Local,
 }
@@ -58,7 +60,8 @@ pub struct Def {
     pub span: Span,
     /// Index of the top-level item in [`PolicyFile::items`].
     pub item: usize,
-    /// The enum of a variant, the record of a field, the benefit of a condition.
+    /// The enum of a variant, the record of a field, the benefit of a
+    /// condition or an output.
     pub parent: Option<String>,
 }
 
@@ -219,6 +222,10 @@ impl Index {
                 BenefitClause::Condition(c) => c.id.as_ref(),
                 BenefitClause::Uplift(u) => u.id.as_ref(),
                 BenefitClause::Override(o) => o.id.as_ref(),
+                BenefitClause::Output(o) => {
+                    self.def(&o.id.name, DefKind::Output, o.id.span, i, Some(benefit));
+                    None
+                }
                 BenefitClause::Version(v) => {
                     self.declare_conditions(i, benefit, &v.clauses);
                     None
@@ -403,6 +410,16 @@ impl Walker<'_> {
         }
     }
 
+    /// `amount_of(b)`: `b` names a benefit, whatever else shares its name.
+    /// False when the argument is not one bare name (walked as usual).
+    fn amount_of(&mut self, args: &[Expr]) -> bool {
+        let [Expr { kind: ExprKind::Path(segs), .. }] = args else { return false };
+        let [b] = segs.as_slice() else { return false };
+        let found = self.ix.defs.iter().position(|d| d.kind == DefKind::Benefit && d.name == b.name);
+        self.push(b.span, found.map_or_else(|| Target::Unresolved(b.name.clone()), Target::Local));
+        true
+    }
+
     fn bind(&mut self, var: &ast::Ident) {
         let i = self.ix.def(&var.name, DefKind::Local, var.span, self.item, None);
         self.locals.push((var.name.clone(), i));
@@ -438,6 +455,7 @@ impl Walker<'_> {
                 self.expr(a);
                 self.expr(b);
             }
+            ExprKind::Call(f, xs) if f.name == "amount_of" && self.amount_of(xs) => {}
             ExprKind::Call(f, xs) => {
                 // A declared function is a reference; a built-in is not.
                 if !matches!(self.resolve(&f.name), Target::Unresolved(_)) {
@@ -539,6 +557,9 @@ impl Walker<'_> {
                     self.cite(cite.as_ref());
                 }
                 BenefitClause::Output(o) => {
+                    if let Some(t) = &o.ty {
+                        self.ty(t);
+                    }
                     self.expr(&o.value);
                     self.cite(o.cite.as_ref());
                 }

@@ -165,7 +165,7 @@ pub fn rename(ws: &mut Workspace, a: &Analysis, uri: &Url, at: usize, new: &str)
             list.push(edit(&file, s, e));
         }
     }
-    if matches!(def.kind, DefKind::Input | DefKind::External | DefKind::Variant | DefKind::Benefit | DefKind::Condition) {
+    if matches!(def.kind, DefKind::Input | DefKind::External | DefKind::Variant | DefKind::Benefit | DefKind::Condition | DefKind::Output) {
         if let Some((cases_uri, edits)) = cases_edits(ws, &home.name, &def.name, new) {
             changes.entry(cases_uri).or_default().extend(edits);
         }

@@ -1,5 +1,5 @@
 //! The outline of a document (header, clauses, declarations, benefits with
-//! their conditions) and workspace symbols over every policy on disk.
+//! their conditions and outputs) and workspace symbols over every policy on disk.
 
 use crate::index::DefKind;
 use crate::workspace::{path_uri, FileData, Workspace};
@@ -20,6 +20,7 @@ fn sym_kind(k: DefKind) -> SymbolKind {
         DefKind::Clause => SymbolKind::STRING,
         DefKind::Benefit => SymbolKind::FUNCTION,
         DefKind::Assert | DefKind::Condition => SymbolKind::EVENT,
+        DefKind::Output => SymbolKind::PROPERTY,
     }
 }
 
@@ -41,6 +42,7 @@ fn kind_word(k: DefKind) -> &'static str {
         DefKind::Clause => "clause",
         DefKind::Benefit => "benefit",
         DefKind::Condition => "condition",
+        DefKind::Output => "output",
         DefKind::Local => "bound name",
     }
 }
@@ -108,7 +110,7 @@ pub fn document_symbols(f: &FileData) -> Vec<DocumentSymbol> {
                 *slot = Some(out.len());
             }
             out.push(symbol(f, name, detail, sym_kind(d.kind), (sp.start, sp.end), (d.span.start, d.span.end)));
-        } else if matches!(d.kind, DefKind::Variant | DefKind::Field | DefKind::Condition) {
+        } else if matches!(d.kind, DefKind::Variant | DefKind::Field | DefKind::Condition | DefKind::Output) {
             if let Some(parent) = by_item.get(d.item).copied().flatten().and_then(|p| out.get_mut(p)) {
                 let child = symbol(f, d.name.clone(), detail, sym_kind(d.kind), (d.span.start, d.span.end), (d.span.start, d.span.end));
                 parent.children.get_or_insert_with(Vec::new).push(child);

@@ -45,7 +45,7 @@ fn def_type(k: DefKind) -> (SemanticTokenType, u32) {
         DefKind::Table | DefKind::Record => (SemanticTokenType::STRUCT, 0),
         DefKind::Enum => (SemanticTokenType::ENUM, 0),
         DefKind::Variant => (SemanticTokenType::ENUM_MEMBER, 0),
-        DefKind::Field => (SemanticTokenType::PROPERTY, 0),
+        DefKind::Field | DefKind::Output => (SemanticTokenType::PROPERTY, 0),
         DefKind::Unit => (SemanticTokenType::TYPE, 0),
         DefKind::Benefit | DefKind::Condition | DefKind::Assert | DefKind::Function => (SemanticTokenType::FUNCTION, 0),
         DefKind::Alias | DefKind::Clause => (SemanticTokenType::NAMESPACE, 0),

@@ -272,3 +272,59 @@ fn code_lens_runs_the_golden_cases_and_the_quick_fix_applies() {
     assert_eq!(c.diagnostics(&uri), json!([]));
     c.shutdown();
 }
+
+const JIAXING: &str = "policies/jiaxing/skills_upgrading_2019.policy";
+
+#[test]
+fn outputs_and_amount_of() {
+    let mut c = Client::start("policies");
+    // The bundled policy, plus a let that reads two benefits' amounts.
+    let mut text = std::fs::read_to_string(common::workspace().join(JIAXING)).unwrap();
+    // The first `subsidy_year` without its type: the hover shows the checker's.
+    assert!(text.contains("output subsidy_year: int = application_year\n"));
+    text = text.replacen("output subsidy_year: int = application_year\n", "output subsidy_year = application_year\n", 1);
+    text.push_str("\nlet apprentices = amount_of(employee_apprentice) + amount_of(student_apprentice) \"学徒补贴合计\"\n");
+    let uri = common::uri(JIAXING);
+    c.notify("textDocument/didOpen", json!({ "textDocument": { "uri": uri, "languageId": "policy", "version": 1, "text": text } }));
+    let diags = c.diagnostics(&uri);
+    assert!(diags.as_array().unwrap().iter().all(|d| d["severity"] != 1), "{diags}");
+
+    let h = c.request("textDocument/hover", at(&uri, pos(&text, "output subsidy_year", 0, 8)));
+    let md = h["contents"]["value"].as_str().unwrap();
+    assert!(md.starts_with("```policy\noutput subsidy_year: int = application_year\n```"), "{md}");
+    assert!(md.ends_with("Reported by benefit `employee_apprentice`."), "{md}");
+    // Hover on an output: its declaration (type), label, citation and benefit.
+    let h = c.request("textDocument/hover", at(&uri, pos(&text, "output subsidy_year", 1, 8)));
+    let md = h["contents"]["value"].as_str().unwrap();
+    insta::assert_snapshot!("hover_output", md);
+    assert!(md.contains("output subsidy_year: int = application_year"), "{md}");
+    assert!(md.contains("补贴年度") && md.contains("**cite 三（一）二是**") && md.contains("`student_apprentice`"), "{md}");
+
+    // The outline lists each benefit's outputs under it.
+    let syms = c.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri } }));
+    let student = syms.as_array().unwrap().iter().find(|s| s["name"] == "student_apprentice").unwrap();
+    let outputs: Vec<&Value> = student["children"].as_array().unwrap().iter().filter(|k| k["detail"] == "output").collect();
+    assert_eq!(outputs.len(), 1, "{student}");
+    assert_eq!(outputs[0]["name"], "subsidy_year");
+    assert_eq!(outputs[0]["selectionRange"]["start"], pos(&text, "output subsidy_year", 1, 7));
+
+    // `amount_of(b)`: definition and hover reach the benefit.
+    let d = c.request("textDocument/definition", at(&uri, pos(&text, "amount_of(student_apprentice)", 0, 12)));
+    assert_eq!(d[0]["range"]["start"], pos(&text, "benefit student_apprentice", 0, 8), "{d}");
+    let h = c.request("textDocument/hover", at(&uri, pos(&text, "amount_of(employee_apprentice)", 0, 12)));
+    let md = h["contents"]["value"].as_str().unwrap();
+    assert!(md.starts_with("```policy\nbenefit employee_apprentice\n```\n\n职工学徒企业补贴"), "{md}");
+
+    // Inside `amount_of(`: the benefits of the policy, and nothing else.
+    let last = text.lines().count() as u64 - 1;
+    let end = text.lines().last().unwrap().chars().map(char::len_utf16).sum::<usize>() as u64;
+    let edit = json!({ "line": last, "character": end });
+    c.change(&uri, 2, json!({ "start": edit, "end": edit }), " + amount_of(liv");
+    let r = c.request("textDocument/completion", at(&uri, json!({ "line": last, "character": end + 16 })));
+    let benefits: Vec<String> =
+        text.lines().filter_map(|l| l.strip_prefix("benefit ")).map(|l| l.split(' ').next().unwrap().to_string()).collect();
+    assert!(benefits.len() > 5 && benefits.contains(&"living_allowance".to_string()), "{benefits:?}");
+    assert_eq!(labels(&r), benefits);
+    assert!(r.as_array().unwrap().iter().any(|i| i["detail"] == "培训期间生活费补贴"), "{r}");
+    c.shutdown();
+}

@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
 use bytes::Bytes;
 use http_body_util::BodyExt;
-use policy_core::checked::{CheckedPolicy, Type};
 use policy_eval::{Plan, TraceLevel};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -165,7 +164,7 @@ async fn policy(State(app): State<Arc<App>>, id: Result<Path<String>, PathReject
         .iter()
         .map(|i| {
             json!({
-                "name": i.name, "kind": "input", "type": type_name(p, &i.ty), "label": i.label,
+                "name": i.name, "kind": "input", "type": p.type_name(&i.ty), "label": i.label,
                 "required": i.default.is_none(),
                 "min": i.bounds.as_ref().and_then(|b| b.low).map(|d| d.to_string()),
                 "max": i.bounds.as_ref().and_then(|b| b.high).map(|d| d.to_string()),
@@ -174,7 +173,7 @@ async fn policy(State(app): State<Arc<App>>, id: Result<Path<String>, PathReject
         .chain(
             p.externals
                 .iter()
-                .map(|x| json!({ "name": x.name, "kind": "external", "type": type_name(p, &x.ty), "label": x.label, "required": false })),
+                .map(|x| json!({ "name": x.name, "kind": "external", "type": p.type_name(&x.ty), "label": x.label, "required": false })),
         )
         .collect();
     let clauses: Vec<Value> = p
@@ -206,26 +205,6 @@ async fn policy(State(app): State<Arc<App>>, id: Result<Path<String>, PathReject
     ))
 }
 
-/// A type as the language spells it.
-fn type_name(p: &CheckedPolicy, ty: &Type) -> String {
-    match ty {
-        Type::Bool => "bool".into(),
-        Type::Int => "int".into(),
-        Type::Decimal => "decimal".into(),
-        Type::Money => "money".into(),
-        Type::Percent => "percent".into(),
-        Type::Date => "date".into(),
-        Type::Duration => "duration".into(),
-        Type::Text => "text".into(),
-        Type::Quantity(u) => p.units.get(u.index()).map_or_else(|| "quantity".into(), |u| u.name.clone()),
-        Type::Enum(e) => p.enums.get(e.index()).map_or_else(|| "enum".into(), |e| e.name.clone()),
-        Type::Record(r) => p.records.get(r.index()).map_or_else(|| "record".into(), |r| r.name.clone()),
-        Type::List(t) => format!("list of {}", type_name(p, t)),
-        Type::EmptyList => "list".into(),
-        Type::Error => "error".into(),
-    }
-}
-
 async fn schema(State(app): State<Arc<App>>, id: Result<Path<String>, PathRejection>) -> Result<Response, ApiError> {
     let (_, entry) = lookup(&app, id)?;
     Ok(json_response(StatusCode::OK, &policy_eval::schema::facts_schema(entry.plan.policy(), None)))
@@ -239,6 +218,37 @@ async fn document(State(app): State<Arc<App>>, id: Result<Path<String>, PathReje
     }
 }
 
+/// What `decide` and `what-if` both read, in the order they check it: the
+/// caller's right, the policy, the query's options, the body as JSON text and
+/// the facts in it (read by the plan's facts reader, so that both endpoints
+/// refuse the same bodies with the same errors).
+struct FactsRequest {
+    id: String,
+    entry: PolicyEntry,
+    opts: policy_eval::DecideOptions,
+    text: String,
+    facts: policy_eval::Facts,
+}
+
+async fn facts_request(
+    app: &App,
+    id: Result<Path<String>, PathRejection>,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: Body,
+    default_trace: TraceLevel,
+) -> Result<FactsRequest, ApiError> {
+    authorize(app, headers, Access::Decide)?;
+    let (id, entry) = lookup(app, id)?;
+    let opts = crate::query::decide_options(query, default_trace)?;
+    expect_media(headers, &["application/json"])?;
+    let bytes = read_body(headers, body, app.config.limits.max_body).await?;
+    let text = String::from_utf8(Vec::from(bytes))
+        .map_err(|e| ApiError::bad_request(format!("the body is not UTF-8 (at byte {})", e.utf8_error().valid_up_to())))?;
+    let facts = entry.plan.facts_from_str(&text).map_err(|e| ApiError::from_eval(e, &id))?;
+    Ok(FactsRequest { id, entry, opts, text, facts })
+}
+
 async fn decide(
     State(app): State<Arc<App>>,
     id: Result<Path<String>, PathRejection>,
@@ -246,16 +256,8 @@ async fn decide(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    authorize(&app, &headers, Access::Decide)?;
-    let (id, entry) = lookup(&app, id)?;
-    let opts = crate::query::decide_options(query.as_deref(), TraceLevel::Full)?;
-    expect_media(&headers, &["application/json"])?;
-    let bytes = read_body(&headers, body, app.config.limits.max_body).await?;
-    let text =
-        std::str::from_utf8(&bytes).map_err(|e| ApiError::bad_request(format!("the body is not UTF-8 (at byte {})", e.valid_up_to())))?;
-    let plan = &entry.plan;
-    let facts = plan.facts_from_str(text).map_err(|e| ApiError::from_eval(e, &id))?;
-    let mut decision = plan.decide(&facts, &opts).map_err(|e| ApiError::from_eval(e, &id))?;
+    let FactsRequest { id, entry, opts, facts, .. } = facts_request(&app, id, query.as_deref(), &headers, body, TraceLevel::Full).await?;
+    let mut decision = entry.plan.decide(&facts, &opts).map_err(|e| ApiError::from_eval(e, &id))?;
     hide_paths(&mut decision);
     app.metrics.decision(&id, decision.benefits.iter().map(|b| b.status.as_str()));
     Ok(json_response(StatusCode::OK, &decision))
@@ -268,16 +270,9 @@ async fn what_if(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    authorize(&app, &headers, Access::Decide)?;
-    let (id, entry) = lookup(&app, id)?;
-    let opts = crate::query::decide_options(query.as_deref(), TraceLevel::Off)?;
-    expect_media(&headers, &["application/json"])?;
-    let bytes = read_body(&headers, body, app.config.limits.max_body).await?;
-    let text =
-        std::str::from_utf8(&bytes).map_err(|e| ApiError::bad_request(format!("the body is not UTF-8 (at byte {})", e.valid_up_to())))?;
     // The facts reader of `decide` first: the same answer to the same facts.
-    entry.plan.facts_from_str(text).map_err(|e| ApiError::from_eval(e, &id))?;
-    let facts: Value = serde_json::from_str(text).map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
+    let FactsRequest { id, entry, opts, text, .. } = facts_request(&app, id, query.as_deref(), &headers, body, TraceLevel::Off).await?;
+    let facts: Value = serde_json::from_str(&text).map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
     let plan = entry.plan.clone();
     let answer = tokio::task::spawn_blocking(move || policy_eval::what_if(&plan, &facts, &opts))
         .await

@@ -397,6 +397,40 @@ async fn what_if_answers_as_the_engine_does() {
     assert_eq!((bad.status, bad.code()), (400, "unknown_benefit".to_string()));
 }
 
+/// A request's query, headers and body.
+type Case = (&'static str, &'static [(&'static str, &'static str)], Vec<u8>);
+
+/// `decide` and `what-if` read a request the same way (one preamble): every
+/// request one refuses, the other refuses with the same status and body.
+#[tokio::test]
+async fn decide_and_what_if_refuse_the_same_requests() {
+    let s = Server::bundled().await;
+    const JSON: &[(&str, &str)] = &[("content-type", "application/json")];
+    let cases: Vec<Case> = vec![
+        ("", JSON, b"".to_vec()),
+        ("", JSON, b"[]".to_vec()),
+        ("", JSON, b"{\"training_days\": \"x\"}".to_vec()),
+        ("", JSON, vec![b'{', 0xff, 0xfe, b'}']),
+        ("", &[("content-type", "text/csv")], example()),
+        ("?benefit=nope", JSON, example()),
+        ("?trace=loud", JSON, example()),
+    ];
+    for (query, headers, body) in &cases {
+        let mut answers = Vec::new();
+        for ep in ["decide", "what-if"] {
+            let r = s.send("POST", &format!("/v1/policies/{DATONG}/{ep}{query}"), headers, body).await;
+            assert!((400..500).contains(&r.status), "{ep}{query}: {} {}", r.status, r.text());
+            answers.push((r.status, r.json()));
+        }
+        assert_eq!(answers[0], answers[1], "{query} {headers:?} {:?}", String::from_utf8_lossy(body));
+    }
+    // An unknown policy: the same refusal from both.
+    let a = s.post("/v1/policies/nope/decide", &example()).await;
+    let b = s.post("/v1/policies/nope/what-if", &example()).await;
+    assert_eq!((a.status, a.json()), (b.status, b.json()));
+    assert_eq!(a.status, 404);
+}
+
 /// Deep nesting, huge numbers, odd bytes and random garbage: always a 4xx
 /// (or a batch line error), never a 500, and the server stays up.
 #[tokio::test]

@@ -19,24 +19,9 @@ impl Checker<'_> {
         self.mk(m, CKind::Const(Value::Bool(false)), Type::Error, span)
     }
 
-    /// A type's name for messages.
+    /// A type's name for messages (see [`CheckedPolicy::type_name`]).
     pub fn type_name(&self, t: &Type) -> String {
-        match t {
-            Type::Bool => "bool".into(),
-            Type::Int => "int".into(),
-            Type::Decimal => "decimal".into(),
-            Type::Money => "money".into(),
-            Type::Percent => "percent".into(),
-            Type::Date => "date".into(),
-            Type::Duration => "duration".into(),
-            Type::Text => "text".into(),
-            Type::Quantity(u) => self.units.get(u.index()).map(|u| u.name.clone()).unwrap_or_default(),
-            Type::Enum(e) => self.enums.get(e.index()).map(|e| e.name.clone()).unwrap_or_default(),
-            Type::Record(r) => self.records.get(r.index()).map(|r| r.name.clone()).unwrap_or_default(),
-            Type::List(t) => format!("list {}", self.type_name(t)),
-            Type::EmptyList => "list".into(),
-            Type::Error => "?".into(),
-        }
+        type_name_in(&self.units, &self.enums, &self.records, t)
     }
 
     /// Reports when `e` does not have type `want` (int is accepted as decimal).

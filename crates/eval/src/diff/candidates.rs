@@ -218,7 +218,7 @@ impl<'a> Search<'a> {
         let mut conversions = Vec::new();
         for p in [n, o] {
             for c in &p.conversions {
-                conversions.push((type_name(p, &Type::Quantity(c.from)), c.from_count, type_name(p, &Type::Quantity(c.to)), c.to_count));
+                conversions.push((p.type_name(&Type::Quantity(c.from)), c.from_count, p.type_name(&Type::Quantity(c.to)), c.to_count));
             }
         }
         let meta = &n.meta;

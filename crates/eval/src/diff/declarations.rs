@@ -22,10 +22,10 @@ impl<'a> Differ<'a> {
                 konsts,
                 ..Hints::default()
             };
-            if type_name(o, &op.ty) != type_name(n, &np.ty) {
+            if o.type_name(&op.ty) != n.type_name(&np.ty) {
                 self.push(
                     &subject,
-                    format!("type changed: {} → {}", type_name(o, &op.ty), type_name(n, &np.ty)),
+                    format!("type changed: {} → {}", o.type_name(&op.ty), n.type_name(&np.ty)),
                     base_hints(BTreeSet::new()),
                 );
             }
@@ -103,7 +103,7 @@ impl<'a> Differ<'a> {
             let (oc, nc) = (cols(o, ot), cols(n, nt));
             let sig = |p: &CheckedPolicy, c: &[(String, Type)], kc: usize| {
                 let show =
-                    |xs: &[(String, Type)]| xs.iter().map(|(f, t)| format!("{f}: {}", type_name(p, t))).collect::<Vec<_>>().join(", ");
+                    |xs: &[(String, Type)]| xs.iter().map(|(f, t)| format!("{f}: {}", p.type_name(t))).collect::<Vec<_>>().join(", ");
                 format!("({}) -> ({})", show(c.get(..kc).unwrap_or(&[])), show(c.get(kc..).unwrap_or(&[])))
             };
             let (osig, nsig) = (sig(o, &oc, ot.key_count), sig(n, &nc, nt.key_count));
@@ -206,7 +206,7 @@ impl<'a> Differ<'a> {
                 self.push(&subject, "added", Hints::default());
                 continue;
             };
-            if canon(o, &ol.value) != canon(n, &nl.value) || type_name(o, &ol.ty) != type_name(n, &nl.ty) {
+            if canon(o, &ol.value) != canon(n, &nl.value) || o.type_name(&ol.ty) != n.type_name(&nl.ty) {
                 let mut r = Refs::of(o, [&ol.value]);
                 r.merge(Refs::of(n, [&nl.value]));
                 let benefits = self.benefits_where(|x| x.lets.contains(&nl.name));
@@ -231,7 +231,7 @@ impl<'a> Differ<'a> {
         for ni in &n.inputs {
             let subject = format!("input {}", ni.name);
             let Some(oi) = o.inputs.iter().find(|i| i.name == ni.name) else {
-                self.push(&subject, format!("added: {}", type_name(n, &ni.ty)), Hints::default());
+                self.push(&subject, format!("added: {}", n.type_name(&ni.ty)), Hints::default());
                 continue;
             };
             let mut konsts = BTreeSet::new();
@@ -240,7 +240,7 @@ impl<'a> Differ<'a> {
                     konsts.extend(b.low.iter().chain(b.high.iter()).map(|x| K::Num(k.clone(), x.normalize())));
                 }
             }
-            let (ot, nt) = (type_name(o, &oi.ty), type_name(n, &ni.ty));
+            let (ot, nt) = (o.type_name(&oi.ty), n.type_name(&ni.ty));
             if ot != nt {
                 self.push(&subject, format!("type changed: {ot} → {nt}"), self.fact_hints(&ni.name, konsts.clone()));
             }
@@ -257,7 +257,7 @@ impl<'a> Differ<'a> {
             }
         }
         for oi in o.inputs.iter().filter(|i| !n.inputs.iter().any(|x| x.name == i.name)) {
-            self.push(format!("input {}", oi.name), format!("removed: {}", type_name(o, &oi.ty)), Hints::default());
+            self.push(format!("input {}", oi.name), format!("removed: {}", o.type_name(&oi.ty)), Hints::default());
         }
     }
 
@@ -266,7 +266,7 @@ impl<'a> Differ<'a> {
         for nx in &n.externals {
             let subject = format!("external {}", nx.name);
             let Some(ox) = o.externals.iter().find(|x| x.name == nx.name) else {
-                self.push(&subject, format!("added: {}", type_name(n, &nx.ty)), Hints::default());
+                self.push(&subject, format!("added: {}", n.type_name(&nx.ty)), Hints::default());
                 continue;
             };
             let mut konsts = BTreeSet::new();
@@ -275,7 +275,7 @@ impl<'a> Differ<'a> {
                     konsts.extend(b.low.iter().chain(b.high.iter()).map(|x| K::Num(k.clone(), x.normalize())));
                 }
             }
-            let (ot, nt) = (type_name(o, &ox.ty), type_name(n, &nx.ty));
+            let (ot, nt) = (o.type_name(&ox.ty), n.type_name(&nx.ty));
             if ot != nt {
                 self.push(&subject, format!("type changed: {ot} → {nt}"), self.fact_hints(&nx.name, konsts.clone()));
             }
@@ -293,7 +293,7 @@ impl<'a> Differ<'a> {
             }
         }
         for ox in o.externals.iter().filter(|x| !n.externals.iter().any(|y| y.name == x.name)) {
-            self.push(format!("external {}", ox.name), format!("removed: {}", type_name(o, &ox.ty)), Hints::default());
+            self.push(format!("external {}", ox.name), format!("removed: {}", o.type_name(&ox.ty)), Hints::default());
         }
     }
 
@@ -306,8 +306,8 @@ impl<'a> Differ<'a> {
                 while let Type::List(inner) = t {
                     t = inner;
                 }
-                type_name(p, t) == name
-                    || matches!(t, Type::Record(r) if p.records.get(r.index()).is_some_and(|r| r.fields.iter().any(|f| type_name(p, &f.1) == name)))
+                p.type_name(t) == name
+                    || matches!(t, Type::Record(r) if p.records.get(r.index()).is_some_and(|r| r.fields.iter().any(|f| p.type_name(&f.1) == name)))
             };
             out.extend(p.inputs.iter().filter(|i| mentions(&i.ty)).map(|i| i.name.clone()));
             out.extend(p.externals.iter().filter(|x| mentions(&x.ty)).map(|x| x.name.clone()));
@@ -349,7 +349,7 @@ impl<'a> Differ<'a> {
             }
             let Some(or) = o.records.iter().find(|r| r.name == nr.name) else { continue };
             let show = |p: &CheckedPolicy, r: &policy_core::checked::RecordDef| {
-                let mut fs: Vec<String> = r.fields.iter().map(|f| format!("{}: {}", f.0, type_name(p, &f.1))).collect();
+                let mut fs: Vec<String> = r.fields.iter().map(|f| format!("{}: {}", f.0, p.type_name(&f.1))).collect();
                 fs.sort();
                 fs.join(", ")
             };
@@ -366,7 +366,7 @@ impl<'a> Differ<'a> {
             p.conversions
                 .iter()
                 .map(|c| {
-                    let (a, b) = (type_name(p, &Type::Quantity(c.from)), type_name(p, &Type::Quantity(c.to)));
+                    let (a, b) = (p.type_name(&Type::Quantity(c.from)), p.type_name(&Type::Quantity(c.to)));
                     (format!("{} {a} = {} {b}", c.from_count.normalize(), c.to_count.normalize()), a, b)
                 })
                 .collect()

@@ -75,10 +75,6 @@ pub(super) fn children(e: &CExpr) -> Vec<&CExpr> {
     v
 }
 
-pub(super) fn type_name(p: &CheckedPolicy, t: &Type) -> String {
-    crate::trace::type_label(p, t)
-}
-
 pub(super) fn duration_unit(u: DurationUnit) -> &'static str {
     match u {
         DurationUnit::Days => "days",
@@ -92,7 +88,7 @@ pub(super) fn show_val(p: &CheckedPolicy, v: &Value, ty: &Type) -> String {
     match (v, ty) {
         (Value::Num(d), Type::Money) => format!("{} yuan", d.normalize()),
         (Value::Num(d), Type::Percent) => percent_string(*d),
-        (Value::Num(d), Type::Quantity(_)) => format!("{} {}", d.normalize(), type_name(p, ty)),
+        (Value::Num(d), Type::Quantity(_)) => format!("{} {}", d.normalize(), p.type_name(ty)),
         (Value::Num(d), _) => d.normalize().to_string(),
         (Value::Bool(b), _) => b.to_string(),
         (Value::Date(d), _) => d.to_string(),
@@ -133,7 +129,7 @@ pub(super) fn canon_into(p: &CheckedPolicy, e: &CExpr, out: &mut String) {
     let name_of = |x: Option<&String>| x.cloned().unwrap_or_else(|| "?".into());
     let list = |items: &[CExpr]| items.iter().map(|x| canon(p, x)).collect::<Vec<_>>().join(", ");
     match &e.kind {
-        CKind::Const(v) => out.push_str(&format!("{}:{}", show_val(p, v, &e.ty), type_name(p, &e.ty))),
+        CKind::Const(v) => out.push_str(&format!("{}:{}", show_val(p, v, &e.ty), p.type_name(&e.ty))),
         CKind::Input(id) => out.push_str(&format!("input {}", name_of(p.inputs.get(id.index()).map(|d| &d.name)))),
         CKind::Let(id) => out.push_str(&format!("let {}", name_of(p.lets.get(id.index()).map(|d| &d.name)))),
         CKind::Param(id) => out.push_str(&format!("param {}", name_of(p.params.get(id.index()).map(|d| &d.name)))),
@@ -159,7 +155,7 @@ pub(super) fn canon_into(p: &CheckedPolicy, e: &CExpr, out: &mut String) {
             out.push_str(&format!("({}).{}", canon(p, b), field.unwrap_or_else(|| format!("#{i}"))));
         }
         CKind::Convert(b, fc, tc) => {
-            out.push_str(&format!("({} as {} ×{}/{})", canon(p, b), type_name(p, &e.ty), tc.normalize(), fc.normalize()))
+            out.push_str(&format!("({} as {} ×{}/{})", canon(p, b), p.type_name(&e.ty), tc.normalize(), fc.normalize()))
         }
         CKind::Unary(op, x) => {
             let o = match op {

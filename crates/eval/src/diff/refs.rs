@@ -27,7 +27,7 @@ pub(super) fn num_kind(p: &CheckedPolicy, t: &Type) -> Option<NumKind> {
         Type::Decimal => NumKind::Decimal,
         Type::Money => NumKind::Money,
         Type::Percent => NumKind::Percent,
-        Type::Quantity(_) => NumKind::Quantity(type_name(p, t)),
+        Type::Quantity(_) => NumKind::Quantity(p.type_name(t)),
         _ => return None,
     })
 }
