@@ -593,7 +593,7 @@ impl Plan {
                 }
                 Err(s) => {
                     self.close(ctx, opened, Verdict::Unknown, |_| Some(s.describe()));
-                    f.stop(*s, &o.id, o.cite.as_ref());
+                    f.stop(s, &o.id, o.cite.as_ref());
                 }
             }
         }

@@ -660,7 +660,7 @@ impl<'a> Ctx<'a> {
                 v::money_string(l),
                 v::money_string(h)
             ))),
-            AmountRead::Missing(names) => Err(Box::new(Stop::Missing(names))),
+            AmountRead::Missing(names) => Err(Halt::new(Stop::Missing(names))),
             AmountRead::Error(e) => Err(halt(format!("the amount of `{}` is undetermined: {e}", def.id))),
             AmountRead::Unset => Err(halt(format!("internal: `{}` was not decided before it was read", def.id))),
         }
