@@ -518,6 +518,17 @@ impl Fast<'_> {
                 let cite = self.attempt(Self::cite);
                 BenefitClause::Deadline { label, expr, cite, span: self.span_from(start) }
             }
+            "output" => {
+                let id = self.ident()?;
+                let ty = self.attempt(|p| if p.lit(":") { p.type_expr() } else { None });
+                if !self.lit("=") {
+                    return None;
+                }
+                let value = self.expr()?;
+                let label = self.attempt(Self::string);
+                let cite = self.attempt(Self::cite);
+                BenefitClause::Output(OutputDecl { id, ty, value, label, cite, span: self.span_from(start) })
+            }
             "from" => {
                 let from = self.date()?;
                 let until = self.attempt(|p| if p.kw("until") { p.date() } else { None });
