@@ -209,7 +209,12 @@ impl Index {
                 self.top(&d.id, DefKind::Benefit, i);
                 self.declare_conditions(i, &d.id.name, &d.clauses);
             }
-            Item::Convert(_) => {}
+            Item::Convert(_) | Item::Repeal(_) => {}
+            Item::Amend(ast::AmendDecl::Param(_)) => {}
+            Item::Amend(ast::AmendDecl::Benefit(d)) => {
+                let clauses = change_clauses(&d.changes);
+                self.declare_conditions(i, &d.id.name, &clauses);
+            }
         }
     }
 
@@ -287,8 +292,36 @@ impl Index {
                 w.cite(d.cite.as_ref());
             }
             Item::Benefit(d) => w.clauses(&d.clauses),
+            // The amended policy's names are not in this file's index: the
+            // changes' own names and citations are walked.
+            Item::Amend(ast::AmendDecl::Param(d)) => {
+                for v in &d.versions {
+                    w.expr(&v.value);
+                    w.cite(v.cite.as_ref());
+                }
+            }
+            Item::Amend(ast::AmendDecl::Benefit(d)) => {
+                w.clauses(&change_clauses(&d.changes));
+                for c in &d.changes {
+                    if let ast::Change::Repeal { cite, .. } = c {
+                        w.cite(cite.as_ref());
+                    }
+                }
+            }
+            Item::Repeal(d) => w.cite(d.cite.as_ref()),
         }
     }
+}
+
+/// The clauses an `amend benefit` adds or puts in place of others.
+fn change_clauses(changes: &[ast::Change]) -> Vec<BenefitClause> {
+    changes
+        .iter()
+        .filter_map(|c| match c {
+            ast::Change::Add(c) | ast::Change::Replace { clause: c, .. } => Some(c.clone()),
+            ast::Change::Repeal { .. } => None,
+        })
+        .collect()
 }
 
 /// A string literal's span without its quotes.

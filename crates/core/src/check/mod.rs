@@ -3,6 +3,7 @@
 //! parameters, citations and unused inputs. Keeps going after errors and
 //! returns every diagnostic it found.
 
+mod amend;
 mod benefit;
 mod coverage;
 mod expr;
@@ -99,6 +100,13 @@ pub(crate) struct Module {
     /// The source document's text with all whitespace removed.
     pub source_text: Option<String>,
     pub is_root: bool,
+    /// An amended policy: its items were merged into its amendment's, so it
+    /// serves only its clause map and document to citations.
+    pub doc_only: bool,
+    /// The amendment's `repeal … cite "…"` citations (checked in `run`).
+    pub repeal_cites: Vec<ast::Cite>,
+    /// Inputs an amendment inherits (see [`amend::Merged`]).
+    pub inherited_inputs: HashSet<String>,
 }
 
 pub(crate) struct Checker<'l> {
@@ -206,13 +214,34 @@ impl<'l> Checker<'l> {
         let parsed = crate::parse::parse_bytes(&source.name, &source.bytes);
         let text: Arc<str> = Arc::from(String::from_utf8_lossy(&source.bytes).as_ref());
         self.diags.extend(parsed.diagnostics);
-        let ast = parsed.file?;
+        let mut ast = parsed.file?;
         let id = ast.header.id.name.clone();
         let file = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
         self.line_starts.push(std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect());
         self.files.push(SourceInfo { name: source.name.clone(), text, policy_id: id.clone() });
         stack.push(id.clone());
         let mut aliases = HashMap::new();
+        let mut repeal_cites = Vec::new();
+        let mut inherited_inputs = HashSet::new();
+        match ast.header.amends.clone() {
+            Some(base_id) => {
+                if let Some((base, merged)) = self.load_amended(source, &ast, &base_id, stack) {
+                    // The amended policy's aliases (its imports, and the
+                    // policies it amends in turn) serve its inherited citations.
+                    if let Some(md) = self.modules.get(base) {
+                        aliases.extend(md.aliases.iter().map(|(k, v)| (k.clone(), *v)));
+                    }
+                    aliases.insert(amend::base_alias(&base_id.name).name, base);
+                    ast = merged.file;
+                    repeal_cites = merged.repeal_cites;
+                    inherited_inputs = merged.inherited_inputs.into_iter().collect();
+                } else {
+                    // Without its base the amendment's changes apply to nothing.
+                    ast.items.retain(|i| !matches!(i, Item::Amend(_) | Item::Repeal(_)));
+                }
+            }
+            None => self.reject_stray_changes(&source.name, &ast),
+        }
         for item in &ast.items {
             let Item::Use(u) = item else { continue };
             let alias =
@@ -309,29 +338,102 @@ impl<'l> Checker<'l> {
             clauses: HashMap::new(),
             source_text,
             is_root: stack.is_empty(),
+            doc_only: false,
+            repeal_cites,
+            inherited_inputs,
         });
         self.loaded.insert(id, index);
         Some(index)
     }
 
+    /// Loads the policy an amendment amends (checked on its own first, so
+    /// that its own errors are reported against it, not the amendment) and
+    /// merges the amendment's changes into it.
+    fn load_amended(
+        &mut self,
+        source: &Source,
+        am: &PolicyFile,
+        base_id: &ast::Ident,
+        stack: &mut Vec<String>,
+    ) -> Option<(usize, amend::Merged)> {
+        let name = source.name.clone();
+        let target = base_id.name.clone();
+        if stack.contains(&target) {
+            let chain = format!("{} -> {}", stack.join(" -> "), target);
+            self.diags.push(
+                Diagnostic::error(codes::AMEND_CYCLE, &name, base_id.span, format!("`amends {target}` forms a cycle: {chain}"))
+                    .with_help("an amendment amends an earlier policy; one of these must amend nothing"),
+            );
+            return None;
+        }
+        if stack.len() >= limits::MAX_IMPORT_DEPTH {
+            let msg = format!("chain of amendments and imports deeper than the limit of {}", limits::MAX_IMPORT_DEPTH);
+            self.diags.push(Diagnostic::error(codes::AMEND_CYCLE, &name, base_id.span, msg));
+            return None;
+        }
+        if self.loaded.contains_key(&target) {
+            let msg = format!("`{target}` is both imported with `use` and amended");
+            self.diags.push(
+                Diagnostic::error(codes::AMEND_MISUSE, &name, base_id.span, msg)
+                    .with_help("an amendment inherits everything of the policy it amends; drop the `use`"),
+            );
+            return None;
+        }
+        let src = match self.loader.load_policy(&target) {
+            Ok(src) => src,
+            Err(e) => {
+                self.diags.push(
+                    Diagnostic::error(codes::AMEND_BASE_FAILED, &name, base_id.span, format!("cannot load the amended policy `{target}`: {e}"))
+                        .with_help("check the id in the amended policy's `policy` header"),
+                );
+                return None;
+            }
+        };
+        let alone = check_source(&src, self.loader);
+        let errors = alone.diagnostics.iter().filter(|d| d.is_error()).count();
+        if errors > 0 {
+            let msg = format!("the amended policy `{target}` does not check ({errors} error{})", if errors == 1 { "" } else { "s" });
+            self.diags.push(
+                Diagnostic::error(codes::AMEND_BASE_FAILED, &name, base_id.span, msg)
+                    .with_help(format!("run `policy check` on `{}` and fix it first", src.name)),
+            );
+            return None;
+        }
+        let base = self.load_module(&src, stack)?;
+        let base_ast = self.modules.get_mut(base).map(|md| {
+            md.doc_only = true;
+            md.ast.clone()
+        })?;
+        Some((base, self.merge_amendment(&name, &base_ast, am)))
+    }
+
     fn run(&mut self, root: usize) {
-        // Imports were loaded first, so module order is dependency order.
+        // Imports were loaded first, so module order is dependency order. An
+        // amended policy lends only its clauses: its items are in its
+        // amendment's merged tree.
+        let live: Vec<usize> = (0..self.modules.len()).filter(|&m| !self.modules.get(m).is_some_and(|md| md.doc_only)).collect();
         for m in 0..self.modules.len() {
             let is_root = m == root;
-            self.declare_types(m);
             self.declare_clauses(m, is_root);
-            self.declare_values(m, is_root);
+            if live.contains(&m) {
+                self.declare_types(m);
+                self.declare_values(m, is_root);
+            }
         }
-        for m in 0..self.modules.len() {
+        for &m in &live {
             self.check_tables(m);
             self.check_params(m);
         }
-        for m in 0..self.modules.len() {
+        for &m in &live {
             self.check_functions(m);
         }
         self.check_lets(root);
-        for m in 0..self.modules.len() {
+        for &m in &live {
             self.check_asserts(m);
+        }
+        let repeal_cites = self.modules.get(root).map(|md| md.repeal_cites.clone()).unwrap_or_default();
+        for c in &repeal_cites {
+            self.citation(root, Some(c), None);
         }
         self.check_benefits(root);
         self.check_in_force(root);
@@ -1152,6 +1254,7 @@ impl<'l> Checker<'l> {
             .iter()
             .enumerate()
             .filter(|(i, _)| !self.used_inputs.contains(&InputId(u32::try_from(*i).unwrap_or(u32::MAX))))
+            .filter(|(_, d)| !self.modules.get(root).is_some_and(|md| md.inherited_inputs.contains(&d.name)))
             .map(|(_, d)| (d.name.clone(), d.origin.span))
             .collect();
         for (name, span) in unused {
