@@ -10,8 +10,53 @@
 
 use super::{did_you_mean, Checker};
 use crate::ast::*;
+use crate::checked::FileId;
 use crate::diag::{codes, Diagnostic};
 use std::sync::Arc;
+
+/// Which file a part of a merged tree came from: a whole item (or clause,
+/// or parameter value), or a benefit or parameter whose parts came from
+/// several (the file of the whole, then one piece per clause or value; a
+/// version block is mixed in turn).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Piece {
+    /// All of it from one file.
+    File(FileId),
+    /// Its own file, and one piece per part.
+    Mixed(FileId, Vec<Piece>),
+}
+
+impl Piece {
+    fn file(&self) -> FileId {
+        match self {
+            Piece::File(f) | Piece::Mixed(f, _) => *f,
+        }
+    }
+
+    /// The piece of part `j`: a whole piece's parts are all from its file.
+    fn part(&self, j: usize) -> Piece {
+        match self {
+            Piece::File(f) => Piece::File(*f),
+            Piece::Mixed(f, parts) => parts.get(j).cloned().unwrap_or(Piece::File(*f)),
+        }
+    }
+
+    /// One piece per part, for `n` parts.
+    fn parts(&self, n: usize) -> Vec<Piece> {
+        (0..n).map(|j| self.part(j)).collect()
+    }
+}
+
+/// The file of the part at `path` (item index, then part indices), or
+/// `None` when the module is not a merged amendment.
+pub(crate) fn piece_file(pieces: &[Piece], path: &[usize]) -> Option<FileId> {
+    let (first, rest) = path.split_first()?;
+    let mut piece = pieces.get(*first)?.clone();
+    for j in rest {
+        piece = piece.part(*j);
+    }
+    Some(piece.file())
+}
 
 /// What a merge produces besides the merged items.
 pub(super) struct Merged {
@@ -24,6 +69,8 @@ pub(super) struct Merged {
     /// The inputs the amended policy declares: the amendment cannot remove
     /// them, so one it leaves unread is not reported as unused.
     pub inherited_inputs: Vec<String>,
+    /// The file each merged item (and each part of a changed one) came from.
+    pub pieces: Vec<Piece>,
 }
 
 /// The citation alias under which the amended policy's clauses are reached.
@@ -188,13 +235,13 @@ fn declared_name(item: &Item) -> Option<&Ident> {
 /// inherited values for its period. An inherited value that runs into it is
 /// ended the day before; one that runs past its explicit end resumes the day
 /// after (so a temporary change leaves the old value in force afterwards).
-fn add_version(versions: &mut Vec<ParamVersion>, new: ParamVersion) {
+fn add_version(versions: &mut Vec<(ParamVersion, Piece)>, new: ParamVersion, own: &Piece) {
     let (d, e) = (new.from.value, new.until.as_ref().map(|u| u.value));
-    let mut sorted: Vec<ParamVersion> = std::mem::take(versions);
-    sorted.sort_by_key(|v| v.from.value);
-    let starts: Vec<chrono::NaiveDate> = sorted.iter().map(|v| v.from.value).collect();
+    let mut sorted: Vec<(ParamVersion, Piece)> = std::mem::take(versions);
+    sorted.sort_by_key(|v| v.0.from.value);
+    let starts: Vec<chrono::NaiveDate> = sorted.iter().map(|v| v.0.from.value).collect();
     let mut out = Vec::new();
-    for (k, v) in sorted.into_iter().enumerate() {
+    for (k, (v, piece)) in sorted.into_iter().enumerate() {
         let f = v.from.value;
         // Its effective last day: its own `until`, else the day before the next start.
         let end = v.until.as_ref().map(|u| u.value).or_else(|| starts.get(k + 1).and_then(|n| n.pred_opt()));
@@ -203,7 +250,7 @@ fn add_version(versions: &mut Vec<ParamVersion>, new: ParamVersion) {
             if end.is_none_or(|x| x >= d) {
                 before.until = d.pred_opt().map(|p| DateLit { value: p, span: new.from.span });
             }
-            out.push(before);
+            out.push((before, piece.clone()));
         }
         if let Some(e) = e {
             if end.is_none_or(|x| x > e) {
@@ -214,13 +261,13 @@ fn add_version(versions: &mut Vec<ParamVersion>, new: ParamVersion) {
                     if after.until.is_none() {
                         after.until = end.map(|x| DateLit { value: x, span: after.from.span });
                     }
-                    out.push(after);
+                    out.push((after, piece));
                 }
             }
         }
     }
-    out.push(new);
-    out.sort_by_key(|v| v.from.value);
+    out.push((new, own.clone()));
+    out.sort_by_key(|v| v.0.from.value);
     *versions = out;
 }
 
@@ -236,6 +283,75 @@ fn value_on(versions: &[ParamVersion], day: chrono::NaiveDate) -> Option<&Expr> 
         }
     }
     found
+}
+
+/// A benefit being changed: its clauses' pieces beside it.
+struct Open<'a> {
+    b: &'a mut BenefitDecl,
+    /// One per clause; a version block's is mixed when its clauses change.
+    parts: Vec<Piece>,
+    own: Piece,
+}
+
+impl Open<'_> {
+    fn remove(&mut self, at: (Option<usize>, usize)) {
+        match at {
+            (None, i) => {
+                if i < self.b.clauses.len() {
+                    self.b.clauses.remove(i);
+                    self.parts.remove(i);
+                }
+            }
+            (Some(v), i) => {
+                if let (Some(BenefitClause::Version(vb)), Some(piece)) = (self.b.clauses.get_mut(v), self.parts.get_mut(v)) {
+                    let mut inner = piece.parts(vb.clauses.len());
+                    if i < vb.clauses.len() {
+                        vb.clauses.remove(i);
+                        inner.remove(i);
+                    }
+                    *piece = Piece::Mixed(piece.file(), inner);
+                }
+            }
+        }
+    }
+
+    fn set(&mut self, at: (Option<usize>, usize), c: BenefitClause) {
+        let own = self.own.clone();
+        match at {
+            (None, i) => {
+                if let (Some(slot), Some(piece)) = (self.b.clauses.get_mut(i), self.parts.get_mut(i)) {
+                    *slot = c;
+                    *piece = own;
+                }
+            }
+            (Some(v), i) => {
+                if let (Some(BenefitClause::Version(vb)), Some(piece)) = (self.b.clauses.get_mut(v), self.parts.get_mut(v)) {
+                    let mut inner = piece.parts(vb.clauses.len());
+                    if let (Some(slot), Some(p)) = (vb.clauses.get_mut(i), inner.get_mut(i)) {
+                        *slot = c;
+                        *p = own;
+                    }
+                    *piece = Piece::Mixed(piece.file(), inner);
+                }
+            }
+        }
+    }
+
+    fn get(&self, at: (Option<usize>, usize)) -> Option<&BenefitClause> {
+        match at {
+            (None, i) => self.b.clauses.get(i),
+            (Some(v), i) => match self.b.clauses.get(v) {
+                Some(BenefitClause::Version(vb)) => vb.clauses.get(i),
+                _ => None,
+            },
+        }
+    }
+
+    fn insert(&mut self, at: usize, c: BenefitClause) {
+        let at = at.min(self.b.clauses.len());
+        self.b.clauses.insert(at, c);
+        self.parts.insert(at, self.own.clone());
+    }
 }
 
 impl Checker<'_> {
@@ -269,32 +385,46 @@ impl Checker<'_> {
         }
     }
 
-    /// Applies the amendment `am` (in file `file`) to `base`, whose id is
-    /// `base_id`. Every problem is reported in the amendment's file.
-    pub(super) fn merge_amendment(&mut self, file: &Arc<str>, base: &PolicyFile, am: &PolicyFile) -> Merged {
+    /// Applies the amendment `am` (file `file`, id `own`) to `base`, whose
+    /// items came from `base_pieces` (empty: all from `base_file`). Every
+    /// problem is reported in the amendment's file.
+    pub(super) fn merge_amendment(
+        &mut self,
+        file: &Arc<str>,
+        own: FileId,
+        base: &PolicyFile,
+        base_file: FileId,
+        base_pieces: &[Piece],
+        am: &PolicyFile,
+    ) -> Merged {
         let base_id = base.header.id.name.clone();
         let alias = base_alias(&base_id);
-        let mut items: Vec<Item> = base
-            .items
-            .iter()
-            .filter(|i| !matches!(i, Item::Clause(_)))
-            .cloned()
-            .map(|mut i| {
-                rebase_item(&mut i, &alias);
-                i
-            })
-            .collect();
+        let own = Piece::File(own);
+        let mut items: Vec<Item> = Vec::new();
+        let mut pieces: Vec<Piece> = Vec::new();
+        for (k, item) in base.items.iter().enumerate() {
+            if matches!(item, Item::Clause(_)) {
+                continue;
+            }
+            let mut item = item.clone();
+            rebase_item(&mut item, &alias);
+            items.push(item);
+            pieces.push(base_pieces.get(k).cloned().unwrap_or(Piece::File(base_file)));
+        }
         let mut added: Vec<Item> = Vec::new();
         let mut repeal_cites = Vec::new();
         for item in &am.items {
             match item {
-                Item::Amend(AmendDecl::Param(ap)) => self.amend_param(file, &base_id, &mut items, ap),
-                Item::Amend(AmendDecl::Benefit(ab)) => self.amend_benefit(file, &base_id, &mut items, ab, &mut repeal_cites),
+                Item::Amend(AmendDecl::Param(ap)) => self.amend_param(file, &base_id, &mut items, &mut pieces, ap, &own),
+                Item::Amend(AmendDecl::Benefit(ab)) => {
+                    self.amend_benefit(file, &base_id, &mut items, &mut pieces, ab, &own, &mut repeal_cites);
+                }
                 Item::Repeal(r) => {
                     let at = items.iter().position(|i| matches!(i, Item::Benefit(b) if b.id.name == r.benefit.name));
                     match at {
                         Some(k) => {
                             items.remove(k);
+                            pieces.remove(k);
                             repeal_cites.extend(r.cite.clone());
                         }
                         None => self.unknown_benefit(file, &base_id, &items, &r.benefit),
@@ -307,7 +437,10 @@ impl Checker<'_> {
                             codes::AMEND_RESTATES,
                             b.id.span,
                             format!("`{base_id}` already has a benefit `{}`", b.id.name),
-                            Some(format!("change it with `amend benefit {} {{ … }}`, or repeal it first and give the new one another id", b.id.name)),
+                            Some(format!(
+                                "change it with `amend benefit {} {{ … }}`, or repeal it and give the new one another id",
+                                b.id.name
+                            )),
                         );
                     } else {
                         added.push(item.clone());
@@ -336,15 +469,6 @@ impl Checker<'_> {
                 }
             }
         }
-        // The amendment's `use`s first, so that aliases are known before use.
-        let (uses, rest): (Vec<Item>, Vec<Item>) = added.into_iter().partition(|i| matches!(i, Item::Use(_)));
-        let mut all = uses;
-        all.extend(items);
-        all.extend(rest);
-        let mut header = am.header.clone();
-        if header.in_force.is_none() {
-            header.in_force = base.header.in_force.clone();
-        }
         let inherited_inputs = base
             .items
             .iter()
@@ -353,7 +477,19 @@ impl Checker<'_> {
                 _ => None,
             })
             .collect();
-        Merged { file: PolicyFile { header, items: all }, repeal_cites, inherited_inputs }
+        // The amendment's `use`s first, so that aliases are known before use.
+        let (uses, rest): (Vec<Item>, Vec<Item>) = added.into_iter().partition(|i| matches!(i, Item::Use(_)));
+        let mut all_pieces = vec![own.clone(); uses.len()];
+        all_pieces.extend(pieces);
+        all_pieces.extend(std::iter::repeat_n(own, rest.len()));
+        let mut all = uses;
+        all.extend(items);
+        all.extend(rest);
+        let mut header = am.header.clone();
+        if header.in_force.is_none() {
+            header.in_force = base.header.in_force.clone();
+        }
+        Merged { file: PolicyFile { header, items: all }, repeal_cites, inherited_inputs, pieces: all_pieces }
     }
 
     fn unknown_benefit(&mut self, file: &Arc<str>, base_id: &str, items: &[Item], id: &Ident) {
@@ -368,8 +504,9 @@ impl Checker<'_> {
         self.amend_error(file, codes::AMEND_UNKNOWN, id.span, format!("`{base_id}` has no benefit `{}`", id.name), help);
     }
 
-    fn amend_param(&mut self, file: &Arc<str>, base_id: &str, items: &mut [Item], ap: &AmendParam) {
-        let Some(Item::Param(p)) = items.iter_mut().find(|i| matches!(i, Item::Param(p) if p.name.name == ap.name.name)) else {
+    fn amend_param(&mut self, file: &Arc<str>, base_id: &str, items: &mut [Item], pieces: &mut [Piece], ap: &AmendParam, own: &Piece) {
+        let at = items.iter().position(|i| matches!(i, Item::Param(p) if p.name.name == ap.name.name));
+        let (Some(Item::Param(p)), Some(piece)) = (at.and_then(|k| items.get_mut(k)), at.and_then(|k| pieces.get_mut(k))) else {
             let names: Vec<String> = items
                 .iter()
                 .filter_map(|i| match i {
@@ -390,8 +527,11 @@ impl Checker<'_> {
         if ap.versions.is_empty() {
             self.amend_warning(file, ap.span, format!("`amend param {}` gives no new value", ap.name.name), "add `from DATE => value`");
         }
+        let parts = piece.parts(p.versions.len());
+        let mut versions: Vec<(ParamVersion, Piece)> = std::mem::take(&mut p.versions).into_iter().zip(parts).collect();
         for v in &ap.versions {
-            if value_on(&p.versions, v.from.value).is_some_and(|old| *old == v.value) {
+            let current: Vec<ParamVersion> = versions.iter().map(|(v, _)| v.clone()).collect();
+            if value_on(&current, v.from.value).is_some_and(|old| *old == v.value) {
                 self.amend_warning(
                     file,
                     v.span,
@@ -399,13 +539,26 @@ impl Checker<'_> {
                     "drop the line, or give the value the amendment sets",
                 );
             }
-            add_version(&mut p.versions, v.clone());
+            add_version(&mut versions, v.clone(), own);
         }
+        let (vs, ps): (Vec<ParamVersion>, Vec<Piece>) = versions.into_iter().unzip();
+        p.versions = vs;
+        *piece = Piece::Mixed(piece.file(), ps);
     }
 
-    fn amend_benefit(&mut self, file: &Arc<str>, base_id: &str, items: &mut [Item], ab: &AmendBenefit, repeal_cites: &mut Vec<Cite>) {
+    #[allow(clippy::too_many_arguments)]
+    fn amend_benefit(
+        &mut self,
+        file: &Arc<str>,
+        base_id: &str,
+        items: &mut [Item],
+        pieces: &mut [Piece],
+        ab: &AmendBenefit,
+        own: &Piece,
+        repeal_cites: &mut Vec<Cite>,
+    ) {
         let at = items.iter().position(|i| matches!(i, Item::Benefit(b) if b.id.name == ab.id.name));
-        let Some(Item::Benefit(b)) = at.and_then(|k| items.get_mut(k)) else {
+        let (Some(Item::Benefit(b)), Some(piece)) = (at.and_then(|k| items.get_mut(k)), at.and_then(|k| pieces.get_mut(k))) else {
             self.unknown_benefit(file, base_id, items, &ab.id);
             return;
         };
@@ -418,25 +571,23 @@ impl Checker<'_> {
         if ab.changes.is_empty() && ab.label.is_none() {
             self.amend_warning(file, ab.span, format!("`amend benefit {}` states no change", ab.id.name), "state a change, or drop it");
         }
+        let whole = piece.file();
+        let parts = piece.parts(b.clauses.len());
+        let mut open = Open { b, parts, own: own.clone() };
         for change in &ab.changes {
             match change {
-                Change::Add(c) => self.add_clause(file, base_id, b, c),
-                Change::Replace { clause, span } => self.replace_clause(file, base_id, b, clause, *span),
-                Change::Repeal { id, cite, .. } => match find_by_id(&b.clauses, &id.name) {
-                    Some((None, i)) => {
-                        b.clauses.remove(i);
+                Change::Add(c) => self.add_clause(file, base_id, &mut open, c),
+                Change::Replace { clause, span } => self.replace_clause(file, base_id, &mut open, clause, *span),
+                Change::Repeal { id, cite, .. } => match find_by_id(&open.b.clauses, &id.name) {
+                    Some(at) => {
+                        open.remove(at);
                         repeal_cites.extend(cite.clone());
                     }
-                    Some((Some(v), i)) => {
-                        if let Some(BenefitClause::Version(vb)) = b.clauses.get_mut(v) {
-                            vb.clauses.remove(i);
-                        }
-                        repeal_cites.extend(cite.clone());
-                    }
-                    None => self.unknown_rule(file, base_id, b, &id.name, id.span),
+                    None => self.unknown_rule(file, base_id, open.b, &id.name, id.span),
                 },
             }
         }
+        *piece = Piece::Mixed(whole, open.parts);
     }
 
     fn unknown_rule(&mut self, file: &Arc<str>, base_id: &str, b: &BenefitDecl, id: &str, span: Span) {
@@ -447,7 +598,8 @@ impl Checker<'_> {
         self.amend_error(file, codes::AMEND_UNKNOWN, span, msg, help);
     }
 
-    fn add_clause(&mut self, file: &Arc<str>, base_id: &str, b: &mut BenefitDecl, c: &BenefitClause) {
+    fn add_clause(&mut self, file: &Arc<str>, base_id: &str, open: &mut Open<'_>, c: &BenefitClause) {
+        let bid = open.b.id.name.clone();
         match c {
             BenefitClause::Payee(_) | BenefitClause::Per(_) | BenefitClause::DatedBy { .. } | BenefitClause::Cite(_) => {
                 let kind = clause_kind(c);
@@ -456,63 +608,66 @@ impl Checker<'_> {
                     codes::AMEND_MISUSE,
                     c.span(),
                     format!("an amendment cannot change a benefit's `{kind}`"),
-                    Some(format!("repeal the benefit (`repeal benefit {}`) and declare the new one under another id", b.id.name)),
+                    Some(format!("repeal the benefit (`repeal benefit {bid}`) and declare the new one under another id")),
                 );
             }
             BenefitClause::Condition(_) | BenefitClause::Uplift(_) | BenefitClause::Override(_) => {
                 let id = clause_id(c).unwrap_or_default();
-                if find_by_id(&b.clauses, id).is_some() {
+                if find_by_id(&open.b.clauses, id).is_some() {
                     let kind = clause_kind(c);
                     self.amend_error(
                         file,
                         codes::AMEND_RESTATES,
                         c.span(),
-                        format!("benefit `{}` of `{base_id}` already has a rule `{id}`", b.id.name),
+                        format!("benefit `{bid}` of `{base_id}` already has a rule `{id}`"),
                         Some(format!("write `replace {kind} {id}: …` to change it, or give the new rule another id")),
                     );
                     return;
                 }
-                if matches!(c, BenefitClause::Condition(_)) {
+                let at = if matches!(c, BenefitClause::Condition(_)) {
                     // New conditions join the others, before the amount.
-                    let at = b.clauses.iter().rposition(|x| matches!(x, BenefitClause::Condition(_))).map_or(0, |k| k + 1);
-                    b.clauses.insert(at, c.clone());
+                    open.b.clauses.iter().rposition(|x| matches!(x, BenefitClause::Condition(_))).map_or(0, |k| k + 1)
                 } else {
-                    b.clauses.push(c.clone());
-                }
+                    open.b.clauses.len()
+                };
+                open.insert(at, c.clone());
             }
             BenefitClause::Amount(_) | BenefitClause::Cap(_) => {
                 let kind = clause_kind(c);
-                if b.clauses.iter().any(|x| clause_kind(x) == kind) {
+                if open.b.clauses.iter().any(|x| clause_kind(x) == kind) {
                     self.amend_error(
                         file,
                         codes::AMEND_RESTATES,
                         c.span(),
-                        format!("benefit `{}` of `{base_id}` already has its `{kind}`", b.id.name),
+                        format!("benefit `{bid}` of `{base_id}` already has its `{kind}`"),
                         Some(format!("write `replace {kind} …` to change it")),
                     );
                     return;
                 }
-                b.clauses.push(c.clone());
+                let end = open.b.clauses.len();
+                open.insert(end, c.clone());
             }
             BenefitClause::Entitle(_) | BenefitClause::Needs(_) | BenefitClause::Deadline { .. } | BenefitClause::Version(_) => {
-                b.clauses.push(c.clone());
+                let end = open.b.clauses.len();
+                open.insert(end, c.clone());
             }
         }
     }
 
-    fn replace_clause(&mut self, file: &Arc<str>, base_id: &str, b: &mut BenefitDecl, c: &BenefitClause, span: Span) {
-        let slot = match c {
+    fn replace_clause(&mut self, file: &Arc<str>, base_id: &str, open: &mut Open<'_>, c: &BenefitClause, span: Span) {
+        let bid = open.b.id.name.clone();
+        let at = match c {
             BenefitClause::Amount(_) | BenefitClause::Cap(_) => {
                 let kind = clause_kind(c);
-                match b.clauses.iter().position(|x| clause_kind(x) == kind) {
-                    Some(i) => b.clauses.get_mut(i),
+                match open.b.clauses.iter().position(|x| clause_kind(x) == kind) {
+                    Some(i) => (None, i),
                     None => {
                         let help = if kind == "amount" {
                             "its amounts are in dated versions: add one with `from DATE { amount … }`".to_string()
                         } else {
                             "add one with `cap …` (without `replace`)".to_string()
                         };
-                        let msg = format!("benefit `{}` of `{base_id}` has no `{kind}` to replace", b.id.name);
+                        let msg = format!("benefit `{bid}` of `{base_id}` has no `{kind}` to replace");
                         self.amend_error(file, codes::AMEND_UNKNOWN, span, msg, Some(help));
                         return;
                     }
@@ -520,14 +675,10 @@ impl Checker<'_> {
             }
             BenefitClause::Condition(_) | BenefitClause::Uplift(_) | BenefitClause::Override(_) => {
                 let id = clause_id(c).unwrap_or_default().to_string();
-                match find_by_id(&b.clauses, &id) {
-                    Some((None, i)) => b.clauses.get_mut(i),
-                    Some((Some(v), i)) => match b.clauses.get_mut(v) {
-                        Some(BenefitClause::Version(vb)) => vb.clauses.get_mut(i),
-                        _ => None,
-                    },
+                match find_by_id(&open.b.clauses, &id) {
+                    Some(at) => at,
                     None => {
-                        self.unknown_rule(file, base_id, b, &id, span);
+                        self.unknown_rule(file, base_id, open.b, &id, span);
                         return;
                     }
                 }
@@ -539,18 +690,18 @@ impl Checker<'_> {
                 return;
             }
         };
-        let Some(slot) = slot else { return };
-        let old_kind = clause_kind(slot);
-        let both_conditions = matches!((&*slot, c), (BenefitClause::Condition(_), BenefitClause::Condition(_)));
+        let Some(old) = open.get(at) else { return };
+        let old_kind = clause_kind(old);
+        let both_conditions = matches!((old, c), (BenefitClause::Condition(_), BenefitClause::Condition(_)));
         if old_kind != clause_kind(c) && !both_conditions {
             let msg = format!("`{}` is a `{old_kind}`, not a `{}`", clause_id(c).unwrap_or_default(), clause_kind(c));
             self.amend_error(file, codes::AMEND_UNKNOWN, span, msg, Some(format!("write `replace {old_kind} …`")));
             return;
         }
-        if same_rule(slot, c) {
+        if same_rule(old, c) {
             let msg = format!("the replacing {} says what the rule of `{base_id}` says", clause_kind(c));
             self.amend_warning(file, span, msg, "drop the `replace`, or state the changed rule");
         }
-        *slot = c.clone();
+        open.set(at, c.clone());
     }
 }

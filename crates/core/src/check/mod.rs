@@ -107,6 +107,9 @@ pub(crate) struct Module {
     pub repeal_cites: Vec<ast::Cite>,
     /// Inputs an amendment inherits (see [`amend::Merged`]).
     pub inherited_inputs: HashSet<String>,
+    /// An amendment's merged items: the file each came from (aligned with
+    /// `ast.items`; empty for a policy that amends nothing).
+    pub pieces: Vec<amend::Piece>,
 }
 
 pub(crate) struct Checker<'l> {
@@ -146,6 +149,9 @@ pub(crate) struct Checker<'l> {
     line_starts: Vec<Vec<usize>>,
     /// "did you mean" hints still to give (see [`Checker::take_hint`]).
     hints_left: usize,
+    /// While checking an inherited part of an amendment's merged tree: the
+    /// module and the file that part came from (see [`Checker::enter`]).
+    piece_file: Option<(usize, FileId)>,
 }
 
 /// Most "did you mean" hints (and lists of the names to choose from) one
@@ -185,11 +191,33 @@ impl<'l> Checker<'l> {
             amount_in_scope: None,
             line_starts: Vec::new(),
             hints_left: MAX_HINTS,
+            piece_file: None,
         }
     }
 
     pub fn file_name(&self, m: usize) -> Arc<str> {
-        self.modules.get(m).and_then(|md| self.files.get(md.file.index())).map(|f| f.name.clone()).unwrap_or_else(|| Arc::from("<unknown>"))
+        self.files.get(self.file_of(m).index()).map(|f| f.name.clone()).unwrap_or_else(|| Arc::from("<unknown>"))
+    }
+
+    /// The file module `m`'s code being checked comes from: its own, or,
+    /// in an amendment, the amended policy's for an inherited part.
+    pub(crate) fn file_of(&self, m: usize) -> FileId {
+        match self.piece_file {
+            Some((pm, f)) if pm == m => f,
+            _ => self.modules.get(m).map(|md| md.file).unwrap_or(FileId(0)),
+        }
+    }
+
+    /// Notes which file the part of module `m` at `path` (item index, then
+    /// clause or version indices) came from, until the next `enter` or
+    /// [`Checker::leave`].
+    pub(crate) fn enter(&mut self, m: usize, path: &[usize]) {
+        self.piece_file = self.modules.get(m).and_then(|md| amend::piece_file(&md.pieces, path)).map(|f| (m, f));
+    }
+
+    /// Back to module files.
+    pub(crate) fn leave(&mut self) {
+        self.piece_file = None;
     }
 
     pub fn error(&mut self, m: usize, code: crate::diag::Code, span: Span, msg: impl Into<String>) -> &mut Diagnostic {
@@ -223,9 +251,10 @@ impl<'l> Checker<'l> {
         let mut aliases = HashMap::new();
         let mut repeal_cites = Vec::new();
         let mut inherited_inputs = HashSet::new();
+        let mut pieces = Vec::new();
         match ast.header.amends.clone() {
             Some(base_id) => {
-                if let Some((base, merged)) = self.load_amended(source, &ast, &base_id, stack) {
+                if let Some((base, merged)) = self.load_amended(source, file, &ast, &base_id, stack) {
                     // The amended policy's aliases (its imports, and the
                     // policies it amends in turn) serve its inherited citations.
                     if let Some(md) = self.modules.get(base) {
@@ -235,6 +264,7 @@ impl<'l> Checker<'l> {
                     ast = merged.file;
                     repeal_cites = merged.repeal_cites;
                     inherited_inputs = merged.inherited_inputs.into_iter().collect();
+                    pieces = merged.pieces;
                 } else {
                     // Without its base the amendment's changes apply to nothing.
                     ast.items.retain(|i| !matches!(i, Item::Amend(_) | Item::Repeal(_)));
@@ -341,6 +371,7 @@ impl<'l> Checker<'l> {
             doc_only: false,
             repeal_cites,
             inherited_inputs,
+            pieces,
         });
         self.loaded.insert(id, index);
         Some(index)
@@ -352,6 +383,7 @@ impl<'l> Checker<'l> {
     fn load_amended(
         &mut self,
         source: &Source,
+        own: FileId,
         am: &PolicyFile,
         base_id: &ast::Ident,
         stack: &mut Vec<String>,
@@ -400,11 +432,11 @@ impl<'l> Checker<'l> {
             return None;
         }
         let base = self.load_module(&src, stack)?;
-        let base_ast = self.modules.get_mut(base).map(|md| {
+        let (base_ast, base_file, base_pieces) = self.modules.get_mut(base).map(|md| {
             md.doc_only = true;
-            md.ast.clone()
+            (md.ast.clone(), md.file, md.pieces.clone())
         })?;
-        Some((base, self.merge_amendment(&name, &base_ast, am)))
+        Some((base, self.merge_amendment(&name, own, &base_ast, base_file, &base_pieces, am)))
     }
 
     fn run(&mut self, root: usize) {
@@ -418,24 +450,30 @@ impl<'l> Checker<'l> {
             if live.contains(&m) {
                 self.declare_types(m);
                 self.declare_values(m, is_root);
+                self.leave();
             }
         }
         for &m in &live {
             self.check_tables(m);
             self.check_params(m);
+            self.leave();
         }
         for &m in &live {
             self.check_functions(m);
+            self.leave();
         }
         self.check_lets(root);
+        self.leave();
         for &m in &live {
             self.check_asserts(m);
+            self.leave();
         }
         let repeal_cites = self.modules.get(root).map(|md| md.repeal_cites.clone()).unwrap_or_default();
         for c in &repeal_cites {
             self.citation(root, Some(c), None);
         }
         self.check_benefits(root);
+        self.leave();
         self.check_in_force(root);
         self.check_caps(root);
         self.report_unused(root);
@@ -777,8 +815,9 @@ impl<'l> Checker<'l> {
     fn declare_values(&mut self, m: usize, is_root: bool) {
         let ast = self.module_ast(m);
         let items: &[Item] = ast.as_ref().map_or(&[], |a| a.items.as_slice());
-        let file = self.modules.get(m).map(|md| md.file).unwrap_or(FileId(0));
-        for item in items {
+        for (k, item) in items.iter().enumerate() {
+            self.enter(m, &[k]);
+            let file = self.file_of(m);
             match item {
                 Item::Input(i) if is_root => {
                     let id = InputId(len32(&self.inputs));
@@ -943,7 +982,8 @@ impl<'l> Checker<'l> {
     fn check_tables(&mut self, m: usize) {
         let ast = self.module_ast(m);
         let items: &[Item] = ast.as_ref().map_or(&[], |a| a.items.as_slice());
-        for item in items {
+        for (k, item) in items.iter().enumerate() {
+            self.enter(m, &[k]);
             let Item::Table(t) = item else { continue };
             let Some(Sym::Table(id)) = self.lookup_sym(m, &t.name.name) else { continue };
             let Some(row_type) = self.tables.get(id.index()).map(|d| d.row_type) else { continue };
@@ -1003,7 +1043,7 @@ impl<'l> Checker<'l> {
     pub fn line_of(&self, m: usize, span: Span) -> usize {
         self.modules
             .get(m)
-            .and_then(|md| self.line_starts.get(md.file.index()))
+            .and_then(|_| self.line_starts.get(self.file_of(m).index()))
             .map(|starts| starts.partition_point(|&s| s <= span.start))
             .unwrap_or(0)
     }
@@ -1019,12 +1059,14 @@ impl<'l> Checker<'l> {
     fn check_params(&mut self, m: usize) {
         let ast = self.module_ast(m);
         let items: &[Item] = ast.as_ref().map_or(&[], |a| a.items.as_slice());
-        for item in items {
+        for (k, item) in items.iter().enumerate() {
+            self.enter(m, &[k]);
             let Item::Param(p) = item else { continue };
             let Some(Sym::Param(id)) = self.lookup_sym(m, &p.name.name) else { continue };
             let ty = self.params.get(id.index()).map(|d| d.ty.clone()).unwrap_or(Type::Error);
             let mut versions = Vec::new();
-            for v in &p.versions {
+            for (j, v) in p.versions.iter().enumerate() {
+                self.enter(m, &[k, j]);
                 let value = self.expr(m, &v.value, Some(&ty));
                 self.expect_type(m, &value, &ty, "the parameter's type");
                 let cite = self.citation(m, v.cite.as_ref(), Some(format!("parameter `{}`", p.name.name)));
@@ -1100,7 +1142,8 @@ impl<'l> Checker<'l> {
     fn check_functions(&mut self, m: usize) {
         let ast = self.module_ast(m);
         let items: &[Item] = ast.as_ref().map_or(&[], |a| a.items.as_slice());
-        for item in items {
+        for (k, item) in items.iter().enumerate() {
+            self.enter(m, &[k]);
             let Item::Fn(d) = item else { continue };
             let Some(Sym::Fn(id)) = self.lookup_sym(m, &d.name.name) else { continue };
             let Some(def) = self.functions.get(id.index()) else { continue };
@@ -1130,6 +1173,7 @@ impl<'l> Checker<'l> {
         let ast = self.module_ast(m);
         let items: &[Item] = ast.as_ref().map_or(&[], |a| a.items.as_slice());
         let decls: Vec<&ast::LetDecl> = items.iter().filter_map(|i| if let Item::Let(l) = i { Some(l) } else { None }).collect();
+        let at: Vec<usize> = items.iter().enumerate().filter(|(_, i)| matches!(i, Item::Let(_))).map(|(k, _)| k).collect();
         let index: HashMap<&str, usize> = decls.iter().enumerate().map(|(i, l)| (l.name.name.as_str(), i)).collect();
         let deps: Vec<Vec<usize>> = decls
             .iter()
@@ -1197,6 +1241,7 @@ impl<'l> Checker<'l> {
         }
         for i in order {
             let Some(l) = decls.get(i) else { continue };
+            self.enter(m, &[at.get(i).copied().unwrap_or(usize::MAX)]);
             let Some(Sym::Let(id)) = self.lookup_sym(m, &l.name.name) else { continue };
             if in_cycle.get(i).copied().unwrap_or(false) {
                 continue;
@@ -1221,8 +1266,9 @@ impl<'l> Checker<'l> {
     fn check_asserts(&mut self, m: usize) {
         let ast = self.module_ast(m);
         let items: &[Item] = ast.as_ref().map_or(&[], |a| a.items.as_slice());
-        let file = self.modules.get(m).map(|md| md.file).unwrap_or(FileId(0));
-        for item in items {
+        for (k, item) in items.iter().enumerate() {
+            self.enter(m, &[k]);
+            let file = self.file_of(m);
             let Item::Assert(a) = item else { continue };
             let expr = self.expr(m, &a.expr, Some(&Type::Bool));
             self.expect_type(m, &expr, &Type::Bool, "a condition");
