@@ -1360,6 +1360,7 @@ impl<'l> Checker<'l> {
             in_force_from: h.in_force.as_ref().and_then(|f| f.from.as_ref().map(|d| d.value)),
             in_force_until: h.in_force.as_ref().and_then(|f| f.until.as_ref().map(|d| d.value)),
             version: h.version.as_ref().map(|s| s.value.clone()),
+            amends: h.amends.as_ref().map(|a| a.name.clone()),
             content_hash,
         };
         // Lets in dependency order; ids are remapped to that order.
