@@ -164,8 +164,7 @@ struct Chunk {
     end: usize,
 }
 
-const ITEM_KEYWORDS: &[&str] =
-    &[
+const ITEM_KEYWORDS: &[&str] = &[
     "use", "unit", "convert", "enum", "record", "input", "param", "external", "table", "let", "fn", "assert", "clause", "benefit", "amend",
     "repeal",
 ];

@@ -415,13 +415,40 @@ impl<'l> Checker<'l> {
             Ok(src) => src,
             Err(e) => {
                 self.diags.push(
-                    Diagnostic::error(codes::AMEND_BASE_FAILED, &name, base_id.span, format!("cannot load the amended policy `{target}`: {e}"))
-                        .with_help("check the id in the amended policy's `policy` header"),
+                    Diagnostic::error(
+                        codes::AMEND_BASE_FAILED,
+                        &name,
+                        base_id.span,
+                        format!("cannot load the amended policy `{target}`: {e}"),
+                    )
+                    .with_help("check the id in the amended policy's `policy` header"),
                 );
                 return None;
             }
         };
-        let alone = check_source(&src, self.loader);
+        // Checked alone, under this chain (so that a cycle through the
+        // amended policy ends here rather than recursing).
+        let alone = {
+            let mut c = Checker::new(self.loader);
+            let mut chain = stack.clone();
+            let root = c.load_module(&src, &mut chain);
+            if let Some(root) = root {
+                c.run(root);
+            }
+            c.finish(root)
+        };
+        if let Some(cycle) = alone.diagnostics.iter().find(|d| d.code == codes::AMEND_CYCLE) {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::AMEND_CYCLE,
+                    &name,
+                    base_id.span,
+                    format!("`amends {target}` leads into a cycle: {}", cycle.message),
+                )
+                .with_help("an amendment amends an earlier policy; one of these must amend nothing"),
+            );
+            return None;
+        }
         let errors = alone.diagnostics.iter().filter(|d| d.is_error()).count();
         if errors > 0 {
             let msg = format!("the amended policy `{target}` does not check ({errors} error{})", if errors == 1 { "" } else { "s" });
