@@ -698,10 +698,17 @@ fn item() -> BoxedStrategy<Item> {
         (string(), option::of(string()), prop_oneof![string().prop_map(ClauseBody::Quote), string().prop_map(ClauseBody::NotComputable)])
             .prop_map(|(number, title, body)| Item::Clause(ClauseDecl { number, title, body, span: sp() })),
         (ident(), string(), clauses()).prop_map(|(id, label, clauses)| Item::Benefit(BenefitDecl { id, label, clauses, span: sp() })),
-        (ident(), vec(version.clone(), 0..3))
-            .prop_map(|(name, versions)| Item::Amend(AmendDecl::Param(AmendParam { name, versions, span: sp() }))),
-        (ident(), option::of(string()), changes())
-            .prop_map(|(id, label, changes)| Item::Amend(AmendDecl::Benefit(AmendBenefit { id, label, changes, span: sp() }))),
+        (ident(), vec(version.clone(), 0..3)).prop_map(|(name, versions)| Item::Amend(AmendDecl::Param(AmendParam {
+            name,
+            versions,
+            span: sp()
+        }))),
+        (ident(), option::of(string()), changes()).prop_map(|(id, label, changes)| Item::Amend(AmendDecl::Benefit(AmendBenefit {
+            id,
+            label,
+            changes,
+            span: sp()
+        }))),
         (ident(), option::of(cite())).prop_map(|(benefit, cite)| Item::Repeal(RepealDecl { benefit, cite, span: sp() })),
     ]
     .boxed()
@@ -719,7 +726,11 @@ fn changes() -> impl Strategy<Value = Vec<Change>> {
     let replaceable = leaf_clause().prop_filter("a replaceable rule", |c| {
         matches!(
             c,
-            BenefitClause::Condition(_) | BenefitClause::Amount(_) | BenefitClause::Cap(_) | BenefitClause::Uplift(_) | BenefitClause::Override(_)
+            BenefitClause::Condition(_)
+                | BenefitClause::Amount(_)
+                | BenefitClause::Cap(_)
+                | BenefitClause::Uplift(_)
+                | BenefitClause::Override(_)
         )
     });
     let replace = replaceable.prop_map(|clause| Change::Replace { clause, span: sp() });
