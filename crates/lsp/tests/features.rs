@@ -272,3 +272,19 @@ fn code_lens_runs_the_golden_cases_and_the_quick_fix_applies() {
     assert_eq!(c.diagnostics(&uri), json!([]));
     c.shutdown();
 }
+
+#[test]
+fn an_amendment_is_checked_and_its_amended_names_navigate_to_the_base() {
+    let mut c = Client::start("policies");
+    let (uri, text) = c.open("policies/jiaxing/digital_training_2022_example.policy");
+    let diags = c.diagnostics(&uri);
+    assert!(diags.as_array().is_some_and(|d| d.is_empty()), "{diags}");
+    // `amend benefit training_subsidy`: the base's benefit.
+    let d = c.request("textDocument/definition", at(&uri, pos(&text, "amend benefit training_subsidy", 0, 16)));
+    assert!(d[0]["uri"].as_str().unwrap().ends_with("jiaxing/digital_training_2021.policy"), "{d}");
+    // An inherited input read by a replaced condition: hover shows the base's declaration.
+    let h = c.request("textDocument/hover", at(&uri, pos(&text, "attendance <= 80%", 0, 2)));
+    let md = h["contents"]["value"].as_str().unwrap_or_default();
+    assert!(md.contains("attendance"), "{h}");
+    c.shutdown();
+}
