@@ -259,3 +259,49 @@ fn language_doc_amendment_example_runs() {
         }
     }
 }
+
+/// An amendment of an amendment: each rule still cites the document that
+/// wrote it, and the changes of both apply.
+const SECOND: &str = r#"policy t.amend2 "再修订通知"
+  amends t.amend
+  document "修〔2024〕3号"
+clause "甲" quote "年满17周岁"
+amend param rate {
+  from 2025-01-01 => 25% cite "甲"
+}
+amend benefit grant {
+  replace require adult: age >= 17 "年满17周岁" cite "甲"
+  # A benefit with versions is not applicable on a day none covers, so the
+  # earlier rule is kept by a version that adds nothing.
+  from 2020-01-01 until 2025-05-31 {}
+  from 2025-06-01 {
+    require registered: hours >= 40 "课时达40"
+  }
+}
+"#;
+
+#[test]
+fn a_chain_of_amendments_keeps_each_rule_with_its_document() {
+    let e = engine(&[("base.policy", BASE), ("amend.policy", AMENDMENT), ("amend2.policy", SECOND)]);
+    let opts = DecideOptions { trace: TraceLevel::Full, ..Default::default() };
+    let decide = |facts: &str| e.decide_json("t.amend2", facts, &opts).unwrap();
+    let d = decide(r#"{"age": 17, "hours": 40, "veteran": true, "disabled": false, "day": "2025-03-01"}"#);
+    // 1200 (the first amendment's amount from 2024) × 125% (the second's rate from 2025) = 1500.
+    assert_eq!(d.benefits[0].amount.map(policy_core::value::money_string).as_deref(), Some("1500.00"));
+    let text = policy_eval::render_text(&d);
+    let line = |id: &str| text.lines().find(|l| l.contains(&format!(" {id} "))).unwrap_or_else(|| panic!("{id} in\n{text}")).to_string();
+    assert!(line("adult").ends_with("  甲"), "{}", line("adult"));
+    assert!(line("enough_hours").ends_with("基〔2020〕1号 二"), "{}", line("enough_hours"));
+    let sources = serde_json::to_value(&d.trace).unwrap().to_string();
+    for f in ["base.policy", "amend.policy", "amend2.policy"] {
+        assert!(sources.contains(f), "no rule from {f}: {sources}");
+    }
+    // 16 was adult under the first amendment, not under the second.
+    let d = decide(r#"{"age": 16, "hours": 64, "veteran": false, "disabled": false, "day": "2025-03-01"}"#);
+    assert_eq!(d.benefits[0].status.as_str(), "ineligible");
+    // The dated version the second amendment adds.
+    let d = decide(r#"{"age": 40, "hours": 36, "veteran": false, "disabled": false, "day": "2025-07-01"}"#);
+    assert_eq!(d.benefits[0].status.as_str(), "ineligible");
+    let d = decide(r#"{"age": 40, "hours": 36, "veteran": false, "disabled": false, "day": "2025-05-01"}"#);
+    assert_eq!(d.benefits[0].amount.map(policy_core::value::money_string).as_deref(), Some("1200.00"));
+}
