@@ -242,6 +242,12 @@ fn add_version(versions: &mut Vec<(ParamVersion, Piece)>, new: ParamVersion, own
     let starts: Vec<chrono::NaiveDate> = sorted.iter().map(|v| v.0.from.value).collect();
     let mut out = Vec::new();
     for (k, (v, piece)) in sorted.into_iter().enumerate() {
+        // The amendment's own values are not clipped by each other: they
+        // settle as the values of any parameter (overlaps are reported).
+        if piece == *own {
+            out.push((v, piece));
+            continue;
+        }
         let f = v.from.value;
         // Its effective last day: its own `until`, else the day before the next start.
         let end = v.until.as_ref().map(|u| u.value).or_else(|| starts.get(k + 1).and_then(|n| n.pred_opt()));

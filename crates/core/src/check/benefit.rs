@@ -104,7 +104,7 @@ impl Checker<'_> {
             }
         }
         self.enter(m, &[k]);
-        let ends = self.settle_periods(m, &version_periods, codes::VERSION_OVERLAP, "rule versions");
+        let ends = self.settle_periods(m, &version_periods, codes::VERSION_OVERLAP, "rule versions", None);
         for (v, end) in def.versions.iter_mut().zip(ends) {
             v.until = end;
         }

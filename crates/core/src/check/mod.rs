@@ -1104,7 +1104,7 @@ impl<'l> Checker<'l> {
                 self.error(m, codes::BAD_BENEFIT, p.span, msg).help = Some("add `from DATE => value`".into());
             }
             let periods: Vec<(chrono::NaiveDate, Option<chrono::NaiveDate>, Span)> = versions.iter().map(|v| (v.0, v.1, v.4)).collect();
-            let ends = self.settle_periods(m, &periods, codes::PARAM_OVERLAP, "parameter values");
+            let ends = self.settle_periods(m, &periods, codes::PARAM_OVERLAP, "parameter values", Some(k));
             let mut defs: Vec<ParamVersionDef> = versions
                 .into_iter()
                 .zip(ends)
@@ -1126,21 +1126,34 @@ impl<'l> Checker<'l> {
         periods: &[(chrono::NaiveDate, Option<chrono::NaiveDate>, Span)],
         code: crate::diag::Code,
         what: &str,
+        item: Option<usize>,
     ) -> Vec<Option<chrono::NaiveDate>> {
+        // In an amendment, each period (a parameter's value) may come from
+        // another file: each message goes to the file of what it points at.
+        let enter = |this: &mut Self, i: usize| {
+            if let Some(k) = item {
+                this.enter(m, &[k, i]);
+            }
+        };
         let mut order: Vec<usize> = (0..periods.len()).collect();
         order.sort_by_key(|&i| periods.get(i).map(|p| p.0));
         let mut ends = vec![None; periods.len()];
         for (pos, &i) in order.iter().enumerate() {
             let Some(&(from, until, span)) = periods.get(i) else { continue };
+            enter(self, i);
             if let Some(u) = until {
                 if u < from {
                     self.error(m, code, span, format!("period ends ({u}) before it starts ({from})"));
                 }
             }
-            let next = order.get(pos + 1).and_then(|&j| periods.get(j));
+            let next_index = order.get(pos + 1).copied();
+            let next = next_index.and_then(|j| periods.get(j));
             let end = match (until, next) {
                 (Some(u), Some(&(nf, _, nspan))) if u >= nf => {
                     let line = self.line_of(m, span);
+                    if let Some(j) = next_index {
+                        enter(self, j);
+                    }
                     let msg =
                         format!("{what} overlap: the one from {from} (line {line}) runs until {u}, past the start of the next one on {nf}");
                     self.error(m, code, nspan, msg).help =
@@ -1150,6 +1163,9 @@ impl<'l> Checker<'l> {
                 (Some(u), _) => Some(u),
                 (None, Some(&(nf, _, nspan))) => {
                     if nf == from {
+                        if let Some(j) = next_index {
+                            enter(self, j);
+                        }
                         let msg = format!("{what} overlap: two start on {from}");
                         self.error(m, code, nspan, msg);
                     }
