@@ -305,3 +305,92 @@ fn a_chain_of_amendments_keeps_each_rule_with_its_document() {
     let d = decide(r#"{"age": 40, "hours": 36, "veteran": false, "disabled": false, "day": "2025-05-01"}"#);
     assert_eq!(d.benefits[0].amount.map(policy_core::value::money_string).as_deref(), Some("1200.00"));
 }
+
+mod dated_values {
+    //! `amend param`: on every day the amended parameter has the amendment's
+    //! value where one of its values is in force (settled as any
+    //! parameter's), none after an open amendment value starts, and the
+    //! inherited value everywhere else; checked on generated parameters by
+    //! deciding a benefit that pays the parameter's value.
+    use super::*;
+    use chrono::NaiveDate;
+    use proptest::prelude::*;
+
+    type Versions = Vec<(NaiveDate, Option<NaiveDate>, i64)>;
+
+    fn day(n: i64) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2020, 1, 1).unwrap() + chrono::Duration::days(n)
+    }
+
+    /// Disjoint periods: sorted starts, each open or ending before the next start.
+    fn versions(max: usize) -> impl Strategy<Value = Versions> {
+        prop::collection::btree_set(0i64..60, 1..=max)
+            .prop_flat_map(|starts| {
+                let starts: Vec<i64> = starts.into_iter().collect();
+                let n = starts.len();
+                (Just(starts), prop::collection::vec((any::<bool>(), 0i64..10, 1i64..1000), n))
+            })
+            .prop_map(|(starts, extra)| {
+                starts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &s)| {
+                        let (bounded, len, value) = extra[i];
+                        let limit = starts.get(i + 1).map_or(s + 20, |n| n - 1);
+                        let until = bounded.then(|| day((s + len).min(limit)));
+                        (day(s), until, value)
+                    })
+                    .collect()
+            })
+    }
+
+    /// The value in force on `t` among settled `vs` (an open value runs to
+    /// the day before the next start).
+    fn settled(vs: &Versions, t: NaiveDate) -> Option<i64> {
+        let mut sorted = vs.clone();
+        sorted.sort();
+        sorted.iter().enumerate().find_map(|(i, (from, until, v))| {
+            let end = until.or_else(|| sorted.get(i + 1).and_then(|n| n.0.pred_opt()));
+            (*from <= t && end.is_none_or(|e| t <= e)).then_some(*v)
+        })
+    }
+
+    fn expected(base: &Versions, own: &Versions, t: NaiveDate) -> Option<i64> {
+        if let Some(v) = settled(own, t) {
+            return Some(v);
+        }
+        if own.iter().any(|(from, until, _)| until.is_none() && *from <= t) {
+            return None;
+        }
+        settled(base, t)
+    }
+
+    fn lines(vs: &Versions) -> String {
+        vs.iter()
+            .map(|(from, until, v)| match until {
+                Some(u) => format!("  from {from} until {u} => {v}\n"),
+                None => format!("  from {from} => {v}\n"),
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+        #[test]
+        fn amended_values_take_precedence_for_their_period(base in versions(4), own in versions(2)) {
+            let base_text = format!(
+                "policy p.base \"基\"\ninput day: date \"日\"\nparam rate: int {{\n{}}}\nbenefit b \"补贴\" {{\n  dated_by day\n  amount rate * 1 yuan\n}}\n",
+                lines(&base)
+            );
+            let own_text = format!("policy p.amend \"修\"\n  amends p.base\namend param rate {{\n{}}}\n", lines(&own));
+            let e = engine(&[("base.policy", &base_text), ("amend.policy", &own_text)]);
+            for n in 0..90 {
+                let t = day(n);
+                let d = e.decide_json("p.amend", &format!(r#"{{"day": "{t}"}}"#), &DecideOptions::default()).unwrap();
+                let got = d.benefits[0].amount.map(policy_core::value::money_string);
+                let want = expected(&base, &own, t).map(|v| format!("{v}.00"));
+                prop_assert_eq!(got, want, "day {}\n{}\n{}", t, base_text, own_text);
+            }
+        }
+    }
+}
