@@ -438,7 +438,8 @@ fn rule_name(r: Rule) -> std::borrow::Cow<'static, str> {
         | Rule::benefit_decl
         | Rule::amend_decl
         | Rule::repeal_decl => "a declaration",
-        Rule::amend_param | Rule::amend_benefit => "`param` or `benefit`",
+        Rule::amend_param => "`param NAME { … }`",
+        Rule::amend_benefit => "`benefit ID { … }`",
         Rule::replace_change | Rule::repeal_change => "a change",
         Rule::payee_clause
         | Rule::cite_clause

@@ -75,6 +75,9 @@ pub(crate) enum Sym {
 struct Inherited {
     /// The module where it is written.
     module: usize,
+    /// The file where it is written (in an amendment, an inherited rule's is
+    /// the amended policy's).
+    file: FileId,
     /// The module whose clause it cites.
     target: usize,
     clause: String,
@@ -775,7 +778,8 @@ impl<'l> Checker<'l> {
         } else if let (Some(meaning), true, Some(_)) = (meaning, known, &clause_quote) {
             // Unlabelled rules are told apart by where they are written.
             let key = if meaning.starts_with("an unlabelled") { format!("{meaning}@{}", cite.span.start) } else { meaning.clone() };
-            self.inherited.push(Inherited { module: m, target, clause: cite.clause.value.clone(), key, meaning, span: cite.span });
+            let file = self.file_of(m);
+            self.inherited.push(Inherited { module: m, file, target, clause: cite.clause.value.clone(), key, meaning, span: cite.span });
         }
         self.cited.insert((target, cite.clause.value.clone()));
         Some(Citation {
@@ -803,9 +807,9 @@ impl<'l> Checker<'l> {
             }
             let others = meanings.len() - 1;
             let sentences = self.clause_sentences(target, &clause);
-            let found: Vec<(usize, Span, String)> =
-                members.iter().filter_map(|&i| self.inherited.get(i)).map(|x| (x.module, x.span, x.meaning.clone())).collect();
-            for (m, span, meaning) in found {
+            let found: Vec<(usize, FileId, Span, String)> =
+                members.iter().filter_map(|&i| self.inherited.get(i)).map(|x| (x.module, x.file, x.span, x.meaning.clone())).collect();
+            for (m, file, span, meaning) in found {
                 let msg = format!(
                     "{meaning} inherits the quote of clause `{clause}`, which {others} other rule{} inherit{} too",
                     if others == 1 { "" } else { "s" },
@@ -815,7 +819,9 @@ impl<'l> Checker<'l> {
                 if !sentences.is_empty() {
                     help.push_str(&format!("; the clause's quote stands among: {}", sentences.join(" / ")));
                 }
+                self.piece_file = Some((m, file));
                 self.warning(m, codes::AMBIGUOUS_QUOTE, span, msg).help = Some(help);
+                self.leave();
             }
         }
     }
