@@ -155,7 +155,16 @@ pub(crate) struct Checker<'l> {
     /// While checking an inherited part of an amendment's merged tree: the
     /// module and the file that part came from (see [`Checker::enter`]).
     piece_file: Option<(usize, FileId)>,
+    /// Amended policies checked alone, by id: their error count and the
+    /// message of a cycle found through them. Shared with the checkers of
+    /// amended policies, so that a chain of amendments checks each policy
+    /// alone once (not once per path, which doubles with each link).
+    alone: AloneChecks,
 }
+
+/// See [`Checker::alone`]: per amended policy id, its error count and a
+/// cycle message.
+type AloneChecks = std::rc::Rc<std::cell::RefCell<HashMap<String, (usize, Option<String>)>>>;
 
 /// Most "did you mean" hints (and lists of the names to choose from) one
 /// check gives. Each compares the unknown name with every name in scope, so
@@ -195,6 +204,7 @@ impl<'l> Checker<'l> {
             line_starts: Vec::new(),
             hints_left: MAX_HINTS,
             piece_file: None,
+            alone: Default::default(),
         }
     }
 
@@ -431,28 +441,40 @@ impl<'l> Checker<'l> {
         };
         // Checked alone, under this chain (so that a cycle through the
         // amended policy ends here rather than recursing).
-        let alone = {
-            let mut c = Checker::new(self.loader);
-            let mut chain = stack.clone();
-            let root = c.load_module(&src, &mut chain);
-            if let Some(root) = root {
-                c.run(root);
+        let known = self.alone.borrow().get(&target).cloned();
+        let (errors, cycle) = match known {
+            Some(k) => k,
+            None => {
+                let mut c = Checker::new(self.loader);
+                c.alone = self.alone.clone();
+                let mut chain = stack.clone();
+                let root = c.load_module(&src, &mut chain);
+                if let Some(root) = root {
+                    c.run(root);
+                }
+                let alone = c.finish(root);
+                let cycle = alone.diagnostics.iter().find(|d| d.code == codes::AMEND_CYCLE).map(|d| d.message.clone());
+                let found = (alone.diagnostics.iter().filter(|d| d.is_error()).count(), cycle);
+                self.alone.borrow_mut().insert(target.clone(), found.clone());
+                found
             }
-            c.finish(root)
         };
-        if let Some(cycle) = alone.diagnostics.iter().find(|d| d.code == codes::AMEND_CYCLE) {
+        if let Some(cycle) = cycle {
             self.diags.push(
+                // The message found deepest names the whole chain.
                 Diagnostic::error(
                     codes::AMEND_CYCLE,
                     &name,
                     base_id.span,
-                    format!("`amends {target}` leads into a cycle: {}", cycle.message),
+                    match cycle.split_once("forms a cycle: ") {
+                        Some((_, chain)) => format!("`amends {target}` forms a cycle: {chain}"),
+                        None => cycle,
+                    },
                 )
                 .with_help("an amendment amends an earlier policy; one of these must amend nothing"),
             );
             return None;
         }
-        let errors = alone.diagnostics.iter().filter(|d| d.is_error()).count();
         if errors > 0 {
             let msg = format!("the amended policy `{target}` does not check ({errors} error{})", if errors == 1 { "" } else { "s" });
             self.diags.push(
