@@ -8,6 +8,8 @@
 //! alias, which no `use` alias can spell, since ids hold dots), and the
 //! amendment's own rules cite its own document.
 
+mod load;
+
 use super::{did_you_mean, Checker};
 use crate::ast::*;
 use crate::checked::FileId;
