@@ -662,6 +662,9 @@ pub enum BenefitClause {
     },
     /// `needs "document" [when cond] [cite]`
     Needs(Outcome),
+    /// `output id[: type] = expr ["label"] [cite]`: a value the decision
+    /// reports besides the amount (an age, a tax band).
+    Output(OutputDecl),
     /// `from DATE [until DATE] { clauses }`: a dated version of the rule.
     Version(VersionBlock),
 }
@@ -678,6 +681,7 @@ impl BenefitClause {
             BenefitClause::Uplift(u) => u.span,
             BenefitClause::Override(o) => o.span,
             BenefitClause::Entitle(o) | BenefitClause::Needs(o) => o.span,
+            BenefitClause::Output(o) => o.span,
             BenefitClause::Version(v) => v.span,
         }
     }
@@ -739,6 +743,24 @@ pub struct Outcome {
     pub label: Str,
     /// When (always when absent).
     pub when: Option<Expr>,
+    /// Citation.
+    pub cite: Option<Cite>,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// `output id[: type] = expr ["label"] [cite]`: a computed value the
+/// benefit's decision reports (not money paid).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputDecl {
+    /// Stable id (the JSON key of the value).
+    pub id: Ident,
+    /// Declared type, checked against the expression.
+    pub ty: Option<TypeExpr>,
+    /// Definition.
+    pub value: Expr,
+    /// Human label.
+    pub label: Option<Str>,
     /// Citation.
     pub cite: Option<Cite>,
     /// Where it was written.

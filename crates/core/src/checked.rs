@@ -477,6 +477,24 @@ pub struct DeadlineDef {
     pub span: Span,
 }
 
+/// A computed value a benefit's decision reports (`output`): an age, a
+/// tax band, a household size; not money paid.
+#[derive(Debug, Clone)]
+pub struct OutputDef {
+    /// Stable id (the JSON key).
+    pub id: Arc<str>,
+    /// Label.
+    pub label: Option<Arc<str>>,
+    /// Its type (a scalar: bool, a number, a date, text or an enum).
+    pub ty: Type,
+    /// The value.
+    pub expr: CExpr,
+    /// Citation.
+    pub cite: Option<Citation>,
+    /// Where written.
+    pub span: Span,
+}
+
 /// The rules of a benefit (the base, or one dated version).
 #[derive(Debug, Clone, Default)]
 pub struct RuleSet {
@@ -526,6 +544,11 @@ pub struct BenefitDef {
     pub base: RuleSet,
     /// Dated versions, sorted by `from`.
     pub versions: Vec<VersionDef>,
+    /// Computed values the decision reports, in order.
+    pub outputs: Vec<OutputDef>,
+    /// The benefits whose amounts this one reads (`amount_of`), directly or
+    /// through lets, by index into [`CheckedPolicy::benefits`].
+    pub reads: Vec<u32>,
     /// Where written.
     pub span: Span,
 }
@@ -564,6 +587,10 @@ pub struct CheckedPolicy {
     pub clauses: Vec<ClauseDef>,
     /// Benefits in declaration order.
     pub benefits: Vec<BenefitDef>,
+    /// The order benefits are decided in: each after the benefits whose
+    /// amounts it reads, otherwise in declaration order (indexes into
+    /// `benefits`).
+    pub benefit_order: Vec<u32>,
 }
 
 /// A built-in function.
@@ -644,6 +671,10 @@ pub enum CKind {
     /// `as_of`: the date the benefit is decided for (its `dated_by`, else
     /// the decision's reference date).
     AsOf,
+    /// `amount_of(b)`: the amount benefit `b` (an index into
+    /// [`CheckedPolicy::benefits`]) was decided to pay; zero when it is
+    /// refused (`ineligible`, `not_applicable`).
+    BenefitAmount(u32),
     /// A table as the list of its rows.
     Table(TableId),
     /// `table[keys]`

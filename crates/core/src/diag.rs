@@ -63,6 +63,7 @@ pub mod codes {
         BAD_BENEFIT = "C111", "benefit is malformed";
         AMBIGUOUS_QUOTE = "C112", "rules of different meanings inherit one clause's quote";
         SOURCE_REFUSED = "C113", "source document path is outside the policy's folder or not a regular file";
+        BENEFIT_CYCLE = "C115", "benefits read each other's amounts in a cycle";
         TYPE_MISMATCH = "T201", "type mismatch";
         UNKNOWN_TYPE = "T202", "unknown type";
         UNIT_MISMATCH = "T203", "quantities in different units without a conversion";

@@ -184,6 +184,7 @@ const CLAUSE_KEYWORDS: &[&str] = &[
     "entitle",
     "deadline",
     "needs",
+    "output",
     "from",
 ];
 
@@ -455,6 +456,7 @@ fn rule_name(r: Rule) -> std::borrow::Cow<'static, str> {
         | Rule::entitle_clause
         | Rule::deadline_clause
         | Rule::needs_clause
+        | Rule::output_clause
         | Rule::version_block => "a benefit clause",
         Rule::cite => "`cite`",
         Rule::cite_policy => "an imported policy's alias",
@@ -556,6 +558,7 @@ fn is_keyword(r: Rule) -> bool {
             | Rule::k_needs
             | Rule::k_next
             | Rule::k_not_computable
+            | Rule::k_output
             | Rule::k_override
             | Rule::k_param
             | Rule::k_payee
@@ -1224,6 +1227,20 @@ impl Lower {
                     }
                 }
                 BenefitClause::Deadline { label: label?, expr: expr?, cite, span }
+            }
+            Rule::output_clause => {
+                let (mut id, mut ty, mut value, mut label, mut cite) = (None, None, None, None, None);
+                for c in kids(p) {
+                    match c.as_rule() {
+                        Rule::ident => id = Some(self.ident(c)),
+                        Rule::type_expr => ty = self.type_expr(c),
+                        Rule::expr => value = self.expr(c),
+                        Rule::string => label = Some(self.string(c)),
+                        Rule::cite => cite = Some(self.cite(c)),
+                        _ => {}
+                    }
+                }
+                BenefitClause::Output(OutputDecl { id: id?, ty, value: value?, label, cite, span })
             }
             Rule::version_block => {
                 let (mut dates, mut clauses) = (Vec::new(), Vec::new());

@@ -295,6 +295,7 @@ const RESERVED: &[&str] = &[
     "use",
     "as",
     "at",
+    "fn",
     "if",
     "in",
     "or",
@@ -604,6 +605,8 @@ fn leaf_clause() -> BoxedStrategy<BenefitClause> {
             cite,
             span: sp()
         }),
+        (ident(), option::of(ty()), small_expr(), option::of(string()), option::of(cite()))
+            .prop_map(|(id, ty, value, label, cite)| { BenefitClause::Output(OutputDecl { id, ty, value, label, cite, span: sp() }) }),
     ]
     .boxed()
 }
@@ -631,6 +634,7 @@ fn fix_cites(cs: &mut [BenefitClause]) {
             BenefitClause::Override(x) => Some(&mut x.cite),
             BenefitClause::Entitle(x) | BenefitClause::Needs(x) => Some(&mut x.cite),
             BenefitClause::Deadline { cite, .. } => Some(cite),
+            BenefitClause::Output(x) => Some(&mut x.cite),
             BenefitClause::Version(v) => {
                 fix_cites(&mut v.clauses);
                 None

@@ -100,6 +100,11 @@ pub struct Expected {
     /// Deadlines by label.
     #[serde(default)]
     pub deadlines: Option<BTreeMap<String, NaiveDate>>,
+    /// Outputs by id (those named; others are not compared): a JSON boolean
+    /// for a `bool` output, otherwise the value as a string or number
+    /// (numbers compare by value, `"2"` matches `2` and `"2.0"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outputs: Option<BTreeMap<String, serde_json::Value>>,
 }
 
 /// The result of running one case.
@@ -248,5 +253,38 @@ fn compare(id: &str, want: &Expected, got: &BenefitDecision, out: &mut Vec<Strin
         if *w != g {
             out.push(format!("{id}: expected deadlines {w:?}, got {g:?}"));
         }
+    }
+    if let Some(w) = &want.outputs {
+        for (name, value) in w {
+            match got.outputs.iter().find(|o| *o.id == **name) {
+                Some(o) if output_matches(value, &o.value) => {}
+                Some(o) => out.push(format!("{id}: expected output {name} = {}, got {}", shown(value), o.value)),
+                None => out.push(format!("{id}: expected output {name} = {}, got none", shown(value))),
+            }
+        }
+    }
+}
+
+/// Whether a case's expected output value matches the decision's: booleans
+/// exactly, numbers by value, anything else as text.
+fn output_matches(want: &serde_json::Value, got: &crate::decision::OutputScalar) -> bool {
+    use crate::decision::OutputScalar;
+    let text = match want {
+        serde_json::Value::Bool(b) => return matches!(got, OutputScalar::Bool(g) if g == b),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => return false,
+    };
+    let OutputScalar::Text(g) = got else { return false };
+    match (Decimal::from_str(&text), Decimal::from_str(g)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => text == *g,
+    }
+}
+
+fn shown(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
     }
 }

@@ -25,7 +25,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Rule {
     /// What it is: `scope`, `require`, `exclude`, `amount`, `cap`, `uplift`,
-    /// `override`, `entitlement`, `document`, `deadline`, `tier`, `row`.
+    /// `override`, `entitlement`, `document`, `deadline`, `output`, `tier`,
+    /// `row`.
     pub kind: &'static str,
     /// The benefit it belongs to (none for tiers in lets and table rows).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -117,6 +118,18 @@ impl Coverage {
             let sets = std::iter::once(&b.base).chain(b.versions.iter().map(|v| &v.rules));
             for rules in sets {
                 c.add_rules(plan, &b.id, rules, &mut looked_up);
+            }
+            for o in &b.outputs {
+                let at = Self::place(plan, &o.expr).map(|(f, l, c)| format!("{f}:{l}:{c}")).unwrap_or_default();
+                let rule = Rule {
+                    kind: "output",
+                    benefit: Some(b.id.to_string()),
+                    name: o.id.to_string(),
+                    at,
+                    sides: vec![Side { name: "computed", hits: 0 }],
+                };
+                c.push(plan, &o.expr, "output", rule);
+                c.add_forms(plan, Some(&b.id), &o.expr, &mut looked_up);
             }
         }
         for l in &p.lets {
@@ -276,6 +289,7 @@ impl Coverage {
             NodeKind::Entitlement => Some("entitlement"),
             NodeKind::Document => Some("document"),
             NodeKind::Tier => Some("tier"),
+            NodeKind::Output => Some("output"),
             _ => None,
         };
         if let (Some(kind), Some(src)) = (kind, &n.source) {
@@ -285,8 +299,8 @@ impl Coverage {
                 let Some(rule) = self.rules.get_mut(i) else { continue };
                 let side = match (rule.kind, n.verdict) {
                     ("tier", _) => n.branch,
-                    ("amount", Verdict::Unknown) => None,
-                    ("amount", _) => Some(0),
+                    ("amount" | "output", Verdict::Unknown) => None,
+                    ("amount" | "output", _) => Some(0),
                     (_, Verdict::Pass) => Some(0),
                     (_, Verdict::Fail) => Some(1),
                     // A cap that leaves the amount as it is reports `info`.

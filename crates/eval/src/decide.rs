@@ -5,7 +5,7 @@
 use crate::decision::*;
 use crate::error::EvalError;
 use crate::facts::Facts;
-use crate::interp::{Budget, Ctx, Halt, Scratch, Stop, Tracer, MAX_DECISION_STEPS};
+use crate::interp::{AmountRead, Budget, Ctx, Halt, Scratch, Stop, Tracer, MAX_DECISION_STEPS};
 use crate::plan::Plan;
 use crate::trace::{NodeKind, Trace, TraceLevel, TraceNode, Verdict};
 use chrono::NaiveDate;
@@ -243,34 +243,80 @@ impl Plan {
         out.reference_date = reference;
         out.warnings.clear();
         out.warnings.extend(facts.warnings.iter().cloned());
-        let mut nodes = Vec::new();
+        // The benefits asked for take the decision's slots, in declaration
+        // order; the benefits they read are decided too (first), and only
+        // read.
+        let all = opts.benefits.is_empty();
+        let asked = |b: &BenefitDef| all || opts.benefits.iter().any(|id| **id == *b.id);
+        let any_reads = p.benefits.iter().any(|x| !x.reads.is_empty());
+        if any_reads {
+            scratch.amounts.clear();
+            scratch.amounts.resize(p.benefits.len(), AmountRead::Unset);
+        }
+        if !all {
+            scratch.slots.clear();
+        }
         let mut n = 0;
-        // Steps spent by the benefits decided so far, against MAX_DECISION_STEPS.
-        let mut spent = 0u64;
         for b in &p.benefits {
-            if !opts.benefits.is_empty() && !opts.benefits.iter().any(|id| **id == *b.id) {
-                continue;
+            if asked(b) {
+                if !all {
+                    scratch.slots.push(Some(n));
+                }
+                if out.benefits.len() <= n {
+                    out.benefits.push(BenefitDecision::empty(b));
+                }
+                n += 1;
+            } else {
+                scratch.slots.push(None);
             }
-            if out.benefits.len() <= n {
-                out.benefits.push(BenefitDecision::empty(b));
-            }
-            if let Some(slot) = out.benefits.get_mut(n) {
-                let tracer = (opts.trace != TraceLevel::Off).then(|| {
-                    let mut root = TraceNode::new(NodeKind::Benefit);
-                    root.id = Some(b.id.to_string());
-                    root.label = Some(b.label.to_string());
-                    root.citation = b.cite.clone();
-                    Tracer::new(opts.trace, root)
-                });
-                let mut ctx = Ctx::new(self, facts, reference, tracer, scratch);
-                ctx.share_budget(MAX_DECISION_STEPS.saturating_sub(spent), Budget::Decision);
-                self.decide_benefit(b, &mut ctx, reference, slot, &mut nodes);
-                spent = spent.saturating_add(ctx.steps());
-                ctx.release();
-            }
-            n += 1;
         }
         out.benefits.truncate(n);
+        if !all {
+            self.mark_read(scratch);
+        }
+        let mut nodes: Vec<(usize, TraceNode)> = Vec::new();
+        let mut aside: Option<BenefitDecision> = None;
+        // Steps spent by the benefits decided so far, against MAX_DECISION_STEPS.
+        let mut spent = 0u64;
+        for &i in &p.benefit_order {
+            let i = i as usize;
+            let Some(b) = p.benefits.get(i) else { continue };
+            let slot = match if all { Some(i) } else { scratch.slots.get(i).copied().flatten() } {
+                Some(n) => Some(n),
+                None if scratch.read.get(i).copied().unwrap_or(false) => None,
+                None => continue,
+            };
+            let traced = slot.is_some() && opts.trace != TraceLevel::Off;
+            let target = match slot {
+                Some(n) => out.benefits.get_mut(n),
+                None => Some(aside.get_or_insert_with(|| BenefitDecision::empty(b))),
+            };
+            let Some(target) = target else { continue };
+            let tracer = traced.then(|| {
+                let mut root = TraceNode::new(NodeKind::Benefit);
+                root.id = Some(b.id.to_string());
+                root.label = Some(b.label.to_string());
+                root.citation = b.cite.clone();
+                Tracer::new(opts.trace, root)
+            });
+            let mut ctx = Ctx::new(self, facts, reference, tracer, scratch);
+            ctx.share_budget(MAX_DECISION_STEPS.saturating_sub(spent), Budget::Decision);
+            let mut node = None;
+            self.decide_benefit(b, &mut ctx, reference, target, &mut node);
+            spent = spent.saturating_add(ctx.steps());
+            ctx.release();
+            if let (Some(n), Some(node)) = (slot, node) {
+                nodes.push((n, node));
+            }
+            if any_reads {
+                let read = amount_read(target);
+                if let Some(a) = scratch.amounts.get_mut(i) {
+                    *a = read;
+                }
+            }
+        }
+        nodes.sort_by_key(|(n, _)| *n);
+        let nodes: Vec<TraceNode> = nodes.into_iter().map(|(_, node)| node).collect();
         out.trace = (opts.trace != TraceLevel::Off).then_some(Trace { level: opts.trace, benefits: nodes });
         Ok(())
     }
@@ -284,7 +330,7 @@ impl Plan {
         ctx: &mut Ctx<'_>,
         reference: Option<NaiveDate>,
         out: &mut BenefitDecision,
-        nodes: &mut Vec<TraceNode>,
+        node: &mut Option<TraceNode>,
     ) {
         out.reset(b);
         let mut f = Findings {
@@ -302,6 +348,7 @@ impl Plan {
             out.entitlements.clear();
             out.documents.clear();
             out.deadlines.clear();
+            out.outputs.clear();
             out.amount = None;
             out.amount_range = None;
         }
@@ -320,7 +367,27 @@ impl Plan {
                 (None, Some(r)) => format!("{} {}..{}", status.as_str(), v::money_string(r.low), v::money_string(r.high)),
                 _ => status.as_str().to_string(),
             });
-            nodes.push(n);
+            *node = Some(n);
+        }
+    }
+
+    /// Marks in `scratch.read` every benefit a benefit asked for reads
+    /// (`amount_of`), directly or through another: they are decided too.
+    #[cold]
+    fn mark_read(&self, scratch: &mut Scratch) {
+        let p = self.policy();
+        scratch.read.clear();
+        scratch.read.resize(p.benefits.len(), false);
+        let mut pending: Vec<usize> = (0..p.benefits.len()).filter(|&i| scratch.slots.get(i).copied().flatten().is_some()).collect();
+        while let Some(i) = pending.pop() {
+            for &d in p.benefits.get(i).map_or(&[][..], |b| b.reads.as_slice()) {
+                if let Some(r) = scratch.read.get_mut(d as usize) {
+                    if !*r {
+                        *r = true;
+                        pending.push(d as usize);
+                    }
+                }
+            }
         }
     }
 
@@ -459,6 +526,7 @@ impl Plan {
             // Undetermined already: name every fact the amount needs too, so
             // that one answer lists all that is missing.
             self.probe_steps(ctx, base_steps.iter().chain(version_steps), f);
+            self.probe_outputs(ctx, b, f);
             return Status::Undetermined;
         }
         let mut amount: Option<Amount> = None;
@@ -473,6 +541,7 @@ impl Plan {
             // The pipeline stopped for want of a fact: the later steps may
             // want more.
             self.probe_steps(ctx, steps, f);
+            self.probe_outputs(ctx, b, f);
         }
         if !f.failed.is_empty() && f.missing.is_empty() && f.errors.is_empty() {
             return Status::Ineligible;
@@ -506,7 +575,34 @@ impl Plan {
             }
             None => {}
         }
-        // 7. Outcomes.
+        // 7. Outputs: values the decision reports besides the amount.
+        for o in &b.outputs {
+            let opened = self.open(ctx, NodeKind::Output, o.label.as_deref(), Some(&o.id), o.cite.as_ref(), Some(&o.expr));
+            match ctx.eval(&o.expr) {
+                Ok(value) => {
+                    self.close(ctx, opened, Verdict::Info, |c| Some(c.show(&value, &o.ty)));
+                    out.outputs.push(OutputValue {
+                        id: o.id.clone(),
+                        label: o.label.clone(),
+                        ty: Arc::from(crate::trace::type_label(p, &o.ty)),
+                        value: output_scalar(p, &value, &o.ty),
+                        citation: o.cite.clone(),
+                    });
+                }
+                Err(s) => {
+                    self.close(ctx, opened, Verdict::Unknown, |_| Some(s.describe()));
+                    f.stop(*s, &o.id, o.cite.as_ref());
+                }
+            }
+        }
+        if !f.missing.is_empty() || !f.errors.is_empty() || !f.failed.is_empty() {
+            out.outputs.clear();
+            if !f.missing.is_empty() || !f.errors.is_empty() {
+                return Status::Undetermined;
+            }
+            return Status::Ineligible;
+        }
+        // 8. Outcomes.
         let rules = std::iter::once(&b.base).chain(version.map(|v| &v.rules));
         for r in rules {
             for o in &r.entitlements {
@@ -580,8 +676,22 @@ impl Plan {
         let replaced = b.versions.iter().any(|v| v.rules.amount.iter().any(|s| matches!(s, AmountStepDef::Base { .. })));
         let base: &[AmountStepDef] = if replaced && b.base.amount.is_empty() { &[] } else { &b.base.amount };
         self.probe_steps(ctx, base.iter().chain(b.versions.iter().flat_map(|v| v.rules.amount.iter())), f);
+        self.probe_outputs(ctx, b, f);
         ctx.tracer = tracer;
         Status::Undetermined
+    }
+
+    /// Evaluates a benefit's outputs only to name the facts they need.
+    #[cold]
+    fn probe_outputs(&self, ctx: &mut Ctx<'_>, b: &BenefitDef, f: &mut Findings) {
+        if b.outputs.is_empty() {
+            return;
+        }
+        let tracer = ctx.tracer.take();
+        for o in &b.outputs {
+            self.probe(ctx, &o.expr, f);
+        }
+        ctx.tracer = tracer;
     }
 
     /// Evaluates the expressions of amount steps that could not run, only
@@ -1025,6 +1135,7 @@ fn may_refuse(p: &policy_core::checked::CheckedPolicy, e: &CExpr, seen: &mut Vec
         | CKind::Local(_)
         | CKind::Amount
         | CKind::AsOf
+        | CKind::BenefitAmount(_)
         | CKind::Table(_)
         | CKind::Present(_) => false,
         CKind::Exists(_, keys) | CKind::List(keys) | CKind::Call(_, keys) => any(&mut keys.iter(), seen),
@@ -1050,6 +1161,40 @@ fn may_refuse(p: &policy_core::checked::CheckedPolicy, e: &CExpr, seen: &mut Vec
         }
         CKind::Quant(_, list, filter) => any(&mut std::iter::once(&**list).chain(filter.as_deref()), seen),
         CKind::Agg(_, list, value, filter) => any(&mut [&**list, &**value].into_iter().chain(filter.as_deref()), seen),
+    }
+}
+
+/// An output's value in the decision's JSON: a boolean, or exact text.
+fn output_scalar(p: &policy_core::checked::CheckedPolicy, value: &Value, ty: &policy_core::checked::Type) -> OutputScalar {
+    use policy_core::checked::Type;
+    match (value, ty) {
+        (Value::Bool(b), _) => OutputScalar::Bool(*b),
+        (Value::Num(d), Type::Money) => OutputScalar::Text(v::money_string(*d)),
+        (Value::Num(d), _) => {
+            let mut s = String::new();
+            v::push_plain(&mut s, *d, 0);
+            OutputScalar::Text(s)
+        }
+        (Value::Text(t), _) => OutputScalar::Text(t.to_string()),
+        (Value::Enum(i), Type::Enum(e)) => OutputScalar::Text(
+            p.enums.get(e.index()).and_then(|e| e.variants.get(*i as usize)).map(|(n, _)| n.clone()).unwrap_or_else(|| format!("#{i}")),
+        ),
+        (other, ty) => OutputScalar::Text(crate::trace::show_value(p, other, ty)),
+    }
+}
+
+/// What a decided benefit pays, as `amount_of` reads it: its amount when
+/// eligible (zero without an amount clause), zero when refused.
+fn amount_read(d: &BenefitDecision) -> AmountRead {
+    match d.status {
+        Status::Eligible => match (&d.amount, &d.amount_range) {
+            (Some(a), _) => AmountRead::Value(*a, d.status),
+            (None, Some(r)) => AmountRead::Range(r.low, r.high),
+            (None, None) => AmountRead::Value(Decimal::ZERO, d.status),
+        },
+        Status::Ineligible | Status::NotApplicable => AmountRead::Value(Decimal::ZERO, d.status),
+        Status::Undetermined if !d.missing.is_empty() => AmountRead::Missing(d.missing.clone()),
+        Status::Undetermined => AmountRead::Error(d.errors.join("; ")),
     }
 }
 

@@ -156,6 +156,46 @@ pub struct Deadline {
     pub citation: Option<Citation>,
 }
 
+/// A computed value a benefit reports (`output`): not money paid.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OutputValue {
+    /// Stable id.
+    pub id: Arc<str>,
+    /// Label.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub label: Option<Arc<str>>,
+    /// Its type as the policy names it: `bool`, `int`, `decimal`, `money`,
+    /// `percent`, `date`, `text`, an enum's or a unit's name.
+    #[serde(rename = "type")]
+    pub ty: Arc<str>,
+    /// The value: a JSON boolean for `bool`; otherwise a string: numbers
+    /// exact in their digits (money with two places, a percent as its
+    /// fraction, `0.2`), a date `YYYY-MM-DD`, an enum's variant name.
+    pub value: OutputScalar,
+    /// Citation.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub citation: Option<Citation>,
+}
+
+/// An output's value in JSON.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum OutputScalar {
+    /// A `bool` output.
+    Bool(bool),
+    /// Any other output, as text.
+    Text(String),
+}
+
+impl std::fmt::Display for OutputScalar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OutputScalar::Bool(b) => write!(f, "{b}"),
+            OutputScalar::Text(t) => f.write_str(t),
+        }
+    }
+}
+
 /// An amount the authority sets within bounds.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AmountRange {
@@ -238,6 +278,10 @@ pub struct BenefitDecision {
     /// Dates to observe.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub deadlines: Vec<Deadline>,
+    /// Computed values the benefit reports (eligible only), in the order
+    /// the policy declares them.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub outputs: Vec<OutputValue>,
     /// The benefit's citation.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub citation: Option<Citation>,
@@ -262,6 +306,7 @@ impl BenefitDecision {
             entitlements: Vec::new(),
             documents: Vec::new(),
             deadlines: Vec::new(),
+            outputs: Vec::new(),
             citation: b.cite.clone(),
         }
     }
@@ -287,6 +332,7 @@ impl BenefitDecision {
         self.entitlements.clear();
         self.documents.clear();
         self.deadlines.clear();
+        self.outputs.clear();
     }
 }
 

@@ -178,6 +178,31 @@ pub(crate) struct Scratch {
     let_stack: Vec<(usize, usize)>,
     /// Bands of the `scale` being evaluated.
     bands: Vec<(Decimal, Decimal)>,
+    /// What each benefit decided so far in this decision pays, for
+    /// `amount_of` (indexed like the policy's benefits).
+    pub(crate) amounts: Vec<AmountRead>,
+    /// Per benefit: its slot in the decision, when it was asked for.
+    pub(crate) slots: Vec<Option<usize>>,
+    /// Per benefit: whether a benefit asked for reads it (set only when
+    /// the decision asks for some benefits).
+    pub(crate) read: Vec<bool>,
+}
+
+/// A decided benefit's amount as another benefit reads it (`amount_of`).
+#[derive(Debug, Clone, Default)]
+pub(crate) enum AmountRead {
+    /// Not decided (yet): a benefit is decided after those it reads, so
+    /// only a benefit left out of the decision reads as this.
+    #[default]
+    Unset,
+    /// Eligible for this amount, or refused (zero).
+    Value(Decimal, crate::decision::Status),
+    /// Eligible for an amount an authority fixes within a range.
+    Range(Decimal, Decimal),
+    /// Undetermined for want of these facts.
+    Missing(Vec<Arc<str>>),
+    /// Undetermined by an error.
+    Error(String),
 }
 
 /// Evaluation state for one benefit (or one assertion).
@@ -417,6 +442,7 @@ impl<'a> Ctx<'a> {
                 }
                 None => Err(halt("`as_of` needs the benefit's date; none was given")),
             },
+            CKind::BenefitAmount(b) => self.benefit_amount(*b as usize),
             CKind::Amount => {
                 self.amount_read = true;
                 self.amount.map(Value::Num).ok_or_else(|| halt("internal: no amount yet"))
@@ -505,12 +531,16 @@ impl<'a> Ctx<'a> {
             CKind::Apply(f, args) => {
                 let def = p.functions.get(f.index()).ok_or_else(|| halt("internal: no function"))?;
                 let start = self.eval_all(args)?;
+                // In a full trace a call is a node: the function's label and
+                // citation, its arguments as reads, the body's reads inside.
+                let opened = self.full() && self.open_call(e, def, start);
                 // The arguments become the body's innermost locals, in order.
                 let base = self.s.locals.len();
                 let s = &mut *self.s;
                 s.locals.extend(s.stack.drain(start..));
                 let r = self.eval(&def.body);
                 self.s.locals.truncate(base);
+                self.close_child(opened, &r, &def.ty);
                 r
             }
         }
@@ -587,6 +617,53 @@ impl<'a> Ctx<'a> {
             self.read(&def.name, v, &def.ty);
         }
         r
+    }
+
+    /// Opens the trace node of a call of `def` whose arguments are on the
+    /// value stack from `start`.
+    #[cold]
+    fn open_call(&mut self, e: &CExpr, def: &policy_core::checked::FnDef, start: usize) -> bool {
+        let mut node = TraceNode::new(NodeKind::Call);
+        node.id = Some(def.name.clone());
+        node.label = def.label.clone();
+        node.citation = def.cite.clone();
+        node.source = self.source_ref(e.file, e.span);
+        let p = self.plan.policy();
+        for ((name, ty), v) in def.params.iter().zip(self.s.stack.get(start..).unwrap_or(&[])) {
+            node.reads.push(Read { name: name.clone(), value: crate::trace::show_value(p, v, ty) });
+        }
+        if let Some(t) = self.tracer.as_mut() {
+            t.open(node);
+        }
+        true
+    }
+
+    /// `amount_of(b)`: what benefit `b`, decided earlier in this decision,
+    /// pays; a refusal pays zero. Traced as a read naming the benefit.
+    fn benefit_amount(&mut self, b: usize) -> Result<Value, Halt> {
+        let p = self.plan.policy();
+        let def = p.benefits.get(b).ok_or_else(|| halt("internal: no benefit"))?;
+        let read = self.s.amounts.get(b).cloned().unwrap_or_default();
+        match read {
+            AmountRead::Value(a, status) => {
+                if self.tracer.is_some() && self.full() {
+                    let shown = format!("{} ({}: {}, {})", v::money_string(a), def.id, def.label, status.as_str());
+                    if let Some(t) = self.tracer.as_mut() {
+                        t.read(&format!("amount_of({})", def.id), shown);
+                    }
+                }
+                Ok(Value::Num(a))
+            }
+            AmountRead::Range(l, h) => Err(halt(format!(
+                "the amount of `{}` is a range an authority fixes ({} .. {}): another benefit cannot read it until it is given",
+                def.id,
+                v::money_string(l),
+                v::money_string(h)
+            ))),
+            AmountRead::Missing(names) => Err(Box::new(Stop::Missing(names))),
+            AmountRead::Error(e) => Err(halt(format!("the amount of `{}` is undetermined: {e}", def.id))),
+            AmountRead::Unset => Err(halt(format!("internal: `{}` was not decided before it was read", def.id))),
+        }
     }
 
     fn eval_param(&mut self, i: usize) -> Result<Value, Halt> {

@@ -44,7 +44,7 @@ pub mod what_if;
 
 pub use batch::{DecideIter, DEFAULT_CHUNK};
 pub use decide::{DecideOptions, Decider};
-pub use decision::{BenefitDecision, DateSource, Decision, Status, Warning};
+pub use decision::{BenefitDecision, DateSource, Decision, OutputScalar, OutputValue, Status, Warning};
 pub use error::{EvalError, FactError};
 pub use facts::json::{Json, JsonError};
 pub use facts::{FactValue, Facts, FactsBuilder};

@@ -1,8 +1,11 @@
 //! The JSON Schema (draft 2020-12) of a policy's facts: one property per
 //! input and external, none required, with types, ranges, enum variants
 //! (and their labels as `x-enum-labels`), units (`x-unit`), defaults, and the
-//! facts each benefit may read (`x-facts-by-benefit`). Used by `policy
-//! schema` and by the server's `/v1/policies/{id}/schema`.
+//! facts each benefit may read (`x-facts-by-benefit`; those of the benefits
+//! it reads with `amount_of` included), and the outputs each benefit's
+//! decision reports (`x-outputs-by-benefit`, `x-outputs` for one benefit:
+//! id, type, label). Used by `policy schema` and by the server's
+//! `/v1/policies/{id}/schema`.
 
 use crate::facts::{MAX_LIST_LEN, MAX_TEXT_LEN};
 use policy_core::checked::{Bounds, CheckedPolicy, Type};
@@ -100,6 +103,26 @@ pub fn facts_schema(p: &CheckedPolicy, benefit: Option<&str>) -> Node {
     if benefit.is_none() {
         let map: Obj = by_benefit.into_iter().map(|(id, facts)| (id, Json::from(facts))).collect();
         root.put("x-facts-by-benefit", Node::Object(map));
+    }
+    // The values each benefit's decision reports besides its amount.
+    let outputs = |b: &policy_core::checked::BenefitDef| -> Json {
+        b.outputs
+            .iter()
+            .map(|o| json!({"id": &*o.id, "type": crate::trace::type_label(p, &o.ty), "label": o.label.as_deref()}))
+            .collect::<Vec<_>>()
+            .into()
+    };
+    match benefit {
+        Some(id) => {
+            if let Some(b) = p.benefits.iter().find(|b| *b.id == *id && !b.outputs.is_empty()) {
+                root.put("x-outputs", outputs(b));
+            }
+        }
+        None if p.benefits.iter().any(|b| !b.outputs.is_empty()) => {
+            let map: Obj = p.benefits.iter().filter(|b| !b.outputs.is_empty()).map(|b| (b.id.to_string(), outputs(b))).collect();
+            root.put("x-outputs-by-benefit", Node::Object(map));
+        }
+        None => {}
     }
     Node::Object(root)
 }

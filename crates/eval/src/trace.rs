@@ -68,6 +68,10 @@ pub enum NodeKind {
     Document,
     /// A deadline.
     Deadline,
+    /// A computed output (`output`).
+    Output,
+    /// A call of a declared function (`fn`), in a full trace.
+    Call,
 }
 
 /// Where a node's source text is.
@@ -160,6 +164,26 @@ impl TraceNode {
             children: Vec::new(),
             branch: None,
         }
+    }
+}
+
+/// A type as the policy language writes it (`money`, `list member`).
+pub(crate) fn type_label(p: &CheckedPolicy, t: &Type) -> String {
+    match t {
+        Type::Bool => "bool".into(),
+        Type::Int => "int".into(),
+        Type::Decimal => "decimal".into(),
+        Type::Money => "money".into(),
+        Type::Percent => "percent".into(),
+        Type::Date => "date".into(),
+        Type::Duration => "duration".into(),
+        Type::Text => "text".into(),
+        Type::Quantity(u) => p.units.get(u.index()).map(|u| u.name.clone()).unwrap_or_else(|| "?unit".into()),
+        Type::Enum(e) => p.enums.get(e.index()).map(|e| e.name.clone()).unwrap_or_else(|| "?enum".into()),
+        Type::Record(r) => p.records.get(r.index()).map(|r| r.name.clone()).unwrap_or_else(|| "?record".into()),
+        Type::List(t) => format!("list {}", type_label(p, t)),
+        Type::EmptyList => "list".into(),
+        Type::Error => "?".into(),
     }
 }
 
@@ -328,6 +352,10 @@ fn render_into(d: &Decision, out: &mut Sink) {
         }
         for e in &b.deadlines {
             out.push(&format!("    deadline: {} {}\n", e.label, e.date), rule);
+        }
+        for o in &b.outputs {
+            let label = o.label.as_deref().map(|l| format!(" {l}")).unwrap_or_default();
+            out.push(&format!("    output {}{label}: {}\n", o.id, o.value), rule);
         }
         if let Some(node) = d.trace.as_ref().and_then(|t| t.benefits.get(i)) {
             for c in &node.children {

@@ -24,8 +24,10 @@
 //! `as` conversion, date ± durations, `min`, `max`, `clamp`, `abs`, `round`
 //! (every mode), `year`, `month`, `day`, `age` and `days_between`; `as_of`
 //! (never in a `dated_by`), scale bands whose width is a dated parameter,
-//! and functions (`fn helper_N(arg: T, …): R = …` over their parameters, the
-//! policy's parameters, tables and constants) called from lets and rules.
+//! functions (`fn helper_N(arg: T, …): R = …` over their parameters, the
+//! policy's parameters, tables and constants) called from lets and rules,
+//! `output`s of every scalar type, and `amount_of` reads of the benefits
+//! declared later (so the decision order differs from declaration order).
 //!
 //! For every generated policy the tests assert that
 //! 1. checking and compiling it does not panic, and that nearly all of them
@@ -38,7 +40,10 @@
 //!    survives a JSON round trip, never reports a negative amount (nor an
 //!    amount range reaching below zero or upside down), never an amount
 //!    above a constant `cap` that ends the amount pipeline, and never an
-//!    `internal` error; at least 5 % of the benefits are eligible;
+//!    `internal` error; at least 5 % of the benefits are eligible; an
+//!    eligible benefit reports every output it declares, another none; and
+//!    a benefit decided alone (with the benefits it reads) is decided as in
+//!    the whole decision;
 //! 3. wild facts (`support::gen_wild_facts`: wrong types, unknown keys and
 //!    fields, missing keys, extreme numbers, dates and durations, long texts
 //!    and lists, a reference date at either end of the calendar) give a fact
@@ -219,6 +224,9 @@ struct Gen {
     in_fn: bool,
     /// Declared functions: name, parameter types, result type.
     fns: Vec<(String, Vec<Ty>, Ty)>,
+    /// `amount_of(…)` reads of the benefits the benefit being written may
+    /// read (money names in its rules, not in functions).
+    readable: Vec<String>,
 }
 
 /// A generated policy: its text, the source document its quotes are in, and
@@ -253,6 +261,7 @@ impl Gen {
             in_dated_by: false,
             in_fn: false,
             fns: Vec::new(),
+            readable: Vec::new(),
         }
     }
 
@@ -409,6 +418,9 @@ impl Gen {
         if self.amount && *ty == Ty::Money {
             out.push("amount".into());
             out.push("amount".into());
+        }
+        if *ty == Ty::Money && !self.in_fn {
+            out.extend(self.readable.iter().cloned());
         }
         // Table lookups with constant keys: `tab[k].col`.
         for t in 0..self.tables.len() {
@@ -1551,9 +1563,13 @@ impl Gen {
         }
         decls.push(lets.join("\n"));
 
-        // Benefits.
-        for i in 0..self.rng.range(1, 3) {
-            let b = self.benefit(i as usize);
+        // Benefits. One may read the amounts of those declared after it
+        // (`amount_of`: they are decided first), so there is never a cycle.
+        let count = self.rng.range(1, 3) as usize;
+        for i in 0..count {
+            self.readable = (i + 1..count).map(|j| format!("amount_of(benefit_{j})")).collect();
+            let b = self.benefit(i);
+            self.readable.clear();
             decls.push(b);
         }
 
@@ -1699,6 +1715,15 @@ impl Gen {
             self.amount_steps(&mut lines, &mut n, "  ");
         }
         self.outcomes(&mut lines, "  ");
+        // Values the decision reports besides the amount.
+        for k in 0..self.rng.range(0, 3) {
+            let ty = self.rng.pick(&[Ty::Bool, Ty::Int, Ty::Dec, Ty::Money, Ty::Pct, Ty::Date]).clone();
+            let e = self.expr(&ty, 2).s;
+            let annot = if self.chance(1, 2) { format!(": {}", self.type_name(&ty)) } else { String::new() };
+            let label = if self.chance(1, 2) { format!(" {}", self.label()) } else { String::new() };
+            let cite = self.cite();
+            lines.push(format!("  output out_{k}{annot} = {e}{label}{cite}"));
+        }
         // Dated versions of the rule.
         if self.chance(1, 3) {
             let mut day = self.date(2016, 2020);
@@ -1891,6 +1916,8 @@ const CONSTRUCTS: &[(&str, &[&str])] = &[
     ("use", &["use gen."]),
     ("list of scalars", &[": list int"]),
     ("row let", &["let entry_"]),
+    ("output", &["  output out_"]),
+    ("amount_of", &["amount_of(benefit_"]),
 ];
 
 /// Decides `facts` at every trace level and checks the invariants.
@@ -1933,8 +1960,28 @@ fn decide_and_check(plan: &Plan, facts: &policy_eval::Facts, as_of: Option<Naive
             }
         }
     }
+    // Deciding one benefit decides the benefits it reads too: the same
+    // decision as in the whole.
+    for b in &off.benefits {
+        let one = plan
+            .decide(facts, &DecideOptions { reference_date: as_of, benefits: vec![b.id.to_string()], ..Default::default() })
+            .map_err(|e| TestCaseError::fail(format!("deciding {} alone fails: {e}", b.id)))?;
+        if one.benefits.len() != 1 || one.benefits[0] != *b {
+            return Err(TestCaseError::fail(format!("{} decided alone differs:\n{:#?}\n{b:#?}", b.id, one.benefits)));
+        }
+    }
     for b in &off.benefits {
         *stats.statuses.entry(b.status.as_str()).or_default() += 1;
+        let declared = plan.policy().benefits.iter().find(|d| *d.id == *b.id).map_or(0, |d| d.outputs.len());
+        let reported = if b.status == Status::Eligible { declared } else { 0 };
+        if b.outputs.len() != reported {
+            return Err(TestCaseError::fail(format!(
+                "{}: {} outputs reported, {reported} expected ({:?})",
+                b.id,
+                b.outputs.len(),
+                b.status
+            )));
+        }
         let reason = match (b.failed.first(), b.missing.first(), b.errors.first()) {
             (Some(f), _, _) => Some(format!("{:?}", f.kind)),
             (None, Some(_), _) => Some("missing".into()),

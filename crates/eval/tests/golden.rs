@@ -1,4 +1,4 @@
-//! Runs every golden case under `policies/` through `policy_eval::testing`:
+//! Runs every golden case under `policies/` and `examples/` through `policy_eval::testing`:
 //! each case's expected outcome, and its full text trace against the golden
 //! trace beside the case file (`<name>.traces/<case>.trace`), the same files
 //! `policy test` checks. `POLICY_BLESS=1 cargo test -p policy-eval --test
@@ -16,9 +16,23 @@ fn policies_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies")
 }
 
+fn examples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
+}
+
 #[test]
 fn golden_cases() {
-    let engine = match Engine::from_dir(policies_dir()) {
+    golden_cases_under(&policies_dir());
+}
+
+/// The example rule sets (`examples/`) load as a root of their own.
+#[test]
+fn golden_cases_of_the_examples() {
+    golden_cases_under(&examples_dir());
+}
+
+fn golden_cases_under(root: &Path) {
+    let engine = match Engine::from_dir(root) {
         Ok(e) => e,
         Err(e) => {
             if let policy_eval::EvalError::Policy { diagnostics, .. } = &e {
@@ -30,7 +44,7 @@ fn golden_cases() {
         }
     };
     let mut files = Vec::new();
-    case_files(&policies_dir(), &mut files);
+    case_files(root, &mut files);
     assert!(!files.is_empty(), "no case files found");
     // The bundled golden traces are committed: a missing one always fails here.
     let opts = Options { bless: testing::env_true(testing::BLESS_ENV), require_golden: true };

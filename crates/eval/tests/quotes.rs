@@ -186,6 +186,8 @@ fn meaning(n: &TraceNode) -> String {
         NodeKind::Entitlement => "entitlement",
         NodeKind::Document => "needs",
         NodeKind::Deadline => "deadline",
+        NodeKind::Output => "output",
+        NodeKind::Call => "call",
     };
     let name = n.label.as_deref().or(n.id.as_deref()).unwrap_or("");
     format!("{kind} {name}")

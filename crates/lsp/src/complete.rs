@@ -31,6 +31,7 @@ pub const BENEFIT: &[&str] = &[
     "entitle",
     "deadline",
     "needs",
+    "output",
     "from",
 ];
 /// Keywords inside expressions and declarations.

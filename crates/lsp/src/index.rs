@@ -593,6 +593,10 @@ impl Walker<'_> {
                     self.expr(expr);
                     self.cite(cite.as_ref());
                 }
+                BenefitClause::Output(o) => {
+                    self.expr(&o.value);
+                    self.cite(o.cite.as_ref());
+                }
                 BenefitClause::Version(v) => self.clauses(&v.clauses),
             }
         }

@@ -299,6 +299,9 @@ function showDecision(d) {
       card.append(el('ul', {}, b.failed.map((f) => el('li', {}, f.label, f.citation ? el('button', { type: 'button', class: 'cite-btn', onclick: () => highlight(f.citation) }, `§${f.citation.clause}`) : null))));
     }
     for (const e of b.errors || []) card.append(el('p', { class: 'err' }, e));
+    if (b.outputs && b.outputs.length) {
+      card.append(el('ul', { class: 'outputs' }, b.outputs.map((o) => el('li', {}, `${o.label || o.id}: ${String(o.value)}`))));
+    }
     const extras = [...(b.entitlements || []).map((x) => '✓ ' + x.label), ...(b.documents || []).map((x) => '📄 ' + x.label), ...(b.deadlines || []).map((x) => `⏰ ${x.label}: ${x.date}`)];
     if (extras.length) card.append(el('details', {}, el('summary', {}, `材料与期限 (${extras.length})`), el('ul', {}, extras.map((x) => el('li', {}, x)))));
     out.append(card);

@@ -300,6 +300,18 @@ fn error_description(status: u16) -> &'static str {
 fn schemas() -> Value {
     let money = json!({"type": "string", "pattern": "^-?[0-9]+\\.[0-9]{2}$"});
     let date = json!({"type": "string", "format": "date"});
+    // A computed output of a benefit (`output`): a boolean, or exact text.
+    let output = json!({
+        "type": "object",
+        "required": ["id", "type", "value"],
+        "properties": {
+            "id": {"type": "string"},
+            "label": {"type": "string"},
+            "type": {"type": "string"},
+            "value": {"type": ["string", "boolean"]},
+            "citation": {"type": "object"}
+        }
+    });
     json!({
         "Any": {},
         "Text": {"type": "string"},
@@ -351,7 +363,8 @@ fn schemas() -> Value {
                         "id": {"type": "string"}, "label": {"type": "string"},
                         "status": {"type": "string", "enum": ["eligible", "ineligible", "not_applicable", "undetermined"]},
                         "amount": money,
-                        "missing": {"type": "array", "items": {"type": "string"}}
+                        "missing": {"type": "array", "items": {"type": "string"}},
+                        "outputs": {"type": "array", "items": output}
                     }
                 }},
                 "trace": {"type": "object"}

@@ -35,8 +35,11 @@ impl Checker<'_> {
             period: None,
             base: RuleSet::default(),
             versions: Vec::new(),
+            outputs: Vec::new(),
+            reads: Vec::new(),
             span: b.span,
         };
+        let mut output_ids = HashSet::new();
         let mut ids = HashSet::new();
         let mut has_amount = false;
         let mut version_periods = Vec::new();
@@ -87,14 +90,30 @@ impl Checker<'_> {
                                 | BenefitClause::DatedBy { .. }
                                 | BenefitClause::Per(_)
                                 | BenefitClause::Cite(_)
+                                | BenefitClause::Output(_)
                         ) {
-                            self.error(m, codes::BAD_BENEFIT, inner.span(), "a version block holds conditions, amounts and outcomes only");
+                            self.error(
+                                m,
+                                codes::BAD_BENEFIT,
+                                inner.span(),
+                                "a version block holds conditions, amounts and outcomes only",
+                            )
+                            .help = Some("payee, cite, dated_by, per and output belong to the benefit itself".into());
                             continue;
                         }
                         self.rule_clause(m, inner, &mut rules, &mut ids, &mut v_has_amount, has_amount);
                     }
                     version_periods.push((v.from.value, v.until.as_ref().map(|u| u.value), v.span));
                     def.versions.push(VersionDef { from: v.from.value, until: None, rules, span: v.span });
+                }
+                BenefitClause::Output(o) => {
+                    if !output_ids.insert(o.id.name.clone()) {
+                        let msg = format!("two outputs of this benefit have the id `{}`", o.id.name);
+                        self.error(m, codes::DUPLICATE_NAME, o.id.span, msg);
+                    }
+                    if let Some(out) = self.output(m, o) {
+                        def.outputs.push(out);
+                    }
                 }
                 other => {
                     let mut rules = std::mem::take(&mut def.base);
@@ -229,6 +248,31 @@ impl Checker<'_> {
             }
             _ => {}
         }
+    }
+
+    /// An `output`: typed (annotated or inferred), a scalar, cited.
+    fn output(&mut self, m: usize, o: &ast::OutputDecl) -> Option<OutputDef> {
+        let declared = o.ty.as_ref().map(|t| self.resolve_type(m, t));
+        let expr = self.expr(m, &o.value, declared.as_ref());
+        if let Some(t) = &declared {
+            self.expect_type(m, &expr, t, "the output's declared type");
+        }
+        let ty = declared.unwrap_or_else(|| expr.ty.clone());
+        if matches!(ty, Type::List(_) | Type::EmptyList | Type::Record(_) | Type::Duration) {
+            let msg = format!("output `{}` is {}: an output is a bool, a number, a date, text or an enum", o.id.name, self.type_name(&ty));
+            self.error(m, codes::TYPE_MISMATCH, o.value.span, msg).help =
+                Some("report one value: a count, a sum, a field of a record (`count(m in members)`, `r.band`)".into());
+            return None;
+        }
+        let cite = self.citation(m, o.cite.as_ref(), Some(format!("output `{}`", o.id.name)));
+        Some(OutputDef {
+            id: o.id.name.as_str().into(),
+            label: o.label.as_ref().map(|l| l.value.as_str().into()),
+            ty,
+            expr,
+            cite,
+            span: o.span,
+        })
     }
 
     fn needs_amount(&mut self, m: usize, has: bool, span: ast::Span, what: &str) {

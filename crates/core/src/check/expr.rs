@@ -820,6 +820,45 @@ impl Checker<'_> {
             false
         };
         match f.name.as_str() {
+            "amount_of" => {
+                if !arity(self, 1..=1) {
+                    return self.err_expr(m, span);
+                }
+                let name = match args.first().map(|a| &a.kind) {
+                    Some(ExprKind::Path(segs)) if segs.len() == 1 => segs.first().map(|s| (s.name.clone(), s.span)),
+                    _ => None,
+                };
+                let Some((name, name_span)) = name else {
+                    self.error(m, codes::BAD_CALL, span, "`amount_of` takes a benefit of this policy: `amount_of(income_tax)`");
+                    return self.err_expr(m, span);
+                };
+                if self.in_function.is_some() {
+                    self.error(m, codes::BAD_CALL, span, "a function does not read a benefit's amount: pass it as an argument");
+                    return self.err_expr(m, span);
+                }
+                if !self.in_benefit_context || self.modules.get(m).is_some_and(|md| !md.is_root) {
+                    self.error(
+                        m,
+                        codes::NOT_CONSTANT,
+                        span,
+                        "`amount_of` reads a decided benefit: only lets and a benefit's clauses may read it",
+                    )
+                    .help = Some("parameters, tables, defaults and assertions are fixed before any benefit is decided".into());
+                    return self.err_expr(m, span);
+                }
+                match self.benefit_names.iter().position(|b| *b == name) {
+                    Some(i) => {
+                        self.reads_amounts = true;
+                        self.mk(m, CKind::BenefitAmount(u32::try_from(i).unwrap_or(u32::MAX)), Type::Money, span)
+                    }
+                    None => {
+                        let help = super::did_you_mean(&name, self.benefit_names.iter().map(String::as_str));
+                        let msg = format!("`{name}` is not a benefit of this policy");
+                        self.error(m, codes::UNKNOWN_NAME, name_span, msg).help = help;
+                        self.err_expr(m, span)
+                    }
+                }
+            }
             "present" => {
                 if !arity(self, 1..=1) {
                     return self.err_expr(m, span);
@@ -1053,6 +1092,7 @@ pub(crate) const BUILTINS: &[&str] = &[
     "days_between",
     "present",
     "exists",
+    "amount_of",
     "count",
     "any",
     "all",

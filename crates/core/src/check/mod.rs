@@ -6,6 +6,7 @@
 mod amend;
 mod benefit;
 mod coverage;
+mod depends;
 mod expr;
 mod reach;
 mod tiers;
@@ -140,6 +141,8 @@ pub(crate) struct Checker<'l> {
     pub asserts: Vec<AssertDef>,
     pub clause_defs: Vec<ClauseDef>,
     pub benefits: Vec<BenefitDef>,
+    /// See [`CheckedPolicy::benefit_order`].
+    pub benefit_order: Vec<u32>,
     pub cited: HashSet<(usize, String)>,
     /// Citations that inherit their clause's quote (see [`Checker::citation`]).
     inherited: Vec<Inherited>,
@@ -148,6 +151,20 @@ pub(crate) struct Checker<'l> {
     pub locals: Vec<(String, Type)>,
     /// Whether `amount` names the running amount.
     pub amount_in_scope: Option<Type>,
+    /// The root policy's benefit ids in declaration order (each once), so
+    /// that `amount_of(b)` resolves before `b` is checked.
+    pub benefit_names: Vec<String>,
+    /// Where each of `benefit_names` is declared (its id).
+    pub benefit_spans: Vec<Span>,
+    /// The file each benefit is written in (an amendment's inherited
+    /// benefits are in the amended policy's), for messages at their spans.
+    pub benefit_files: Vec<FileId>,
+    /// Whether the expression being checked is evaluated for a benefit
+    /// (a let or a benefit's clause), where `amount_of` may be read.
+    pub in_benefit_context: bool,
+    /// Whether any expression reads `amount_of` (else no benefit depends
+    /// on another and the declaration order is the decision order).
+    pub reads_amounts: bool,
     /// Per file: the byte offset where each line starts (see [`Checker::line_of`]).
     line_starts: Vec<Vec<usize>>,
     /// "did you mean" hints still to give (see [`Checker::take_hint`]).
@@ -196,11 +213,17 @@ impl<'l> Checker<'l> {
             asserts: Vec::new(),
             clause_defs: Vec::new(),
             benefits: Vec::new(),
+            benefit_order: Vec::new(),
             cited: HashSet::new(),
             inherited: Vec::new(),
             used_inputs: HashSet::new(),
             locals: Vec::new(),
             amount_in_scope: None,
+            benefit_names: Vec::new(),
+            benefit_spans: Vec::new(),
+            benefit_files: Vec::new(),
+            in_benefit_context: false,
+            reads_amounts: false,
             line_starts: Vec::new(),
             hints_left: MAX_HINTS,
             piece_file: None,
@@ -409,12 +432,15 @@ impl<'l> Checker<'l> {
             self.check_params(m);
             self.leave();
         }
+        self.declare_benefits(root);
         for &m in &live {
             self.check_functions(m);
             self.leave();
         }
+        self.in_benefit_context = true;
         self.check_lets(root);
         self.leave();
+        self.in_benefit_context = false;
         for &m in &live {
             self.check_asserts(m);
             self.leave();
@@ -423,8 +449,11 @@ impl<'l> Checker<'l> {
         for c in &repeal_cites {
             self.citation(root, Some(c), None);
         }
+        self.in_benefit_context = true;
         self.check_benefits(root);
         self.leave();
+        self.in_benefit_context = false;
+        self.order_benefits(root);
         self.check_in_force(root);
         self.check_caps(root);
         self.report_unused(root);
@@ -1358,6 +1387,7 @@ impl<'l> Checker<'l> {
             asserts: self.asserts,
             clauses: self.clause_defs,
             benefits: self.benefits,
+            benefit_order: self.benefit_order,
         };
         remap_lets(&mut policy, &remap);
         Checked { policy: Some(policy), diagnostics: self.diags, files }
@@ -1409,6 +1439,9 @@ fn remap_lets(p: &mut CheckedPolicy, remap: &[u32]) {
                 walk_mut(&mut d.expr, &mut f);
             }
         }
+        for o in &mut b.outputs {
+            walk_mut(&mut o.expr, &mut f);
+        }
     }
 }
 
@@ -1424,6 +1457,7 @@ pub fn walk_mut(e: &mut CExpr, f: &mut dyn FnMut(&mut CExpr)) {
         | CKind::Local(_)
         | CKind::Amount
         | CKind::AsOf
+        | CKind::BenefitAmount(_)
         | CKind::Table(_)
         | CKind::Present(_) => {}
         CKind::Lookup(_, ks) | CKind::Exists(_, ks) | CKind::List(ks) | CKind::Call(_, ks) | CKind::Apply(_, ks) => {
@@ -1517,7 +1551,16 @@ fn reads_facts(e: &CExpr) -> bool {
     let mut found = false;
     let mut e = e.clone();
     walk_mut(&mut e, &mut |x| {
-        if matches!(x.kind, CKind::Input(_) | CKind::Let(_) | CKind::External(_) | CKind::Present(_) | CKind::Amount | CKind::AsOf) {
+        if matches!(
+            x.kind,
+            CKind::Input(_)
+                | CKind::Let(_)
+                | CKind::External(_)
+                | CKind::Present(_)
+                | CKind::Amount
+                | CKind::AsOf
+                | CKind::BenefitAmount(_)
+        ) {
             found = true;
         }
     });

@@ -297,6 +297,10 @@ pub(super) fn clause_entry(c: &BenefitClause) -> Entry {
         BenefitClause::Deadline { label, expr: e, cite: c, .. } => {
             entry(cat(vec![text(format!("deadline {} ", quote(&label.value))), expr(e)]), &[cite_text(c)])
         }
+        BenefitClause::Output(o) => {
+            let annot = o.ty.as_ref().map(|t| format!(": {}", ty(t))).unwrap_or_default();
+            entry(cat(vec![text(format!("output {}{annot} = ", o.id.name)), expr(&o.value)]), &[label_text(&o.label), cite_text(&o.cite)])
+        }
         BenefitClause::Version(v) => entry(text(version_head(v)), &[]),
     }
 }

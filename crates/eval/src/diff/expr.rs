@@ -15,6 +15,7 @@ pub(super) fn children(e: &CExpr) -> Vec<&CExpr> {
         | CKind::Local(_)
         | CKind::Amount
         | CKind::AsOf
+        | CKind::BenefitAmount(_)
         | CKind::Table(_)
         | CKind::Present(_) => {}
         CKind::Lookup(_, keys) | CKind::Exists(_, keys) | CKind::Apply(_, keys) => v.extend(keys.iter()),
@@ -75,22 +76,7 @@ pub(super) fn children(e: &CExpr) -> Vec<&CExpr> {
 }
 
 pub(super) fn type_name(p: &CheckedPolicy, t: &Type) -> String {
-    match t {
-        Type::Bool => "bool".into(),
-        Type::Int => "int".into(),
-        Type::Decimal => "decimal".into(),
-        Type::Money => "money".into(),
-        Type::Percent => "percent".into(),
-        Type::Date => "date".into(),
-        Type::Duration => "duration".into(),
-        Type::Text => "text".into(),
-        Type::Quantity(u) => p.units.get(u.index()).map(|u| u.name.clone()).unwrap_or_else(|| "?unit".into()),
-        Type::Enum(e) => p.enums.get(e.index()).map(|e| e.name.clone()).unwrap_or_else(|| "?enum".into()),
-        Type::Record(r) => p.records.get(r.index()).map(|r| r.name.clone()).unwrap_or_else(|| "?record".into()),
-        Type::List(t) => format!("list {}", type_name(p, t)),
-        Type::EmptyList => "list".into(),
-        Type::Error => "?".into(),
-    }
+    crate::trace::type_label(p, t)
 }
 
 pub(super) fn duration_unit(u: DurationUnit) -> &'static str {
@@ -155,6 +141,7 @@ pub(super) fn canon_into(p: &CheckedPolicy, e: &CExpr, out: &mut String) {
         CKind::Local(i) => out.push_str(&format!("${i}")),
         CKind::Amount => out.push_str("amount"),
         CKind::AsOf => out.push_str("as_of"),
+        CKind::BenefitAmount(b) => out.push_str(&format!("amount_of({})", p.benefits.get(*b as usize).map(|d| &*d.id).unwrap_or("?"))),
         // The body is part of the call's meaning: a changed function changes every call.
         CKind::Apply(f, args) => match p.functions.get(f.index()) {
             Some(def) => out.push_str(&format!("fn {}[{}]({})", def.name, canon(p, &def.body), list(args))),

@@ -183,7 +183,25 @@ pub(super) fn analyse(p: &CheckedPolicy) -> Analysis {
 /// through lets, parameters and functions, benefits in declaration order
 /// (`policy schema` says it per benefit).
 pub fn facts_read_by_benefit(p: &CheckedPolicy) -> Vec<(String, BTreeSet<String>)> {
-    analyse(p).into_iter().map(|(id, refs)| (id, refs.into_iter().flat_map(|r| r.facts).collect())).collect()
+    let own: Vec<(String, BTreeSet<String>)> =
+        analyse(p).into_iter().map(|(id, refs)| (id, refs.into_iter().flat_map(|r| r.facts).collect())).collect();
+    // A benefit that reads another's amount (`amount_of`) reads its facts too.
+    let mut out = own.clone();
+    for (i, (_, facts)) in out.iter_mut().enumerate() {
+        let mut pending: Vec<usize> = p.benefits.get(i).map(|b| b.reads.iter().map(|&d| d as usize).collect()).unwrap_or_default();
+        let mut seen = Vec::new();
+        while let Some(d) = pending.pop() {
+            if seen.contains(&d) {
+                continue;
+            }
+            seen.push(d);
+            if let Some((_, theirs)) = own.get(d) {
+                facts.extend(theirs.iter().cloned());
+            }
+            pending.extend(p.benefits.get(d).map(|b| b.reads.iter().map(|&x| x as usize).collect::<Vec<_>>()).unwrap_or_default());
+        }
+    }
+    out
 }
 
 /// Every expression of a benefit, its versions included.
@@ -192,6 +210,7 @@ pub(super) fn benefit_exprs(b: &BenefitDef) -> Vec<&CExpr> {
     for rules in std::iter::once(&b.base).chain(b.versions.iter().map(|x| &x.rules)) {
         v.extend(rule_exprs(rules));
     }
+    v.extend(b.outputs.iter().map(|o| &o.expr));
     v
 }
 

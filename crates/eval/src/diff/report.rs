@@ -99,7 +99,7 @@ pub struct Outcome {
     /// `per year` etc.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub period: Option<String>,
-    /// Entitlements, documents and deadlines, sorted.
+    /// Entitlements, documents, deadlines and outputs, sorted.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub outcomes: Vec<String>,
     /// The benefit's date (not compared).
@@ -126,6 +126,7 @@ impl Outcome {
             .map(|e| format!("entitled: {}", e.label))
             .chain(b.documents.iter().map(|d| format!("needs: {}", d.label)))
             .chain(b.deadlines.iter().map(|d| format!("deadline: {} {}", d.label, d.date)))
+            .chain(b.outputs.iter().map(|o| format!("output: {} = {}", o.id, o.value)))
             .collect();
         outcomes.sort();
         outcomes.dedup();

@@ -219,6 +219,26 @@ impl<'a> Differ<'a> {
             self.push(&subject, format!("dated by changed: {} → {}", show(o, &ob.dated_by), show(n, &nb.dated_by)), just(focus, konsts));
         }
         self.rules(&subject, "", &nb.id, None, &ob.base, &nb.base);
+        // Outputs, by id.
+        let hints_for = |oe: &[&CExpr], ne: &[&CExpr]| {
+            let mut r = Refs::of(o, oe.iter().copied());
+            r.merge(Refs::of(n, ne.iter().copied()));
+            Hints { decisive: true, benefits: vec![nb.id.to_string()], focus: r.facts, konsts: r.konsts, ..Hints::default() }
+        };
+        for no in &nb.outputs {
+            match ob.outputs.iter().find(|x| x.id == no.id) {
+                None => self.push(&subject, format!("output {} added: {}", no.id, text(n, &no.expr)), hints_for(&[], &[&no.expr])),
+                Some(oo) if canon(o, &oo.expr) != canon(n, &no.expr) => self.push(
+                    &subject,
+                    format!("output {} changed: {} → {}", no.id, text(o, &oo.expr), text(n, &no.expr)),
+                    hints_for(&[&oo.expr], &[&no.expr]),
+                ),
+                Some(_) => {}
+            }
+        }
+        for oo in ob.outputs.iter().filter(|x| !nb.outputs.iter().any(|y| y.id == x.id)) {
+            self.push(&subject, format!("output {} removed: {}", oo.id, text(o, &oo.expr)), hints_for(&[&oo.expr], &[]));
+        }
         // Versions: by position when their number is unchanged, else by first day.
         let pairs: Vec<(Option<usize>, Option<usize>)> = if ob.versions.len() == nb.versions.len() {
             (0..nb.versions.len()).map(|i| (Some(i), Some(i))).collect()

@@ -135,14 +135,16 @@ fn clause_cite_mut(c: &mut BenefitClause) -> Option<&mut Cite> {
         BenefitClause::Override(o) => o.cite.as_mut(),
         BenefitClause::Entitle(o) | BenefitClause::Needs(o) => o.cite.as_mut(),
         BenefitClause::Deadline { cite, .. } => cite.as_mut(),
+        BenefitClause::Output(o) => o.cite.as_mut(),
         BenefitClause::Payee(_) | BenefitClause::Per(_) | BenefitClause::DatedBy { .. } | BenefitClause::Version(_) => None,
     }
 }
 
 /// The id a clause is named by in `replace` and `repeal`: a condition's,
-/// uplift's or exception's explicit id, else its label.
+/// uplift's or exception's explicit id, else its label; an output's id.
 fn clause_id(c: &BenefitClause) -> Option<&str> {
     match c {
+        BenefitClause::Output(o) => Some(o.id.name.as_str()),
         BenefitClause::Condition(c) => Some(c.id.as_ref().map_or(c.label.value.as_str(), |i| i.name.as_str())),
         BenefitClause::Uplift(u) => Some(u.id.as_ref().map_or(u.label.value.as_str(), |i| i.name.as_str())),
         BenefitClause::Override(o) => Some(o.id.as_ref().map_or(o.label.value.as_str(), |i| i.name.as_str())),
@@ -169,6 +171,7 @@ fn clause_kind(c: &BenefitClause) -> &'static str {
         BenefitClause::Needs(_) => "needs",
         BenefitClause::Deadline { .. } => "deadline",
         BenefitClause::Version(_) => "from",
+        BenefitClause::Output(_) => "output",
     }
 }
 
@@ -184,6 +187,7 @@ fn same_rule(a: &BenefitClause, b: &BenefitClause) -> bool {
             x.rate == y.rate && x.when == y.when && x.until == y.until && x.label == y.label
         }
         (BenefitClause::Override(x), BenefitClause::Override(y)) => x.when == y.when && x.value == y.value && x.label == y.label,
+        (BenefitClause::Output(x), BenefitClause::Output(y)) => x.ty == y.ty && x.value == y.value && x.label == y.label,
         _ => false,
     }
 }
@@ -601,8 +605,8 @@ impl Checker<'_> {
     fn unknown_rule(&mut self, file: &Arc<str>, base_id: &str, b: &BenefitDecl, id: &str, span: Span) {
         let ids = all_ids(&b.clauses);
         let help = did_you_mean(id, ids.iter().map(String::as_str))
-            .or_else(|| Some(format!("its conditions, uplifts and exceptions: {}", ids.join(", "))));
-        let msg = format!("benefit `{}` of `{base_id}` has no condition, uplift or exception `{id}`", b.id.name);
+            .or_else(|| Some(format!("its conditions, uplifts, exceptions and outputs: {}", ids.join(", "))));
+        let msg = format!("benefit `{}` of `{base_id}` has no condition, uplift, exception or output `{id}`", b.id.name);
         self.amend_error(file, codes::AMEND_UNKNOWN, span, msg, help);
     }
 
@@ -619,7 +623,7 @@ impl Checker<'_> {
                     Some(format!("repeal the benefit (`repeal benefit {bid}`) and declare the new one under another id")),
                 );
             }
-            BenefitClause::Condition(_) | BenefitClause::Uplift(_) | BenefitClause::Override(_) => {
+            BenefitClause::Condition(_) | BenefitClause::Uplift(_) | BenefitClause::Override(_) | BenefitClause::Output(_) => {
                 let id = clause_id(c).unwrap_or_default();
                 if find_by_id(&open.b.clauses, id).is_some() {
                     let kind = clause_kind(c);
@@ -681,7 +685,7 @@ impl Checker<'_> {
                     }
                 }
             }
-            BenefitClause::Condition(_) | BenefitClause::Uplift(_) | BenefitClause::Override(_) => {
+            BenefitClause::Condition(_) | BenefitClause::Uplift(_) | BenefitClause::Override(_) | BenefitClause::Output(_) => {
                 let id = clause_id(c).unwrap_or_default().to_string();
                 match find_by_id(&open.b.clauses, &id) {
                     Some(at) => at,
@@ -693,7 +697,7 @@ impl Checker<'_> {
             }
             _ => {
                 let kind = clause_kind(c);
-                let msg = format!("`replace` changes a condition, uplift, exception, amount or cap, not a `{kind}`");
+                let msg = format!("`replace` changes a condition, uplift, exception, output, amount or cap, not a `{kind}`");
                 self.amend_error(file, codes::AMEND_MISUSE, span, msg, None);
                 return;
             }
