@@ -735,6 +735,7 @@ fn changes() -> impl Strategy<Value = Vec<Change>> {
                 | BenefitClause::Cap(_)
                 | BenefitClause::Uplift(_)
                 | BenefitClause::Override(_)
+                | BenefitClause::Output(_)
         )
     });
     let replace = replaceable.prop_map(|clause| Change::Replace { clause, span: sp() });

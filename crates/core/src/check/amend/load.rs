@@ -71,6 +71,11 @@ impl Checker<'_> {
                 let mut chain = stack.clone();
                 let root = c.load_module(&src, &mut chain);
                 if let Some(root) = root {
+                    // The chain only guards against cycles: this policy is
+                    // the root of its own check (its names unqualified).
+                    if let Some(md) = c.modules.get_mut(root) {
+                        md.is_root = true;
+                    }
                     c.run(root);
                 }
                 let alone = c.finish(root);
