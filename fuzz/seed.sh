@@ -1,29 +1,31 @@
 #!/usr/bin/env bash
-# Builds the fuzz corpora from the repository (docs/robustness.md):
+# Builds the seed corpora from the repository (docs/robustness.md), in
+# fuzz/corpus-seed/ (ignored by git: it is rebuilt from the repository);
+# fuzz/corpus/ holds, committed, what fuzzing grew beyond these seeds.
 #
-#   fuzz/corpus/parse, check, fmt_roundtrip   every .policy under policies/
+#   fuzz/corpus-seed/parse, check, fmt_roundtrip   every .policy under policies/
 #                                             and crates/core/tests/data/, plus
 #                                             fuzz/seeds/<target>/*
-#   fuzz/corpus/eval_bundled                  per golden case: 2-byte date
+#   fuzz/corpus-seed/eval_bundled                  per golden case: 2-byte date
 #                                             selector (the case's as_of) +
 #                                             its facts JSON, plus seeds
-#   fuzz/corpus/eval_arbitrary                per golden case: selector + the
+#   fuzz/corpus-seed/eval_arbitrary                per golden case: selector + the
 #                                             case's policy + NUL + its facts;
 #                                             per test-data policy: "{}" facts
-#   fuzz/corpus/eval_many_benefits, dir_loader
+#   fuzz/corpus-seed/eval_many_benefits, dir_loader
 #                                             fuzz/seeds/<target>/* (copies byte
 #                                             + policy + NUL + facts; tree
 #                                             operations, see fuzz/src/tree.rs)
-#   fuzz/corpus/facts.dict                    libFuzzer dictionary of the fact
+#   fuzz/corpus-seed/facts.dict                    libFuzzer dictionary of the fact
 #                                             names and string values in the
 #                                             golden cases
 #
-# Existing corpus files are kept (files are named by content hash), so the
+# Existing seed files are kept (files are named by content hash), so the
 # script can be re-run after fuzzing. Needs bash, sha1sum and python3.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
-corpus="$here/corpus"
+corpus="$here/corpus-seed"
 mkdir -p "$corpus"/{parse,check,fmt_roundtrip,eval_bundled,eval_arbitrary,eval_many_benefits,dir_loader}
 
 add() { # add <target> <file>: copy under its content hash

@@ -19,6 +19,10 @@ fuzz_target!(|data: &[u8]| {
     if let Err(e) = fmt::check(&file, text, &formatted) {
         panic!("unsound formatting: {e}\n--- input\n{text}\n--- formatted\n{formatted}");
     }
-    // The public entry point agrees.
-    assert_eq!(fmt::format_source("fuzz.policy", text).ok().as_deref(), Some(formatted.as_str()));
+    // The public entry point agrees. It parses the text once more (a tenth
+    // of the target's time, as much as the round trip check itself), so one
+    // input in eight (by length) checks it.
+    if data.len() % 8 == 0 {
+        assert_eq!(fmt::format_source("fuzz.policy", text).ok().as_deref(), Some(formatted.as_str()));
+    }
 });

@@ -36,9 +36,11 @@ pub fn bundled_loader() -> &'static MemoryLoader {
             .collect();
         regions.sort();
         for region in regions {
+            // Regular files only: a region also holds folders (`*.traces/` golden traces).
             let mut files: Vec<PathBuf> = std::fs::read_dir(&region)
                 .expect("region directory is readable")
                 .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file())
                 .collect();
             files.sort();
             for f in files {

@@ -1,4 +1,5 @@
 import datetime
+import decimal
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 import pyarrow as pa
@@ -13,6 +14,16 @@ class FactsError(PolicyError):
 
 class ColumnError(PolicyError):
     """A column of a table does not fit the policy."""
+
+_To = Optional[str]  # "pyarrow", "pandas" or "polars"; default: the input's kind
+
+class Impact:
+    report: Dict[str, Any]
+    text: str
+    table: Any
+    def __init__(self, report: Dict[str, Any], text: str, table: Any) -> None: ...
+    def benefit(self, benefit_id: str) -> Dict[str, Any]: ...
+    def total_change(self, benefit_id: str) -> Optional[decimal.Decimal]: ...
 
 class Engine:
     def __init__(self, policies_dir: str) -> None: ...
@@ -37,5 +48,20 @@ class Engine:
         benefits: Optional[Sequence[str]] = None,
         keep: Optional[Sequence[str]] = None,
         plain_status: bool = False,
-    ) -> pa.Table: ...
+        to: _To = None,
+    ) -> Any: ...
+    def impact(
+        self,
+        base: str,
+        new: str,
+        table: Any,
+        *,
+        as_of: _Date = None,
+        benefits: Optional[Sequence[str]] = None,
+        keep: Optional[Sequence[str]] = None,
+        examples: int = 3,
+        plain_status: bool = False,
+        to: _To = None,
+    ) -> Impact: ...
+    def sample(self, policy_id: str, n: int, *, seed: int = 0, to: str = "pyarrow") -> Any: ...
     def fact_schema(self, policy_id: str) -> pa.Schema: ...

@@ -1,4 +1,4 @@
-from typing import Any, List, Optional
+from typing import Iterable, List, Optional, Tuple
 
 import pyarrow as pa
 
@@ -20,10 +20,24 @@ class Engine:
     def decide_stream(
         self,
         policy_id: str,
-        stream: Any,
+        schema: pa.Schema,
+        batches: Iterable[pa.RecordBatch],
         as_of: Optional[str] = None,
         benefits: Optional[List[str]] = None,
         keep: Optional[List[str]] = None,
         plain_status: bool = False,
     ) -> pa.RecordBatchReader: ...
+    def impact_stream(
+        self,
+        base: str,
+        new: str,
+        schema: pa.Schema,
+        batches: Iterable[pa.RecordBatch],
+        as_of: Optional[str] = None,
+        benefits: Optional[List[str]] = None,
+        keep: Optional[List[str]] = None,
+        examples: int = 3,
+        plain_status: bool = False,
+    ) -> Tuple[str, str, pa.RecordBatchReader]: ...
+    def sample_stream(self, policy: str, n: int, seed: int = 0, batch_size: int = 65536) -> pa.RecordBatchReader: ...
     def fact_schema(self, policy_id: str) -> pa.Schema: ...

@@ -148,37 +148,17 @@ pub fn decide_file(
         progress(summary);
         Ok(())
     };
-    match in_fmt {
-        Format::Parquet | Format::Csv => {
-            let batches: Box<dyn Iterator<Item = Result<RecordBatch, arrow_schema::ArrowError>>> = if in_fmt == Format::Parquet {
-                let file = File::open(in_path).map_err(io(in_path))?;
-                Box::new(ParquetRecordBatchReaderBuilder::try_new(file)?.with_batch_size(batch).build()?)
-            } else {
-                let schema = csv_schema(in_path)?;
-                let file = File::open(in_path).map_err(io(in_path))?;
-                Box::new(arrow_csv::ReaderBuilder::new(schema).with_header(true).with_batch_size(batch).build(file)?)
-            };
-            for b in batches {
-                let b = b?;
+    for chunk in population(in_path, in_fmt, batch)? {
+        match chunk? {
+            Chunk::Batch(b) => {
                 let facts = decider.facts(&b)?;
                 let rows = decider.decide_facts(facts);
                 let kept = decider.kept(&b);
                 step(&mut sink, b.schema().as_ref(), kept, rows, &mut summary)?;
             }
-        }
-        Format::Jsonl => {
-            let file = File::open(in_path).map_err(io(in_path))?;
-            let mut lines = BufReader::with_capacity(1 << 16, file).lines();
-            let plan = decider.plan();
-            loop {
-                let mut facts = Vec::with_capacity(batch);
-                for line in lines.by_ref().take(batch) {
-                    let line = line.map_err(io(in_path))?;
-                    facts.push(plan.facts_from_str(&line).map_err(|e| e.to_string()));
-                }
-                if facts.is_empty() {
-                    break;
-                }
+            Chunk::Lines(lines) => {
+                let plan = decider.plan();
+                let facts = lines.iter().map(|l| plan.facts_from_str(l).map_err(|e| e.to_string())).collect();
                 let rows = decider.decide_facts(facts);
                 step(&mut sink, &Schema::empty(), Vec::new(), rows, &mut summary)?;
             }
@@ -186,6 +166,60 @@ pub fn decide_file(
     }
     sink.finish(decider, out_path)?;
     Ok(summary)
+}
+
+/// A piece of a population: a record batch (Parquet, CSV) or JSON lines.
+#[derive(Debug)]
+pub enum Chunk {
+    /// Columns of facts.
+    Batch(RecordBatch),
+    /// One JSON facts object a line.
+    Lines(Vec<String>),
+}
+
+/// The population in `path`, `batch` rows at a time: Parquet and CSV as
+/// record batches (CSV cells all as text), JSON lines as lines.
+pub fn population(path: &Path, format: Format, batch: usize) -> Result<Box<dyn Iterator<Item = Result<Chunk, Error>>>, Error> {
+    let batch = batch.max(1);
+    Ok(match format {
+        Format::Parquet => {
+            let file = File::open(path).map_err(io(path))?;
+            let reader = ParquetRecordBatchReaderBuilder::try_new(file)?.with_batch_size(batch).build()?;
+            Box::new(reader.map(|b| Ok(Chunk::Batch(b?))))
+        }
+        Format::Csv => {
+            let schema = csv_schema(path)?;
+            let file = File::open(path).map_err(io(path))?;
+            let reader = arrow_csv::ReaderBuilder::new(schema).with_header(true).with_batch_size(batch).build(file)?;
+            Box::new(reader.map(|b| Ok(Chunk::Batch(b?))))
+        }
+        Format::Jsonl => {
+            let file = File::open(path).map_err(io(path))?;
+            let mut lines = BufReader::with_capacity(1 << 16, file).lines();
+            let owned = path.to_path_buf();
+            Box::new(std::iter::from_fn(move || {
+                let mut chunk = Vec::with_capacity(batch);
+                for line in lines.by_ref().take(batch) {
+                    match line {
+                        Ok(l) => chunk.push(l),
+                        Err(source) => return Some(Err(Error::Io { path: owned.display().to_string(), source })),
+                    }
+                }
+                (!chunk.is_empty()).then_some(Ok(Chunk::Lines(chunk)))
+            }))
+        }
+    })
+}
+
+/// How many rows a population file holds, when that is known without
+/// reading it: a Parquet file's footer says; CSV and JSON lines do not.
+pub fn row_count(path: &Path, format: Format) -> Option<u64> {
+    if format != Format::Parquet {
+        return None;
+    }
+    let file = File::open(path).ok()?;
+    let meta = ParquetRecordBatchReaderBuilder::try_new(file).ok()?;
+    u64::try_from(meta.metadata().file_metadata().num_rows()).ok()
 }
 
 /// A CSV file's columns, from its header, all read as text.

@@ -41,7 +41,9 @@ pub mod decide;
 pub mod encode;
 #[cfg(feature = "files")]
 pub mod files;
+pub mod impact;
 pub mod read;
+pub mod sample;
 pub mod schema;
 pub mod summary;
 

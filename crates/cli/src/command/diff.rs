@@ -67,12 +67,13 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
     // Every failure here is trouble (exit 2): exit 1 means "different".
     let trouble = |e: CliError| match e {
         CliError::Failed(m) | CliError::Trouble(m) => CliError::Trouble(m),
+        CliError::Coded { code, message, details, .. } => CliError::Coded { code, message, details, exit: 2 },
     };
     compare(args, term).map_err(trouble)
 }
 
 /// One version: from git, from a root folder, or as `policy eval` finds it.
-fn load_version(arg: &str, root: Option<&Path>, flag: &str, term: Term) -> Result<Plan, CliError> {
+pub(crate) fn load_version(arg: &str, root: Option<&Path>, flag: &str, term: Term) -> Result<Plan, CliError> {
     if let Some((rev, path)) = split_revision(arg) {
         if root.is_some() {
             return Err(CliError::Trouble(format!("`{arg}` is read from git with its own imports: --{flag} does not apply")));

@@ -2,8 +2,9 @@
 //! the decision with its explained trace; or, with `--facts-lines`, decide a
 //! stream of applicants (JSON lines in, JSON lines out) in parallel chunks.
 
+use crate::support::diagnostics::{more_line, ErrorFormat};
 use crate::support::files::{io_message, load_plan};
-use crate::support::io::{out, outln};
+use crate::support::io::{errln, out, outln};
 use crate::support::term::{paint, print_error, print_warning, Style, Term};
 use crate::support::{plural, CliError, CmdResult};
 use chrono::NaiveDate;
@@ -138,18 +139,14 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
         // clap requires one of the two.
         (None, None) => return Err(CliError::Failed("no facts given (--facts or --facts-lines)".into())),
     };
+    if facts_arg == "-" && args.policy == "-" {
+        return Err(CliError::Trouble("the policy and the facts cannot both be read from standard input".into()));
+    }
     let facts_text = read_facts(facts_arg)?;
     let plan = load_plan(&args.policy, term)?;
     let facts = match plan.facts_from_str(&facts_text) {
         Ok(f) => f,
-        Err(EvalError::Facts(problems)) => {
-            for p in &problems {
-                let what = if p.fact == "(facts)" { "facts".to_string() } else { format!("fact `{}`", p.fact) };
-                print_error(term, &format!("{what}: expected {}, received {}", p.expected, p.received));
-            }
-            let n = plural(problems.len(), "problem", "problems");
-            return Err(CliError::Failed(format!("the facts do not fit policy `{}` ({n})", plan.policy().meta.id)));
-        }
+        Err(EvalError::Facts(problems)) => return Err(facts_error(&problems, &plan, term)),
         Err(e) => return Err(CliError::Failed(e.to_string())),
     };
     let opts = DecideOptions { reference_date: args.as_of, benefits: args.benefits.clone(), trace: args.trace.unwrap_or_default().into() };
@@ -173,6 +170,30 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
         return Ok(false);
     }
     Ok(true)
+}
+
+/// The error for facts that do not fit: each problem printed for people (at
+/// most `--max-errors` of them), and the error `invalid_facts` whose JSON
+/// form (`--error-format json`) carries every problem in `details.problems`
+/// (`fact`, `expected`, `received`), as the server's 422 does.
+pub fn facts_error(problems: &[policy_eval::FactError], plan: &Plan, term: Term) -> CliError {
+    if term.errors != ErrorFormat::Json {
+        let shown = if term.max_errors == 0 { problems.len() } else { term.max_errors };
+        for p in problems.iter().take(shown) {
+            let what = if p.fact == "(facts)" { "facts".to_string() } else { format!("fact `{}`", p.fact) };
+            print_error(term, &format!("{what}: expected {}, received {}", p.expected, p.received));
+        }
+        if let Some(line) = more_line((problems.len().saturating_sub(shown), 0)) {
+            errln!("{line}");
+        }
+    }
+    let n = plural(problems.len(), "problem", "problems");
+    CliError::Coded {
+        code: "invalid_facts",
+        message: format!("the facts do not fit policy `{}` ({n})", plan.policy().meta.id),
+        details: serde_json::json!({ "policy": &*plan.policy().meta.id, "problems": problems }),
+        exit: 1,
+    }
 }
 
 /// A warning about the reference date, naming the flag that gave it.

@@ -6,10 +6,11 @@
 use crate::support::files::load_plan;
 use crate::support::term::Term;
 use crate::support::{CliError, CmdResult};
-use policy_arrow::files::{decide_file, Format, DEFAULT_BATCH};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use policy_arrow::files::{decide_file, row_count, Format, DEFAULT_BATCH};
 use policy_arrow::{BatchDecider, BatchOptions};
 use policy_eval::{DecideOptions, TraceLevel};
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::Path;
 use std::time::Instant;
 
@@ -64,20 +65,33 @@ pub fn run(args: &super::eval::Args, input: &str, term: Term) -> CmdResult {
     };
     let decider = BatchDecider::new(&plan, opts).map_err(|e| CliError::Failed(e.to_string()))?;
     let start = Instant::now();
-    let on_terminal = std::io::stderr().is_terminal();
-    let mut last = Instant::now();
-    let summary = decide_file(&decider, (Path::new(input), in_fmt), (Path::new(output), out_fmt), t.batch_size, |s| {
-        if on_terminal && last.elapsed().as_millis() >= 100 {
-            last = Instant::now();
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r{} applicants decided", s.rows);
-            let _ = err.flush();
+    // A progress bar on a terminal only: piped or redirected stderr gets
+    // the summary alone.
+    let bar = if std::io::stderr().is_terminal() {
+        let total = row_count(Path::new(input), in_fmt);
+        let bar = match total {
+            Some(n) => ProgressBar::new(n).with_style(
+                ProgressStyle::with_template("{bar:40} {pos}/{len} applicants ({per_sec}, {eta} left)")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ),
+            None => ProgressBar::new_spinner().with_style(
+                ProgressStyle::with_template("{spinner} {pos} applicants ({per_sec})").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            ),
+        };
+        bar.set_draw_target(ProgressDrawTarget::stderr_with_hz(10));
+        Some(bar)
+    } else {
+        None
+    };
+    let result = decide_file(&decider, (Path::new(input), in_fmt), (Path::new(output), out_fmt), t.batch_size, |s| {
+        if let Some(bar) = &bar {
+            bar.set_position(s.rows);
         }
-    })
-    .map_err(|e| CliError::Failed(e.to_string()))?;
-    if on_terminal {
-        eprint!("\r");
+    });
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
     }
+    let summary = result.map_err(|e| CliError::Failed(e.to_string()))?;
     let secs = start.elapsed().as_secs_f64();
     eprint!("{}", summary.render());
     if secs > 0.0 {

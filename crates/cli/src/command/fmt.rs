@@ -1,7 +1,7 @@
 //! `policy fmt`: rewrite policies in canonical form, or with `--check` list
 //! the files that are not.
 
-use crate::support::diagnostics::{ErrorFormat, Reporter, Sources};
+use crate::support::diagnostics::{Reporter, Sources};
 use crate::support::files::{collect, io_message, is_policy};
 use crate::support::io::{errln, out, outln};
 use crate::support::term::{paint, print_error, Style, Term};
@@ -55,7 +55,7 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
         print_error(term, &format!("cannot read `{}`: {why}", path.display()));
         ok = false;
     }
-    let mut reporter = Reporter::new(ErrorFormat::Human, term);
+    let mut reporter = Reporter::new(term.errors, term);
     let mut sources = Sources::new();
     let mut changed = 0usize;
     for file in &collected.files {
@@ -96,6 +96,7 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
             ok = false;
         }
     }
+    reporter.finish();
     let total = collected.files.len();
     if total == 0 {
         if collected.problems.is_empty() {
@@ -139,7 +140,9 @@ fn run_stdin(check: bool, term: Term) -> CmdResult {
         Err((diagnostics, parsed)) => {
             let mut sources = Sources::new();
             sources.add(name, &parsed);
-            Reporter::new(ErrorFormat::Human, term).report_all(&diagnostics, &mut sources);
+            let mut reporter = Reporter::new(term.errors, term);
+            reporter.report_all(&diagnostics, &mut sources);
+            reporter.finish();
             Ok(false)
         }
     }

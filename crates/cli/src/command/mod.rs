@@ -1,20 +1,25 @@
 //! The command line: one module per subcommand.
 
 pub mod check;
+pub mod completions;
 pub mod diff;
 pub mod eval;
 pub mod eval_file;
 pub mod explain;
 pub mod fmt;
+pub mod impact;
 pub mod lsp;
+pub mod sample;
 pub mod schema;
 pub mod serve;
 pub mod test;
 pub mod what_if;
 
+use crate::support::diagnostics::ErrorFormat;
 use crate::support::term::{ColorChoice, Term};
 use crate::support::CmdResult;
 use clap::{Parser, Subcommand};
+use std::path::PathBuf;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -25,9 +30,12 @@ Examples:
   policy schema datong.big_data_training_2022
   policy explain C101
   policy diff old.policy policies/datong/big_data_training_2022.policy --cases policies/datong
+  policy sample jiaxing.digital_training_2021 --n 1000000 --seed 7 -o population.parquet
+  policy impact jiaxing.digital_training_2021 amended.policy --population population.parquet
   policy lsp
   policy what-if datong.big_data_training_2022 --facts applicant.json
   policy serve --policies policies --addr 127.0.0.1:8080
+  policy completions bash > ~/.local/share/bash-completion/completions/policy
 
 Run `policy <COMMAND> --help` for each command's options and examples.";
 
@@ -38,6 +46,18 @@ pub struct Cli {
     /// When to colour the output: `auto` colours on a terminal unless NO_COLOR, CLICOLOR=0 or TERM=dumb is set.
     #[arg(long, value_enum, default_value_t, global = true, value_name = "WHEN")]
     pub color: ColorChoice,
+    /// How to print diagnostics and errors: `human` (stderr), `short` (`file:line:col: error[CODE]: message`,
+    /// one per line on stderr) or `json` (on stdout: one object per diagnostic, one line each;
+    /// other errors as `{"error": {"code", "message", "details"}}`).
+    #[arg(long, value_enum, default_value_t, global = true, value_name = "FORMAT")]
+    pub error_format: ErrorFormat,
+    /// Print at most N diagnostics (human and short formats), then how many more there were; 0: no limit.
+    #[arg(long, default_value_t = 100, global = true, value_name = "N")]
+    pub max_errors: usize,
+    /// The policy folder that policy ids and `use` imports resolve in [default: the nearest `policies/`
+    /// folder in the working directory or one of its parents].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub root: Option<PathBuf>,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -67,6 +87,12 @@ pub enum Command {
     /// Compare two versions of a policy: changes, applicants decided differently, golden cases that change.
     #[command(after_help = diff::EXAMPLES)]
     Diff(diff::Args),
+    /// Draw a synthetic population from a policy's declarations, weighted toward its thresholds.
+    #[command(after_help = sample::EXAMPLES)]
+    Sample(sample::Args),
+    /// What an amendment changes over a population: status changes, amounts, total cost, examples.
+    #[command(after_help = impact::EXAMPLES)]
+    Impact(impact::Args),
     /// Start the language server on stdio, for editors (docs/editors.md).
     #[command(after_help = lsp::EXAMPLES)]
     Lsp(lsp::Args),
@@ -76,6 +102,9 @@ pub enum Command {
     /// What would make each benefit eligible: fact changes (each verified), and the facts still needed.
     #[command(name = "what-if", after_help = what_if::EXAMPLES)]
     WhatIf(what_if::Args),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(after_help = completions::EXAMPLES)]
+    Completions(completions::Args),
 }
 
 /// Runs the command.
@@ -88,8 +117,11 @@ pub fn run(cli: &Cli, term: Term) -> CmdResult {
         Command::Explain(a) => explain::run(a, term),
         Command::Schema(a) => schema::run(a, term),
         Command::Diff(a) => diff::run(a, term),
+        Command::Sample(a) => sample::run(a, term),
+        Command::Impact(a) => impact::run(a, term),
         Command::Lsp(a) => lsp::run(a, term),
         Command::Serve(a) => serve::run(a, term),
         Command::WhatIf(a) => what_if::run(a, term),
+        Command::Completions(a) => completions::run(a, term),
     }
 }

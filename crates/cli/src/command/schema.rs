@@ -12,6 +12,7 @@ Examples:
   policy schema policies/datong/big_data_training_2022.policy
   policy schema jiaxing.digital_training_2021 > facts.schema.json
   policy schema datong.big_data_training_2022 --benefit order_training
+  policy schema - < draft.policy
 
 Exit status: 0 on success, 1 when the policy cannot be read or does not \
 compile or has no such benefit, 2 on bad arguments.";
@@ -19,8 +20,9 @@ compile or has no such benefit, 2 on bad arguments.";
 /// Arguments of `policy schema`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A `.policy` file or a policy id under `./policies`.
-    #[arg(value_name = "POLICY")]
+    /// A `.policy` file, a policy id (looked up in --root, or the nearest `policies/` folder in the
+    /// working directory or its parents), or `-` to read the policy from standard input.
+    #[arg(value_name = "POLICY|-")]
     pub policy: String,
     /// The schema of the facts this benefit may read (only those properties).
     #[arg(long, value_name = "ID")]

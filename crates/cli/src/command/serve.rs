@@ -1,7 +1,7 @@
 //! `policy serve`: the decision service and the trace viewer
 //! (`crates/server`, `docs/service.md`).
 
-use crate::support::diagnostics::{ErrorFormat, Reporter, Sources};
+use crate::support::diagnostics::{Reporter, Sources};
 use crate::support::term::Term;
 use crate::support::{plural, CliError, CmdResult};
 use policy_eval::EvalError;
@@ -114,10 +114,17 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
     let app = match App::load(config) {
         Ok(app) => app,
         Err(EvalError::Policy { name, diagnostics }) => {
-            let mut reporter = Reporter::new(ErrorFormat::Human, term);
+            let mut reporter = Reporter::for_error(term);
             let mut sources = Sources::new();
             reporter.report_all(&diagnostics, &mut sources);
-            return Err(CliError::Failed(format!("`{name}` does not compile: {}", plural(reporter.errors, "error", "errors"))));
+            reporter.finish();
+            let message = format!("`{name}` does not compile: {}", plural(reporter.errors, "error", "errors"));
+            return Err(CliError::Coded {
+                code: "policy_error",
+                message,
+                details: serde_json::json!({ "diagnostics": reporter.take_json() }),
+                exit: 1,
+            });
         }
         Err(e) => return Err(CliError::Failed(e.to_string())),
     };

@@ -5,7 +5,7 @@
 use super::eval::{parse_date, read_facts, OutputFormat};
 use crate::support::files::load_plan;
 use crate::support::io::{out, outln};
-use crate::support::term::{print_error, Term};
+use crate::support::term::Term;
 use crate::support::{plural, CliError, CmdResult};
 use chrono::NaiveDate;
 use policy_eval::what_if::{what_if, Change, WhatIf, REFERENCE_DATE};
@@ -47,14 +47,7 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
     // The facts are checked by the same reader `policy eval` uses first, so
     // the problems are reported the same way.
     if let Err(EvalError::Facts(problems)) = plan.facts_from_str(&text) {
-        for p in &problems {
-            print_error(term, &format!("fact `{}`: expected {}, received {}", p.fact, p.expected, p.received));
-        }
-        return Err(CliError::Failed(format!(
-            "the facts do not fit policy `{}` ({})",
-            plan.policy().meta.id,
-            plural(problems.len(), "problem", "problems")
-        )));
+        return Err(super::eval::facts_error(&problems, &plan, term));
     }
     let facts: Json = serde_json::from_str(&text).map_err(|e| CliError::Failed(format!("the facts are not JSON: {e}")))?;
     let opts = DecideOptions { reference_date: args.as_of, benefits: args.benefits.clone(), ..Default::default() };

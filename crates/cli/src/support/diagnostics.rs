@@ -101,7 +101,8 @@ impl Sources {
     }
 }
 
-/// Counts and prints diagnostics, each once.
+/// Counts and prints diagnostics, each once, at most `--max-errors` of them
+/// in the human and short formats (JSON gets them all).
 #[derive(Debug)]
 pub struct Reporter {
     format: ErrorFormat,
@@ -110,13 +111,35 @@ pub struct Reporter {
     pub errors: usize,
     /// Warnings reported.
     pub warnings: usize,
+    /// Printed so far (or collected).
+    shown: usize,
+    /// Errors and warnings counted but not printed (past the limit).
+    hidden: (usize, usize),
+    /// When collecting instead of printing: the JSON form of each diagnostic.
+    collected: Option<Vec<serde_json::Value>>,
     seen: HashSet<(String, &'static str, usize, usize, String)>,
 }
 
 impl Reporter {
-    /// A reporter writing in `format`.
+    /// A reporter printing in `format`, within `term.max_errors`.
     pub fn new(format: ErrorFormat, term: Term) -> Self {
-        Reporter { format, term, errors: 0, warnings: 0, seen: HashSet::new() }
+        Reporter { format, term, errors: 0, warnings: 0, shown: 0, hidden: (0, 0), collected: None, seen: HashSet::new() }
+    }
+
+    /// A reporter for a command whose output is one error object under
+    /// `--error-format json`: people get the diagnostics printed as usual;
+    /// with JSON they are kept for [`Reporter::take_json`] instead.
+    pub fn for_error(term: Term) -> Self {
+        let mut r = Reporter::new(term.errors, term);
+        if term.errors == ErrorFormat::Json {
+            r.collected = Some(Vec::new());
+        }
+        r
+    }
+
+    /// The diagnostics kept by a [`Reporter::for_error`] under JSON.
+    pub fn take_json(&mut self) -> serde_json::Value {
+        serde_json::Value::Array(self.collected.take().unwrap_or_default())
     }
 
     /// Prints every diagnostic (skipping any already printed: an imported
@@ -125,6 +148,21 @@ impl Reporter {
         for d in diagnostics {
             self.report(d, sources);
         }
+    }
+
+    /// Whether one more diagnostic is past `--max-errors` (counted, not printed).
+    fn past_limit(&mut self, error: bool) -> bool {
+        let limited = self.format != ErrorFormat::Json && self.term.max_errors > 0;
+        if limited && self.shown >= self.term.max_errors {
+            if error {
+                self.hidden.0 += 1;
+            } else {
+                self.hidden.1 += 1;
+            }
+            return true;
+        }
+        self.shown += 1;
+        false
     }
 
     /// Prints one diagnostic.
@@ -137,7 +175,14 @@ impl Reporter {
             Severity::Error => self.errors += 1,
             Severity::Warning => self.warnings += 1,
         }
+        if self.past_limit(d.severity == Severity::Error) {
+            return;
+        }
         let file = sources.get(&d.file);
+        if let Some(kept) = &mut self.collected {
+            kept.push(serde_json::from_str(&render_json(d, file.as_deref())).unwrap_or_default());
+            return;
+        }
         match self.format {
             ErrorFormat::Human => err!("{}", render_human(d, file.as_deref(), self.term.stderr)),
             ErrorFormat::Short => errln!("{}", render_short(d, file.as_deref())),
@@ -149,6 +194,9 @@ impl Reporter {
     /// read): `message` for people, `file` and `message` in JSON.
     pub fn plain_error(&mut self, file: &str, message: &str) {
         self.errors += 1;
+        if self.past_limit(true) {
+            return;
+        }
         match self.format {
             ErrorFormat::Human => errln!("{}: {message}\n", super::term::paint(self.term.stderr, Style::Error, "error")),
             ErrorFormat::Short if file.is_empty() => errln!("error: {}", one_line(message)),
@@ -166,9 +214,36 @@ impl Reporter {
                     label: None,
                     help: None,
                 };
-                outln!("{}", serde_json::to_string(&j).unwrap_or_default());
+                let text = serde_json::to_string(&j).unwrap_or_default();
+                match &mut self.collected {
+                    Some(kept) => kept.push(serde_json::from_str(&text).unwrap_or_default()),
+                    None => outln!("{text}"),
+                }
             }
         }
+    }
+
+    /// Says how many diagnostics `--max-errors` left out (on stderr), if any:
+    /// `… and 37 more errors`, `… and 3 more warnings`, or both.
+    pub fn finish(&mut self) {
+        if let Some(line) = more_line(self.hidden) {
+            errln!("{line}");
+        }
+        self.hidden = (0, 0);
+    }
+}
+
+/// `… and 37 more errors` (and warnings) for what the limit left out.
+pub fn more_line((errors, warnings): (usize, usize)) -> Option<String> {
+    let parts: Vec<String> = [(errors, "error", "errors"), (warnings, "warning", "warnings")]
+        .into_iter()
+        .filter(|(n, _, _)| *n > 0)
+        .map(|(n, one, many)| super::plural(n, &format!("more {one}"), &format!("more {many}")))
+        .collect();
+    if parts.is_empty() {
+        None
+    } else {
+        Some(format!("… and {} (--max-errors to see more)", parts.join(" and ")))
     }
 }
 
@@ -217,7 +292,7 @@ fn render_short(d: &Diagnostic, file: Option<&SourceFile>) -> String {
 }
 
 /// A message on one line (a line break would split a `--error-format short` record).
-fn one_line(message: &str) -> String {
+pub fn one_line(message: &str) -> String {
     message.split(['\n', '\r']).filter(|l| !l.trim().is_empty()).collect::<Vec<_>>().join(" ")
 }
 

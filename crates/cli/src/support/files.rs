@@ -2,7 +2,7 @@
 //! resolving `use`, and turning a POLICY argument (a file or an id) into a
 //! compiled plan.
 
-use super::diagnostics::{ErrorFormat, Reporter, Sources};
+use super::diagnostics::{Reporter, Sources};
 use super::term::Term;
 use super::{plural, CliError};
 use policy_core::loader::{read_source, DirLoader, LoadError, Loader, Source};
@@ -165,7 +165,8 @@ pub fn loader_roots(paths: &[PathBuf], files: FileRoot) -> Vec<PathBuf> {
     dedupe_roots(roots)
 }
 
-fn dedupe_roots(roots: Vec<PathBuf>) -> Vec<PathBuf> {
+/// Drops roots inside other roots (by canonical path).
+pub fn dedupe_roots(roots: Vec<PathBuf>) -> Vec<PathBuf> {
     let mut with_canon: Vec<(PathBuf, PathBuf)> = roots.into_iter().map(|r| (r.canonicalize().unwrap_or_else(|_| r.clone()), r)).collect();
     with_canon.sort_by_key(|(c, _)| c.components().count());
     let mut kept: Vec<(PathBuf, PathBuf)> = Vec::new();
@@ -177,6 +178,88 @@ fn dedupe_roots(roots: Vec<PathBuf>) -> Vec<PathBuf> {
     kept.into_iter().map(|(_, r)| r).collect()
 }
 
+/// `--root`, set once by `main` before any command runs.
+static ROOT_ARG: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+
+/// Records `--root` (the first call wins).
+pub fn set_root_arg(root: Option<PathBuf>) {
+    let _ = ROOT_ARG.set(root);
+}
+
+/// The policy folder that policy ids and a standard-input policy's imports
+/// resolve in: `--root DIR` when given (an error when it is not a
+/// directory), else the nearest `policies/` folder in the working directory
+/// or one of its parents (as cargo finds its workspace), as a relative path
+/// (`policies`, `../policies`, …) so that messages and traces stay short;
+/// `None` when there is none.
+pub fn policy_root() -> Result<Option<PathBuf>, CliError> {
+    if let Some(Some(root)) = ROOT_ARG.get() {
+        if !root.is_dir() {
+            return Err(CliError::Failed(format!("--root `{}` is not a directory", root.display())));
+        }
+        return Ok(Some(root.clone()));
+    }
+    Ok(find_policies_upward())
+}
+
+/// The nearest `policies/` directory in the working directory or above it.
+fn find_policies_upward() -> Option<PathBuf> {
+    let cwd = std::env::current_dir().ok()?;
+    let mut up = PathBuf::new();
+    for dir in cwd.ancestors() {
+        if dir.join("policies").is_dir() {
+            return Some(up.join("policies"));
+        }
+        up.push("..");
+    }
+    None
+}
+
+/// `--root` when given (an error when it is not a directory).
+pub fn explicit_root() -> Result<Option<PathBuf>, CliError> {
+    match ROOT_ARG.get() {
+        Some(Some(_)) => policy_root(),
+        _ => Ok(None),
+    }
+}
+
+/// Says that the policy root came from `--root`, for messages.
+fn root_flag() -> &'static str {
+    match ROOT_ARG.get() {
+        Some(Some(_)) => " (--root)",
+        _ => "",
+    }
+}
+
+/// The name standard input is read under.
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// Reads a policy from standard input (at most the source size limit).
+/// It is named `<stdin>`, unless the id its header declares names a policy
+/// of `loader`: then it takes that file's name, so that its source
+/// documents resolve beside it and diagnostics name the file an editor
+/// piped.
+pub fn read_stdin_policy(loader: &DirLoader) -> Result<Source, CliError> {
+    use std::io::Read;
+    let limit = policy_core::limits::MAX_SOURCE_BYTES;
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| CliError::Failed(format!("cannot read a policy from standard input: {}", io_message(&e))))?;
+    if bytes.len() > limit {
+        return Err(CliError::Failed(format!("standard input holds more than the limit of {limit} bytes for a policy (not read further)")));
+    }
+    let name = std::str::from_utf8(&bytes)
+        .ok()
+        .and_then(policy_core::loader::scan_policy_id)
+        .and_then(|id| loader.load_policy(&id).ok())
+        .map(|s| s.name.to_string())
+        .unwrap_or_else(|| STDIN_NAME.to_string());
+    Ok(Source { name: std::sync::Arc::from(name.as_str()), bytes: std::sync::Arc::from(bytes) })
+}
+
 /// A POLICY argument resolved to its source and a loader for its imports.
 pub struct Resolved {
     /// The policy's text.
@@ -185,18 +268,25 @@ pub struct Resolved {
     pub loader: DirLoader,
 }
 
-/// Resolves POLICY: a path to a `.policy` file (imports come from its
-/// `policies/` tree, or from `./policies` when it has none), or a policy id
-/// looked up under `./policies`.
+/// Resolves POLICY: `-` (standard input; imports from the policy root), a
+/// path to a `.policy` file (imports come from its `policies/` tree, and
+/// from the policy root), or a policy id looked up in the policy root
+/// ([`policy_root`]).
 pub fn resolve_policy(arg: &str) -> Result<Resolved, CliError> {
     let path = Path::new(arg);
+    if arg == "-" {
+        let roots: Vec<PathBuf> = policy_root()?.into_iter().collect();
+        let loader = DirLoader::new(&roots);
+        let source = read_stdin_policy(&loader)?;
+        return Ok(Resolved { source, loader });
+    }
     if path.is_file() {
         let mut roots = loader_roots(&[path.to_path_buf()], FileRoot::Itself);
-        if policies_ancestor(path).is_none() && Path::new("policies").is_dir() {
-            roots.push(PathBuf::from("policies"));
+        if policies_ancestor(path).is_none() {
+            roots.extend(policy_root()?);
         }
         let source = read_source(path).map_err(|e| CliError::Failed(load_message(&e)))?;
-        return Ok(Resolved { source, loader: DirLoader::new(&roots) });
+        return Ok(Resolved { source, loader: DirLoader::new(&dedupe_roots(roots)) });
     }
     if path.is_dir() {
         return Err(CliError::Failed(format!("`{arg}` is a directory: give a .policy file or a policy id")));
@@ -208,14 +298,17 @@ pub fn resolve_policy(arg: &str) -> Result<Resolved, CliError> {
     if looks_like_path {
         return Err(CliError::Failed(format!("cannot read `{arg}`: no such file")));
     }
-    let dir = Path::new("policies");
-    if !dir.is_dir() {
-        return Err(CliError::Failed(format!("`{arg}` is not a file, and there is no ./policies directory to look it up as a policy id")));
-    }
-    let loader = DirLoader::new(&[dir]);
+    let Some(dir) = policy_root()? else {
+        return Err(CliError::Failed(format!(
+            "`{arg}` is not a file, and there is no policy folder to look it up as a policy id (no `policies/` folder in the working directory or its parents; give --root DIR)"
+        )));
+    };
+    let loader = DirLoader::new(&[&dir]);
     match loader.load_policy(arg) {
         Ok(source) => Ok(Resolved { source, loader }),
-        Err(LoadError::NotFound(_)) => Err(CliError::Failed(format!("no file `{arg}` and no policy with that id under ./policies"))),
+        Err(LoadError::NotFound(_)) => {
+            Err(CliError::Failed(format!("no file `{arg}` and no policy with that id under `{}`{}", dir.display(), root_flag())))
+        }
         Err(e) => Err(CliError::Failed(load_message(&e))),
     }
 }
@@ -239,16 +332,25 @@ pub fn load_plan(arg: &str, term: Term) -> Result<Plan, CliError> {
     compile_reporting(&source, &loader, term)
 }
 
-/// Compiles `source`, printing the diagnostics when it fails.
+/// Compiles `source`, printing the diagnostics when it fails (with
+/// `--error-format json` they are the `diagnostics` of the `policy_error`
+/// object instead).
 pub fn compile_reporting(source: &Source, loader: &dyn Loader, term: Term) -> Result<Plan, CliError> {
     match policy_eval::compile(source, loader) {
         Ok(plan) => Ok(plan),
         Err(EvalError::Policy { name, diagnostics }) => {
-            let mut reporter = Reporter::new(ErrorFormat::Human, term);
+            let mut reporter = Reporter::for_error(term);
             let mut sources = Sources::new();
             sources.add(&source.name, &String::from_utf8_lossy(&source.bytes));
             reporter.report_all(&diagnostics, &mut sources);
-            Err(CliError::Failed(format!("`{name}` does not compile: {}", plural(reporter.errors, "error", "errors"))))
+            reporter.finish();
+            let message = format!("`{name}` does not compile: {}", plural(reporter.errors, "error", "errors"));
+            Err(CliError::Coded {
+                code: "policy_error",
+                message,
+                details: serde_json::json!({ "diagnostics": reporter.take_json() }),
+                exit: 1,
+            })
         }
         Err(e) => Err(CliError::Failed(e.to_string())),
     }

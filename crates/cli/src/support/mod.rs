@@ -18,12 +18,27 @@ pub enum CliError {
     /// Trouble (exit 2), for commands whose exit 1 is an answer (`diff`:
     /// 0 equivalent, 1 different, 2 trouble, as GNU diff).
     Trouble(String),
+    /// A failure (exit 1) with a code and details for `--error-format json`
+    /// (`{"error": {"code", "message", "details"}}` on stdout), such as
+    /// `invalid_facts` with every fact problem, or `policy_error` with the
+    /// policy's diagnostics. People see the message (the details, when they
+    /// matter to people, were printed already).
+    Coded {
+        /// Stable code: `invalid_facts`, `policy_error`.
+        code: &'static str,
+        /// One sentence.
+        message: String,
+        /// Machine-readable details.
+        details: serde_json::Value,
+        /// Exit status: 1, or 2 for trouble (`diff`).
+        exit: u8,
+    },
 }
 
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CliError::Failed(m) | CliError::Trouble(m) => f.write_str(m),
+            CliError::Failed(m) | CliError::Trouble(m) | CliError::Coded { message: m, .. } => f.write_str(m),
         }
     }
 }

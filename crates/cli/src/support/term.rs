@@ -1,8 +1,10 @@
-//! Colour: only on a terminal, never when `NO_COLOR` is set, nor (unless
-//! forced) when `CLICOLOR=0` or `TERM=dumb`; always when `--color always`
-//! (or `CLICOLOR_FORCE`) asks for it.
+//! How output is printed: colour (only on a terminal, never when `NO_COLOR`
+//! is set, nor (unless forced) when `CLICOLOR=0` or `TERM=dumb`; always when
+//! `--color always` (or `CLICOLOR_FORCE`) asks for it), the global
+//! `--error-format` and `--max-errors`, and errors that are not diagnostics.
 
-use crate::support::io::errln;
+use crate::support::diagnostics::{one_line, ErrorFormat};
+use crate::support::io::{errln, outln};
 use clap::ValueEnum;
 use std::io::IsTerminal;
 
@@ -18,13 +20,17 @@ pub enum ColorChoice {
     Never,
 }
 
-/// Whether each output stream gets colour.
+/// Whether each output stream gets colour, and how errors are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Term {
     /// Colour on stdout.
     pub stdout: bool,
     /// Colour on stderr.
     pub stderr: bool,
+    /// `--error-format`: diagnostics and errors for people, one line each, or JSON on stdout.
+    pub errors: ErrorFormat,
+    /// `--max-errors`: diagnostics printed before the rest are only counted (0: no limit).
+    pub max_errors: usize,
 }
 
 /// What `--color auto` decides from the environment, before looking at
@@ -57,17 +63,21 @@ fn auto_color(var: &dyn Fn(&str) -> Option<std::ffi::OsString>) -> AutoColor {
 }
 
 impl Term {
-    /// Decides from the choice, the environment and whether each stream is a terminal.
-    pub fn detect(choice: ColorChoice) -> Term {
-        match choice {
-            ColorChoice::Always => Term { stdout: true, stderr: true },
-            ColorChoice::Never => Term { stdout: false, stderr: false },
+    /// Decides colour from the choice, the environment and whether each
+    /// stream is a terminal; errors in `errors`, at most `max_errors` shown.
+    pub fn detect(choice: ColorChoice, errors: ErrorFormat, max_errors: usize) -> Term {
+        let (stdout, stderr) = match choice {
+            ColorChoice::Always => (true, true),
+            ColorChoice::Never => (false, false),
             ColorChoice::Auto => match auto_color(&|name| std::env::var_os(name)) {
-                AutoColor::Off => Term { stdout: false, stderr: false },
-                AutoColor::Forced => Term { stdout: true, stderr: true },
-                AutoColor::OnTerminal => Term { stdout: std::io::stdout().is_terminal(), stderr: std::io::stderr().is_terminal() },
+                AutoColor::Off => (false, false),
+                AutoColor::Forced => (true, true),
+                AutoColor::OnTerminal => (std::io::stdout().is_terminal(), std::io::stderr().is_terminal()),
             },
-        }
+        };
+        // JSON errors go to stdout, which then carries no colour.
+        let stdout = stdout && errors != ErrorFormat::Json;
+        Term { stdout, stderr, errors, max_errors }
     }
 }
 
@@ -113,15 +123,37 @@ pub fn paint(on: bool, style: Style, text: &str) -> String {
     }
 }
 
-/// Prints `error: message` to stderr.
+/// Prints an error that is not a diagnostic: `error: message` on stderr
+/// (`--error-format short`: on one line), or with `--error-format json` the
+/// object `{"error": {"code": "failed", "message": …, "details": null}}` on
+/// one line of stdout.
 pub fn print_error(term: Term, message: &str) {
-    errln!("{}: {message}", paint(term.stderr, Style::Error, "error"));
+    print_coded(term, "failed", message, &serde_json::Value::Null);
+}
+
+/// [`print_error`] with a code and details for `--error-format json`
+/// (people see the message only).
+pub fn print_coded(term: Term, code: &str, message: &str, details: &serde_json::Value) {
+    match term.errors {
+        ErrorFormat::Human => errln!("{}: {message}", paint(term.stderr, Style::Error, "error")),
+        ErrorFormat::Short => errln!("error: {}", one_line(message)),
+        ErrorFormat::Json => outln!("{}", error_json(code, message, details)),
+    }
+}
+
+/// The JSON error object: `{"error": {"code", "message", "details"}}` (the
+/// shape of the server's error bodies).
+pub fn error_json(code: &str, message: &str, details: &serde_json::Value) -> String {
+    serde_json::json!({ "error": { "code": code, "message": message, "details": details } }).to_string()
 }
 
 /// Prints `warning: message` on stderr (as `check` prints a diagnostic's
-/// severity).
+/// severity; on one line with `--error-format short`).
 pub fn print_warning(term: Term, message: &str) {
-    errln!("{}: {message}", paint(term.stderr, Style::Unsure, "warning"));
+    match term.errors {
+        ErrorFormat::Short => errln!("warning: {}", one_line(message)),
+        _ => errln!("{}: {message}", paint(term.stderr, Style::Unsure, "warning")),
+    }
 }
 
 #[cfg(test)]

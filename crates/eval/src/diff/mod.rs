@@ -140,5 +140,43 @@ pub(crate) fn exploration(plan: &Plan, base: &BTreeMap<String, Json>) -> (Vec<(S
     (vars, search.read_by.clone())
 }
 
+/// What `policy diff`'s threshold exploration knows of one plan, for
+/// drawing populations (`policy sample`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Boundaries {
+    /// The values tried for each fact: for a number, each constant it is
+    /// compared against (in conditions, tiers, tables and its bounds) with
+    /// the values just below and just above, plus 0, 1 and ten times the
+    /// largest; for a date, every date the policy decides by ±1 day (and
+    /// the typical date ± the durations and ages the policy compares);
+    /// every variant of an enum; lists and records built from the typical
+    /// applicant; `null` (absent) last. In name order.
+    pub values: Vec<(String, Vec<Json>)>,
+    /// Per benefit, the applicant the search starts from: coordinate
+    /// ascent towards eligibility, then a larger amount (distinct ones
+    /// only; `null` is a fact not given).
+    pub bases: Vec<BTreeMap<String, Json>>,
+    /// The date the bases are decided at when the policy has no
+    /// `application_date` (the middle of its in-force window).
+    pub typical_date: NaiveDate,
+}
+
+/// The threshold exploration of one plan (see [`Boundaries`]); the
+/// reference date is not a fact and is left out.
+pub fn boundaries(plan: &Plan) -> Boundaries {
+    let analysis = analyse(plan.policy());
+    let mut search = Search::new(plan, plan, &analysis, &analysis);
+    let typical = search.typical();
+    let values = search.vars.iter().filter(|v| v.name != AS_OF).map(|v| (v.name.clone(), search.vals(v, &typical))).collect();
+    let mut bases: Vec<BTreeMap<String, Json>> = Vec::new();
+    for id in search.order.clone() {
+        let base: BTreeMap<String, Json> = search.base_for(&id).into_iter().filter(|(k, _)| k != AS_OF).collect();
+        if !bases.contains(&base) {
+            bases.push(base);
+        }
+    }
+    Boundaries { values, bases, typical_date: search.typical_date }
+}
+
 /// The name [`exploration`] gives the reference date.
 pub(crate) const REFERENCE_DATE: &str = AS_OF;

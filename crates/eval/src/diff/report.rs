@@ -114,7 +114,8 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    pub(super) fn from_decision(b: &BenefitDecision) -> Self {
+    /// A benefit's decision as the diff compares it.
+    pub fn from_decision(b: &BenefitDecision) -> Self {
         let amount = match (&b.amount, &b.amount_range) {
             (Some(a), _) => Some(money_string(*a)),
             (None, Some(r)) => Some(format!("{}..{}", money_string(r.low), money_string(r.high))),
@@ -305,8 +306,63 @@ pub(super) fn extra_differences(b: &BenefitPair) -> Vec<String> {
     out
 }
 
+impl Witness {
+    /// A witness from a real applicant (`policy impact`'s examples): the
+    /// facts given and both versions' decisions of them (`Err`: why a
+    /// version refused the facts). Benefits in the new version's order,
+    /// then those only the old one has.
+    pub fn from_decisions(
+        facts: BTreeMap<String, Json>,
+        as_of: Option<NaiveDate>,
+        old: Result<&crate::decision::Decision, &str>,
+        new: Result<&crate::decision::Decision, &str>,
+    ) -> Witness {
+        let outcomes = |d: Result<&crate::decision::Decision, &str>| -> Vec<(String, Outcome)> {
+            d.map(|d| d.benefits.iter().map(|b| (b.id.to_string(), Outcome::from_decision(b))).collect()).unwrap_or_default()
+        };
+        let (o, n) = (outcomes(old), outcomes(new));
+        let mut ids: Vec<String> = n.iter().map(|x| x.0.clone()).collect();
+        ids.extend(o.iter().map(|x| x.0.clone()).filter(|id| !n.iter().any(|x| x.0 == *id)));
+        let find = |side: &[(String, Outcome)], id: &str| side.iter().find(|x| x.0 == id).map(|x| x.1.clone());
+        let benefits = ids
+            .into_iter()
+            .map(|id| {
+                let (old, new) = (find(&o, &id), find(&n, &id));
+                let differs = match (&old, &new) {
+                    (Some(a), Some(b)) => !a.same(b),
+                    (None, None) => false,
+                    _ => true,
+                };
+                BenefitPair { benefit: id, old, new, differs }
+            })
+            .collect();
+        Witness {
+            facts,
+            varied: Vec::new(),
+            as_of,
+            old_rejected: old.err().map(str::to_string),
+            new_rejected: new.err().map(str::to_string),
+            benefits,
+            alone: None,
+        }
+    }
+
+    /// The witness for people, as `policy diff` shows it: the facts, then
+    /// each benefit's outcome in both versions side by side (`*` marks a
+    /// difference); every line indented by five spaces.
+    pub fn render_text(&self) -> String {
+        let mut out = String::new();
+        render_witness_body(&mut out, self);
+        out
+    }
+}
+
 pub(super) fn render_witness(out: &mut String, w: &Witness, explored: usize) {
     out.push_str(&format!("   applicant decided differently (found after {explored} candidate{}):\n", plural(explored)));
+    render_witness_body(out, w);
+}
+
+fn render_witness_body(out: &mut String, w: &Witness) {
     if let Some(d) = w.as_of {
         out.push_str(&format!("     as of {d}\n"));
     }
