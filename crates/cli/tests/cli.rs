@@ -851,6 +851,22 @@ fn diff_bundled_policy_against_itself_by_id() {
 }
 
 #[test]
+fn diff_a_policy_and_its_amendment() {
+    // The pair: the amended policy against the base, each change with a witness.
+    let r = run(&["diff", "jiaxing.digital_training_2021", "jiaxing.digital_training_2022_example", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let changes = v["changes"].as_array().unwrap();
+    let said: Vec<String> = changes.iter().map(|c| c.to_string()).collect();
+    for what in ["low_attendance", "unregistered", "bound_district", "class_registered"] {
+        assert!(said.iter().any(|c| c.contains(what)), "no change names {what}: {said:#?}");
+    }
+    // Every change of a rule found an applicant it decides differently.
+    let rules = changes.iter().filter(|c| c.to_string().contains("training_subsidy")).collect::<Vec<_>>();
+    assert!(rules.len() >= 4 && rules.iter().all(|c| c["witness"].is_object()), "{said:#?}");
+}
+
+#[test]
 fn diff_failures() {
     let r = run(&["diff", &format!("{DIFF}/old.policy")]);
     assert_eq!(r.code, 2);

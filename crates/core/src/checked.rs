@@ -139,6 +139,10 @@ pub struct PolicyMeta {
     pub in_force_until: Option<NaiveDate>,
     /// Author-given version.
     pub version: Option<String>,
+    /// The id of the policy this one amends (`amends …`): the rules are that
+    /// policy's with this one's changes merged in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amends: Option<String>,
     /// SHA-256 of the policy's text and of every policy it imports, hex.
     pub content_hash: String,
 }

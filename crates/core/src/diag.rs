@@ -83,6 +83,12 @@ pub mod codes {
         IN_FORCE_EMPTY = "R309", "the in-force window ends before it starts";
         NOT_COVERED = "R310", "a parameter leaves days of the in-force window without a value, or no rule version falls in it";
         CAP_UNREACHABLE = "R311", "cap can never bind because the input ranges keep the amount below it";
+        AMEND_UNKNOWN = "A401", "amendment names something the amended policy does not have";
+        AMEND_NO_CHANGE = "A402", "amendment changes nothing";
+        AMEND_CYCLE = "A403", "amendments form a cycle";
+        AMEND_BASE_FAILED = "A404", "amended policy could not be loaded or does not check";
+        AMEND_RESTATES = "A405", "amendment adds what the amended policy already has";
+        AMEND_MISUSE = "A406", "amendment syntax where it cannot apply";
     }
 }
 

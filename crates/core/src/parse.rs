@@ -209,8 +209,10 @@ struct Chunk {
     end: usize,
 }
 
-const ITEM_KEYWORDS: &[&str] =
-    &["use", "unit", "convert", "enum", "record", "input", "param", "external", "table", "let", "fn", "assert", "clause", "benefit"];
+const ITEM_KEYWORDS: &[&str] = &[
+    "use", "unit", "convert", "enum", "record", "input", "param", "external", "table", "let", "fn", "assert", "clause", "benefit", "amend",
+    "repeal",
+];
 
 /// Keywords that start a clause inside a benefit (for syntax errors).
 const CLAUSE_KEYWORDS: &[&str] = &[
@@ -471,7 +473,8 @@ fn rule_name(r: Rule) -> std::borrow::Cow<'static, str> {
         | Rule::h_issued
         | Rule::h_in_force
         | Rule::h_source
-        | Rule::h_version => "a header field",
+        | Rule::h_version
+        | Rule::h_amends => "a header field",
         Rule::header => "the `policy` header",
         Rule::use_decl
         | Rule::unit_decl
@@ -486,7 +489,12 @@ fn rule_name(r: Rule) -> std::borrow::Cow<'static, str> {
         | Rule::fn_decl
         | Rule::assert_decl
         | Rule::clause_decl
-        | Rule::benefit_decl => "a declaration",
+        | Rule::benefit_decl
+        | Rule::amend_decl
+        | Rule::repeal_decl => "a declaration",
+        Rule::amend_param => "`param NAME { … }`",
+        Rule::amend_benefit => "`benefit ID { … }`",
+        Rule::replace_change | Rule::repeal_change => "a change",
         Rule::payee_clause
         | Rule::cite_clause
         | Rule::dated_by_clause
@@ -558,6 +566,10 @@ fn is_keyword(r: Rule) -> bool {
         r,
         Rule::k__
             | Rule::k_all
+            | Rule::k_amend
+            | Rule::k_amends
+            | Rule::k_repeal
+            | Rule::k_replace
             | Rule::k_amount
             | Rule::k_any
             | Rule::k_applies_when
@@ -723,6 +735,7 @@ impl Lower {
             in_force: None,
             source: None,
             version: None,
+            amends: None,
             span,
         };
         for field in it {
@@ -743,6 +756,7 @@ impl Lower {
                 Rule::h_region => set_once(&mut h.region, inner.next().map(|s| self.string(s))),
                 Rule::h_source => set_once(&mut h.source, inner.next().map(|s| self.string(s))),
                 Rule::h_version => set_once(&mut h.version, inner.next().map(|s| self.string(s))),
+                Rule::h_amends => set_once(&mut h.amends, inner.next().map(|s| self.ident(s))),
                 Rule::h_issued => {
                     let d = inner.next().and_then(|d| self.date(d));
                     set_once(&mut h.issued, d)
@@ -907,22 +921,7 @@ impl Lower {
                     match c.as_rule() {
                         Rule::string => label = Some(self.string(c)),
                         Rule::cite => cite = Some(self.cite(c)),
-                        Rule::param_version => {
-                            let vspan = self.span(&c);
-                            let (mut dates, mut value, mut vcite) = (Vec::new(), None, None);
-                            for v in kids(c) {
-                                match v.as_rule() {
-                                    Rule::date => dates.extend(self.date(v)),
-                                    Rule::expr => value = self.expr(v),
-                                    Rule::cite => vcite = Some(self.cite(v)),
-                                    _ => {}
-                                }
-                            }
-                            let mut dates = dates.into_iter();
-                            if let (Some(from), Some(value)) = (dates.next(), value) {
-                                versions.push(ParamVersion { from, until: dates.next(), value, cite: vcite, span: vspan });
-                            }
-                        }
+                        Rule::param_version => versions.extend(self.param_version(c)),
                         _ => {}
                     }
                 }
@@ -1041,8 +1040,67 @@ impl Lower {
                 let clauses = it.filter_map(|c| self.benefit_clause(c)).collect();
                 Item::Benefit(BenefitDecl { id, label, clauses, span })
             }
+            Rule::amend_decl => {
+                let inner = kids(p).next()?;
+                let ispan = self.span(&inner);
+                match inner.as_rule() {
+                    Rule::amend_param => {
+                        let mut it = kids(inner);
+                        let name = self.ident(it.next()?);
+                        let versions = it.filter_map(|v| self.param_version(v)).collect();
+                        Item::Amend(AmendDecl::Param(AmendParam { name, versions, span: ispan.join(span) }))
+                    }
+                    Rule::amend_benefit => {
+                        let (mut id, mut label, mut changes) = (None, None, Vec::new());
+                        for c in kids(inner) {
+                            match c.as_rule() {
+                                Rule::ident => id = Some(self.ident(c)),
+                                Rule::string => label = Some(self.string(c)),
+                                Rule::replace_change => {
+                                    let cspan = self.span(&c);
+                                    if let Some(clause) = kids(c).next().and_then(|k| self.benefit_clause(k)) {
+                                        changes.push(Change::Replace { clause, span: cspan });
+                                    }
+                                }
+                                Rule::repeal_change => {
+                                    let cspan = self.span(&c);
+                                    let mut it = kids(c);
+                                    let Some(i) = it.next() else { continue };
+                                    let id = self.ident(i);
+                                    let cite = it.next().map(|k| self.cite(k));
+                                    changes.push(Change::Repeal { id, cite, span: cspan });
+                                }
+                                _ => changes.extend(self.benefit_clause(c).map(Change::Add)),
+                            }
+                        }
+                        Item::Amend(AmendDecl::Benefit(AmendBenefit { id: id?, label, changes, span }))
+                    }
+                    _ => return None,
+                }
+            }
+            Rule::repeal_decl => {
+                let mut it = kids(p);
+                let benefit = self.ident(it.next()?);
+                let cite = it.next().map(|k| self.cite(k));
+                Item::Repeal(RepealDecl { benefit, cite, span })
+            }
             _ => return None,
         })
+    }
+
+    fn param_version(&mut self, c: P<'_>) -> Option<ParamVersion> {
+        let vspan = self.span(&c);
+        let (mut dates, mut value, mut vcite) = (Vec::new(), None, None);
+        for v in kids(c) {
+            match v.as_rule() {
+                Rule::date => dates.extend(self.date(v)),
+                Rule::expr => value = self.expr(v),
+                Rule::cite => vcite = Some(self.cite(v)),
+                _ => {}
+            }
+        }
+        let mut dates = dates.into_iter();
+        Some(ParamVersion { from: dates.next()?, until: dates.next(), value: value?, cite: vcite, span: vspan })
     }
 
     fn field(&mut self, p: P<'_>) -> Option<FieldDecl> {

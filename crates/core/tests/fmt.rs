@@ -657,7 +657,8 @@ fn item() -> BoxedStrategy<Item> {
     let variant = (ident(), option::of(string())).prop_map(|(name, label)| Variant { name, label, span: sp() });
     let field = (ident(), ty(), option::of(string())).prop_map(|(name, ty, label)| FieldDecl { name, ty, label, span: sp() });
     let version = (date_lit(), option::of(date_lit()), small_expr(), option::of(cite()))
-        .prop_map(|(from, until, value, cite)| ParamVersion { from, until, value, cite, span: sp() });
+        .prop_map(|(from, until, value, cite)| ParamVersion { from, until, value, cite, span: sp() })
+        .boxed();
     let source = prop_oneof![
         string().prop_map(ExternalSource::DefinedIn),
         (string(), vec(string(), 0..3)).prop_map(|(authority, criteria)| ExternalSource::SetBy { authority, criteria }),
@@ -681,7 +682,7 @@ fn item() -> BoxedStrategy<Item> {
         })),
         (ident(), ty(), option::of(range()), option::of(small_expr()), option::of(string()))
             .prop_map(|(name, ty, range, default, label)| Item::Input(InputDecl { name, ty, range, default, label, span: sp() })),
-        (ident(), ty(), option::of(string()), option::of(cite()), vec(version, 0..3))
+        (ident(), ty(), option::of(string()), option::of(cite()), vec(version.clone(), 0..3))
             .prop_map(|(name, ty, label, cite, versions)| Item::Param(ParamDecl { name, ty, label, cite, versions, span: sp() })),
         (ident(), ty(), option::of(range()), string(), source, option::of(cite())).prop_map(|(name, ty, range, label, source, cite)| {
             Item::External(ExternalDecl { name, ty, range, label, source, cite, span: sp() })
@@ -701,8 +702,45 @@ fn item() -> BoxedStrategy<Item> {
         (string(), option::of(string()), prop_oneof![string().prop_map(ClauseBody::Quote), string().prop_map(ClauseBody::NotComputable)])
             .prop_map(|(number, title, body)| Item::Clause(ClauseDecl { number, title, body, span: sp() })),
         (ident(), string(), clauses()).prop_map(|(id, label, clauses)| Item::Benefit(BenefitDecl { id, label, clauses, span: sp() })),
+        (ident(), vec(version.clone(), 0..3)).prop_map(|(name, versions)| Item::Amend(AmendDecl::Param(AmendParam {
+            name,
+            versions,
+            span: sp()
+        }))),
+        (ident(), option::of(string()), changes()).prop_map(|(id, label, changes)| Item::Amend(AmendDecl::Benefit(AmendBenefit {
+            id,
+            label,
+            changes,
+            span: sp()
+        }))),
+        (ident(), option::of(cite())).prop_map(|(benefit, cite)| Item::Repeal(RepealDecl { benefit, cite, span: sp() })),
     ]
     .boxed()
+}
+
+/// The changes of an `amend benefit`: added clauses (no benefit-level
+/// `cite`, which would read as the citation of the change before it),
+/// replaced rules, repeals.
+fn changes() -> impl Strategy<Value = Vec<Change>> {
+    let add = prop_oneof![
+        6 => leaf_clause().prop_filter("no bare cite", |c| !matches!(c, BenefitClause::Cite(_))),
+        1 => clauses().prop_filter_map("one version", |cs| cs.into_iter().find(|c| matches!(c, BenefitClause::Version(_)))),
+    ]
+    .prop_map(Change::Add);
+    let replaceable = leaf_clause().prop_filter("a replaceable rule", |c| {
+        matches!(
+            c,
+            BenefitClause::Condition(_)
+                | BenefitClause::Amount(_)
+                | BenefitClause::Cap(_)
+                | BenefitClause::Uplift(_)
+                | BenefitClause::Override(_)
+                | BenefitClause::Output(_)
+        )
+    });
+    let replace = replaceable.prop_map(|clause| Change::Replace { clause, span: sp() });
+    let repeal = (ident(), option::of(cite())).prop_map(|(id, cite)| Change::Repeal { id, cite, span: sp() });
+    vec(prop_oneof![3 => add, 2 => replace, 1 => repeal], 0..5)
 }
 
 fn header() -> impl Strategy<Value = Header> {
@@ -712,9 +750,9 @@ fn header() -> impl Strategy<Value = Header> {
         string(),
         vec(string(), 0..3),
         (option::of(string()), option::of(string()), option::of(date_lit())),
-        (option::of(in_force), option::of(string()), option::of(string())),
+        (option::of(in_force), option::of(string()), option::of(string()), option::of(qualified())),
     )
-        .prop_map(|(id, title, documents, (issuer, region, issued), (in_force, source, version))| Header {
+        .prop_map(|(id, title, documents, (issuer, region, issued), (in_force, source, version, amends))| Header {
             id,
             title,
             documents,
@@ -724,6 +762,7 @@ fn header() -> impl Strategy<Value = Header> {
             in_force,
             source,
             version,
+            amends,
             span: sp(),
         })
 }
@@ -743,6 +782,7 @@ fn minimal_header() -> Header {
         in_force: None,
         source: None,
         version: None,
+        amends: None,
         span: sp(),
     }
 }

@@ -319,3 +319,45 @@ fn the_deepest_accepted_nesting_fits_a_small_stack() {
         assert_eq!(within.ok(), Some(true), "{open}…{close} nested {depth} deep, then {depth} brackets");
     }
 }
+
+/// Counts the policies a check asks its loader for.
+struct Counting {
+    inner: MemoryLoader,
+    loads: std::sync::atomic::AtomicUsize,
+}
+
+impl Loader for Counting {
+    fn load_policy(&self, id: &str) -> Result<Source, LoadError> {
+        self.loads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.load_policy(id)
+    }
+    fn load_document(&self, policy_name: &str, path: &str) -> Result<String, LoadError> {
+        self.inner.load_document(policy_name, path)
+    }
+}
+
+/// A chain of amendments is checked in work that grows with its length, not
+/// with the number of paths through it (each amended policy is checked alone
+/// once; without that, each link doubled the work), and a chain past the
+/// depth limit is an error, not a hang.
+#[test]
+fn a_chain_of_amendments_checks_each_policy_alone_once() {
+    let chain = |n: usize| {
+        let mut inner = MemoryLoader::new();
+        inner.add_policy("p0.policy", "policy d.p0 \"零\"\nparam rate: int {\n  from 2020-01-01 => 0\n}\n").unwrap();
+        for i in 1..=n {
+            let text = format!("policy d.p{i} \"修\"\n  amends d.p{}\namend param rate {{\n  from 2020-02-{i:02} => {i}\n}}\n", i - 1);
+            inner.add_policy(&format!("p{i}.policy"), &text).unwrap();
+        }
+        let top = inner.load_policy(&format!("d.p{n}")).unwrap();
+        let loader = Counting { inner, loads: Default::default() };
+        let checked = check_source(&top, &loader);
+        (checked, loader.loads.into_inner())
+    };
+    let (ok, loads) = chain(14);
+    assert!(ok.policy.is_some(), "{:?}", ok.diagnostics);
+    assert!(loads <= 2 * 14 * 14, "{loads} loads for a chain of 14");
+    let (deep, loads) = chain(24);
+    assert!(deep.diagnostics.iter().any(|d| d.code.id == "A403" && d.message.contains("deeper than the limit")), "{:?}", deep.diagnostics);
+    assert!(loads <= 2 * 24 * 24, "{loads} loads for a chain of 24");
+}

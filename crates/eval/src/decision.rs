@@ -60,6 +60,9 @@ pub struct PolicyRef {
     pub documents: Vec<String>,
     /// Author-given version.
     pub version: Option<String>,
+    /// The policy this one amends, when it is an amendment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amends: Option<String>,
     /// SHA-256 over the policy's text and its imports.
     pub content_hash: String,
 }

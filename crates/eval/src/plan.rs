@@ -102,6 +102,7 @@ impl Plan {
                 title: policy.meta.title.clone(),
                 documents: policy.meta.documents.clone(),
                 version: policy.meta.version.clone(),
+                amends: policy.meta.amends.clone(),
                 content_hash: policy.meta.content_hash.clone(),
             }),
             engine_version: Arc::from(env!("CARGO_PKG_VERSION")),

@@ -289,6 +289,9 @@ fn render_into(d: &Decision, out: &mut Sink) {
     out.push(&format!("{} {}\n", d.policy.id, d.policy.title), header);
     let home = if d.policy.documents.is_empty() { format!("《{}》", d.policy.title) } else { d.policy.documents.join(" / ") };
     out.push(&format!("  {home}\n"), header);
+    if let Some(base) = &d.policy.amends {
+        out.push(&format!("  amends {base}: its rules cite their own document\n"), header);
+    }
     if let Some(r) = d.reference_date {
         out.push(&format!("  reference date {r}\n"), header);
     }

@@ -35,6 +35,14 @@ fn runnable_examples_decide_as_documented() {
     let doc = std::fs::read_to_string(path).unwrap();
     let blocks = blocks(&doc);
     let mut ran = Vec::new();
+    // Every complete policy of the page by its id, so that an amendment's
+    // example is loaded with the policy it amends (and that one's, …).
+    let by_id: std::collections::HashMap<String, &String> = blocks
+        .iter()
+        .filter(|(lang, text)| lang == "policy" && text.trim_start().starts_with("policy "))
+        .map(|(_, text)| (text.split_whitespace().nth(1).unwrap().to_string(), text))
+        .collect();
+    let amends = |text: &str| text.lines().find_map(|l| l.trim().strip_prefix("amends ").map(|id| id.trim().to_string()));
     for pair in blocks.windows(2) {
         let [(lang, policy), (next, case)] = pair else { continue };
         if lang != "policy" || next != "json" || !policy.trim_start().starts_with("policy ") {
@@ -43,6 +51,14 @@ fn runnable_examples_decide_as_documented() {
         let id = policy.split_whitespace().nth(1).unwrap().to_string();
         let mut loader = MemoryLoader::new();
         loader.add_policy("example.policy", policy);
+        let mut base = amends(policy);
+        let mut n = 0;
+        while let Some(b) = base.take() {
+            let text = by_id.get(&b).unwrap_or_else(|| panic!("example `{id}` amends `{b}`, which the page does not show"));
+            n += 1;
+            loader.add_policy(&format!("amended{n}.policy"), text);
+            base = amends(text).filter(|_| n < 16);
+        }
         let engine = Engine::from_loader(&loader).unwrap_or_else(|e| panic!("example `{id}` does not compile: {e}\n{policy}"));
         let mut value: serde_json::Value = serde_json::from_str(case).unwrap_or_else(|e| panic!("the case after `{id}`: {e}"));
         value["name"] = serde_json::Value::String(id.clone());
@@ -52,7 +68,7 @@ fn runnable_examples_decide_as_documented() {
         ran.push(id);
     }
     // The constructs documented with a runnable example.
-    for id in ["doc.outputs", "doc.amount_of"] {
+    for id in ["doc.outputs", "doc.amount_of", "demo.grant_2020", "demo.grant_2022"] {
         assert!(ran.iter().any(|r| r == id), "no runnable example `{id}` in docs/language.md (ran {ran:?})");
     }
 }

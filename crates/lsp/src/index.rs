@@ -110,12 +110,19 @@ pub struct Index {
     variants: HashMap<String, usize>,
     /// `use` alias to the imported policy id.
     pub aliases: HashMap<String, String>,
+    /// The policy this file amends (`amends …`): a name it does not declare
+    /// is the amended policy's (its id doubles as an alias in `aliases`).
+    pub amends: Option<String>,
 }
 
 impl Index {
     /// Indexes a parsed file.
     pub fn build(file: &PolicyFile) -> Self {
         let mut ix = Index::default();
+        if let Some(base) = &file.header.amends {
+            ix.aliases.insert(base.name.clone(), base.name.clone());
+            ix.amends = Some(base.name.clone());
+        }
         for (i, item) in file.items.iter().enumerate() {
             ix.declare(i, item);
         }
@@ -212,7 +219,12 @@ impl Index {
                 self.top(&d.id, DefKind::Benefit, i);
                 self.declare_conditions(i, &d.id.name, &d.clauses);
             }
-            Item::Convert(_) => {}
+            Item::Convert(_) | Item::Repeal(_) => {}
+            Item::Amend(ast::AmendDecl::Param(_)) => {}
+            Item::Amend(ast::AmendDecl::Benefit(d)) => {
+                let clauses = change_clauses(&d.changes);
+                self.declare_conditions(i, &d.id.name, &clauses);
+            }
         }
     }
 
@@ -294,8 +306,41 @@ impl Index {
                 w.cite(d.cite.as_ref());
             }
             Item::Benefit(d) => w.clauses(&d.clauses),
+            // The amended policy's names are not in this file's index: the
+            // changes' own names and citations are walked.
+            Item::Amend(ast::AmendDecl::Param(d)) => {
+                w.amended(&d.name);
+                for v in &d.versions {
+                    w.expr(&v.value);
+                    w.cite(v.cite.as_ref());
+                }
+            }
+            Item::Amend(ast::AmendDecl::Benefit(d)) => {
+                w.amended(&d.id);
+                w.clauses(&change_clauses(&d.changes));
+                for c in &d.changes {
+                    if let ast::Change::Repeal { cite, .. } = c {
+                        w.cite(cite.as_ref());
+                    }
+                }
+            }
+            Item::Repeal(d) => {
+                w.amended(&d.benefit);
+                w.cite(d.cite.as_ref());
+            }
         }
     }
+}
+
+/// The clauses an `amend benefit` adds or puts in place of others.
+fn change_clauses(changes: &[ast::Change]) -> Vec<BenefitClause> {
+    changes
+        .iter()
+        .filter_map(|c| match c {
+            ast::Change::Add(c) | ast::Change::Replace { clause: c, .. } => Some(c.clone()),
+            ast::Change::Repeal { .. } => None,
+        })
+        .collect()
 }
 
 /// A string literal's span without its quotes.
@@ -330,7 +375,17 @@ impl Walker<'_> {
                 return Target::Imported { alias: alias.to_string(), name: rest.to_string() };
             }
         }
+        if let Some(base) = &self.ix.amends {
+            return Target::Imported { alias: base.clone(), name: name.to_string() };
+        }
         Target::Unresolved(name.to_string())
+    }
+
+    /// A name an amendment changes: the amended policy's item.
+    fn amended(&mut self, id: &ast::Ident) {
+        if let Some(base) = self.ix.amends.clone() {
+            self.push(id.span, Target::Imported { alias: base, name: id.name.clone() });
+        }
     }
 
     fn name(&mut self, id: &ast::Ident) {

@@ -328,3 +328,19 @@ fn outputs_and_amount_of() {
     assert!(r.as_array().unwrap().iter().any(|i| i["detail"] == "培训期间生活费补贴"), "{r}");
     c.shutdown();
 }
+
+#[test]
+fn an_amendment_is_checked_and_its_amended_names_navigate_to_the_base() {
+    let mut c = Client::start("policies");
+    let (uri, text) = c.open("policies/jiaxing/digital_training_2022_example.policy");
+    let diags = c.diagnostics(&uri);
+    assert!(diags.as_array().is_some_and(|d| d.is_empty()), "{diags}");
+    // `amend benefit training_subsidy`: the base's benefit.
+    let d = c.request("textDocument/definition", at(&uri, pos(&text, "amend benefit training_subsidy", 0, 16)));
+    assert!(d[0]["uri"].as_str().unwrap().ends_with("jiaxing/digital_training_2021.policy"), "{d}");
+    // An inherited input read by a replaced condition: hover shows the base's declaration.
+    let h = c.request("textDocument/hover", at(&uri, pos(&text, "attendance <= 80%", 0, 2)));
+    let md = h["contents"]["value"].as_str().unwrap_or_default();
+    assert!(md.contains("attendance"), "{h}");
+    c.shutdown();
+}

@@ -142,6 +142,7 @@ fn summary(plan: &Plan) -> Value {
         "issuer": p.meta.issuer,
         "region": p.meta.region,
         "version": p.meta.version,
+        "amends": p.meta.amends,
         "in_force_from": p.meta.in_force_from,
         "in_force_until": p.meta.in_force_until,
         "content_hash": p.meta.content_hash,

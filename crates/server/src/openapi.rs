@@ -328,6 +328,7 @@ fn schemas() -> Value {
                 "id": {"type": "string"}, "title": {"type": "string"},
                 "documents": {"type": "array", "items": {"type": "string"}},
                 "version": {"type": ["string", "null"]},
+                "amends": {"type": ["string", "null"]},
                 "in_force_from": {"anyOf": [date, {"type": "null"}]},
                 "in_force_until": {"anyOf": [date, {"type": "null"}]},
                 "content_hash": {"type": "string"},

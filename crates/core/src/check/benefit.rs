@@ -11,19 +11,20 @@ impl Checker<'_> {
         let ast = self.module_ast(m);
         let items: &[Item] = ast.as_ref().map_or(&[], |a| a.items.as_slice());
         let mut seen = HashSet::new();
-        for item in items {
+        for (k, item) in items.iter().enumerate() {
             let Item::Benefit(b) = item else { continue };
+            self.enter(m, &[k]);
             if !seen.insert(b.id.name.clone()) {
                 let msg = format!("benefit `{}` is declared twice", b.id.name);
                 self.error(m, codes::DUPLICATE_NAME, b.id.span, msg);
                 continue;
             }
-            let def = self.benefit(m, b);
+            let def = self.benefit(m, k, b);
             self.benefits.push(def);
         }
     }
 
-    fn benefit(&mut self, m: usize, b: &ast::BenefitDecl) -> BenefitDef {
+    fn benefit(&mut self, m: usize, k: usize, b: &ast::BenefitDecl) -> BenefitDef {
         let mut def = BenefitDef {
             id: b.id.name.as_str().into(),
             label: b.label.value.as_str().into(),
@@ -42,7 +43,8 @@ impl Checker<'_> {
         let mut ids = HashSet::new();
         let mut has_amount = false;
         let mut version_periods = Vec::new();
-        for clause in &b.clauses {
+        for (j, clause) in b.clauses.iter().enumerate() {
+            self.enter(m, &[k, j]);
             match clause {
                 BenefitClause::Payee(p) => match Payee::from_name(&p.name) {
                     Some(payee) => {
@@ -79,7 +81,8 @@ impl Checker<'_> {
                 BenefitClause::Version(v) => {
                     let mut rules = RuleSet::default();
                     let mut v_has_amount = false;
-                    for inner in &v.clauses {
+                    for (i, inner) in v.clauses.iter().enumerate() {
+                        self.enter(m, &[k, j, i]);
                         if matches!(
                             inner,
                             BenefitClause::Version(_)
@@ -119,7 +122,8 @@ impl Checker<'_> {
                 }
             }
         }
-        let ends = self.settle_periods(m, &version_periods, codes::VERSION_OVERLAP, "rule versions");
+        self.enter(m, &[k]);
+        let ends = self.settle_periods(m, &version_periods, codes::VERSION_OVERLAP, "rule versions", None);
         for (v, end) in def.versions.iter_mut().zip(ends) {
             v.until = end;
         }

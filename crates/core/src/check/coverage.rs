@@ -28,7 +28,8 @@ impl Checker<'_> {
             }
         }
         let shown = format!("{} .. {}", from.map(|d| d.to_string()).unwrap_or_default(), until.map(|d| d.to_string()).unwrap_or_default());
-        for item in &ast.items {
+        for (k, item) in ast.items.iter().enumerate() {
+            self.enter(root, &[k]);
             match item {
                 Item::Param(p) => {
                     let Some(Sym::Param(id)) = self.lookup_sym(root, &p.name.name) else { continue };
@@ -54,6 +55,7 @@ impl Checker<'_> {
                 _ => {}
             }
         }
+        self.leave();
     }
 
     fn check_version_coverage(

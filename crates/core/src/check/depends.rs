@@ -13,14 +13,17 @@ impl Checker<'_> {
     pub(super) fn declare_benefits(&mut self, root: usize) {
         let ast = self.module_ast(root);
         let items: &[Item] = ast.as_ref().map_or(&[], |a| a.items.as_slice());
-        for item in items {
+        for (k, item) in items.iter().enumerate() {
             if let Item::Benefit(b) = item {
                 if !self.benefit_names.contains(&b.id.name) {
+                    self.enter(root, &[k]);
                     self.benefit_names.push(b.id.name.clone());
                     self.benefit_spans.push(b.id.span);
+                    self.benefit_files.push(self.file_of(root));
                 }
             }
         }
+        self.leave();
     }
 
     /// The benefits whose amounts `e` reads, directly or through lets
@@ -128,10 +131,12 @@ impl Checker<'_> {
                                     format!("benefits read each other's amounts in a cycle: {} -> {}", chain.join(" -> "), name(d))
                                 };
                                 let span = self.benefit_spans.get(d).copied().unwrap_or_default();
+                                self.piece_file = self.benefit_files.get(d).map(|f| (root, *f));
                                 self.error(root, codes::BENEFIT_CYCLE, span, msg).help = Some(
                                     "a benefit is decided after the benefits whose amounts it reads; one of them must not read the other"
                                         .into(),
                                 );
+                                self.leave();
                             }
                             for x in members {
                                 if let Some(r) = reported.get_mut(x) {

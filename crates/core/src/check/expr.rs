@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 
 impl Checker<'_> {
     fn mk(&self, m: usize, kind: CKind, ty: Type, span: ast::Span) -> CExpr {
-        let file = self.modules.get(m).map(|md| md.file).unwrap_or(FileId(0));
+        let file = self.file_of(m);
         CExpr { kind, ty, span, file }
     }
 

@@ -3,6 +3,7 @@
 //! parameters, citations and unused inputs. Keeps going after errors and
 //! returns every diagnostic it found.
 
+mod amend;
 mod benefit;
 mod coverage;
 mod depends;
@@ -75,6 +76,9 @@ pub(crate) enum Sym {
 struct Inherited {
     /// The module where it is written.
     module: usize,
+    /// The file where it is written (in an amendment, an inherited rule's is
+    /// the amended policy's).
+    file: FileId,
     /// The module whose clause it cites.
     target: usize,
     clause: String,
@@ -101,6 +105,16 @@ pub(crate) struct Module {
     /// citation reads it).
     pub source_text: Option<Arc<str>>,
     pub is_root: bool,
+    /// An amended policy: its items were merged into its amendment's, so it
+    /// serves only its clause map and document to citations.
+    pub doc_only: bool,
+    /// The amendment's `repeal … cite "…"` citations (checked in `run`).
+    pub repeal_cites: Vec<ast::Cite>,
+    /// Inputs an amendment inherits (see [`amend::Merged`]).
+    pub inherited_inputs: HashSet<String>,
+    /// An amendment's merged items: the file each came from (aligned with
+    /// `ast.items`; empty for a policy that amends nothing).
+    pub pieces: Vec<amend::Piece>,
 }
 
 pub(crate) struct Checker<'l> {
@@ -143,6 +157,9 @@ pub(crate) struct Checker<'l> {
     pub benefit_names: Vec<String>,
     /// Where each of `benefit_names` is declared (its id).
     pub benefit_spans: Vec<Span>,
+    /// The file each benefit is written in (an amendment's inherited
+    /// benefits are in the amended policy's), for messages at their spans.
+    pub benefit_files: Vec<FileId>,
     /// Whether the expression being checked is evaluated for a benefit
     /// (a let or a benefit's clause), where `amount_of` may be read.
     pub in_benefit_context: bool,
@@ -153,7 +170,19 @@ pub(crate) struct Checker<'l> {
     line_starts: Vec<Vec<usize>>,
     /// "did you mean" hints still to give (see [`Checker::take_hint`]).
     hints_left: usize,
+    /// While checking an inherited part of an amendment's merged tree: the
+    /// module and the file that part came from (see [`Checker::enter`]).
+    piece_file: Option<(usize, FileId)>,
+    /// Amended policies checked alone, by id: their error count and the
+    /// message of a cycle found through them. Shared with the checkers of
+    /// amended policies, so that a chain of amendments checks each policy
+    /// alone once (not once per path, which doubles with each link).
+    alone: AloneChecks,
 }
+
+/// See [`Checker::alone`]: per amended policy id, its error count and a
+/// cycle message.
+type AloneChecks = std::rc::Rc<std::cell::RefCell<HashMap<String, (usize, Option<String>)>>>;
 
 /// Most "did you mean" hints (and lists of the names to choose from) one
 /// check gives. Each compares the unknown name with every name in scope, so
@@ -193,15 +222,39 @@ impl<'l> Checker<'l> {
             amount_in_scope: None,
             benefit_names: Vec::new(),
             benefit_spans: Vec::new(),
+            benefit_files: Vec::new(),
             in_benefit_context: false,
             reads_amounts: false,
             line_starts: Vec::new(),
             hints_left: MAX_HINTS,
+            piece_file: None,
+            alone: Default::default(),
         }
     }
 
     pub fn file_name(&self, m: usize) -> Arc<str> {
-        self.modules.get(m).and_then(|md| self.files.get(md.file.index())).map(|f| f.name.clone()).unwrap_or_else(|| Arc::from("<unknown>"))
+        self.files.get(self.file_of(m).index()).map(|f| f.name.clone()).unwrap_or_else(|| Arc::from("<unknown>"))
+    }
+
+    /// The file module `m`'s code being checked comes from: its own, or,
+    /// in an amendment, the amended policy's for an inherited part.
+    pub(crate) fn file_of(&self, m: usize) -> FileId {
+        match self.piece_file {
+            Some((pm, f)) if pm == m => f,
+            _ => self.modules.get(m).map(|md| md.file).unwrap_or(FileId(0)),
+        }
+    }
+
+    /// Notes which file the part of module `m` at `path` (item index, then
+    /// clause or version indices) came from, until the next `enter` or
+    /// [`Checker::leave`].
+    pub(crate) fn enter(&mut self, m: usize, path: &[usize]) {
+        self.piece_file = self.modules.get(m).and_then(|md| amend::piece_file(&md.pieces, path)).map(|f| (m, f));
+    }
+
+    /// Back to module files.
+    pub(crate) fn leave(&mut self) {
+        self.piece_file = None;
     }
 
     pub fn error(&mut self, m: usize, code: crate::diag::Code, span: Span, msg: impl Into<String>) -> &mut Diagnostic {
@@ -229,13 +282,36 @@ impl<'l> Checker<'l> {
             Err(_) => (crate::parse::parse_bytes(&source.name, &source.bytes), Arc::from(String::from_utf8_lossy(&source.bytes).as_ref())),
         };
         self.diags.extend(parsed.diagnostics);
-        let ast = parsed.file?;
+        let mut ast = parsed.file?;
         let id = ast.header.id.name.clone();
         let file = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
         self.line_starts.push(std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect());
         self.files.push(SourceInfo { name: source.name.clone(), text, policy_id: id.clone() });
         stack.push(id.clone());
         let mut aliases = HashMap::new();
+        let mut repeal_cites = Vec::new();
+        let mut inherited_inputs = HashSet::new();
+        let mut pieces = Vec::new();
+        match ast.header.amends.clone() {
+            Some(base_id) => {
+                if let Some((base, merged)) = self.load_amended(source, file, &ast, &base_id, stack) {
+                    // The amended policy's aliases (its imports, and the
+                    // policies it amends in turn) serve its inherited citations.
+                    if let Some(md) = self.modules.get(base) {
+                        aliases.extend(md.aliases.iter().map(|(k, v)| (k.clone(), *v)));
+                    }
+                    aliases.insert(amend::base_alias(&base_id.name).name, base);
+                    ast = merged.file;
+                    repeal_cites = merged.repeal_cites;
+                    inherited_inputs = merged.inherited_inputs.into_iter().collect();
+                    pieces = merged.pieces;
+                } else {
+                    // Without its base the amendment's changes apply to nothing.
+                    ast.items.retain(|i| !matches!(i, Item::Amend(_) | Item::Repeal(_)));
+                }
+            }
+            None => self.reject_stray_changes(&source.name, &ast),
+        }
         for item in &ast.items {
             let Item::Use(u) = item else { continue };
             let alias =
@@ -332,35 +408,54 @@ impl<'l> Checker<'l> {
             clauses: HashMap::new(),
             source_text,
             is_root: stack.is_empty(),
+            doc_only: false,
+            repeal_cites,
+            inherited_inputs,
+            pieces,
         });
         self.loaded.insert(id, index);
         Some(index)
     }
 
     fn run(&mut self, root: usize) {
-        // Imports were loaded first, so module order is dependency order.
+        // Imports were loaded first, so module order is dependency order. An
+        // amended policy lends only its clauses: its items are in its
+        // amendment's merged tree.
+        let live: Vec<usize> = (0..self.modules.len()).filter(|&m| !self.modules.get(m).is_some_and(|md| md.doc_only)).collect();
         for m in 0..self.modules.len() {
             let is_root = m == root;
-            self.declare_types(m);
             self.declare_clauses(m, is_root);
-            self.declare_values(m, is_root);
+            if live.contains(&m) {
+                self.declare_types(m);
+                self.declare_values(m, is_root);
+                self.leave();
+            }
         }
-        for m in 0..self.modules.len() {
+        for &m in &live {
             self.check_tables(m);
             self.check_params(m);
+            self.leave();
         }
         self.declare_benefits(root);
-        for m in 0..self.modules.len() {
+        for &m in &live {
             self.check_functions(m);
+            self.leave();
         }
         self.in_benefit_context = true;
         self.check_lets(root);
+        self.leave();
         self.in_benefit_context = false;
-        for m in 0..self.modules.len() {
+        for &m in &live {
             self.check_asserts(m);
+            self.leave();
+        }
+        let repeal_cites = self.modules.get(root).map(|md| md.repeal_cites.clone()).unwrap_or_default();
+        for c in &repeal_cites {
+            self.citation(root, Some(c), None);
         }
         self.in_benefit_context = true;
         self.check_benefits(root);
+        self.leave();
         self.in_benefit_context = false;
         self.order_benefits(root);
         self.check_in_force(root);
@@ -639,7 +734,8 @@ impl<'l> Checker<'l> {
         } else if let (Some(meaning), true, Some(_)) = (meaning, known, &clause_quote) {
             // Unlabelled rules are told apart by where they are written.
             let key = if meaning.starts_with("an unlabelled") { format!("{meaning}@{}", cite.span.start) } else { meaning.clone() };
-            self.inherited.push(Inherited { module: m, target, clause: cite.clause.value.clone(), key, meaning, span: cite.span });
+            let file = self.file_of(m);
+            self.inherited.push(Inherited { module: m, file, target, clause: cite.clause.value.clone(), key, meaning, span: cite.span });
         }
         self.cited.insert((target, cite.clause.value.clone()));
         Some(Citation {
@@ -667,9 +763,9 @@ impl<'l> Checker<'l> {
             }
             let others = meanings.len() - 1;
             let sentences = self.clause_sentences(target, &clause);
-            let found: Vec<(usize, Span, String)> =
-                members.iter().filter_map(|&i| self.inherited.get(i)).map(|x| (x.module, x.span, x.meaning.clone())).collect();
-            for (m, span, meaning) in found {
+            let found: Vec<(usize, FileId, Span, String)> =
+                members.iter().filter_map(|&i| self.inherited.get(i)).map(|x| (x.module, x.file, x.span, x.meaning.clone())).collect();
+            for (m, file, span, meaning) in found {
                 let msg = format!(
                     "{meaning} inherits the quote of clause `{clause}`, which {others} other rule{} inherit{} too",
                     if others == 1 { "" } else { "s" },
@@ -679,7 +775,9 @@ impl<'l> Checker<'l> {
                 if !sentences.is_empty() {
                     help.push_str(&format!("; the clause's quote stands among: {}", sentences.join(" / ")));
                 }
+                self.piece_file = Some((m, file));
                 self.warning(m, codes::AMBIGUOUS_QUOTE, span, msg).help = Some(help);
+                self.leave();
             }
         }
     }
@@ -706,8 +804,9 @@ impl<'l> Checker<'l> {
     fn declare_values(&mut self, m: usize, is_root: bool) {
         let ast = self.module_ast(m);
         let items: &[Item] = ast.as_ref().map_or(&[], |a| a.items.as_slice());
-        let file = self.modules.get(m).map(|md| md.file).unwrap_or(FileId(0));
-        for item in items {
+        for (k, item) in items.iter().enumerate() {
+            self.enter(m, &[k]);
+            let file = self.file_of(m);
             match item {
                 Item::Input(i) if is_root => {
                     let id = InputId(len32(&self.inputs));
@@ -872,7 +971,8 @@ impl<'l> Checker<'l> {
     fn check_tables(&mut self, m: usize) {
         let ast = self.module_ast(m);
         let items: &[Item] = ast.as_ref().map_or(&[], |a| a.items.as_slice());
-        for item in items {
+        for (k, item) in items.iter().enumerate() {
+            self.enter(m, &[k]);
             let Item::Table(t) = item else { continue };
             let Some(Sym::Table(id)) = self.lookup_sym(m, &t.name.name) else { continue };
             let Some(row_type) = self.tables.get(id.index()).map(|d| d.row_type) else { continue };
@@ -932,7 +1032,7 @@ impl<'l> Checker<'l> {
     pub fn line_of(&self, m: usize, span: Span) -> usize {
         self.modules
             .get(m)
-            .and_then(|md| self.line_starts.get(md.file.index()))
+            .and_then(|_| self.line_starts.get(self.file_of(m).index()))
             .map(|starts| starts.partition_point(|&s| s <= span.start))
             .unwrap_or(0)
     }
@@ -948,12 +1048,14 @@ impl<'l> Checker<'l> {
     fn check_params(&mut self, m: usize) {
         let ast = self.module_ast(m);
         let items: &[Item] = ast.as_ref().map_or(&[], |a| a.items.as_slice());
-        for item in items {
+        for (k, item) in items.iter().enumerate() {
+            self.enter(m, &[k]);
             let Item::Param(p) = item else { continue };
             let Some(Sym::Param(id)) = self.lookup_sym(m, &p.name.name) else { continue };
             let ty = self.params.get(id.index()).map(|d| d.ty.clone()).unwrap_or(Type::Error);
             let mut versions = Vec::new();
-            for v in &p.versions {
+            for (j, v) in p.versions.iter().enumerate() {
+                self.enter(m, &[k, j]);
                 let value = self.expr(m, &v.value, Some(&ty));
                 self.expect_type(m, &value, &ty, "the parameter's type");
                 let cite = self.citation(m, v.cite.as_ref(), Some(format!("parameter `{}`", p.name.name)));
@@ -964,7 +1066,7 @@ impl<'l> Checker<'l> {
                 self.error(m, codes::BAD_BENEFIT, p.span, msg).help = Some("add `from DATE => value`".into());
             }
             let periods: Vec<(chrono::NaiveDate, Option<chrono::NaiveDate>, Span)> = versions.iter().map(|v| (v.0, v.1, v.4)).collect();
-            let ends = self.settle_periods(m, &periods, codes::PARAM_OVERLAP, "parameter values");
+            let ends = self.settle_periods(m, &periods, codes::PARAM_OVERLAP, "parameter values", Some(k));
             let mut defs: Vec<ParamVersionDef> = versions
                 .into_iter()
                 .zip(ends)
@@ -986,21 +1088,34 @@ impl<'l> Checker<'l> {
         periods: &[(chrono::NaiveDate, Option<chrono::NaiveDate>, Span)],
         code: crate::diag::Code,
         what: &str,
+        item: Option<usize>,
     ) -> Vec<Option<chrono::NaiveDate>> {
+        // In an amendment, each period (a parameter's value) may come from
+        // another file: each message goes to the file of what it points at.
+        let enter = |this: &mut Self, i: usize| {
+            if let Some(k) = item {
+                this.enter(m, &[k, i]);
+            }
+        };
         let mut order: Vec<usize> = (0..periods.len()).collect();
         order.sort_by_key(|&i| periods.get(i).map(|p| p.0));
         let mut ends = vec![None; periods.len()];
         for (pos, &i) in order.iter().enumerate() {
             let Some(&(from, until, span)) = periods.get(i) else { continue };
+            enter(self, i);
             if let Some(u) = until {
                 if u < from {
                     self.error(m, code, span, format!("period ends ({u}) before it starts ({from})"));
                 }
             }
-            let next = order.get(pos + 1).and_then(|&j| periods.get(j));
+            let next_index = order.get(pos + 1).copied();
+            let next = next_index.and_then(|j| periods.get(j));
             let end = match (until, next) {
                 (Some(u), Some(&(nf, _, nspan))) if u >= nf => {
                     let line = self.line_of(m, span);
+                    if let Some(j) = next_index {
+                        enter(self, j);
+                    }
                     let msg =
                         format!("{what} overlap: the one from {from} (line {line}) runs until {u}, past the start of the next one on {nf}");
                     self.error(m, code, nspan, msg).help =
@@ -1010,6 +1125,9 @@ impl<'l> Checker<'l> {
                 (Some(u), _) => Some(u),
                 (None, Some(&(nf, _, nspan))) => {
                     if nf == from {
+                        if let Some(j) = next_index {
+                            enter(self, j);
+                        }
                         let msg = format!("{what} overlap: two start on {from}");
                         self.error(m, code, nspan, msg);
                     }
@@ -1029,7 +1147,8 @@ impl<'l> Checker<'l> {
     fn check_functions(&mut self, m: usize) {
         let ast = self.module_ast(m);
         let items: &[Item] = ast.as_ref().map_or(&[], |a| a.items.as_slice());
-        for item in items {
+        for (k, item) in items.iter().enumerate() {
+            self.enter(m, &[k]);
             let Item::Fn(d) = item else { continue };
             let Some(Sym::Fn(id)) = self.lookup_sym(m, &d.name.name) else { continue };
             let Some(def) = self.functions.get(id.index()) else { continue };
@@ -1059,6 +1178,7 @@ impl<'l> Checker<'l> {
         let ast = self.module_ast(m);
         let items: &[Item] = ast.as_ref().map_or(&[], |a| a.items.as_slice());
         let decls: Vec<&ast::LetDecl> = items.iter().filter_map(|i| if let Item::Let(l) = i { Some(l) } else { None }).collect();
+        let at: Vec<usize> = items.iter().enumerate().filter(|(_, i)| matches!(i, Item::Let(_))).map(|(k, _)| k).collect();
         let index: HashMap<&str, usize> = decls.iter().enumerate().map(|(i, l)| (l.name.name.as_str(), i)).collect();
         let deps: Vec<Vec<usize>> = decls
             .iter()
@@ -1126,6 +1246,7 @@ impl<'l> Checker<'l> {
         }
         for i in order {
             let Some(l) = decls.get(i) else { continue };
+            self.enter(m, &[at.get(i).copied().unwrap_or(usize::MAX)]);
             let Some(Sym::Let(id)) = self.lookup_sym(m, &l.name.name) else { continue };
             if in_cycle.get(i).copied().unwrap_or(false) {
                 continue;
@@ -1150,8 +1271,9 @@ impl<'l> Checker<'l> {
     fn check_asserts(&mut self, m: usize) {
         let ast = self.module_ast(m);
         let items: &[Item] = ast.as_ref().map_or(&[], |a| a.items.as_slice());
-        let file = self.modules.get(m).map(|md| md.file).unwrap_or(FileId(0));
-        for item in items {
+        for (k, item) in items.iter().enumerate() {
+            self.enter(m, &[k]);
+            let file = self.file_of(m);
             let Item::Assert(a) = item else { continue };
             let expr = self.expr(m, &a.expr, Some(&Type::Bool));
             self.expect_type(m, &expr, &Type::Bool, "a condition");
@@ -1183,6 +1305,7 @@ impl<'l> Checker<'l> {
             .iter()
             .enumerate()
             .filter(|(i, _)| !self.used_inputs.contains(&InputId(u32::try_from(*i).unwrap_or(u32::MAX))))
+            .filter(|(_, d)| !self.modules.get(root).is_some_and(|md| md.inherited_inputs.contains(&d.name)))
             .map(|(_, d)| (d.name.clone(), d.origin.span))
             .collect();
         for (name, span) in unused {
@@ -1242,6 +1365,7 @@ impl<'l> Checker<'l> {
             in_force_from: h.in_force.as_ref().and_then(|f| f.from.as_ref().map(|d| d.value)),
             in_force_until: h.in_force.as_ref().and_then(|f| f.until.as_ref().map(|d| d.value)),
             version: h.version.as_ref().map(|s| s.value.clone()),
+            amends: h.amends.as_ref().map(|a| a.name.clone()),
             content_hash,
         };
         // Lets in dependency order; ids are remapped to that order.

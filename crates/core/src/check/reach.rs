@@ -37,7 +37,7 @@ impl Checker<'_> {
                         let cap = self.interval(expr, 0);
                         if let (Some((_, hi)), Some((cap_lo, cap_hi))) = (cur, cap) {
                             if hi < cap_lo {
-                                findings.push((*span, hi, cap_lo));
+                                findings.push((*span, expr.file, hi, cap_lo));
                             }
                             cur = cur.map(|(lo, hi)| (lo.min(cap_hi), hi.min(cap_hi)));
                         } else {
@@ -47,7 +47,9 @@ impl Checker<'_> {
                     _ => cur = None,
                 }
             }
-            for (span, hi, cap) in findings {
+            for (span, file, hi, cap) in findings {
+                // In an amendment, the file the cap was written in.
+                self.piece_file = Some((root, file));
                 let msg = format!(
                     "cap can never bind: the input ranges keep the amount at most {}, below the cap of {}",
                     v::money_string(hi),
@@ -55,6 +57,7 @@ impl Checker<'_> {
                 );
                 self.warning(root, codes::CAP_UNREACHABLE, span, msg).help =
                     Some("check the cap's figure and unit against the document, and the ranges of the inputs the amount reads".into());
+                self.leave();
             }
         }
     }

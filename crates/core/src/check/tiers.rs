@@ -197,7 +197,7 @@ impl Checker<'_> {
     }
 
     fn mk_tiers(&self, m: usize, s: CExpr, tiers: Vec<CTier>, otherwise: Option<Box<CExpr>>, ty: Type, span: ast::Span) -> CExpr {
-        let file = self.modules.get(m).map(|md| md.file).unwrap_or(FileId(0));
+        let file = self.file_of(m);
         CExpr { kind: CKind::Tiers { subject: Box::new(s), tiers, otherwise }, ty, span, file }
     }
 

@@ -134,6 +134,8 @@ pub(super) fn anchor_tree(file: &PolicyFile) -> Node {
             Item::Param(d) => node(key.clone(), d.span, Kind::Block, leaves(&key, d.versions.iter().map(|v| &v.span))),
             Item::Table(d) => node(key.clone(), d.span, Kind::Block, leaves(&key, d.rows.iter().map(|r| &r.span))),
             Item::Benefit(d) => clause_block(key, d.span, &d.clauses),
+            Item::Amend(AmendDecl::Param(d)) => node(key.clone(), d.span, Kind::Block, leaves(&key, d.versions.iter().map(|v| &v.span))),
+            Item::Amend(AmendDecl::Benefit(d)) => change_block(key, d.span, &d.changes),
             _ => node(key, item.span(), Kind::Leaf, Vec::new()),
         };
         children.push(n);
@@ -188,6 +190,19 @@ pub(super) fn clause_block(key: Key, span: Span, clauses: &[BenefitClause]) -> N
         .enumerate()
         .map(|(j, c)| match c {
             BenefitClause::Version(v) => clause_block(keyed(&key, j), v.span, &v.clauses),
+            _ => node(keyed(&key, j), c.span(), Kind::Leaf, Vec::new()),
+        })
+        .collect();
+    node(key, span, Kind::Block, children)
+}
+
+/// An `amend benefit` block: a dated version it adds is a block of its own.
+pub(super) fn change_block(key: Key, span: Span, changes: &[Change]) -> Node {
+    let children = changes
+        .iter()
+        .enumerate()
+        .map(|(j, c)| match c {
+            Change::Add(BenefitClause::Version(v)) => clause_block(keyed(&key, j), v.span, &v.clauses),
             _ => node(keyed(&key, j), c.span(), Kind::Leaf, Vec::new()),
         })
         .collect();

@@ -34,7 +34,8 @@ pub(super) fn id_prefix(id: &Option<Ident>) -> String {
 /// The header fields in canonical order, with the span that anchors their
 /// comments.
 pub(super) fn header_fields(h: &Header) -> Vec<(Span, String)> {
-    let mut out: Vec<(Span, String)> = h.documents.iter().map(|d| (d.span, format!("document {}", quote(&d.value)))).collect();
+    let mut out: Vec<(Span, String)> = h.amends.iter().map(|a| (a.span, format!("amends {}", a.name))).collect();
+    out.extend(h.documents.iter().map(|d| (d.span, format!("document {}", quote(&d.value)))));
     let mut string_field = |name: &str, s: &Option<Str>| {
         if let Some(s) = s {
             out.push((s.span, format!("{name} {}", quote(&s.value))));
@@ -250,7 +251,8 @@ pub(super) fn leaf_item(item: &Item) -> Option<Entry> {
             };
             entry(text(format!("clause {}{} {body}", quote(&d.number.value), label_suffix(&d.title))), &[])
         }
-        Item::Enum(_) | Item::Record(_) | Item::Param(_) | Item::Table(_) | Item::Benefit(_) => return None,
+        Item::Repeal(d) => entry(text(format!("repeal benefit {}", d.benefit.name)), &[cite_text(&d.cite)]),
+        Item::Enum(_) | Item::Record(_) | Item::Param(_) | Item::Table(_) | Item::Benefit(_) | Item::Amend(_) => return None,
     })
 }
 
@@ -300,6 +302,18 @@ pub(super) fn clause_entry(c: &BenefitClause) -> Entry {
             entry(cat(vec![text(format!("output {}{annot} = ", o.id.name)), expr(&o.value)]), &[label_text(&o.label), cite_text(&o.cite)])
         }
         BenefitClause::Version(v) => entry(text(version_head(v)), &[]),
+    }
+}
+
+/// A change in an `amend benefit` block (a dated version is a block).
+pub(super) fn change_entry(c: &Change) -> Entry {
+    match c {
+        Change::Add(c) => clause_entry(c),
+        Change::Replace { clause, .. } => {
+            let Entry { body, tail } = clause_entry(clause);
+            Entry { body: cat(vec![text("replace "), body]), tail }
+        }
+        Change::Repeal { id, cite, .. } => entry(text(format!("repeal {}", id.name)), &[cite_text(cite)]),
     }
 }
 

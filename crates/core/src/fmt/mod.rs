@@ -291,5 +291,8 @@ fn item_title(item: &Item) -> String {
         },
         Item::Clause(d) => format!("clause {}", quote(&d.number.value)),
         Item::Benefit(d) => format!("benefit {}", d.id.name),
+        Item::Amend(AmendDecl::Param(d)) => format!("amend param {}", d.name.name),
+        Item::Amend(AmendDecl::Benefit(d)) => format!("amend benefit {}", d.id.name),
+        Item::Repeal(d) => format!("repeal benefit {}", d.benefit.name),
     }
 }

@@ -167,14 +167,23 @@ impl Printer {
             }
             Item::Param(d) => {
                 let head = format!("param {}: {}{}{} {{", d.name.name, ty(&d.ty), label_suffix(&d.label), cite_suffix(&d.cite));
-                self.block(key, 0, &head, d.versions.len(), |p| {
-                    for (j, v) in d.versions.iter().enumerate() {
-                        let until = v.until.as_ref().map(|u| format!(" until {}", date(&u.value))).unwrap_or_default();
-                        let e = entry(
-                            cat(vec![text(format!("from {}{until} => ", date(&v.from.value))), expr(&v.value)]),
-                            &[cite_text(&v.cite)],
-                        );
-                        p.leaf(&keyed(key, j), INDENT, &render_entry(&e, INDENT));
+                self.block(key, 0, &head, d.versions.len(), |p| p.param_versions(key, &d.versions));
+            }
+            Item::Amend(AmendDecl::Param(d)) => {
+                let head = format!("amend param {} {{", d.name.name);
+                self.block(key, 0, &head, d.versions.len(), |p| p.param_versions(key, &d.versions));
+            }
+            Item::Amend(AmendDecl::Benefit(d)) => {
+                let head = format!("amend benefit {}{} {{", d.id.name, label_suffix(&d.label));
+                self.block(key, 0, &head, d.changes.len(), |p| {
+                    for (j, c) in d.changes.iter().enumerate() {
+                        let k = keyed(key, j);
+                        match c {
+                            Change::Add(BenefitClause::Version(v)) => {
+                                p.block(&k, INDENT, &version_head(v), v.clauses.len(), |p| p.clauses(&k, 2 * INDENT, &v.clauses));
+                            }
+                            _ => p.leaf(&k, INDENT, &render_entry(&change_entry(c), INDENT)),
+                        }
                     }
                 });
             }
@@ -206,6 +215,14 @@ impl Printer {
                     self.leaf(key, 0, &render_entry(&e, 0));
                 }
             }
+        }
+    }
+
+    fn param_versions(&mut self, key: &[usize], versions: &[ParamVersion]) {
+        for (j, v) in versions.iter().enumerate() {
+            let until = v.until.as_ref().map(|u| format!(" until {}", date(&u.value))).unwrap_or_default();
+            let e = entry(cat(vec![text(format!("from {}{until} => ", date(&v.from.value))), expr(&v.value)]), &[cite_text(&v.cite)]);
+            self.leaf(&keyed(key, j), INDENT, &render_entry(&e, INDENT));
         }
     }
 
