@@ -32,6 +32,7 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
 fn policy_files() -> Vec<PathBuf> {
     let mut all = Vec::new();
     files_under(&repo_dir().join("policies"), &mut all);
+    files_under(&repo_dir().join("examples"), &mut all);
     files_under(&repo_dir().join("crates/core/tests/data"), &mut all);
     all.retain(|p| p.extension().is_some_and(|e| e == "policy"));
     all
@@ -40,8 +41,9 @@ fn policy_files() -> Vec<PathBuf> {
 fn bundled() -> Vec<(PathBuf, String)> {
     let mut all = Vec::new();
     files_under(&repo_dir().join("policies"), &mut all);
+    files_under(&repo_dir().join("examples"), &mut all);
     all.retain(|p| p.extension().is_some_and(|e| e == "policy"));
-    assert!(all.len() >= 6, "the bundled policies are missing");
+    assert!(all.len() >= 10, "the bundled policies are missing");
     all.into_iter().map(|p| (p.clone(), std::fs::read_to_string(&p).unwrap())).collect()
 }
 
@@ -85,8 +87,10 @@ fn the_fast_path_takes_every_bundled_policy() {
 
 /// Lines that start a top-level item (as the parser's pre-scan splits).
 fn item_starts(lines: &[&str]) -> Vec<usize> {
-    const ITEMS: &[&str] =
-        &["use", "unit", "convert", "enum", "record", "input", "param", "external", "table", "let", "fn", "assert", "clause", "benefit"];
+    const ITEMS: &[&str] = &[
+        "use", "unit", "convert", "enum", "record", "input", "param", "external", "table", "let", "fn", "assert", "clause", "benefit",
+        "amend", "repeal",
+    ];
     let mut starts: Vec<usize> = lines
         .iter()
         .enumerate()

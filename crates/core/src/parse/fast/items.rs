@@ -33,6 +33,7 @@ impl Fast<'_> {
             in_force: None,
             source: None,
             version: None,
+            amends: None,
             span: Span::default(),
         };
         while self.attempt(|p| p.header_field(&mut h)).is_some() {}
@@ -64,6 +65,11 @@ impl Fast<'_> {
                 self.kw("source");
                 let s = self.string()?;
                 h.source.replace(s).is_some()
+            }
+            "amends" => {
+                self.kw("amends");
+                let id = self.qualified_name()?;
+                h.amends.replace(id).is_some()
             }
             "version" => {
                 self.kw("version");
@@ -290,6 +296,46 @@ impl Fast<'_> {
                 }
                 Item::Benefit(BenefitDecl { id, label, clauses, span: Span::default() })
             }
+            "amend" => {
+                if self.kw("param") {
+                    let name = self.ident()?;
+                    if !self.lit("{") {
+                        return None;
+                    }
+                    let mut versions = Vec::new();
+                    while let Some(v) = self.attempt(Self::param_version) {
+                        versions.push(v);
+                    }
+                    if !self.lit("}") {
+                        return None;
+                    }
+                    Item::Amend(AmendDecl::Param(AmendParam { name, versions, span: Span::default() }))
+                } else if self.kw("benefit") {
+                    let id = self.ident()?;
+                    let label = self.attempt(Self::string);
+                    if !self.lit("{") {
+                        return None;
+                    }
+                    let mut changes = Vec::new();
+                    while let Some(c) = self.attempt(Self::amend_change) {
+                        changes.push(c);
+                    }
+                    if !self.lit("}") {
+                        return None;
+                    }
+                    Item::Amend(AmendDecl::Benefit(AmendBenefit { id, label, changes, span: Span::default() }))
+                } else {
+                    return None;
+                }
+            }
+            "repeal" => {
+                if !self.kw("benefit") {
+                    return None;
+                }
+                let benefit = self.ident()?;
+                let cite = self.attempt(Self::cite);
+                Item::Repeal(RepealDecl { benefit, cite, span: Span::default() })
+            }
             _ => return None,
         };
         Some(with_item_span(item, self.span_from(start)))
@@ -433,6 +479,40 @@ impl Fast<'_> {
         })
     }
 
+    /// `amend_change = _{ replace_change | repeal_change | benefit_clause }`.
+    pub(super) fn amend_change(&mut self) -> Option<Change> {
+        self.skip();
+        let start = self.pos;
+        if let Some(clause) = self.attempt(|p| {
+            if !p.kw("replace") {
+                return None;
+            }
+            let clause = p.benefit_clause()?;
+            matches!(
+                clause,
+                BenefitClause::Condition(_)
+                    | BenefitClause::Amount(_)
+                    | BenefitClause::Cap(_)
+                    | BenefitClause::Uplift(_)
+                    | BenefitClause::Override(_)
+                    | BenefitClause::Output(_)
+            )
+            .then_some(clause)
+        }) {
+            return Some(Change::Replace { clause, span: self.span_from(start) });
+        }
+        if let Some((id, cite)) = self.attempt(|p| {
+            if !p.kw("repeal") {
+                return None;
+            }
+            let id = p.ident()?;
+            Some((id, p.attempt(Self::cite)))
+        }) {
+            return Some(Change::Repeal { id, cite, span: self.span_from(start) });
+        }
+        self.benefit_clause().map(Change::Add)
+    }
+
     pub(super) fn benefit_clause(&mut self) -> Option<BenefitClause> {
         self.skip();
         let start = self.pos;
@@ -565,6 +645,9 @@ fn with_item_span(mut item: Item, s: Span) -> Item {
         Item::Assert(d) => d.span = s,
         Item::Clause(d) => d.span = s,
         Item::Benefit(d) => d.span = s,
+        Item::Amend(AmendDecl::Param(d)) => d.span = s,
+        Item::Amend(AmendDecl::Benefit(d)) => d.span = s,
+        Item::Repeal(d) => d.span = s,
     }
     item
 }
