@@ -201,6 +201,7 @@ const ALLOWED: &[(&str, u64)] = &[
     ("datong.big_data_training_2022", 7),
     ("hangzhou.skills_upgrading_2020", 6),
     ("jiaxing.digital_training_2021", 4),
+    ("jiaxing.digital_training_2022_example", 3),
     ("jiaxing.skills_upgrading_2019", 15),
     ("jinhua.digital_engineer_2024", 19),
     ("zhejiang.digital_engineer_2023", 18),
