@@ -9,10 +9,13 @@ use crate::summary::Summary;
 use crate::Error;
 use arrow_array::builder::{ListBuilder, StringBuilder};
 use arrow_array::types::Int8Type;
-use arrow_array::{Array, ArrayRef, Decimal128Array, DictionaryArray, Int8Array, RecordBatch, StringArray, StructArray};
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, Date32Array, Decimal128Array, DictionaryArray, Int64Array, Int8Array, RecordBatch, StringArray,
+    StructArray,
+};
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
 use policy_core::checked::Type;
-use policy_eval::{DecideOptions, Decision, Facts, Plan, Status};
+use policy_eval::{DecideOptions, Decision, Facts, OutputScalar, Plan, Status};
 use std::sync::Arc;
 
 /// The four statuses, in the order of the status dictionary.
@@ -45,6 +48,8 @@ pub struct BatchDecider<'p> {
     plan: &'p Plan,
     opts: BatchOptions,
     benefits: Vec<Arc<str>>,
+    /// Per benefit (in the order of `benefits`), the outputs it declares.
+    outputs: Vec<Vec<(Arc<str>, Type)>>,
 }
 
 impl<'p> BatchDecider<'p> {
@@ -56,12 +61,11 @@ impl<'p> BatchDecider<'p> {
                 return Err(Error::Eval(policy_eval::EvalError::UnknownBenefit(b.clone())));
             }
         }
-        let benefits = all
-            .iter()
-            .filter(|d| opts.decide.benefits.is_empty() || opts.decide.benefits.iter().any(|b| **b == *d.id))
-            .map(|d| d.id.clone())
-            .collect();
-        Ok(BatchDecider { plan, opts, benefits })
+        let chosen: Vec<_> =
+            all.iter().filter(|d| opts.decide.benefits.is_empty() || opts.decide.benefits.iter().any(|b| **b == *d.id)).collect();
+        let benefits = chosen.iter().map(|d| d.id.clone()).collect();
+        let outputs = chosen.iter().map(|d| d.outputs.iter().map(|o| (o.id.clone(), o.ty.clone())).collect()).collect();
+        Ok(BatchDecider { plan, opts, benefits, outputs })
     }
 
     /// The plan.
@@ -102,27 +106,35 @@ impl<'p> BatchDecider<'p> {
     /// The schema of the decisions of a batch whose kept columns are those
     /// of `input`: the kept columns, `error` (why a row was not decided),
     /// then one struct column per benefit: status, amount (exact
-    /// Decimal128), failed condition ids, missing facts.
+    /// Decimal128), failed condition ids, missing facts, and, for a benefit
+    /// that declares outputs, `outputs`: a struct with one column per output
+    /// (`bool` as Boolean, `int` as Int64, `date` as Date32, every other type
+    /// as its exact text, as in the decision's JSON; null where the benefit
+    /// reports no value).
     pub fn output_schema(&self, input: &Schema) -> SchemaRef {
         let mut fields: Vec<Field> =
             self.opts.keep.iter().filter_map(|k| input.field_with_name(k).ok()).map(|f| f.as_ref().clone()).collect();
         fields.push(Field::new("error", DataType::Utf8, true));
-        for b in &self.benefits {
-            fields.push(Field::new(b.as_ref(), DataType::Struct(self.benefit_fields()), false));
+        for (bi, b) in self.benefits.iter().enumerate() {
+            fields.push(Field::new(b.as_ref(), DataType::Struct(self.benefit_fields(bi)), false));
         }
         Arc::new(Schema::new(fields))
     }
 
-    fn benefit_fields(&self) -> Fields {
+    fn benefit_fields(&self, bi: usize) -> Fields {
         let status =
             if self.opts.plain_status { DataType::Utf8 } else { DataType::Dictionary(Box::new(DataType::Int8), Box::new(DataType::Utf8)) };
         let list = DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)));
-        Fields::from(vec![
+        let mut fields = vec![
             Field::new("status", status, true),
             Field::new("amount", DataType::Decimal128(DECIMAL_PRECISION, DECIMAL_SCALE), true),
             Field::new("failed", list.clone(), true),
             Field::new("missing", list, true),
-        ])
+        ];
+        if let Some(outs) = self.outputs.get(bi).filter(|o| !o.is_empty()) {
+            fields.push(Field::new("outputs", DataType::Struct(output_fields(outs)), true));
+        }
+        Fields::from(fields)
     }
 
     /// The facts of every row of `batch` (after [`Self::check_schema`]).
@@ -195,6 +207,8 @@ impl<'p> BatchDecider<'p> {
             let mut amount: Vec<Option<i128>> = Vec::with_capacity(rows.len());
             let mut failed = ListBuilder::new(StringBuilder::new());
             let mut missing = ListBuilder::new(StringBuilder::new());
+            let outs = self.outputs.get(bi).map_or(&[][..], Vec::as_slice);
+            let mut out_values: Vec<Vec<Option<&OutputScalar>>> = vec![Vec::with_capacity(rows.len()); outs.len()];
             for (row, r) in rows.iter().enumerate() {
                 let d = r
                     .as_ref()
@@ -206,6 +220,9 @@ impl<'p> BatchDecider<'p> {
                         amount.push(None);
                         failed.append_null();
                         missing.append_null();
+                        for col in &mut out_values {
+                            col.push(None);
+                        }
                     }
                     Some(d) => {
                         status.push(STATUSES.iter().position(|s| *s == d.status).and_then(|i| i8::try_from(i).ok()));
@@ -226,6 +243,9 @@ impl<'p> BatchDecider<'p> {
                             missing.values().append_value(m);
                         }
                         missing.append(true);
+                        for ((id, _), col) in outs.iter().zip(&mut out_values) {
+                            col.push(d.outputs.iter().find(|o| o.id == *id).map(|o| &o.value));
+                        }
                     }
                 }
             }
@@ -241,11 +261,106 @@ impl<'p> BatchDecider<'p> {
                 Arc::new(DictionaryArray::<Int8Type>::try_new(Int8Array::from(status), values)?)
             };
             let amount: ArrayRef = Arc::new(Decimal128Array::from(amount).with_precision_and_scale(DECIMAL_PRECISION, DECIMAL_SCALE)?);
-            let children: Vec<ArrayRef> = vec![status, amount, Arc::new(failed.finish()), Arc::new(missing.finish())];
-            benefit_columns.push(Arc::new(StructArray::try_new(self.benefit_fields(), children, None)?) as ArrayRef);
+            let mut children: Vec<ArrayRef> = vec![status, amount, Arc::new(failed.finish()), Arc::new(missing.finish())];
+            if !outs.is_empty() {
+                let mut out_columns = Vec::with_capacity(outs.len());
+                for ((id, ty), col) in outs.iter().zip(&out_values) {
+                    out_columns.push(output_column(b, id, ty, col, &mut errors)?);
+                }
+                children.push(Arc::new(StructArray::try_new(output_fields(outs), out_columns, None)?));
+            }
+            benefit_columns.push(Arc::new(StructArray::try_new(self.benefit_fields(bi), children, None)?) as ArrayRef);
         }
         columns.push(Arc::new(errors.iter().map(|e| e.as_deref()).collect::<StringArray>()));
         columns.extend(benefit_columns);
         Ok(RecordBatch::try_new(schema, columns)?)
     }
+}
+
+/// The Arrow type of an output of type `ty`: Boolean, Int64 and Date32 for
+/// `bool`, `int` and `date`; exact text (as in the decision's JSON) for the
+/// rest, so that no number is rounded on the way.
+fn output_type(ty: &Type) -> DataType {
+    match ty {
+        Type::Bool => DataType::Boolean,
+        Type::Int => DataType::Int64,
+        Type::Date => DataType::Date32,
+        _ => DataType::Utf8,
+    }
+}
+
+fn output_fields(outs: &[(Arc<str>, Type)]) -> Fields {
+    outs.iter().map(|(id, ty)| Field::new(id.as_ref(), output_type(ty), true)).collect()
+}
+
+/// One output's column. A value that does not read as its declared type
+/// (which the engine never produces) is a row error, never a silent null.
+fn output_column(
+    benefit: &str,
+    id: &str,
+    ty: &Type,
+    values: &[Option<&OutputScalar>],
+    errors: &mut [Option<String>],
+) -> Result<ArrayRef, Error> {
+    let mut bad = |row: usize, v: &OutputScalar| {
+        if let Some(slot) = errors.get_mut(row) {
+            slot.get_or_insert_with(|| format!("benefit `{benefit}`: output `{id}` = {v} is not a {}", output_type(ty)));
+        }
+    };
+    Ok(match output_type(ty) {
+        DataType::Boolean => Arc::new(
+            values
+                .iter()
+                .enumerate()
+                .map(|(row, v)| match v {
+                    None => None,
+                    Some(OutputScalar::Bool(b)) => Some(*b),
+                    Some(other) => {
+                        bad(row, other);
+                        None
+                    }
+                })
+                .collect::<BooleanArray>(),
+        ),
+        DataType::Int64 => Arc::new(
+            values
+                .iter()
+                .enumerate()
+                .map(|(row, v)| {
+                    let v = (*v)?;
+                    let n = match v {
+                        OutputScalar::Text(t) => t.parse::<i64>().ok(),
+                        OutputScalar::Bool(_) => None,
+                    };
+                    if n.is_none() {
+                        bad(row, v);
+                    }
+                    n
+                })
+                .collect::<Int64Array>(),
+        ),
+        DataType::Date32 => {
+            let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+            Arc::new(
+                values
+                    .iter()
+                    .enumerate()
+                    .map(|(row, v)| {
+                        let v = (*v)?;
+                        let n = match v {
+                            OutputScalar::Text(t) => chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
+                                .ok()
+                                .and_then(|d| i32::try_from(d.signed_duration_since(epoch).num_days()).ok()),
+                            OutputScalar::Bool(_) => None,
+                        };
+                        if n.is_none() {
+                            bad(row, v);
+                        }
+                        n
+                    })
+                    .collect::<Date32Array>(),
+            )
+        }
+        _ => Arc::new(values.iter().map(|v| v.map(|v| v.to_string())).collect::<StringArray>()),
+    })
 }
