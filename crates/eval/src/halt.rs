@@ -11,9 +11,32 @@
 //! moving it out of its box. Safe code only: the pool is a `thread_local`
 //! `RefCell`.
 
-use crate::interp::Stop;
+use policy_core::checked::Citation;
 use std::cell::RefCell;
 use std::sync::Arc;
+
+/// Why an expression produced no value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stop {
+    /// Facts (or externals) that are needed and absent.
+    Missing(Vec<Arc<str>>),
+    /// A table lookup found no row.
+    NoRow {
+        /// Table name.
+        table: String,
+        /// The keys looked up, shown.
+        keys: String,
+        /// The table's citation.
+        citation: Option<Citation>,
+    },
+    /// Tiers without `else` matched nothing.
+    NoTier {
+        /// The subject's value, shown.
+        subject: String,
+    },
+    /// An evaluation error (overflow, division by zero, no parameter value…).
+    Error(String),
+}
 
 /// Most boxes a thread keeps for reuse (more are freed).
 const POOL: usize = 64;

@@ -7,7 +7,7 @@ use crate::plan::Plan;
 use crate::trace::{NodeKind, Read, SourceRef, TraceLevel, TraceNode, Verdict};
 use chrono::{Datelike, NaiveDate};
 use policy_core::ast::{AggKind, BinOp, QuantKind, UnOp};
-use policy_core::checked::{Builtin, CExpr, CKind, CTierTest, Citation, Type};
+use policy_core::checked::{Builtin, CExpr, CKind, CTierTest, Type};
 use policy_core::value::{self as v, Value, ValueError};
 use rust_decimal::Decimal;
 use std::sync::Arc;
@@ -46,28 +46,7 @@ pub(crate) enum Budget {
     Compile,
 }
 
-/// Why an expression produced no value.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Stop {
-    /// Facts (or externals) that are needed and absent.
-    Missing(Vec<Arc<str>>),
-    /// A table lookup found no row.
-    NoRow {
-        /// Table name.
-        table: String,
-        /// The keys looked up, shown.
-        keys: String,
-        /// The table's citation.
-        citation: Option<Citation>,
-    },
-    /// Tiers without `else` matched nothing.
-    NoTier {
-        /// The subject's value, shown.
-        subject: String,
-    },
-    /// An evaluation error (overflow, division by zero, no parameter value…).
-    Error(String),
-}
+pub use crate::halt::Stop;
 
 /// A stop as evaluation passes it around: boxed, so that a
 /// `Result<Value, Halt>` is no bigger than a value plus a tag (a stop is the

@@ -38,6 +38,7 @@ mod halt;
 mod interp;
 mod plan;
 mod reform;
+mod render;
 pub mod schema;
 pub mod testing;
 pub mod trace;
@@ -51,7 +52,8 @@ pub use facts::json::{Json, JsonError};
 pub use facts::{FactValue, Facts, FactsBuilder};
 pub use interp::{MAX_COMPILE_STEPS, MAX_DECISION_STEPS, MAX_EVAL_DEPTH, MAX_EVAL_STEPS};
 pub use plan::Plan;
-pub use trace::{render_text, Trace, TraceLevel};
+pub use render::render_text;
+pub use trace::{Trace, TraceLevel};
 pub use what_if::{what_if, WhatIf};
 
 use policy_core::check::check_source;

@@ -208,7 +208,7 @@ fn inherited_rules_cite_the_base_and_changed_rules_the_amendment() {
     let d =
         e.decide_json("t.amend", r#"{"age": 40, "hours": 40, "veteran": false, "disabled": false, "day": "2022-08-01"}"#, &opts).unwrap();
     assert_eq!(d.policy.amends.as_deref(), Some("t.base"));
-    let text = policy_eval::trace::render_text(&d);
+    let text = policy_eval::render_text(&d);
     let line =
         |id: &str| text.lines().find(|l| l.contains(&format!("require {id} "))).unwrap_or_else(|| panic!("{id} in\n{text}")).to_string();
     assert!(line("adult").ends_with("  1"), "the replaced rule cites the amendment's own clause: {}", line("adult"));

@@ -37,7 +37,7 @@ pub use line_diff::{diff as diff_lines, Edit, CONTEXT, MAX_EDITS};
 use crate::cases::{run_case, Case, CaseFile};
 use crate::decision::Decision;
 use crate::plan::Plan;
-use crate::trace::render_text_with_rules;
+use crate::render::render_text_with_rules;
 use crate::Engine;
 use std::collections::HashSet;
 use std::fmt;
