@@ -155,15 +155,39 @@ impl Findings {
 pub struct Decider<'p> {
     plan: &'p Plan,
     scratch: Scratch,
+    fast: crate::compiled::Scratch,
+    /// Whether the last decision was made on the compiled fast path.
+    compiled: bool,
     decision: Decision,
 }
 
 impl<'p> Decider<'p> {
     /// Decides one applicant; the decision lives until the next call (clone
     /// it, or use [`Decider::take`], to keep it).
+    ///
+    /// With the trace off, the compiled plan decides when it can (the
+    /// module `compiled`), and the interpreter otherwise: the decision is
+    /// the same either way ([`Decider::decide_interpreted`] is the
+    /// reference).
     pub fn decide(&mut self, facts: &Facts, opts: &DecideOptions) -> Result<&Decision, EvalError> {
-        self.plan.decide_into(facts, opts, &mut self.decision, &mut self.scratch)?;
+        self.compiled = self.plan.decide_into(facts, opts, &mut self.decision, &mut self.scratch, Some(&mut self.fast))?;
         Ok(&self.decision)
+    }
+
+    /// Decides one applicant with the tree-walking interpreter only: the
+    /// reference the compiled plan is tested against (the differential
+    /// tests, the fuzz target `eval_arbitrary`). Same result as
+    /// [`Decider::decide`], slower with the trace off.
+    pub fn decide_interpreted(&mut self, facts: &Facts, opts: &DecideOptions) -> Result<&Decision, EvalError> {
+        self.compiled = self.plan.decide_into(facts, opts, &mut self.decision, &mut self.scratch, None)?;
+        Ok(&self.decision)
+    }
+
+    /// Whether the last decision was made by the compiled plan (the fast
+    /// path) rather than the interpreter: for tests and benchmarks, which
+    /// check that the fast path is taken where it should be.
+    pub fn decided_compiled(&self) -> bool {
+        self.compiled
     }
 
     /// The last decision, moved out (the next one starts from empty buffers).
@@ -180,7 +204,13 @@ impl<'p> Decider<'p> {
 impl Plan {
     /// A [`Decider`]: decides many applicants, reusing buffers between them.
     pub fn decider(&self) -> Decider<'_> {
-        Decider { plan: self, scratch: Scratch::default(), decision: self.empty_decision() }
+        Decider {
+            plan: self,
+            scratch: Scratch::default(),
+            fast: crate::compiled::Scratch::default(),
+            compiled: false,
+            decision: self.empty_decision(),
+        }
     }
 
     /// Decides every benefit (or those named in `opts`) for one applicant.
@@ -189,6 +219,21 @@ impl Plan {
         let mut decider = self.decider();
         decider.decide(facts, opts)?;
         Ok(decider.decision)
+    }
+
+    /// [`Plan::decide`] by the tree-walking interpreter only, never the
+    /// compiled plan: the reference (see [`Decider::decide_interpreted`]).
+    pub fn decide_reference(&self, facts: &Facts, opts: &DecideOptions) -> Result<Decision, EvalError> {
+        let mut decider = self.decider();
+        decider.decide_interpreted(facts, opts)?;
+        Ok(decider.decision)
+    }
+
+    /// Per benefit, in declaration order: `None` when the compiled plan
+    /// decides it (with the trace off, in the common case), else why it is
+    /// always left to the interpreter.
+    pub fn compiled_coverage(&self) -> Vec<(std::sync::Arc<str>, Option<String>)> {
+        self.policy().benefits.iter().zip(self.compiled.coverage()).map(|(b, why)| (b.id.clone(), why.map(String::from))).collect()
     }
 
     /// Warnings about the options themselves, the same for every applicant:
@@ -224,8 +269,17 @@ impl Plan {
         }
     }
 
-    /// Decides into `out`, reusing its vectors and `scratch`'s buffers.
-    fn decide_into(&self, facts: &Facts, opts: &DecideOptions, out: &mut Decision, scratch: &mut Scratch) -> Result<(), EvalError> {
+    /// Decides into `out`, reusing its vectors and `scratch`'s buffers;
+    /// with `fast` buffers and the trace off, the compiled plan first.
+    /// `true` when the compiled plan decided.
+    fn decide_into(
+        &self,
+        facts: &Facts,
+        opts: &DecideOptions,
+        out: &mut Decision,
+        scratch: &mut Scratch,
+        fast: Option<&mut crate::compiled::Scratch>,
+    ) -> Result<bool, EvalError> {
         let p = self.policy();
         for id in &opts.benefits {
             if !p.benefits.iter().any(|b| *b.id == **id) {
@@ -245,6 +299,13 @@ impl Plan {
         out.reference_date = reference;
         out.warnings.clear();
         out.warnings.extend(facts.warnings.iter().cloned());
+        // The compiled plan decides what it decides exactly; on anything
+        // else the interpreter decides the whole decision again below.
+        if let (Some(fast), TraceLevel::Off) = (fast, opts.trace) {
+            if crate::compiled::run(self, &self.compiled, facts, opts, reference, out, fast) {
+                return Ok(true);
+            }
+        }
         // The benefits asked for take the decision's slots, in declaration
         // order; the benefits they read are decided too (first), and only
         // read.
@@ -320,7 +381,7 @@ impl Plan {
         nodes.sort_by_key(|(n, _)| *n);
         let nodes: Vec<TraceNode> = nodes.into_iter().map(|(_, node)| node).collect();
         out.trace = (opts.trace != TraceLevel::Off).then_some(Trace { level: opts.trace, benefits: nodes });
-        Ok(())
+        Ok(false)
     }
 
     /// Decides benefit `b` in `ctx` into `out` (its previous contents
@@ -373,6 +434,14 @@ impl Plan {
         }
     }
 
+    /// Whether nothing `b` decides can turn on a date, so that it decides
+    /// without a reference date (`compiled::date_free`).
+    #[cold]
+    fn is_date_free(&self, b: &BenefitDef) -> bool {
+        let p = self.policy();
+        p.benefits.iter().position(|x| std::ptr::eq(x, b)).and_then(|i| self.date_free.get(i)).copied().unwrap_or(false)
+    }
+
     /// Marks in `scratch.read` every benefit a benefit asked for reads
     /// (`amount_of`), directly or through another: they are decided too.
     #[cold]
@@ -407,7 +476,7 @@ impl Plan {
             Some(e) => match ctx.eval(e) {
                 Ok(Value::Date(d)) => {
                     out.date = Some(DateUsed { date: d, source: DateSource::DatedBy, label: b.dated_by_label.clone() });
-                    d
+                    Some(d)
                 }
                 Ok(_) => {
                     f.errors.push("internal: the benefit's date is not a date".into());
@@ -428,7 +497,13 @@ impl Plan {
             None => match reference {
                 Some(d) => {
                     out.date = Some(DateUsed { date: d, source: DateSource::Reference, label: None });
-                    d
+                    Some(d)
+                }
+                // Nothing the benefit decides can turn on a date: it
+                // decides without one.
+                None if self.is_date_free(b) => {
+                    self.trace_date(ctx, None, || "no reference date, and none is needed: no in-force window, version, dated parameter or expression reads the date".into(), Verdict::Pass, None);
+                    None
                 }
                 None => {
                     match self.application_date {
@@ -440,40 +515,42 @@ impl Plan {
                 }
             },
         };
-        ctx.date = Some(date);
+        ctx.date = date;
         // 2. In force.
         let (from, until) = (p.meta.in_force_from, p.meta.in_force_until);
         let window =
             || format!("{} .. {}", from.map(|d| d.to_string()).unwrap_or_default(), until.map(|d| d.to_string()).unwrap_or_default());
-        if from.is_some_and(|f| date < f) || until.is_some_and(|u| date > u) {
+        if let Some(date) = date {
+            if from.is_some_and(|f| date < f) || until.is_some_and(|u| date > u) {
+                self.trace_date(
+                    ctx,
+                    Some(date),
+                    || format!("{date} is outside the policy's in-force window {}", window()),
+                    Verdict::Fail,
+                    b.dated_by.as_ref(),
+                );
+                f.failed.push(Failure {
+                    id: self.shared.in_force_id.clone(),
+                    kind: FailureKind::NotInForce,
+                    label: self.shared.in_force_label.clone(),
+                    citation: None,
+                });
+                return Status::NotApplicable;
+            }
+            let source = if b.dated_by.is_some() { "the benefit's date" } else { "the reference date" };
             self.trace_date(
                 ctx,
                 Some(date),
-                || format!("{date} is outside the policy's in-force window {}", window()),
-                Verdict::Fail,
+                || format!("{date} ({source}) is within the in-force window {}", window()),
+                Verdict::Pass,
                 b.dated_by.as_ref(),
             );
-            f.failed.push(Failure {
-                id: self.shared.in_force_id.clone(),
-                kind: FailureKind::NotInForce,
-                label: self.shared.in_force_label.clone(),
-                citation: None,
-            });
-            return Status::NotApplicable;
         }
-        let source = if b.dated_by.is_some() { "the benefit's date" } else { "the reference date" };
-        self.trace_date(
-            ctx,
-            Some(date),
-            || format!("{date} ({source}) is within the in-force window {}", window()),
-            Verdict::Pass,
-            b.dated_by.as_ref(),
-        );
-        // 3. Version.
-        let version = if b.versions.is_empty() {
-            None
-        } else {
-            match b.versions.iter().find(|v| v.from <= date && v.until.is_none_or(|u| date <= u)) {
+        // 3. Version (a benefit decided without a date has none).
+        let version = match date {
+            None => None,
+            Some(_) if b.versions.is_empty() => None,
+            Some(date) => match b.versions.iter().find(|v| v.from <= date && v.until.is_none_or(|u| date <= u)) {
                 Some(v) => {
                     out.version = Some(v.from);
                     if self.open(ctx, NodeKind::Version, None, None, None, None) {
@@ -501,7 +578,7 @@ impl Plan {
                     });
                     return Status::NotApplicable;
                 }
-            }
+            },
         };
         let conditions = || b.base.conditions.iter().chain(version.iter().flat_map(|v| v.rules.conditions.iter()));
         // 4. Scope first: a benefit out of scope shows the scope that
@@ -804,7 +881,7 @@ impl Plan {
         ctx: &mut Ctx<'_>,
         step: &AmountStepDef,
         amount: Option<Amount>,
-        date: NaiveDate,
+        date: Option<NaiveDate>,
         f: &mut Findings,
     ) -> Result<Option<Amount>, ()> {
         let p = self.policy();
@@ -872,7 +949,7 @@ impl Plan {
             AmountStepDef::Uplift { id, rate, when, until, label, cite, .. } => {
                 let Some(current) = amount else { return Ok(None) };
                 let opened = self.open(ctx, NodeKind::Uplift, Some(label), Some(id), cite.as_ref(), Some(when));
-                if let Some(u) = until {
+                if let (Some(u), Some(date)) = (until, date) {
                     if date > *u {
                         self.note(ctx, |_| format!("not applied: {date} is after its last day {u}"));
                         self.close(ctx, opened, Verdict::Fail, |_| Some(show_amount(&current)));

@@ -28,6 +28,7 @@
 
 mod batch;
 pub mod cases;
+mod compiled;
 pub mod coverage;
 mod decide;
 pub mod decision;

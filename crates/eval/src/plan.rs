@@ -38,6 +38,10 @@ pub struct Plan {
     warnings: Vec<Diagnostic>,
     /// Text decisions share rather than copy.
     pub(crate) shared: Shared,
+    /// Per benefit: whether it decides without a date (`compiled::date_free`).
+    pub(crate) date_free: Vec<bool>,
+    /// The compiled plan: the fast path with the trace off (`compiled`).
+    pub(crate) compiled: crate::compiled::Program,
 }
 
 /// Text a [`crate::Decision`] points at instead of copying: built once per
@@ -124,9 +128,13 @@ impl Plan {
             line_starts,
             file_names,
             warnings,
+            date_free: Vec::new(),
+            compiled: crate::compiled::Program::default(),
         };
         let failures = plan.verify_assertions();
         if failures.is_empty() {
+            plan.date_free = crate::compiled::date_free(&plan);
+            plan.compiled = crate::compiled::compile(&plan);
             Ok(plan)
         } else {
             let mut diagnostics = std::mem::take(&mut plan.warnings);

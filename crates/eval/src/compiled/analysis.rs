@@ -1,0 +1,246 @@
+//! Static facts about checked expressions the compiled plan relies on: the
+//! worst-case steps and nesting depth of an evaluation (counted as the
+//! interpreter counts them), and whether an expression can read the date.
+
+use crate::facts::MAX_LIST_LEN;
+use policy_core::checked::{AmountStepDef, BenefitDef, CExpr, CKind, CTierTest, CheckedPolicy};
+
+/// Worst-case work of expressions, with lets and functions measured once.
+pub(crate) struct Measure<'p> {
+    p: &'p CheckedPolicy,
+    lets: Vec<Option<(u64, u32)>>,
+    fns: Vec<Option<(u64, u32)>>,
+    dated_lets: Vec<Option<bool>>,
+    dated_fns: Vec<Option<bool>>,
+}
+
+/// Largest list a quantifier may visit when the list is not a table.
+const LIST: u64 = MAX_LIST_LEN as u64;
+
+impl<'p> Measure<'p> {
+    pub fn new(p: &'p CheckedPolicy) -> Self {
+        Measure {
+            p,
+            lets: vec![None; p.lets.len()],
+            fns: vec![None; p.functions.len()],
+            dated_lets: vec![None; p.lets.len()],
+            dated_fns: vec![None; p.functions.len()],
+        }
+    }
+
+    /// (steps, depth) of evaluating `e` at most: every node one step, every
+    /// list element one step plus its filter and value; a let read costs
+    /// its whole definition each time (the interpreter evaluates it once
+    /// per benefit: an over-estimate). Saturating.
+    pub fn cost(&mut self, e: &CExpr) -> (u64, u32) {
+        let mut steps = 1u64;
+        let mut depth = 0u32;
+        let mut add = |(s, d): (u64, u32)| {
+            steps = steps.saturating_add(s);
+            depth = depth.max(d);
+        };
+        match &e.kind {
+            CKind::Let(id) => add(self.let_cost(id.index())),
+            CKind::Param(id) => {
+                // One version's value is evaluated; count the dearest.
+                let p = self.p;
+                let mut worst = (0u64, 0u32);
+                for v in p.params.get(id.index()).map_or(&[][..], |d| d.versions.as_slice()) {
+                    let (s, d) = self.cost(&v.value);
+                    worst = (worst.0.max(s), worst.1.max(d));
+                }
+                add(worst);
+            }
+            CKind::Quant(_, list, filter) => {
+                let n = self.list_len(list);
+                add(self.cost(list));
+                let per = filter.as_deref().map_or((0, 0), |f| self.cost(f));
+                add((n.saturating_mul(per.0.saturating_add(1)), per.1));
+            }
+            CKind::Agg(_, list, value, filter) => {
+                let n = self.list_len(list);
+                add(self.cost(list));
+                let f = filter.as_deref().map_or((0, 0), |f| self.cost(f));
+                let v = self.cost(value);
+                add((n.saturating_mul(f.0.saturating_add(v.0).saturating_add(1)), f.1.max(v.1)));
+            }
+            CKind::Apply(f, args) => {
+                for a in args {
+                    add(self.cost(a));
+                }
+                add(self.fn_cost(f.index()));
+            }
+            _ => {
+                for c in children(e) {
+                    add(self.cost(c));
+                }
+            }
+        }
+        (steps, depth.saturating_add(1))
+    }
+
+    fn list_len(&self, list: &CExpr) -> u64 {
+        match &list.kind {
+            CKind::Table(t) => self.p.tables.get(t.index()).map_or(LIST, |t| t.rows.len() as u64),
+            _ => LIST,
+        }
+    }
+
+    fn let_cost(&mut self, i: usize) -> (u64, u32) {
+        if let Some(Some(c)) = self.lets.get(i) {
+            return *c;
+        }
+        // Lets read only earlier lets: this ends (a cycle is a checker error).
+        if let Some(slot) = self.lets.get_mut(i) {
+            *slot = Some((u64::MAX, u32::MAX));
+        }
+        let p = self.p;
+        let c = p.lets.get(i).map_or((u64::MAX, u32::MAX), |l| self.cost(&l.value));
+        if let Some(slot) = self.lets.get_mut(i) {
+            *slot = Some(c);
+        }
+        c
+    }
+
+    fn fn_cost(&mut self, i: usize) -> (u64, u32) {
+        if let Some(Some(c)) = self.fns.get(i) {
+            return *c;
+        }
+        if let Some(slot) = self.fns.get_mut(i) {
+            *slot = Some((u64::MAX, u32::MAX));
+        }
+        let p = self.p;
+        let c = p.functions.get(i).map_or((u64::MAX, u32::MAX), |f| self.cost(&f.body));
+        if let Some(slot) = self.fns.get_mut(i) {
+            *slot = Some(c);
+        }
+        c
+    }
+
+    /// Whether `e` can read the date: `as_of`, a parameter (its value is
+    /// picked by date), through lets and functions.
+    pub fn reads_date(&mut self, e: &CExpr) -> bool {
+        match &e.kind {
+            CKind::AsOf | CKind::Param(_) => true,
+            // Another benefit's amount may turn on its own date.
+            CKind::BenefitAmount(_) => true,
+            CKind::Let(id) => self.let_dated(id.index()),
+            CKind::Apply(f, args) => args.iter().any(|a| self.reads_date(a)) || self.fn_dated(f.index()),
+            _ => children(e).into_iter().any(|c| self.reads_date(c)),
+        }
+    }
+
+    pub fn let_dated(&mut self, i: usize) -> bool {
+        if let Some(Some(d)) = self.dated_lets.get(i) {
+            return *d;
+        }
+        if let Some(slot) = self.dated_lets.get_mut(i) {
+            *slot = Some(true);
+        }
+        let p = self.p;
+        let d = p.lets.get(i).is_none_or(|l| self.reads_date(&l.value));
+        if let Some(slot) = self.dated_lets.get_mut(i) {
+            *slot = Some(d);
+        }
+        d
+    }
+
+    fn fn_dated(&mut self, i: usize) -> bool {
+        if let Some(Some(d)) = self.dated_fns.get(i) {
+            return *d;
+        }
+        if let Some(slot) = self.dated_fns.get_mut(i) {
+            *slot = Some(true);
+        }
+        let p = self.p;
+        let d = p.functions.get(i).is_none_or(|f| self.reads_date(&f.body));
+        if let Some(slot) = self.dated_fns.get_mut(i) {
+            *slot = Some(d);
+        }
+        d
+    }
+
+    /// Whether benefit `b`'s decision cannot depend on a date: the policy
+    /// has no in-force window, the benefit no versions, no `dated_by` and no
+    /// uplift with a last day, and none of its expressions reads the date.
+    pub fn date_free(&mut self, b: &BenefitDef) -> bool {
+        let m = &self.p.meta;
+        if m.in_force_from.is_some() || m.in_force_until.is_some() || !b.versions.is_empty() || b.dated_by.is_some() {
+            return false;
+        }
+        let r = &b.base;
+        if r.amount.iter().any(|s| matches!(s, AmountStepDef::Uplift { until: Some(_), .. })) {
+            return false;
+        }
+        let mut exprs: Vec<&CExpr> = r.conditions.iter().map(|c| &c.expr).collect();
+        for s in &r.amount {
+            match s {
+                AmountStepDef::Base { expr, .. } | AmountStepDef::Cap { expr, .. } => exprs.push(expr),
+                AmountStepDef::Uplift { rate, when, .. } => exprs.extend([rate, when]),
+                AmountStepDef::Override { when, value, .. } => exprs.extend([when, value]),
+            }
+        }
+        exprs.extend(r.entitlements.iter().chain(&r.documents).filter_map(|o| o.when.as_ref()));
+        exprs.extend(r.deadlines.iter().map(|d| &d.expr));
+        exprs.extend(b.outputs.iter().map(|o| &o.expr));
+        !exprs.into_iter().any(|e| self.reads_date(e))
+    }
+}
+
+/// The direct subexpressions of `e`.
+pub(crate) fn children(e: &CExpr) -> Vec<&CExpr> {
+    match &e.kind {
+        CKind::Const(_)
+        | CKind::Input(_)
+        | CKind::Let(_)
+        | CKind::Param(_)
+        | CKind::External(_)
+        | CKind::Local(_)
+        | CKind::Amount
+        | CKind::AsOf
+        | CKind::BenefitAmount(_)
+        | CKind::Table(_)
+        | CKind::Present(_) => Vec::new(),
+        CKind::Lookup(_, xs) | CKind::Exists(_, xs) | CKind::List(xs) | CKind::Call(_, xs) | CKind::Apply(_, xs) => xs.iter().collect(),
+        CKind::Field(x, _) | CKind::Convert(x, ..) | CKind::Unary(_, x) => vec![x],
+        CKind::Binary(_, a, b) | CKind::InList(a, b) => vec![a, b],
+        CKind::InSet(x, items) => std::iter::once(&**x).chain(items).collect(),
+        CKind::If(arms, otherwise) => arms.iter().flat_map(|(c, v)| [c, v]).chain(std::iter::once(&**otherwise)).collect(),
+        CKind::Match(x, arms) => std::iter::once(&**x).chain(arms.iter().map(|(_, v)| v)).collect(),
+        CKind::Tiers { subject, tiers, otherwise } => {
+            let mut out = vec![&**subject];
+            for t in tiers {
+                match &t.test {
+                    CTierTest::Cmp(_, b) => out.push(b),
+                    CTierTest::Range(a, b) => out.extend([a, b]),
+                }
+                out.push(&t.value);
+            }
+            out.extend(otherwise.as_deref());
+            out
+        }
+        CKind::Scale { subject, bands, rest } => {
+            std::iter::once(&**subject).chain(bands.iter().flat_map(|(w, r)| [w, r])).chain(rest.as_deref()).collect()
+        }
+        CKind::Quant(_, list, filter) => std::iter::once(&**list).chain(filter.as_deref()).collect(),
+        CKind::Agg(_, list, value, filter) => [&**list, &**value].into_iter().chain(filter.as_deref()).collect(),
+    }
+}
+
+/// Whether `e` reads nothing of a decision (no fact, let, parameter, date,
+/// amount or bound variable): its value is the same for every applicant.
+pub(crate) fn is_static(e: &CExpr) -> bool {
+    match &e.kind {
+        CKind::Input(_)
+        | CKind::External(_)
+        | CKind::Let(_)
+        | CKind::Param(_)
+        | CKind::Local(_)
+        | CKind::Amount
+        | CKind::AsOf
+        | CKind::BenefitAmount(_)
+        | CKind::Present(_)
+        | CKind::Apply(..) => false,
+        _ => children(e).into_iter().all(is_static),
+    }
+}

@@ -1,0 +1,142 @@
+//! Checked policy → compiled program: expressions into typed closures
+//! (`expr.rs`), benefits into the steps [`super::run`] walks, with the
+//! static budget and depth bounds of the module's documentation.
+
+use super::analysis::Measure;
+use super::expr::Cx;
+use super::*;
+use crate::decision::{Failure, FailureKind};
+use crate::interp::{MAX_DECISION_STEPS, MAX_EVAL_DEPTH, MAX_EVAL_STEPS};
+use crate::plan::Plan;
+use policy_core::ast::ConditionKind;
+use policy_core::checked::{AmountStepDef, BenefitDef, CExpr, RuleSet};
+
+/// Per benefit of `plan`: whether it decides without a date ([`Measure::date_free`]).
+pub(crate) fn date_free(plan: &Plan) -> Vec<bool> {
+    let p = plan.policy();
+    let mut m = Measure::new(p);
+    p.benefits.iter().map(|b| m.date_free(b)).collect()
+}
+
+/// Compiles every benefit it can; the others are interpreted, each with
+/// the reason.
+pub(crate) fn compile(plan: &Plan) -> Program {
+    let p = plan.policy();
+    let mut cx = Cx::new(plan);
+    let mut m = Measure::new(p);
+    let mut total = 0u64;
+    let mut benefits = Vec::with_capacity(p.benefits.len());
+    for b in &p.benefits {
+        let r = benefit_cost(&mut m, b).and_then(|steps| {
+            total = total.saturating_add(steps);
+            benefit(&mut cx, &mut m, b)
+        });
+        benefits.push(r);
+    }
+    if total > MAX_DECISION_STEPS {
+        // All benefits together could exceed the decision's budget: the
+        // interpreter keeps count.
+        for b in &mut benefits {
+            if b.is_ok() {
+                *b = Err(format!("the benefits together could take more than {MAX_DECISION_STEPS} steps"));
+            }
+        }
+    }
+    Program { benefits, in_force: (p.meta.in_force_from, p.meta.in_force_until) }
+}
+
+/// Every expression a benefit may evaluate.
+fn exprs(b: &BenefitDef) -> Vec<&CExpr> {
+    let mut out: Vec<&CExpr> = b.dated_by.iter().collect();
+    for r in std::iter::once(&b.base).chain(b.versions.iter().map(|v| &v.rules)) {
+        out.extend(r.conditions.iter().map(|c| &c.expr));
+        for s in &r.amount {
+            match s {
+                AmountStepDef::Base { expr, .. } | AmountStepDef::Cap { expr, .. } => out.push(expr),
+                AmountStepDef::Uplift { rate, when, .. } => out.extend([rate, when]),
+                AmountStepDef::Override { when, value, .. } => out.extend([when, value]),
+            }
+        }
+        out.extend(r.entitlements.iter().chain(&r.documents).filter_map(|o| o.when.as_ref()));
+        out.extend(r.deadlines.iter().map(|d| &d.expr));
+    }
+    out
+}
+
+/// The benefit's worst-case steps, or why it may exceed a budget.
+fn benefit_cost(m: &mut Measure<'_>, b: &BenefitDef) -> Result<u64, String> {
+    let mut steps = 0u64;
+    for e in exprs(b) {
+        let (s, depth) = m.cost(e);
+        if depth as usize > MAX_EVAL_DEPTH {
+            return Err(format!("an expression may nest deeper than {MAX_EVAL_DEPTH}"));
+        }
+        steps = steps.saturating_add(s);
+    }
+    if steps > MAX_EVAL_STEPS {
+        return Err(format!("may take more than {MAX_EVAL_STEPS} steps"));
+    }
+    Ok(steps)
+}
+
+fn benefit(cx: &mut Cx<'_>, m: &mut Measure<'_>, b: &BenefitDef) -> Result<BenefitProg, String> {
+    if !b.reads.is_empty() {
+        return Err("reads another benefit's amount (`amount_of`)".into());
+    }
+    if !b.outputs.is_empty() {
+        return Err("reports outputs".into());
+    }
+    let dated_by = b.dated_by.as_ref().map(|e| cx.date(e)).transpose()?;
+    let base = rules(cx, &b.base)?;
+    let versions = b
+        .versions
+        .iter()
+        .map(|v| Ok(Version { from: v.from, until: v.until, rules: rules(cx, &v.rules)? }))
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(BenefitProg { dated_by, date_free: m.date_free(b), base, versions })
+}
+
+fn rules(cx: &mut Cx<'_>, r: &RuleSet) -> Result<Rules, String> {
+    let conditions = r
+        .conditions
+        .iter()
+        .map(|c| {
+            let (kind, fk) = match c.kind {
+                ConditionKind::Applies => (CondKind::Applies, FailureKind::Scope),
+                ConditionKind::Require => (CondKind::Require, FailureKind::Require),
+                ConditionKind::Exclude => (CondKind::Exclude, FailureKind::Exclude),
+            };
+            Ok(Cond {
+                kind,
+                test: cx.boolean(&c.expr)?,
+                failure: Failure { id: c.id.clone(), kind: fk, label: c.label.clone(), citation: c.cite.clone() },
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let steps = r
+        .amount
+        .iter()
+        .map(|s| {
+            Ok(match s {
+                AmountStepDef::Base { expr, .. } => Step::Base(cx.num(expr)?),
+                AmountStepDef::Cap { expr, .. } => Step::Cap(cx.num(expr)?),
+                AmountStepDef::Uplift { rate, when, until, .. } => {
+                    Step::Uplift { rate: cx.num(rate)?, when: cx.boolean(when)?, until: *until }
+                }
+                AmountStepDef::Override { when, value, .. } => Step::Override { when: cx.boolean(when)?, value: cx.num(value)? },
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let outcome = |cx: &mut Cx<'_>, o: &policy_core::checked::OutcomeDef| -> Result<OutcomeProg, String> {
+        Ok(OutcomeProg { when: o.when.as_ref().map(|w| cx.boolean(w)).transpose()?, label: o.label.clone(), citation: o.cite.clone() })
+    };
+    let entitlements = r.entitlements.iter().map(|o| outcome(cx, o)).collect::<Result<Vec<_>, String>>()?;
+    let documents = r.documents.iter().map(|o| outcome(cx, o)).collect::<Result<Vec<_>, String>>()?;
+    let deadlines = r
+        .deadlines
+        .iter()
+        .map(|d| Ok(DeadlineProg { date: cx.date(&d.expr)?, label: d.label.clone(), citation: d.cite.clone() }))
+        .collect::<Result<Vec<_>, String>>()?;
+    let replaces = r.amount.iter().any(|s| matches!(s, AmountStepDef::Base { .. }));
+    Ok(Rules { conditions, steps, entitlements, documents, deadlines, replaces })
+}

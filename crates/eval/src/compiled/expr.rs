@@ -1,0 +1,921 @@
+//! Checked expressions → typed closures. Each node is compiled for its
+//! static type (`Scalar`), so the closures pass Rust values, not
+//! [`Value`]s; constants are folded at compile time, and the semantics are
+//! the interpreter's (`interp.rs`) operation for operation: the same
+//! `policy_core::value` functions in the same order, so results are equal
+//! to the digit and the scale. Anything the interpreter would stop on (a
+//! missing fact, an error, no row, no tier) is `None`.
+
+use super::analysis::is_static;
+use super::{Cached, Env, Fx, LetSlot, Scratch};
+use crate::facts::Facts;
+use crate::plan::Plan;
+use chrono::{Datelike, NaiveDate};
+use policy_core::ast::{AggKind, BinOp, QuantKind, UnOp};
+use policy_core::checked::{Builtin, CExpr, CKind, CTierTest, CheckedPolicy, Type};
+use policy_core::value::{self as v, Duration, Value};
+use rust_decimal::Decimal;
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+/// A compiled node: its closure, and its value when it is a constant.
+pub(crate) struct N<T> {
+    pub f: Fx<T>,
+    pub k: Option<T>,
+}
+
+/// A record (a list element, a table row).
+#[derive(Clone, PartialEq)]
+pub(crate) struct Rec(pub Arc<[Value]>);
+/// A list.
+#[derive(Clone, PartialEq)]
+pub(crate) struct Lst(pub Arc<[Value]>);
+
+/// A compiled node of any type.
+pub(crate) enum X {
+    Bool(N<bool>),
+    Num(N<Decimal>),
+    Date(N<NaiveDate>),
+    Enum(N<u32>),
+    Text(N<Arc<str>>),
+    Dur(N<Duration>),
+    Rec(N<Rec>),
+    List(N<Lst>),
+}
+
+/// A type the closures pass: how it sits in a [`Value`] and in an [`X`].
+pub(crate) trait Scalar: Clone + Send + Sync + 'static {
+    fn of(v: &Value) -> Option<Self>;
+    fn value(self) -> Value;
+    fn wrap(n: N<Self>) -> X;
+    fn take(x: X) -> Option<N<Self>>;
+    fn get(x: &X) -> Option<&N<Self>>;
+    /// Equality as the interpreter's `==` on values.
+    fn same(a: &Self, b: &Self) -> bool;
+    fn cache(&self) -> Cached {
+        Cached::None
+    }
+    fn uncache(_: Cached) -> Option<Self> {
+        None
+    }
+}
+
+macro_rules! scalar {
+    ($t:ty, $x:ident, |$v:ident| $of:expr, |$s:ident| $value:expr, $cache:ident) => {
+        impl Scalar for $t {
+            fn of($v: &Value) -> Option<Self> {
+                $of
+            }
+            fn value(self) -> Value {
+                let $s = self;
+                $value
+            }
+            fn wrap(n: N<Self>) -> X {
+                X::$x(n)
+            }
+            fn take(x: X) -> Option<N<Self>> {
+                match x {
+                    X::$x(n) => Some(n),
+                    _ => None,
+                }
+            }
+            fn get(x: &X) -> Option<&N<Self>> {
+                match x {
+                    X::$x(n) => Some(n),
+                    _ => None,
+                }
+            }
+            fn same(a: &Self, b: &Self) -> bool {
+                a == b
+            }
+            scalar!(@cache $cache);
+        }
+    };
+    (@cache none) => {};
+    (@cache $c:ident) => {
+        fn cache(&self) -> Cached {
+            Cached::$c(self.clone())
+        }
+        fn uncache(c: Cached) -> Option<Self> {
+            match c {
+                Cached::$c(x) => Some(x),
+                _ => None,
+            }
+        }
+    };
+}
+
+scalar!(bool, Bool, |v| if let Value::Bool(b) = v { Some(*b) } else { None }, |s| Value::Bool(s), Bool);
+scalar!(Decimal, Num, |v| if let Value::Num(d) = v { Some(*d) } else { None }, |s| Value::Num(s), Num);
+scalar!(NaiveDate, Date, |v| if let Value::Date(d) = v { Some(*d) } else { None }, |s| Value::Date(s), Date);
+scalar!(u32, Enum, |v| if let Value::Enum(i) = v { Some(*i) } else { None }, |s| Value::Enum(s), Enum);
+scalar!(Arc<str>, Text, |v| if let Value::Text(t) = v { Some(t.clone()) } else { None }, |s| Value::Text(s), none);
+scalar!(Duration, Dur, |v| if let Value::Duration(d) = v { Some(*d) } else { None }, |s| Value::Duration(s), none);
+scalar!(Rec, Rec, |v| if let Value::Record(r) = v { Some(Rec(r.clone())) } else { None }, |s| Value::Record(s.0), none);
+scalar!(Lst, List, |v| if let Value::List(l) = v { Some(Lst(l.clone())) } else { None }, |s| Value::List(s.0), none);
+
+/// Types ordered by `<`: numbers (by value, any scale) and dates.
+pub(crate) trait Ordered: Scalar {
+    fn ord(a: &Self, b: &Self) -> Ordering;
+}
+impl Ordered for Decimal {
+    fn ord(a: &Self, b: &Self) -> Ordering {
+        v::cmp_num(a, b)
+    }
+}
+impl Ordered for NaiveDate {
+    fn ord(a: &Self, b: &Self) -> Ordering {
+        a.cmp(b)
+    }
+}
+
+/// The interpreter's comparison operators on an ordering.
+fn holds(op: BinOp, o: Ordering) -> bool {
+    match op {
+        BinOp::Eq => o.is_eq(),
+        BinOp::Ne => o.is_ne(),
+        BinOp::Lt => o.is_lt(),
+        BinOp::Le => o.is_le(),
+        BinOp::Gt => o.is_gt(),
+        _ => o.is_ge(),
+    }
+}
+
+/// A type's place among the closures' types.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Bool,
+    Num,
+    Date,
+    Enum,
+    Text,
+    Dur,
+    Rec,
+    List,
+}
+
+fn class(ty: &Type) -> Result<Class, String> {
+    Ok(match ty {
+        Type::Bool => Class::Bool,
+        Type::Int | Type::Decimal | Type::Money | Type::Percent | Type::Quantity(_) => Class::Num,
+        Type::Date => Class::Date,
+        Type::Duration => Class::Dur,
+        Type::Text => Class::Text,
+        Type::Enum(_) => Class::Enum,
+        Type::Record(_) => Class::Rec,
+        Type::List(_) | Type::EmptyList => Class::List,
+        Type::Error => return Err("an expression of no type".into()),
+    })
+}
+
+/// Runs `$body` with `$T` the Rust type of class `$c`.
+macro_rules! by_class {
+    ($c:expr, $T:ident => $body:expr) => {
+        match $c {
+            Class::Bool => {
+                type $T = bool;
+                $body
+            }
+            Class::Num => {
+                type $T = Decimal;
+                $body
+            }
+            Class::Date => {
+                type $T = NaiveDate;
+                $body
+            }
+            Class::Enum => {
+                type $T = u32;
+                $body
+            }
+            Class::Text => {
+                type $T = Arc<str>;
+                $body
+            }
+            Class::Dur => {
+                type $T = Duration;
+                $body
+            }
+            Class::Rec => {
+                type $T = Rec;
+                $body
+            }
+            Class::List => {
+                type $T = Lst;
+                $body
+            }
+        }
+    };
+}
+
+fn n<T>(f: impl Fn(&mut Env<'_>) -> Option<T> + Send + Sync + 'static) -> N<T> {
+    N { f: Box::new(f), k: None }
+}
+
+fn k<T: Scalar>(v: T) -> N<T> {
+    let c = v.clone();
+    N { f: Box::new(move |_| Some(c.clone())), k: Some(v) }
+}
+
+impl X {
+    /// The node's value as a [`Value`] (function arguments, table keys).
+    fn value(&self, env: &mut Env<'_>) -> Option<Value> {
+        match self {
+            X::Bool(n) => (n.f)(env).map(Value::Bool),
+            X::Num(n) => (n.f)(env).map(Value::Num),
+            X::Date(n) => (n.f)(env).map(Value::Date),
+            X::Enum(n) => (n.f)(env).map(Value::Enum),
+            X::Text(n) => (n.f)(env).map(Value::Text),
+            X::Dur(n) => (n.f)(env).map(Value::Duration),
+            X::Rec(n) => (n.f)(env).map(|r| Value::Record(r.0)),
+            X::List(n) => (n.f)(env).map(|l| Value::List(l.0)),
+        }
+    }
+
+    fn is_const(&self) -> bool {
+        match self {
+            X::Bool(n) => n.k.is_some(),
+            X::Num(n) => n.k.is_some(),
+            X::Date(n) => n.k.is_some(),
+            X::Enum(n) => n.k.is_some(),
+            X::Text(n) => n.k.is_some(),
+            X::Dur(n) => n.k.is_some(),
+            X::Rec(n) => n.k.is_some(),
+            X::List(n) => n.k.is_some(),
+        }
+    }
+
+    /// The node evaluated once, as a constant, when it evaluates.
+    fn fold(self, env: &mut Env<'_>) -> X {
+        fn f<T: Scalar>(n: N<T>, env: &mut Env<'_>) -> X {
+            match (n.f)(env) {
+                Some(v) => T::wrap(k(v)),
+                None => T::wrap(n),
+            }
+        }
+        match self {
+            X::Bool(n) => f(n, env),
+            X::Num(n) => f(n, env),
+            X::Date(n) => f(n, env),
+            X::Enum(n) => f(n, env),
+            X::Text(n) => f(n, env),
+            X::Dur(n) => f(n, env),
+            X::Rec(n) => f(n, env),
+            X::List(n) => f(n, env),
+        }
+    }
+}
+
+/// A compiled tier test.
+enum Test<S> {
+    Cmp(BinOp, N<S>),
+    Range(N<S>, N<S>),
+}
+
+/// The value of `n`: its constant, else its closure's.
+#[inline(always)]
+fn get<T: Scalar>(n: &N<T>, env: &mut Env<'_>) -> Option<T> {
+    match &n.k {
+        Some(c) => Some(c.clone()),
+        None => (n.f)(env),
+    }
+}
+
+/// The compiler's state: the plan, the lets and functions compiled so far.
+pub(crate) struct Cx<'p> {
+    plan: &'p Plan,
+    p: &'p CheckedPolicy,
+    /// Facts with nothing given, and buffers, to fold constants in.
+    facts: Facts,
+    scratch: Scratch,
+    lets: Vec<Result<Arc<X>, String>>,
+    let_dated: Vec<bool>,
+    fns: Vec<Result<Arc<X>, String>>,
+}
+
+impl<'p> Cx<'p> {
+    /// Compiles every let and function (each reads only earlier ones).
+    pub fn new(plan: &'p Plan) -> Self {
+        let p = plan.policy();
+        let mut m = super::analysis::Measure::new(p);
+        let let_dated = (0..p.lets.len()).map(|i| m.let_dated(i)).collect();
+        let mut cx = Cx { plan, p, facts: Facts::empty(plan), scratch: Scratch::default(), lets: Vec::new(), let_dated, fns: Vec::new() };
+        for f in &p.functions {
+            let body = cx.expr(&f.body).map(Arc::new);
+            cx.fns.push(body);
+        }
+        for l in &p.lets {
+            let body = cx.expr(&l.value).map(Arc::new);
+            cx.lets.push(body);
+        }
+        cx
+    }
+
+    fn typed<T: Scalar>(&mut self, e: &CExpr) -> Result<N<T>, String> {
+        T::take(self.expr(e)?).ok_or_else(|| "internal: a node of another type".into())
+    }
+
+    pub fn boolean(&mut self, e: &CExpr) -> Result<Fx<bool>, String> {
+        Ok(self.typed::<bool>(e)?.f)
+    }
+
+    pub fn num(&mut self, e: &CExpr) -> Result<Fx<Decimal>, String> {
+        Ok(self.typed::<Decimal>(e)?.f)
+    }
+
+    pub fn date(&mut self, e: &CExpr) -> Result<Fx<NaiveDate>, String> {
+        Ok(self.typed::<NaiveDate>(e)?.f)
+    }
+
+    /// Compiles `e`, folding it into a constant when it reads nothing of a
+    /// decision and evaluates.
+    fn expr(&mut self, e: &CExpr) -> Result<X, String> {
+        let x = self.node(e)?;
+        if x.is_const() || !is_static(e) {
+            return Ok(x);
+        }
+        let mut env = Env { facts: &self.facts, date: None, amount: None, s: &mut self.scratch };
+        env.s.stamp = env.s.stamp.wrapping_add(1);
+        Ok(x.fold(&mut env))
+    }
+
+    fn node(&mut self, e: &CExpr) -> Result<X, String> {
+        let c = class(&e.ty)?;
+        match &e.kind {
+            CKind::Const(value) => by_class!(c, T => Ok(T::wrap(k(T::of(value).ok_or("internal: a constant of another type")?)))),
+            CKind::Input(id) => {
+                let i = id.index();
+                by_class!(c, T => Ok(T::wrap(n(move |env: &mut Env<'_>| env.facts.inputs.get(i)?.as_ref().and_then(T::of)))))
+            }
+            CKind::External(id) => {
+                let i = id.index();
+                by_class!(c, T => Ok(T::wrap(n(move |env: &mut Env<'_>| env.facts.externals.get(i)?.as_ref().and_then(T::of)))))
+            }
+            CKind::Present(id) => {
+                let i = id.index();
+                Ok(X::Bool(n(move |env| Some(env.facts.supplied.get(i).copied().unwrap_or(false)))))
+            }
+            CKind::Local(depth) => {
+                let d = *depth as usize;
+                by_class!(c, T => Ok(T::wrap(n(move |env: &mut Env<'_>| {
+                    let locals = &env.s.locals;
+                    locals.get(locals.len().checked_sub(1 + d)?).and_then(T::of)
+                }))))
+            }
+            CKind::Amount => Ok(X::Num(n(|env| env.amount))),
+            CKind::AsOf => Ok(X::Date(n(|env| env.date))),
+            CKind::BenefitAmount(_) => Err("`amount_of`".into()),
+            CKind::Table(t) => match self.plan.table_lists.get(t.index()) {
+                Some(Value::List(rows)) => Ok(X::List(k(Lst(rows.clone())))),
+                _ => Err("internal: no table".into()),
+            },
+            CKind::Let(id) => by_class!(c, T => self.let_read::<T>(id.index())),
+            CKind::Param(id) => by_class!(c, T => self.param::<T>(id.index())),
+            CKind::Lookup(t, keys) => Ok(X::Rec(self.lookup(t.index(), keys)?)),
+            CKind::Exists(t, keys) => self.exists(t.index(), keys),
+            CKind::Field(rec, i) => by_class!(c, T => self.field::<T>(rec, *i as usize)),
+            CKind::Convert(x, from, to) => {
+                let x = self.typed::<Decimal>(x)?;
+                let (from, to) = (*from, *to);
+                Ok(X::Num(n(move |env| v::convert(get(&x, env)?, from, to).ok())))
+            }
+            CKind::Unary(UnOp::Not, x) => {
+                let x = self.typed::<bool>(x)?;
+                Ok(X::Bool(n(move |env| Some(!(x.f)(env)?))))
+            }
+            CKind::Unary(UnOp::Neg, x) => {
+                let x = self.typed::<Decimal>(x)?;
+                Ok(X::Num(n(move |env| v::sub(Decimal::ZERO, (x.f)(env)?).ok())))
+            }
+            CKind::Binary(op, a, b) => self.binary(*op, a, b),
+            CKind::InSet(x, items) => {
+                let xc = class(&x.ty)?;
+                by_class!(xc, T => self.in_set::<T>(x, items))
+            }
+            CKind::InList(..) => Err("`in` a list".into()),
+            CKind::List(_) => Err("a list literal".into()),
+            CKind::If(arms, otherwise) => by_class!(c, T => self.if_else::<T>(arms, otherwise)),
+            CKind::Match(s, arms) => by_class!(c, T => self.matching::<T>(s, arms)),
+            CKind::Tiers { subject, tiers, otherwise } => match class(&subject.ty)? {
+                Class::Num => by_class!(c, T => self.tiers::<Decimal, T>(subject, tiers, otherwise.as_deref())),
+                Class::Date => by_class!(c, T => self.tiers::<NaiveDate, T>(subject, tiers, otherwise.as_deref())),
+                _ => Err("tiers over a subject neither a number nor a date".into()),
+            },
+            CKind::Scale { subject, bands, rest } => self.scale(subject, bands, rest.as_deref()),
+            CKind::Quant(kind, list, filter) => self.quant(*kind, list, filter.as_deref()),
+            CKind::Agg(kind, list, value, filter) => self.agg(*kind, list, value, filter.as_deref()),
+            CKind::Call(f, args) => self.call(*f, args, c),
+            CKind::Apply(f, args) => by_class!(c, T => self.apply::<T>(f.index(), args)),
+        }
+    }
+
+    /// A let's value: cached in the decider's let slots for the decision
+    /// (and the date, when the let reads it).
+    fn let_read<T: Scalar>(&mut self, i: usize) -> Result<X, String> {
+        let body = match self.lets.get(i) {
+            Some(Ok(b)) => b.clone(),
+            Some(Err(e)) => return Err(e.clone()),
+            None => return Err("internal: a let read before it is compiled".into()),
+        };
+        let node = T::get(&body).ok_or("internal: a let of another type")?;
+        if let Some(c) = &node.k {
+            return Ok(T::wrap(k(c.clone())));
+        }
+        let dated = self.let_dated.get(i).copied().unwrap_or(true);
+        Ok(T::wrap(n(move |env: &mut Env<'_>| {
+            let node = T::get(&body)?;
+            if let Some(slot) = env.s.lets.get(i) {
+                if slot.stamp == env.s.stamp && (!dated || slot.date == env.date) {
+                    if let Some(v) = T::uncache(slot.value) {
+                        return Some(v);
+                    }
+                }
+            }
+            let v = (node.f)(env)?;
+            let value = v.cache();
+            if !matches!(value, Cached::None) {
+                if let Some(slot) = env.s.lets.get_mut(i) {
+                    *slot = LetSlot { stamp: env.s.stamp, date: env.date, value };
+                }
+            }
+            Some(v)
+        })))
+    }
+
+    /// A parameter: the value of its version in force on the date (the
+    /// latest that covers it, as the interpreter picks).
+    fn param<T: Scalar>(&mut self, i: usize) -> Result<X, String> {
+        let p = self.p;
+        let def = p.params.get(i).ok_or("internal: no parameter")?;
+        let versions =
+            def.versions.iter().map(|v| Ok((v.from, v.until, self.typed::<T>(&v.value)?))).collect::<Result<Vec<_>, String>>()?;
+        Ok(T::wrap(n(move |env: &mut Env<'_>| {
+            let d = env.date?;
+            let (_, _, value) = versions.iter().rev().find(|(from, until, _)| *from <= d && until.is_none_or(|u| d <= u))?;
+            get(value, env)
+        })))
+    }
+
+    /// When a table has one key, an enum: its rows by variant.
+    fn rows_by_variant(&self, t: usize, keys: &[CExpr]) -> Option<Vec<Option<Arc<[Value]>>>> {
+        let [key] = keys else { return None };
+        let Type::Enum(e) = &key.ty else { return None };
+        let variants = self.p.enums.get(e.index())?.variants.len();
+        let index = self.plan.indexes.get(t)?;
+        let rows = &self.p.tables.get(t)?.rows;
+        Some(
+            (0..variants)
+                .map(|v| {
+                    let key = [Value::Enum(u32::try_from(v).ok()?)];
+                    index.get(&key[..]).and_then(|&r| rows.get(r)).cloned()
+                })
+                .collect(),
+        )
+    }
+
+    /// `table[keys]`: a row, or `None` (no row).
+    fn lookup(&mut self, t: usize, keys: &[CExpr]) -> Result<N<Rec>, String> {
+        if let Some(by) = self.rows_by_variant(t, keys) {
+            let key = keys.first().ok_or("internal: no key")?;
+            let key = self.typed::<u32>(key)?;
+            return Ok(n(move |env| by.get(get(&key, env)? as usize)?.clone().map(Rec)));
+        }
+        let keys = keys.iter().map(|e| self.expr(e)).collect::<Result<Vec<_>, String>>()?;
+        let index = self.plan.indexes.get(t).ok_or("internal: no table")?.clone();
+        let rows = self.p.tables.get(t).ok_or("internal: no table")?.rows.clone();
+        Ok(n(move |env| {
+            let start = env.s.stack.len();
+            for k in &keys {
+                match k.value(env) {
+                    Some(v) => env.s.stack.push(v),
+                    None => {
+                        env.s.stack.truncate(start);
+                        return None;
+                    }
+                }
+            }
+            let found = env.s.stack.get(start..).and_then(|key| index.get(key)).copied();
+            env.s.stack.truncate(start);
+            rows.get(found?).cloned().map(Rec)
+        }))
+    }
+
+    fn exists(&mut self, t: usize, keys: &[CExpr]) -> Result<X, String> {
+        if let Some(by) = self.rows_by_variant(t, keys) {
+            let found: Vec<bool> = by.iter().map(Option::is_some).collect();
+            let key = keys.first().ok_or("internal: no key")?;
+            let key = self.typed::<u32>(key)?;
+            return Ok(X::Bool(n(move |env| Some(found.get(get(&key, env)? as usize).copied().unwrap_or(false)))));
+        }
+        let keys = keys.iter().map(|e| self.expr(e)).collect::<Result<Vec<_>, String>>()?;
+        let index = self.plan.indexes.get(t).ok_or("internal: no table")?.clone();
+        Ok(X::Bool(n(move |env| {
+            let start = env.s.stack.len();
+            for k in &keys {
+                match k.value(env) {
+                    Some(v) => env.s.stack.push(v),
+                    None => {
+                        env.s.stack.truncate(start);
+                        return None;
+                    }
+                }
+            }
+            let found = env.s.stack.get(start..).is_some_and(|key| index.contains_key(key));
+            env.s.stack.truncate(start);
+            Some(found)
+        })))
+    }
+
+    /// `record.field`: straight from a bound element, or from an
+    /// enum-keyed table's column, else from the record computed.
+    fn field<T: Scalar>(&mut self, rec: &CExpr, i: usize) -> Result<X, String> {
+        if let CKind::Local(depth) = rec.kind {
+            let d = depth as usize;
+            return Ok(T::wrap(n(move |env: &mut Env<'_>| {
+                let locals = &env.s.locals;
+                match locals.get(locals.len().checked_sub(1 + d)?)? {
+                    Value::Record(fields) => fields.get(i).and_then(T::of),
+                    _ => None,
+                }
+            })));
+        }
+        if let CKind::Lookup(t, keys) = &rec.kind {
+            if let Some(by) = self.rows_by_variant(t.index(), keys) {
+                let column: Vec<Option<T>> = by.iter().map(|r| r.as_ref().and_then(|r| r.get(i)).and_then(T::of)).collect();
+                let key = keys.first().ok_or("internal: no key")?;
+                let key = self.typed::<u32>(key)?;
+                return Ok(T::wrap(n(move |env: &mut Env<'_>| column.get(get(&key, env)? as usize)?.clone())));
+            }
+        }
+        let rec = self.typed::<Rec>(rec)?;
+        Ok(T::wrap(n(move |env: &mut Env<'_>| (rec.f)(env)?.0.get(i).and_then(T::of))))
+    }
+
+    fn binary(&mut self, op: BinOp, a: &CExpr, b: &CExpr) -> Result<X, String> {
+        match op {
+            BinOp::And | BinOp::Or => {
+                let decisive = op == BinOp::Or;
+                let (x, y) = (self.typed::<bool>(a)?, self.typed::<bool>(b)?);
+                Ok(X::Bool(n(move |env| {
+                    let x = get(&x, env)?;
+                    if x == decisive {
+                        return Some(decisive);
+                    }
+                    get(&y, env)
+                })))
+            }
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => match class(&a.ty)? {
+                Class::Num => self.compare::<Decimal>(op, a, b),
+                Class::Date => self.compare::<NaiveDate>(op, a, b),
+                c @ (Class::Bool | Class::Enum | Class::Text | Class::Dur) if matches!(op, BinOp::Eq | BinOp::Ne) => {
+                    let ne = op == BinOp::Ne;
+                    by_class!(c, T => {
+                        let (x, y) = (self.typed::<T>(a)?, self.typed::<T>(b)?);
+                        Ok(X::Bool(n(move |env: &mut Env<'_>| Some(T::same(&get(&x, env)?, &get(&y, env)?) != ne))))
+                    })
+                }
+                _ => Err(format!("`{}` on records or lists", op.symbol())),
+            },
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => match (class(&a.ty)?, class(&b.ty)?) {
+                (Class::Num, Class::Num) => {
+                    let (x, y) = (self.typed::<Decimal>(a)?, self.typed::<Decimal>(b)?);
+                    let f: fn(Decimal, Decimal) -> v::ValueResult<Decimal> = match op {
+                        BinOp::Add => v::add,
+                        BinOp::Sub => v::sub,
+                        BinOp::Mul => v::mul,
+                        _ => v::div,
+                    };
+                    Ok(X::Num(n(move |env| f(get(&x, env)?, get(&y, env)?).ok())))
+                }
+                (Class::Date, Class::Dur) if matches!(op, BinOp::Add | BinOp::Sub) => {
+                    let (d, du) = (self.typed::<NaiveDate>(a)?, self.typed::<Duration>(b)?);
+                    let negate = op == BinOp::Sub;
+                    Ok(X::Date(n(move |env| v::date_add(get(&d, env)?, get(&du, env)?, negate).ok())))
+                }
+                (Class::Dur, Class::Date) if op == BinOp::Add => {
+                    let (du, d) = (self.typed::<Duration>(a)?, self.typed::<NaiveDate>(b)?);
+                    Ok(X::Date(n(move |env| {
+                        let du = get(&du, env)?;
+                        v::date_add(get(&d, env)?, du, false).ok()
+                    })))
+                }
+                _ => Err(format!("`{}` on these types", op.symbol())),
+            },
+            BinOp::In => Err("`in` as an operator".into()),
+        }
+    }
+
+    fn compare<S: Ordered>(&mut self, op: BinOp, a: &CExpr, b: &CExpr) -> Result<X, String> {
+        let (x, y) = (self.typed::<S>(a)?, self.typed::<S>(b)?);
+        if let Some(c) = y.k.clone() {
+            let x = x.f;
+            return Ok(X::Bool(n(move |env| Some(holds(op, S::ord(&x(env)?, &c))))));
+        }
+        Ok(X::Bool(n(move |env| Some(holds(op, S::ord(&get(&x, env)?, &get(&y, env)?))))))
+    }
+
+    fn in_set<T: Scalar>(&mut self, x: &CExpr, items: &[CExpr]) -> Result<X, String> {
+        let x = self.typed::<T>(x)?;
+        let items = items.iter().map(|e| self.typed::<T>(e)).collect::<Result<Vec<_>, String>>()?;
+        let consts: Option<Vec<T>> = items.iter().map(|i| i.k.clone()).collect();
+        match consts {
+            Some(set) => {
+                // Enum variants below 64: one bit each.
+                let bits: Option<u64> = set.iter().try_fold(0u64, |m, v| match v.clone().value() {
+                    Value::Enum(i) if i < 64 => Some(m | 1u64 << i),
+                    _ => None,
+                });
+                match bits {
+                    Some(mask) if !set.is_empty() => Ok(X::Bool(n(move |env| {
+                        let v = get(&x, env)?.value();
+                        match v {
+                            Value::Enum(i) => Some(i < 64 && mask >> i & 1 == 1),
+                            _ => None,
+                        }
+                    }))),
+                    _ => Ok(X::Bool(n(move |env| {
+                        let v = get(&x, env)?;
+                        Some(set.iter().any(|s| T::same(s, &v)))
+                    }))),
+                }
+            }
+            None => Ok(X::Bool(n(move |env| {
+                let v = get(&x, env)?;
+                for it in &items {
+                    if T::same(&get(it, env)?, &v) {
+                        return Some(true);
+                    }
+                }
+                Some(false)
+            }))),
+        }
+    }
+
+    fn if_else<T: Scalar>(&mut self, arms: &[(CExpr, CExpr)], otherwise: &CExpr) -> Result<X, String> {
+        let arms = arms.iter().map(|(c, v)| Ok((self.typed::<bool>(c)?, self.typed::<T>(v)?))).collect::<Result<Vec<_>, String>>()?;
+        let otherwise = self.typed::<T>(otherwise)?;
+        Ok(T::wrap(n(move |env: &mut Env<'_>| {
+            for (c, v) in &arms {
+                if get(c, env)? {
+                    return get(v, env);
+                }
+            }
+            get(&otherwise, env)
+        })))
+    }
+
+    fn matching<T: Scalar>(&mut self, s: &CExpr, arms: &[(Option<Vec<u32>>, CExpr)]) -> Result<X, String> {
+        let Type::Enum(e) = &s.ty else { return Err("internal: match on a non-enum".into()) };
+        let variants = self.p.enums.get(e.index()).map_or(0, |e| e.variants.len());
+        let table: Vec<Option<usize>> = (0..variants)
+            .map(|v| {
+                let v = u32::try_from(v).ok()?;
+                arms.iter().position(|(pats, _)| pats.as_ref().is_none_or(|ps| ps.contains(&v)))
+            })
+            .collect();
+        let s = self.typed::<u32>(s)?;
+        let arms = arms.iter().map(|(_, v)| self.typed::<T>(v)).collect::<Result<Vec<_>, String>>()?;
+        Ok(T::wrap(n(move |env: &mut Env<'_>| {
+            let i = get(&s, env)?;
+            let arm = (*table.get(i as usize)?)?;
+            get(arms.get(arm)?, env)
+        })))
+    }
+
+    fn tiers<S: Ordered, T: Scalar>(
+        &mut self,
+        subject: &CExpr,
+        tiers: &[policy_core::checked::CTier],
+        otherwise: Option<&CExpr>,
+    ) -> Result<X, String> {
+        let subject = self.typed::<S>(subject)?;
+        let tiers = tiers
+            .iter()
+            .map(|t| {
+                let test = match &t.test {
+                    CTierTest::Cmp(op, b) => Test::Cmp(*op, self.typed::<S>(b)?),
+                    CTierTest::Range(lo, hi) => Test::Range(self.typed::<S>(lo)?, self.typed::<S>(hi)?),
+                };
+                Ok((test, self.typed::<T>(&t.value)?))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let otherwise = otherwise.map(|o| self.typed::<T>(o)).transpose()?;
+        Ok(T::wrap(n(move |env: &mut Env<'_>| {
+            let s = get(&subject, env)?;
+            for (test, value) in &tiers {
+                let hit = match test {
+                    Test::Cmp(op, b) => holds(*op, S::ord(&s, &get(b, env)?)),
+                    Test::Range(lo, hi) => {
+                        let (l, h) = (get(lo, env)?, get(hi, env)?);
+                        S::ord(&s, &l).is_ge() && S::ord(&s, &h).is_lt()
+                    }
+                };
+                if hit {
+                    return get(value, env);
+                }
+            }
+            // No tier and no `else`: the interpreter's "no tier" stop.
+            get(otherwise.as_ref()?, env)
+        })))
+    }
+
+    /// `scale`: as `policy_core::value::scale`, without its slices.
+    fn scale(&mut self, subject: &CExpr, bands: &[(CExpr, CExpr)], rest: Option<&CExpr>) -> Result<X, String> {
+        let subject = self.typed::<Decimal>(subject)?;
+        let bands =
+            bands.iter().map(|(w, r)| Ok((self.typed::<Decimal>(w)?, self.typed::<Decimal>(r)?))).collect::<Result<Vec<_>, String>>()?;
+        let rest = rest.map(|r| self.typed::<Decimal>(r)).transpose()?;
+        Ok(X::Num(n(move |env| {
+            let s = get(&subject, env)?;
+            let mut remaining = s.max(Decimal::ZERO);
+            let mut total = Decimal::ZERO;
+            for (w, r) in &bands {
+                let (width, rate) = (get(w, env)?, get(r, env)?);
+                let quantity = remaining.min(width.max(Decimal::ZERO));
+                let earned = v::mul(quantity, rate).ok()?;
+                total = v::add(total, earned).ok()?;
+                remaining = v::sub(remaining, quantity).ok()?;
+            }
+            if let Some(r) = &rest {
+                let earned = v::mul(remaining, get(r, env)?).ok()?;
+                total = v::add(total, earned).ok()?;
+            }
+            Some(total)
+        })))
+    }
+
+    fn quant(&mut self, kind: QuantKind, list: &CExpr, filter: Option<&CExpr>) -> Result<X, String> {
+        let list = self.typed::<Lst>(list)?;
+        let filter = filter.map(|f| self.typed::<bool>(f)).transpose()?;
+        let each = move |env: &mut Env<'_>, stop_on: Option<bool>| -> Option<(u64, bool)> {
+            let l = get(&list, env)?;
+            let base = env.s.locals.len();
+            let mut count = 0u64;
+            for item in l.0.iter() {
+                env.s.locals.push(item.clone());
+                let hit = match &filter {
+                    None => Some(true),
+                    Some(f) => get(f, env),
+                };
+                env.s.locals.truncate(base);
+                let hit = hit?;
+                count += u64::from(hit);
+                if Some(hit) == stop_on {
+                    return Some((count, true));
+                }
+            }
+            Some((count, false))
+        };
+        Ok(match kind {
+            QuantKind::Count => X::Num(n(move |env| each(env, None).map(|(c, _)| Decimal::from(c)))),
+            QuantKind::Any => X::Bool(n(move |env| each(env, Some(true)).map(|(_, found)| found))),
+            QuantKind::All => X::Bool(n(move |env| each(env, Some(false)).map(|(_, found)| !found))),
+        })
+    }
+
+    fn agg(&mut self, kind: AggKind, list: &CExpr, value: &CExpr, filter: Option<&CExpr>) -> Result<X, String> {
+        if class(&value.ty)? != Class::Num {
+            return Err("an aggregate of non-numbers".into());
+        }
+        let list = self.typed::<Lst>(list)?;
+        let value = self.typed::<Decimal>(value)?;
+        let filter = filter.map(|f| self.typed::<bool>(f)).transpose()?;
+        Ok(X::Num(n(move |env| {
+            let l = get(&list, env)?;
+            let base = env.s.locals.len();
+            let mut acc: Option<Decimal> = None;
+            let mut count = 0u64;
+            for item in l.0.iter() {
+                env.s.locals.push(item.clone());
+                let x = match &filter {
+                    None => get(&value, env).map(Some),
+                    Some(f) => match get(f, env) {
+                        Some(true) => get(&value, env).map(Some),
+                        Some(false) => Some(None),
+                        None => None,
+                    },
+                };
+                env.s.locals.truncate(base);
+                let Some(x) = x? else { continue };
+                count += 1;
+                acc = Some(match acc {
+                    None => x,
+                    Some(a) => match kind {
+                        AggKind::Sum | AggKind::Avg => v::add(a, x).ok()?,
+                        AggKind::Min if v::cmp_num(&x, &a).is_lt() => x,
+                        AggKind::Max if v::cmp_num(&x, &a).is_gt() => x,
+                        AggKind::Min | AggKind::Max => a,
+                    },
+                });
+            }
+            match (kind, acc) {
+                (AggKind::Sum, None) => Some(Decimal::ZERO),
+                (_, None) => None,
+                (AggKind::Avg, Some(total)) => v::div(total, Decimal::from(count)).ok(),
+                (_, Some(a)) => Some(a),
+            }
+        })))
+    }
+
+    fn call(&mut self, f: Builtin, args: &[CExpr], c: Class) -> Result<X, String> {
+        match f {
+            Builtin::Min | Builtin::Max | Builtin::Clamp => match c {
+                Class::Num => self.extremum::<Decimal>(f, args),
+                Class::Date => self.extremum::<NaiveDate>(f, args),
+                _ => Err("`min`/`max`/`clamp` of neither numbers nor dates".into()),
+            },
+            Builtin::Abs => {
+                let x = self.typed::<Decimal>(args.first().ok_or("internal: no argument")?)?;
+                Ok(X::Num(n(move |env| Some(get(&x, env)?.abs()))))
+            }
+            Builtin::Round(mode) => {
+                let [x, places] = args else { return Err("internal: round's arguments".into()) };
+                let (x, places) = (self.typed::<Decimal>(x)?, self.typed::<Decimal>(places)?);
+                Ok(X::Num(n(move |env| {
+                    let x = get(&x, env)?;
+                    v::round(x, get(&places, env)?, mode).ok()
+                })))
+            }
+            Builtin::Year | Builtin::Month | Builtin::Day => {
+                let d = self.typed::<NaiveDate>(args.first().ok_or("internal: no argument")?)?;
+                Ok(X::Num(n(move |env| {
+                    let d = get(&d, env)?;
+                    Some(match f {
+                        Builtin::Year => Decimal::from(d.year()),
+                        Builtin::Month => Decimal::from(d.month()),
+                        _ => Decimal::from(d.day()),
+                    })
+                })))
+            }
+            Builtin::Age | Builtin::DaysBetween => {
+                let [a, b] = args else { return Err("internal: two dates expected".into()) };
+                let (a, b) = (self.typed::<NaiveDate>(a)?, self.typed::<NaiveDate>(b)?);
+                Ok(X::Num(n(move |env| {
+                    let (a, b) = (get(&a, env)?, get(&b, env)?);
+                    match f {
+                        Builtin::Age => v::age(a, b).ok().map(Decimal::from),
+                        _ => Some(Decimal::from(v::days_between(a, b))),
+                    }
+                })))
+            }
+        }
+    }
+
+    /// `min`, `max` and `clamp`, as the interpreter's `builtin`.
+    fn extremum<S: Ordered>(&mut self, f: Builtin, args: &[CExpr]) -> Result<X, String> {
+        let args = args.iter().map(|a| self.typed::<S>(a)).collect::<Result<Vec<_>, String>>()?;
+        Ok(S::wrap(n(move |env: &mut Env<'_>| {
+            let (first, rest) = args.split_first()?;
+            let mut best = get(first, env)?;
+            match f {
+                Builtin::Clamp => {
+                    let [lo, hi] = rest else { return None };
+                    let (lo, hi) = (get(lo, env)?, get(hi, env)?);
+                    let x = if S::ord(&best, &lo).is_lt() { lo } else { best };
+                    Some(if S::ord(&x, &hi).is_gt() { hi } else { x })
+                }
+                _ => {
+                    let want = if f == Builtin::Min { Ordering::Less } else { Ordering::Greater };
+                    for a in rest {
+                        let x = get(a, env)?;
+                        if S::ord(&x, &best) == want {
+                            best = x;
+                        }
+                    }
+                    Some(best)
+                }
+            }
+        })))
+    }
+
+    /// A call of a declared function: the arguments evaluated (all of them,
+    /// on the value stack), then bound as the body's innermost locals.
+    fn apply<T: Scalar>(&mut self, f: usize, args: &[CExpr]) -> Result<X, String> {
+        let body = match self.fns.get(f) {
+            Some(Ok(b)) => b.clone(),
+            Some(Err(e)) => return Err(e.clone()),
+            None => return Err("internal: a function called before it is compiled".into()),
+        };
+        T::get(&body).ok_or("internal: a function of another type")?;
+        let args = args.iter().map(|a| self.expr(a)).collect::<Result<Vec<_>, String>>()?;
+        Ok(T::wrap(n(move |env: &mut Env<'_>| {
+            let node = T::get(&body)?;
+            let start = env.s.stack.len();
+            for a in &args {
+                match a.value(env) {
+                    Some(v) => env.s.stack.push(v),
+                    None => {
+                        env.s.stack.truncate(start);
+                        return None;
+                    }
+                }
+            }
+            let base = env.s.locals.len();
+            let s = &mut *env.s;
+            s.locals.extend(s.stack.drain(start..));
+            let r = (node.f)(env);
+            env.s.locals.truncate(base);
+            r
+        })))
+    }
+}

@@ -1,0 +1,186 @@
+//! The compiled plan: a fast path for deciding with the trace off, the
+//! tree-walking interpreter (`interp.rs`, `decide.rs`) kept as the reference.
+//!
+//! At [`crate::Plan::compile`] each benefit whose constructs are supported is
+//! compiled ([`compile`]) into typed closures: one boxed `Fn` per expression
+//! node, returning the node's value as a Rust type (`bool`, `Decimal`,
+//! `NaiveDate`, an enum's variant index, `Arc<str>`, a record or list as
+//! `Arc<[Value]>`), never a [`Value`] to match on, constants folded at
+//! compile time (unit conversions, percent and money literals, any
+//! subexpression that reads no fact), tables keyed by an enum as arrays
+//! indexed by the variant, lets cached once per decision (once per date
+//! when they read the date). A node answers `None` on anything it does not
+//! decide exactly: a missing fact, an overflow, a division by zero, no row,
+//! no tier, no match arm.
+//!
+//! **The deopt rule.** [`run`] decides the common case only: every fact it
+//! reads present, no arithmetic error, every benefit asked for compiled, the
+//! trace off. On the first `None`, the whole decision is decided again by
+//! the interpreter from scratch into the same buffers, so a decision is the
+//! interpreter's by construction wherever the fast path is unsure. Where the
+//! fast path answers, it fills the same [`crate::Decision`] (statuses,
+//! amounts computed by the same `rust_decimal` operations in the same
+//! order, failures with the same shared ids, labels and citations, dates,
+//! versions, outcomes) and allocates nothing once warm.
+//!
+//! **Budgets.** A compiled benefit is loop-free except over lists (at most
+//! [`crate::facts::MAX_LIST_LEN`] elements, or a table's rows): its
+//! worst-case step count (counted as the interpreter counts) and nesting
+//! depth are computed at compile time, and a benefit that could exceed
+//! [`crate::MAX_EVAL_STEPS`] or [`crate::MAX_EVAL_DEPTH`], or a policy whose
+//! compiled benefits together could exceed [`crate::MAX_DECISION_STEPS`],
+//! is not compiled. So the fast path never runs where the interpreter would
+//! have reported a budget error, and needs no budget check of its own.
+//!
+//! The differential tests (`tests/compiled.rs`, `tests/generated_policies.rs`,
+//! the fuzz target `eval_arbitrary`) compare both paths decision for
+//! decision and count how many decisions took the fast path.
+
+mod analysis;
+mod compile;
+mod expr;
+mod run;
+
+pub(crate) use compile::{compile, date_free};
+pub(crate) use run::run;
+
+use crate::facts::Facts;
+use chrono::NaiveDate;
+use policy_core::checked::Citation;
+use policy_core::value::Value;
+use rust_decimal::Decimal;
+use std::sync::Arc;
+
+/// A compiled expression node producing a `T`; `None` deoptimises.
+pub(crate) type Fx<T> = Box<dyn Fn(&mut Env<'_>) -> Option<T> + Send + Sync>;
+
+/// What the closures read: the facts, the benefit's date, the amount so far
+/// (caps and overrides), and the buffers of one decider.
+pub(crate) struct Env<'a> {
+    pub facts: &'a Facts,
+    pub date: Option<NaiveDate>,
+    pub amount: Option<Decimal>,
+    pub s: &'a mut Scratch,
+}
+
+/// A let's value cached for one decision (and one date, when it reads it).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct LetSlot {
+    /// The decision it was computed in ([`Scratch::stamp`]).
+    pub stamp: u64,
+    pub date: Option<NaiveDate>,
+    pub value: Cached,
+}
+
+/// A cached scalar.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) enum Cached {
+    #[default]
+    None,
+    Bool(bool),
+    Num(Decimal),
+    Date(NaiveDate),
+    Enum(u32),
+}
+
+/// The fast path's buffers, kept by a [`crate::Decider`] between decisions.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    /// Counts decisions: a let slot is valid for the decision it was
+    /// computed in only.
+    pub stamp: u64,
+    pub lets: Vec<LetSlot>,
+    /// Quantifier elements and function arguments, innermost last.
+    pub locals: Vec<Value>,
+    /// Values being gathered: a table lookup's keys, a call's arguments.
+    pub stack: Vec<Value>,
+}
+
+/// Kinds of condition, as the decision lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CondKind {
+    Applies,
+    Require,
+    Exclude,
+}
+
+/// A compiled condition and the failure it lists when it decides against.
+pub(crate) struct Cond {
+    pub kind: CondKind,
+    pub test: Fx<bool>,
+    pub failure: crate::decision::Failure,
+}
+
+/// A compiled amount step.
+pub(crate) enum Step {
+    Base(Fx<Decimal>),
+    Cap(Fx<Decimal>),
+    Uplift { rate: Fx<Decimal>, when: Fx<bool>, until: Option<NaiveDate> },
+    Override { when: Fx<bool>, value: Fx<Decimal> },
+}
+
+/// A compiled entitlement or document.
+pub(crate) struct OutcomeProg {
+    pub when: Option<Fx<bool>>,
+    pub label: Arc<str>,
+    pub citation: Option<Citation>,
+}
+
+/// A compiled deadline.
+pub(crate) struct DeadlineProg {
+    pub date: Fx<NaiveDate>,
+    pub label: Arc<str>,
+    pub citation: Option<Citation>,
+}
+
+/// A compiled rule set (the base, or a version).
+#[derive(Default)]
+pub(crate) struct Rules {
+    pub conditions: Vec<Cond>,
+    pub steps: Vec<Step>,
+    pub entitlements: Vec<OutcomeProg>,
+    pub documents: Vec<OutcomeProg>,
+    pub deadlines: Vec<DeadlineProg>,
+    /// A version whose steps set the amount anew (the base's steps do not run).
+    pub replaces: bool,
+}
+
+/// A compiled dated version.
+pub(crate) struct Version {
+    pub from: NaiveDate,
+    pub until: Option<NaiveDate>,
+    pub rules: Rules,
+}
+
+/// A compiled benefit.
+pub(crate) struct BenefitProg {
+    pub dated_by: Option<Fx<NaiveDate>>,
+    /// Decides without a date when none is given ([`date_free`]).
+    pub date_free: bool,
+    pub base: Rules,
+    pub versions: Vec<Version>,
+}
+
+/// The compiled plan: per benefit its program, or why it is interpreted.
+#[derive(Default)]
+pub(crate) struct Program {
+    pub benefits: Vec<Result<BenefitProg, String>>,
+    pub in_force: (Option<NaiveDate>, Option<NaiveDate>),
+}
+
+impl std::fmt::Debug for Program {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Program")
+            .field("compiled", &self.benefits.iter().filter(|b| b.is_ok()).count())
+            .field("interpreted", &self.benefits.iter().filter_map(|b| b.as_ref().err()).collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Program {
+    /// Per benefit (declaration order): `None` when compiled, else why it
+    /// goes through the interpreter.
+    pub(crate) fn coverage(&self) -> impl Iterator<Item = Option<&str>> {
+        self.benefits.iter().map(|b| b.as_ref().err().map(String::as_str))
+    }
+}

@@ -1,0 +1,178 @@
+//! The compiled plan against the interpreter (the reference): every golden
+//! case of every policy in `policies/` and `examples/`, each also with one
+//! fact left out in turn, with the case's reference date and with none,
+//! decided by a `Decider` (the compiled plan with the trace off, the
+//! interpreter where it deoptimises) and by `Decider::decide_interpreted`:
+//! the decisions must be equal, in their JSON too (amounts as strings,
+//! where the scale shows), and the number of decisions the fast path took
+//! is reported and checked, so that it cannot silently stop being used.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod support;
+
+use policy_core::loader::MemoryLoader;
+use policy_eval::cases::CaseFile;
+use policy_eval::decision::FailureKind;
+use policy_eval::{DecideOptions, Decision, Engine, Facts, Plan, Status, TraceLevel};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Decides with both paths and compares; returns whether the fast path decided.
+fn differ(plan: &Plan, facts: &Facts, opts: &DecideOptions, what: &str) -> bool {
+    let mut decider = plan.decider();
+    let mut reference = plan.decider();
+    let fast = decider.decide(facts, opts).map(Decision::clone);
+    let took = decider.decided_compiled();
+    let slow = reference.decide_interpreted(facts, opts).map(Decision::clone);
+    assert!(!reference.decided_compiled(), "{what}: the reference took the fast path");
+    match (fast, slow) {
+        (Ok(a), Ok(b)) => {
+            assert_eq!(a, b, "{what}: the compiled plan and the interpreter disagree");
+            assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap(), "{what}: the JSON differs");
+            for (x, y) in a.benefits.iter().zip(&b.benefits) {
+                assert_eq!(x.amount.map(|d| d.to_string()), y.amount.map(|d| d.to_string()), "{what}: {} amount's scale", x.id);
+            }
+            // A decider reused after another decision gives the same.
+            let again = decider.decide(facts, opts).unwrap();
+            assert_eq!(again, &a, "{what}: a reused decider differs");
+        }
+        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{what}: the errors differ"),
+        (a, b) => panic!("{what}: {a:?}\nagainst the interpreter's\n{b:?}"),
+    }
+    took
+}
+
+/// Per policy: (decisions, decided by the compiled plan).
+type Counts = BTreeMap<String, (usize, usize)>;
+
+fn walk(root: &Path, counts: &mut Counts, must_be_fast: &[&str], fast_checked: &mut usize) {
+    let engine = Engine::from_dir(root).unwrap();
+    let mut files = Vec::new();
+    support::case_files(root, &mut files);
+    assert!(!files.is_empty(), "no case files under {}", root.display());
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let cf = CaseFile::parse(&text).unwrap();
+        let base = engine.plan(&cf.policy).unwrap();
+        for case in &cf.cases {
+            let reformed;
+            let plan: &Plan = match &case.parameters {
+                Some(ps) => {
+                    reformed = base.with_parameters(ps).unwrap();
+                    &reformed
+                }
+                None => base,
+            };
+            let Ok(facts) = plan.facts_from_json(&case.facts) else { continue };
+            let mut sets = vec![(String::new(), facts)];
+            if let Some(all) = case.facts.as_object() {
+                for left_out in all.keys() {
+                    let some: serde_json::Map<String, serde_json::Value> =
+                        all.iter().filter(|(k, _)| *k != left_out).map(|(k, v)| (k.clone(), v.clone())).collect();
+                    if let Ok(f) = plan.facts_from_json(&serde_json::Value::Object(some)) {
+                        sets.push((format!(" without {left_out}"), f));
+                    }
+                }
+            }
+            for date in [case.as_of, None] {
+                for (suffix, facts) in &sets {
+                    let what = format!("{} {}{suffix} (as of {date:?})", cf.policy, case.name);
+                    let opts = DecideOptions { reference_date: date, trace: TraceLevel::Off, ..Default::default() };
+                    let took = differ(plan, facts, &opts, &what);
+                    let c = counts.entry(cf.policy.clone()).or_default();
+                    c.0 += 1;
+                    c.1 += usize::from(took);
+                    // One benefit at a time too.
+                    for b in &plan.policy().benefits {
+                        let one = DecideOptions { benefits: vec![b.id.to_string()], ..opts.clone() };
+                        let took = differ(plan, facts, &one, &format!("{what} [{}]", b.id));
+                        let c = counts.entry(format!("{} (one benefit at a time)", cf.policy)).or_default();
+                        c.0 += 1;
+                        c.1 += usize::from(took);
+                    }
+                    // The common case must go fast: each benefit of the case
+                    // as written, at its date, with every fact it may read
+                    // given, decided without an error, no row or no tier.
+                    if suffix.is_empty() && date == case.as_of && must_be_fast.contains(&cf.policy.as_str()) {
+                        for (b, reads) in policy_eval::diff::facts_read_by_benefit(plan.policy()) {
+                            let given = reads.iter().all(|f| case.facts.get(f).is_some_and(|v| !v.is_null()));
+                            let one = DecideOptions { benefits: vec![b.clone()], ..opts.clone() };
+                            let d = plan.decide_reference(facts, &one).unwrap();
+                            let common = d.benefits.iter().all(|b| {
+                                b.status != Status::Undetermined
+                                    && !b.failed.iter().any(|f| matches!(f.kind, FailureKind::NoRow | FailureKind::NoTier))
+                            });
+                            let mut decider = plan.decider();
+                            decider.decide(facts, &one).unwrap();
+                            if given && common {
+                                assert!(decider.decided_compiled(), "{what} [{b}]: the common case did not take the fast path");
+                                *fast_checked += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_compiled_plan_decides_every_golden_case_as_the_interpreter() {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut counts = Counts::new();
+    let mut checked = 0;
+    walk(&here.join("../../policies"), &mut counts, &["jiaxing.digital_training_2021", "datong.big_data_training_2022"], &mut checked);
+    walk(&here.join("../../examples"), &mut counts, &[], &mut checked);
+    println!("{checked} golden benefit decisions of Jiaxing 2021 and Datong checked to take the fast path");
+    assert!(checked >= 40, "only {checked} common cases checked for the fast path");
+    let report: Vec<String> = counts.iter().map(|(p, (n, fast))| format!("{p}: {fast} of {n} decisions on the compiled plan")).collect();
+    println!("{}", report.join("\n"));
+    // Every policy's coverage, for the report.
+    let engine = Engine::from_dir(here.join("../../policies")).unwrap();
+    for id in engine.ids() {
+        for (b, why) in engine.plan(id).unwrap().compiled_coverage() {
+            println!("{id} {b}: {}", why.as_deref().unwrap_or("compiled"));
+        }
+    }
+    for (p, (n, fast)) in &counts {
+        // The examples' benefits report outputs or read other benefits'
+        // amounts (not compiled); every bundled policy has compiled benefits.
+        if p.ends_with("(one benefit at a time)") && !p.starts_with("example.") {
+            assert!(*fast > 0, "{p}: none of {n} decisions took the compiled plan");
+        }
+    }
+}
+
+/// A policy no date can change (no in-force window, versions, dated
+/// parameters or date expressions) decides without a reference date, on
+/// both paths; one with an in-force window still needs the date.
+#[test]
+fn a_policy_that_cannot_depend_on_a_date_decides_without_one() {
+    let policy = |header: &str| {
+        format!(
+            "policy demo.p \"示例\"\n{header}input days: int in 0 .. 365 \"天数\"\nbenefit b \"补贴\" {{\n  payee person\n  require days >= 3 \"不少于3天\"\n  amount days * 100 yuan\n  cap 1000 yuan\n}}\n"
+        )
+    };
+    for (header, want) in [("", Status::Eligible), ("  in_force 2021-01-01 .. 2021-12-31\n", Status::Undetermined)] {
+        let mut loader = MemoryLoader::new();
+        loader.add_policy("demo.policy", &policy(header));
+        let engine = Engine::from_loader(&loader).unwrap();
+        let plan = engine.plan("demo.p").unwrap();
+        let facts = plan.facts_from_str(r#"{"days": 12}"#).unwrap();
+        let opts = DecideOptions::default();
+        let reference = plan.decide_reference(&facts, &opts).unwrap();
+        assert_eq!(reference.benefits[0].status, want, "{header}: {reference:?}");
+        let mut decider = plan.decider();
+        assert_eq!(decider.decide(&facts, &opts).unwrap(), &reference);
+        assert_eq!(decider.decided_compiled(), want == Status::Eligible);
+        if want == Status::Eligible {
+            assert_eq!(reference.benefits[0].amount.map(|a| a.to_string()), Some("1000".into()));
+            assert_eq!(reference.benefits[0].date, None);
+            // The full trace says why no date was needed.
+            let full = plan.decide(&facts, &DecideOptions { trace: TraceLevel::Full, ..opts.clone() }).unwrap();
+            assert_eq!(full.benefits, reference.benefits);
+            let text = policy_eval::render_text(&full);
+            assert!(text.contains("none is needed"), "{text}");
+        }
+    }
+}
