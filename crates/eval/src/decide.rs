@@ -1261,7 +1261,7 @@ fn may_refuse(p: &policy_core::checked::CheckedPolicy, e: &CExpr, seen: &mut Vec
 }
 
 /// An output's value in the decision's JSON: a boolean, or exact text.
-fn output_scalar(p: &policy_core::checked::CheckedPolicy, value: &Value, ty: &policy_core::checked::Type) -> OutputScalar {
+pub(crate) fn output_scalar(p: &policy_core::checked::CheckedPolicy, value: &Value, ty: &policy_core::checked::Type) -> OutputScalar {
     use policy_core::checked::Type;
     match (value, ty) {
         (Value::Bool(b), _) => OutputScalar::Bool(*b),

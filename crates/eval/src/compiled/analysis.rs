@@ -70,6 +70,13 @@ impl<'p> Measure<'p> {
                 }
                 add(self.fn_cost(f.index()));
             }
+            // `x in list` compares every element (a list of scalars: the
+            // compiled plan compiles no other).
+            CKind::InList(x, l) => {
+                add(self.cost(x));
+                add(self.cost(l));
+                add((self.list_len(l).saturating_add(2), 0));
+            }
             _ => {
                 for c in children(e) {
                     add(self.cost(c));

@@ -42,7 +42,8 @@ pub(crate) fn compile(plan: &Plan) -> Program {
             }
         }
     }
-    Program { benefits, in_force: (p.meta.in_force_from, p.meta.in_force_until) }
+    let reads = p.benefits.iter().any(|b| !b.reads.is_empty());
+    Program { benefits, in_force: (p.meta.in_force_from, p.meta.in_force_until), reads }
 }
 
 /// Every expression a benefit may evaluate.
@@ -60,6 +61,7 @@ fn exprs(b: &BenefitDef) -> Vec<&CExpr> {
         out.extend(r.entitlements.iter().chain(&r.documents).filter_map(|o| o.when.as_ref()));
         out.extend(r.deadlines.iter().map(|d| &d.expr));
     }
+    out.extend(b.outputs.iter().map(|o| &o.expr));
     out
 }
 
@@ -80,12 +82,6 @@ fn benefit_cost(m: &mut Measure<'_>, b: &BenefitDef) -> Result<u64, String> {
 }
 
 fn benefit(cx: &mut Cx<'_>, m: &mut Measure<'_>, b: &BenefitDef) -> Result<BenefitProg, String> {
-    if !b.reads.is_empty() {
-        return Err("reads another benefit's amount (`amount_of`)".into());
-    }
-    if !b.outputs.is_empty() {
-        return Err("reports outputs".into());
-    }
     let dated_by = b.dated_by.as_ref().map(|e| cx.date(e)).transpose()?;
     let base = rules(cx, &b.base)?;
     let versions = b
@@ -93,7 +89,22 @@ fn benefit(cx: &mut Cx<'_>, m: &mut Measure<'_>, b: &BenefitDef) -> Result<Benef
         .iter()
         .map(|v| Ok(Version { from: v.from, until: v.until, rules: rules(cx, &v.rules)? }))
         .collect::<Result<Vec<_>, String>>()?;
-    Ok(BenefitProg { dated_by, date_free: m.date_free(b), base, versions })
+    let p = cx.policy();
+    let outputs = b
+        .outputs
+        .iter()
+        .map(|o| {
+            Ok(OutputProg {
+                value: cx.any(&o.expr)?,
+                id: o.id.clone(),
+                label: o.label.clone(),
+                ty: o.ty.clone(),
+                ty_name: Arc::from(p.type_name(&o.ty)),
+                citation: o.cite.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(BenefitProg { dated_by, date_free: m.date_free(b), base, versions, outputs })
 }
 
 fn rules(cx: &mut Cx<'_>, r: &RuleSet) -> Result<Rules, String> {

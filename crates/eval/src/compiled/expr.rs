@@ -117,10 +117,29 @@ scalar!(Lst, List, |v| if let Value::List(l) = v { Some(Lst(l.clone())) } else {
 /// Types ordered by `<`: numbers (by value, any scale) and dates.
 pub(crate) trait Ordered: Scalar {
     fn ord(a: &Self, b: &Self) -> Ordering;
+    /// For `sum` and `avg` (numbers only).
+    fn sum(_: Self, _: Self) -> Option<Self> {
+        None
+    }
+    fn zero() -> Option<Self> {
+        None
+    }
+    fn mean(_: Self, _: u64) -> Option<Self> {
+        None
+    }
 }
 impl Ordered for Decimal {
     fn ord(a: &Self, b: &Self) -> Ordering {
         v::cmp_num(a, b)
+    }
+    fn sum(a: Self, b: Self) -> Option<Self> {
+        v::add(a, b).ok()
+    }
+    fn zero() -> Option<Self> {
+        Some(Decimal::ZERO)
+    }
+    fn mean(total: Self, n: u64) -> Option<Self> {
+        v::div(total, Decimal::from(n)).ok()
     }
 }
 impl Ordered for NaiveDate {
@@ -219,7 +238,7 @@ fn k<T: Scalar>(v: T) -> N<T> {
 
 impl X {
     /// The node's value as a [`Value`] (function arguments, table keys).
-    fn value(&self, env: &mut Env<'_>) -> Option<Value> {
+    pub fn value(&self, env: &mut Env<'_>) -> Option<Value> {
         match self {
             X::Bool(n) => (n.f)(env).map(Value::Bool),
             X::Num(n) => (n.f)(env).map(Value::Num),
@@ -327,6 +346,15 @@ impl<'p> Cx<'p> {
         Ok(self.typed::<NaiveDate>(e)?.f)
     }
 
+    /// A node of any type (an output).
+    pub fn any(&mut self, e: &CExpr) -> Result<X, String> {
+        self.expr(e)
+    }
+
+    pub fn policy(&self) -> &'p CheckedPolicy {
+        self.p
+    }
+
     /// Compiles `e`, folding it into a constant when it reads nothing of a
     /// decision and evaluates.
     fn expr(&mut self, e: &CExpr) -> Result<X, String> {
@@ -364,7 +392,12 @@ impl<'p> Cx<'p> {
             }
             CKind::Amount => Ok(X::Num(n(|env| env.amount))),
             CKind::AsOf => Ok(X::Date(n(|env| env.date))),
-            CKind::BenefitAmount(_) => Err("`amount_of`".into()),
+            // What the benefit, decided earlier in this decision, pays
+            // (`run` decides in dependency order and keeps it).
+            CKind::BenefitAmount(b) => {
+                let b = *b as usize;
+                Ok(X::Num(n(move |env| env.s.amounts.get(b).copied().flatten())))
+            }
             CKind::Table(t) => match self.plan.table_lists.get(t.index()) {
                 Some(Value::List(rows)) => Ok(X::List(k(Lst(rows.clone())))),
                 _ => Err("internal: no table".into()),
@@ -392,7 +425,7 @@ impl<'p> Cx<'p> {
                 let xc = class(&x.ty)?;
                 by_class!(xc, T => self.in_set::<T>(x, items))
             }
-            CKind::InList(..) => Err("`in` a list".into()),
+            CKind::InList(x, l) => self.in_list(x, l),
             CKind::List(_) => Err("a list literal".into()),
             CKind::If(arms, otherwise) => by_class!(c, T => self.if_else::<T>(arms, otherwise)),
             CKind::Match(s, arms) => by_class!(c, T => self.matching::<T>(s, arms)),
@@ -773,17 +806,37 @@ impl<'p> Cx<'p> {
         })
     }
 
-    fn agg(&mut self, kind: AggKind, list: &CExpr, value: &CExpr, filter: Option<&CExpr>) -> Result<X, String> {
-        if class(&value.ty)? != Class::Num {
-            return Err("an aggregate of non-numbers".into());
+    /// `x in list`, for a list of scalars (compared as the interpreter
+    /// compares values).
+    fn in_list(&mut self, x: &CExpr, l: &CExpr) -> Result<X, String> {
+        match &l.ty {
+            Type::List(elem) if !matches!(class(elem)?, Class::Rec | Class::List) => {}
+            _ => return Err("`in` a list of records or lists".into()),
         }
+        let x = self.expr(x)?;
+        let l = self.typed::<Lst>(l)?;
+        Ok(X::Bool(n(move |env| {
+            let x = x.value(env)?;
+            Some(get(&l, env)?.0.contains(&x))
+        })))
+    }
+
+    fn agg(&mut self, kind: AggKind, list: &CExpr, value: &CExpr, filter: Option<&CExpr>) -> Result<X, String> {
+        match (class(&value.ty)?, kind) {
+            (Class::Num, _) => self.agg_of::<Decimal>(kind, list, value, filter),
+            (Class::Date, AggKind::Min | AggKind::Max) => self.agg_of::<NaiveDate>(kind, list, value, filter),
+            _ => Err("an aggregate of neither numbers nor dates".into()),
+        }
+    }
+
+    fn agg_of<S: Ordered>(&mut self, kind: AggKind, list: &CExpr, value: &CExpr, filter: Option<&CExpr>) -> Result<X, String> {
         let list = self.typed::<Lst>(list)?;
-        let value = self.typed::<Decimal>(value)?;
+        let value = self.typed::<S>(value)?;
         let filter = filter.map(|f| self.typed::<bool>(f)).transpose()?;
-        Ok(X::Num(n(move |env| {
+        Ok(S::wrap(n(move |env: &mut Env<'_>| {
             let l = get(&list, env)?;
             let base = env.s.locals.len();
-            let mut acc: Option<Decimal> = None;
+            let mut acc: Option<S> = None;
             let mut count = 0u64;
             for item in l.0.iter() {
                 env.s.locals.push(item.clone());
@@ -801,17 +854,17 @@ impl<'p> Cx<'p> {
                 acc = Some(match acc {
                     None => x,
                     Some(a) => match kind {
-                        AggKind::Sum | AggKind::Avg => v::add(a, x).ok()?,
-                        AggKind::Min if v::cmp_num(&x, &a).is_lt() => x,
-                        AggKind::Max if v::cmp_num(&x, &a).is_gt() => x,
+                        AggKind::Sum | AggKind::Avg => S::sum(a, x)?,
+                        AggKind::Min if S::ord(&x, &a).is_lt() => x,
+                        AggKind::Max if S::ord(&x, &a).is_gt() => x,
                         AggKind::Min | AggKind::Max => a,
                     },
                 });
             }
             match (kind, acc) {
-                (AggKind::Sum, None) => Some(Decimal::ZERO),
+                (AggKind::Sum, None) => S::zero(),
                 (_, None) => None,
-                (AggKind::Avg, Some(total)) => v::div(total, Decimal::from(count)).ok(),
+                (AggKind::Avg, Some(total)) => S::mean(total, count),
                 (_, Some(a)) => Some(a),
             }
         })))

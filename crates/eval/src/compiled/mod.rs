@@ -94,6 +94,8 @@ pub(crate) struct Scratch {
     pub locals: Vec<Value>,
     /// Values being gathered: a table lookup's keys, a call's arguments.
     pub stack: Vec<Value>,
+    /// Per benefit: what it pays once decided in this decision (`amount_of`).
+    pub amounts: Vec<Option<Decimal>>,
 }
 
 /// Kinds of condition, as the decision lists them.
@@ -152,6 +154,17 @@ pub(crate) struct Version {
     pub rules: Rules,
 }
 
+/// A compiled output.
+pub(crate) struct OutputProg {
+    pub value: expr::X,
+    pub id: Arc<str>,
+    pub label: Option<Arc<str>>,
+    pub ty: policy_core::checked::Type,
+    /// The type's name, shared.
+    pub ty_name: Arc<str>,
+    pub citation: Option<Citation>,
+}
+
 /// A compiled benefit.
 pub(crate) struct BenefitProg {
     pub dated_by: Option<Fx<NaiveDate>>,
@@ -159,6 +172,7 @@ pub(crate) struct BenefitProg {
     pub date_free: bool,
     pub base: Rules,
     pub versions: Vec<Version>,
+    pub outputs: Vec<OutputProg>,
 }
 
 /// The compiled plan: per benefit its program, or why it is interpreted.
@@ -166,6 +180,8 @@ pub(crate) struct BenefitProg {
 pub(crate) struct Program {
     pub benefits: Vec<Result<BenefitProg, String>>,
     pub in_force: (Option<NaiveDate>, Option<NaiveDate>),
+    /// Whether some benefit reads another's amount (`amount_of`).
+    pub reads: bool,
 }
 
 impl std::fmt::Debug for Program {

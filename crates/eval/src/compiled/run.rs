@@ -5,7 +5,7 @@
 
 use super::{BenefitProg, CondKind, Env, Program, Rules, Scratch, Step};
 use crate::decide::DecideOptions;
-use crate::decision::{BenefitDecision, DateSource, DateUsed, Deadline, Decision, Failure, FailureKind, Outcome, Status};
+use crate::decision::{BenefitDecision, DateSource, DateUsed, Deadline, Decision, Failure, FailureKind, Outcome, OutputValue, Status};
 use crate::facts::Facts;
 use crate::plan::Plan;
 use chrono::NaiveDate;
@@ -33,27 +33,75 @@ pub(crate) fn run(
         s.lets.clear();
         s.lets.resize(p.lets.len(), super::LetSlot::default());
     }
-    let mut n = 0;
-    for (b, compiled) in p.benefits.iter().zip(&prog.benefits) {
-        if !(all || opts.benefits.iter().any(|id| **id == *b.id)) {
-            continue;
+    if all {
+        // Every benefit, in its slot, decided in dependency order: a
+        // benefit's amount is kept for the benefits that read it.
+        if prog.reads {
+            s.amounts.clear();
+            s.amounts.resize(p.benefits.len(), None);
         }
-        let Ok(bp) = compiled else { return false };
-        if out.benefits.len() <= n {
-            out.benefits.push(BenefitDecision::empty(b));
+        for (i, b) in p.benefits.iter().enumerate() {
+            if out.benefits.len() <= i {
+                out.benefits.push(BenefitDecision::empty(b));
+            }
         }
-        let Some(target) = out.benefits.get_mut(n) else { return false };
-        n += 1;
-        let mut env = Env { facts, date: reference, amount: None, s: &mut *s };
-        if decide(plan, prog, b, bp, &mut env, reference, target).is_none() {
-            s.locals.clear();
-            s.stack.clear();
-            return false;
+        out.benefits.truncate(p.benefits.len());
+        for &i in &p.benefit_order {
+            let i = i as usize;
+            let (Some(b), Some(Ok(bp)), Some(target)) = (p.benefits.get(i), prog.benefits.get(i), out.benefits.get_mut(i)) else {
+                return deopt(s);
+            };
+            let mut env = Env { facts, date: reference, amount: None, s: &mut *s };
+            if decide(plan, prog, b, bp, &mut env, reference, target).is_none() {
+                return deopt(s);
+            }
+            if prog.reads {
+                // What `amount_of` reads: the amount when eligible (zero
+                // without one), zero when refused.
+                let paid = match target.status {
+                    Status::Eligible => target.amount.unwrap_or(Decimal::ZERO),
+                    _ => Decimal::ZERO,
+                };
+                if let Some(a) = s.amounts.get_mut(i) {
+                    *a = Some(paid);
+                }
+            }
         }
+    } else {
+        // The benefits asked for, in declaration order; one that reads
+        // another's amount is left to the interpreter (which decides the
+        // benefits it reads aside).
+        let mut n = 0;
+        for (b, compiled) in p.benefits.iter().zip(&prog.benefits) {
+            if !opts.benefits.iter().any(|id| **id == *b.id) {
+                continue;
+            }
+            let Ok(bp) = compiled else { return deopt(s) };
+            if !b.reads.is_empty() {
+                return deopt(s);
+            }
+            if out.benefits.len() <= n {
+                out.benefits.push(BenefitDecision::empty(b));
+            }
+            let Some(target) = out.benefits.get_mut(n) else { return deopt(s) };
+            n += 1;
+            let mut env = Env { facts, date: reference, amount: None, s: &mut *s };
+            if decide(plan, prog, b, bp, &mut env, reference, target).is_none() {
+                return deopt(s);
+            }
+        }
+        out.benefits.truncate(n);
     }
-    out.benefits.truncate(n);
     out.trace = None;
     true
+}
+
+/// Leaves the buffers as a decision finds them; `false`.
+#[cold]
+fn deopt(s: &mut Scratch) -> bool {
+    s.locals.clear();
+    s.stack.clear();
+    false
 }
 
 /// One benefit, as `Plan::decide_benefit` and `run_benefit` decide it.
@@ -73,6 +121,7 @@ fn decide(
         out.entitlements.clear();
         out.documents.clear();
         out.deadlines.clear();
+        out.outputs.clear();
         out.amount = None;
     }
     Some(())
@@ -159,6 +208,17 @@ fn status(
             return None;
         }
         out.amount = Some(a);
+    }
+    // 7. Outputs.
+    for o in &bp.outputs {
+        let value = o.value.value(env)?;
+        out.outputs.push(OutputValue {
+            id: o.id.clone(),
+            label: o.label.clone(),
+            ty: o.ty_name.clone(),
+            value: crate::decide::output_scalar(plan.policy(), &value, &o.ty),
+            citation: o.citation.clone(),
+        });
     }
     // 8. Outcomes.
     for r in rules() {
