@@ -2,7 +2,9 @@
 //! selector + policy text + NUL + facts JSON. The policy is checked and
 //! compiled (bundled policies available to `use`); when it compiles, the
 //! facts are decoded and decided at every trace level, and the decisions
-//! must be identical.
+//! must be identical; with the trace off the compiled plan decides where it
+//! can, and its decision must be the interpreter's (`Plan::decide_reference`,
+//! asserted in `decide_every_level`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

@@ -119,7 +119,8 @@ pub fn date_prefix(date: Option<NaiveDate>) -> [u8; 2] {
 }
 
 /// Decides `facts` at every trace level and asserts the decisions are
-/// identical apart from the trace; also renders the full trace as text and
+/// identical apart from the trace, and that the compiled plan (trace off)
+/// decides as the interpreter (`Plan::decide_reference`); also renders the full trace as text and
 /// the decision as JSON (neither may panic). Returns the decision.
 pub fn decide_every_level(plan: &Plan, facts: &Facts, reference_date: Option<NaiveDate>) -> Option<Decision> {
     let decide = |trace| plan.decide(facts, &DecideOptions { reference_date, trace, ..Default::default() });
@@ -138,6 +139,17 @@ pub fn decide_every_level(plan: &Plan, facts: &Facts, reference_date: Option<Nai
         let json = serde_json::to_string(d).expect("a decision serialises");
         let back: Decision = serde_json::from_str(&json).expect("a decision reads back");
         assert_eq!(&back, d, "decision JSON round trip");
+    }
+    // The compiled plan (trace off, when it decides) against the
+    // interpreter, the reference: the same decision and the same JSON.
+    let reference = plan.decide_reference(facts, &DecideOptions { reference_date, ..Default::default() });
+    match (&off, &reference) {
+        (Ok(a), Ok(b)) => {
+            assert_eq!(a, b, "the compiled plan and the interpreter disagree");
+            let json = |d: &Decision| serde_json::to_string(d).expect("a decision serialises");
+            assert_eq!(json(a), json(b), "the compiled plan's JSON differs from the interpreter's");
+        }
+        (a, b) => assert_eq!(a.as_ref().err().map(ToString::to_string), b.as_ref().err().map(ToString::to_string), "the compiled plan and the interpreter disagree"),
     }
     let (full, summary, off) = (strip(full), strip(summary), strip(off));
     assert_eq!(full, off, "decision differs between trace levels full and off");

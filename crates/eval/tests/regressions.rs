@@ -112,6 +112,16 @@ fn decide_every_level(name: &str, plan: &Plan, facts: &Facts, reference_date: Op
         .map_err(|e| e.to_string())
     };
     let off = strip(decide(TraceLevel::Off));
+    // The compiled plan (trace off) against the interpreter, the reference.
+    let reference = strip(plan.decide_reference(facts, &DecideOptions { reference_date, ..Default::default() }));
+    assert_eq!(off, reference, "{name}: the compiled plan vs the interpreter");
+    if let (Ok(a), Ok(b)) = (&off, &reference) {
+        assert_eq!(
+            serde_json::to_string(a).unwrap(),
+            serde_json::to_string(b).unwrap(),
+            "{name}: JSON of the compiled plan vs the interpreter"
+        );
+    }
     assert_eq!(strip(full), off, "{name}: full vs off");
     assert_eq!(strip(decide(TraceLevel::Summary)), off, "{name}: summary vs off");
 }
@@ -135,7 +145,44 @@ fn regression_facts_against_bundled_policies() {
 
 #[test]
 fn regression_policies_with_facts() {
-    for (name, bytes) in files("eval_arbitrary") {
+    policies_with_facts(files("eval_arbitrary"));
+}
+
+/// The `eval_arbitrary` and `eval_bundled` fuzz corpora (`fuzz/corpus/`),
+/// replayed as the regressions are: every decision at every trace level,
+/// the compiled plan against the interpreter. Required under `CI=true`.
+#[test]
+fn fuzz_corpora_replay() {
+    let corpus = |target: &str| -> Vec<(String, Vec<u8>)> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus").join(target);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "{} is missing", dir.display());
+            eprintln!("skipped: no {}", dir.display());
+            return Vec::new();
+        };
+        let mut out: Vec<(String, Vec<u8>)> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+            .collect();
+        out.sort();
+        out
+    };
+    policies_with_facts(corpus("eval_arbitrary"));
+    for (name, bytes) in corpus("eval_bundled") {
+        let (date, json) = split_date(&bytes);
+        let Ok(json) = std::str::from_utf8(json) else { continue };
+        for id in engine().ids() {
+            let plan = engine().plan(id).unwrap();
+            if let Ok(facts) = plan.facts_from_str(json) {
+                decide_every_level(&format!("{name} on {id}"), plan, &facts, date);
+            }
+        }
+    }
+}
+
+fn policies_with_facts(files: Vec<(String, Vec<u8>)>) {
+    for (name, bytes) in files {
         let (date, rest) = split_date(&bytes);
         let (policy, facts) = match rest.iter().position(|&b| b == 0) {
             Some(i) => (&rest[..i], &rest[i + 1..]),
