@@ -14,8 +14,10 @@
 //!   on the global pool (every core).
 //! - `baseline/*`: hand-written Rust (rust_decimal) for Datong's order
 //!   training and Jiaxing's lesson-hour tiers against the engine restricted
-//!   to the same benefit (a `Decider` with the trace off and full, and
-//!   `Plan::decide` with the trace off), on the same applicants.
+//!   to the same benefit (a `Decider` with the trace off, which takes the
+//!   compiled plan, the same with the interpreter only
+//!   (`decide_interpreted`), the full trace, and `Plan::decide` with the
+//!   trace off), on the same applicants.
 //! - `facts_jiaxing/*`: decoding 1000 applicants' JSON straight into the
 //!   slots, and through a `serde_json::Value` tree.
 //! - `scale_history/<n>`: Zhejiang with `n` prior claims in `history`.
@@ -363,10 +365,21 @@ fn baselines(c: &mut Criterion) {
         })
     });
     let mut decider = plan.decider();
+    let compiled = facts.iter().filter(|f| decider.decide(f, &off).is_ok() && decider.decided_compiled()).count();
+    println!("datong_order: {compiled} of {} applicants decided by the compiled plan", facts.len());
+    assert_eq!(compiled, facts.len(), "every applicant has every fact: the compiled plan decides them all");
     g.bench_function("datong_order/engine_trace_off", |b| {
         b.iter(|| {
             facts.iter().for_each(|f| {
                 black_box(decider.decide(f, &off).map(|d| d.benefits.len()).ok());
+            })
+        })
+    });
+    // The same decisions by the interpreter alone (the reference).
+    g.bench_function("datong_order/engine_interpreted_trace_off", |b| {
+        b.iter(|| {
+            facts.iter().for_each(|f| {
+                black_box(decider.decide_interpreted(f, &off).map(|d| d.benefits.len()).ok());
             })
         })
     });
@@ -402,10 +415,21 @@ fn baselines(c: &mut Criterion) {
         })
     });
     let mut decider = plan.decider();
+    let compiled = facts.iter().filter(|f| decider.decide(f, &off).is_ok() && decider.decided_compiled()).count();
+    println!("jiaxing_tiers: {compiled} of {} applicants decided by the compiled plan", facts.len());
+    assert_eq!(compiled, facts.len(), "every applicant has every fact: the compiled plan decides them all");
     g.bench_function("jiaxing_tiers/engine_trace_off", |b| {
         b.iter(|| {
             facts.iter().for_each(|f| {
                 black_box(decider.decide(f, &off).map(|d| d.benefits.len()).ok());
+            })
+        })
+    });
+    // The same decisions by the interpreter alone (the reference).
+    g.bench_function("jiaxing_tiers/engine_interpreted_trace_off", |b| {
+        b.iter(|| {
+            facts.iter().for_each(|f| {
+                black_box(decider.decide_interpreted(f, &off).map(|d| d.benefits.len()).ok());
             })
         })
     });

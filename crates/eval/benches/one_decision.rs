@@ -1,13 +1,21 @@
 //! A fixed amount of deciding for instruction counts and profiles (not a
-//! criterion benchmark): decides one golden Jiaxing 2021 applicant (eligible,
-//! 800 yuan) `N` times at trace level `LEVEL` with one `Decider`, after one
-//! warm-up decision.
+//! criterion benchmark): decides one golden applicant `N` times at trace
+//! level `LEVEL` with one `Decider`, after one warm-up decision.
 //!
 //! ```text
 //! cargo bench -p policy-eval --bench one_decision --no-run   # prints the binary's path
 //! valgrind --tool=callgrind target/release/deps/one_decision-… off 0
 //! valgrind --tool=callgrind target/release/deps/one_decision-… off 1000
+//! valgrind --tool=callgrind target/release/deps/one_decision-… off 1000 datong
 //! ```
+//!
+//! `LEVEL` is `off` (the compiled plan, the interpreter where it
+//! deoptimises), `interpreted` (trace off, the interpreter only:
+//! `Decider::decide_interpreted`), `summary`, `full`, or `hand` (the
+//! hand-written rule of `benches/engine.rs`'s `baseline/*` on the same
+//! applicant). The optional third argument picks the applicant: `jiaxing`
+//! (default: Jiaxing 2021, eligible, 800 yuan) or `datong` (Datong's order
+//! training alone, eligible, 1000 yuan after the employment rule).
 //!
 //! (Ir with N = 1000 − Ir with N = 0) / 1000 is the instruction count of one
 //! decision; `docs/performance.md` has the numbers. Run without arguments
@@ -16,43 +24,151 @@
 //! benchmark.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs)]
 
-use policy_eval::{DecideOptions, Engine, TraceLevel};
+use policy_eval::{DecideOptions, Engine, Status, TraceLevel};
+use rust_decimal::Decimal;
 use std::hint::black_box;
 use std::path::Path;
+
+/// The hand-written Jiaxing 2021 rule (as `benches/engine.rs`).
+#[allow(clippy::too_many_arguments)]
+fn jiaxing_hand(
+    clock_hours: Decimal,
+    attendance: Decimal,
+    cert: bool,
+    end: chrono::NaiveDate,
+    district: usize,
+    designated: bool,
+    employee: bool,
+) -> (Status, Option<Decimal>) {
+    let from = chrono::NaiveDate::from_ymd_opt(2021, 1, 1).unwrap_or_default();
+    let until = chrono::NaiveDate::from_ymd_opt(2021, 12, 31).unwrap_or_default();
+    if end < from || end > until || !employee || district > 2 {
+        return (Status::NotApplicable, None);
+    }
+    let lessons = clock_hours * Decimal::from(4) / Decimal::from(3);
+    if !designated || !cert || lessons < Decimal::from(32) || attendance <= Decimal::new(70, 2) {
+        return (Status::Ineligible, None);
+    }
+    let amount = if lessons >= Decimal::from(48) {
+        Decimal::from(1200)
+    } else if lessons >= Decimal::from(40) {
+        Decimal::from(1000)
+    } else {
+        Decimal::from(800)
+    };
+    (Status::Eligible, Some(amount))
+}
+
+/// The hand-written Datong order-training rule (as `benches/engine.rs`).
+fn datong_hand(
+    project: bool,
+    group: usize,
+    start: chrono::NaiveDate,
+    days: i64,
+    employment: Decimal,
+    checkin: bool,
+    spot: bool,
+) -> (Status, Option<Decimal>) {
+    let from = chrono::NaiveDate::from_ymd_opt(2022, 1, 1).unwrap_or_default();
+    let until = chrono::NaiveDate::from_ymd_opt(2024, 12, 31).unwrap_or_default();
+    if start < from || start > until || !project {
+        return (Status::NotApplicable, None);
+    }
+    if group == 6 || !(checkin || spot) {
+        return (Status::Ineligible, None);
+    }
+    let first = Decimal::from(days.min(10));
+    let rest = Decimal::from((days - 10).max(0));
+    let mut amount = (first * Decimal::from(150) + rest * Decimal::from(100)).min(Decimal::from(4000));
+    if employment < Decimal::new(80, 2) {
+        amount = amount.min(Decimal::from(1000));
+    }
+    (Status::Eligible, Some(amount))
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies");
     let engine = Engine::from_dir(&root).unwrap();
-    let plan = engine.plan("jiaxing.digital_training_2021").unwrap();
-    let facts = plan
-        .facts_from_str(
-            r#"{"clock_hours": 24, "attendance": "85%", "has_certificate": true, "training_end": "2021-09-30",
-                "institution_district": "nanhu", "designated_institution": true, "enterprise_employee": true}"#,
-        )
-        .unwrap();
-    let level = |s: &str| match s {
-        "off" => TraceLevel::Off,
-        "summary" => TraceLevel::Summary,
-        "full" => TraceLevel::Full,
-        other => panic!("level `{other}`: off, summary or full"),
+    let datong = args.get(2).is_some_and(|a| a == "datong");
+    let (plan, facts, opts, expected) = if datong {
+        let plan = engine.plan("datong.big_data_training_2022").unwrap();
+        let facts = plan
+            .facts_from_str(
+                r#"{"project_for_big_data": true, "trainee_group": "veteran", "class_start_date": "2023-03-01", "training_days": 20,
+                    "class_employment_rate": "75%", "daily_checkin": true, "spot_check_passed": false}"#,
+            )
+            .unwrap();
+        (plan, facts, DecideOptions { benefits: vec!["order_training".into()], ..Default::default() }, "1000")
+    } else {
+        let plan = engine.plan("jiaxing.digital_training_2021").unwrap();
+        let facts = plan
+            .facts_from_str(
+                r#"{"clock_hours": 24, "attendance": "85%", "has_certificate": true, "training_end": "2021-09-30",
+                    "institution_district": "nanhu", "designated_institution": true, "enterprise_employee": true}"#,
+            )
+            .unwrap();
+        (plan, facts, DecideOptions { reference_date: "2021-10-15".parse().ok(), ..Default::default() }, "800")
     };
-    let runs: Vec<(TraceLevel, usize)> = match args.as_slice() {
-        [l, n] => vec![(level(l), n.parse().unwrap())],
-        _ => vec![(TraceLevel::Off, 1000), (TraceLevel::Full, 1000)],
+    let runs: Vec<(String, usize)> = match args.as_slice() {
+        [l, n, ..] => vec![(l.clone(), n.parse().unwrap())],
+        _ => ["off", "interpreted", "full", "hand"].iter().map(|l| (l.to_string(), 1000)).collect(),
     };
-    for (trace, n) in runs {
-        let opts = DecideOptions { reference_date: "2021-10-15".parse().ok(), trace, ..Default::default() };
-        let first = plan.decide(&facts, &opts).unwrap();
-        assert_eq!(first.benefits[0].amount.map(|a| a.to_string()), Some("800".into()));
-        let mut decider = plan.decider();
-        decider.decide(&facts, &opts).unwrap();
+    for (level, n) in runs {
+        let trace = match level.as_str() {
+            "off" | "interpreted" | "hand" => TraceLevel::Off,
+            "summary" => TraceLevel::Summary,
+            "full" => TraceLevel::Full,
+            other => panic!("level `{other}`: off, interpreted, summary, full or hand"),
+        };
+        let opts = DecideOptions { trace, ..opts.clone() };
         let start = std::time::Instant::now();
-        for _ in 0..n {
-            black_box(decider.decide(black_box(&facts), &opts).unwrap());
+        if level == "hand" {
+            let d = chrono::NaiveDate::from_ymd_opt(2023, 3, 1).unwrap();
+            let e = chrono::NaiveDate::from_ymd_opt(2021, 9, 30).unwrap();
+            for _ in 0..n {
+                if datong {
+                    black_box(datong_hand(
+                        black_box(true),
+                        black_box(4),
+                        black_box(d),
+                        black_box(20),
+                        black_box(Decimal::new(75, 2)),
+                        black_box(true),
+                        black_box(false),
+                    ));
+                } else {
+                    black_box(jiaxing_hand(
+                        black_box(Decimal::from(24)),
+                        black_box(Decimal::new(85, 2)),
+                        black_box(true),
+                        black_box(e),
+                        black_box(0),
+                        black_box(true),
+                        black_box(true),
+                    ));
+                }
+            }
+        } else {
+            let first = plan.decide(&facts, &opts).unwrap();
+            assert_eq!(first.benefits[0].amount.map(|a| a.to_string()), Some(expected.into()));
+            let mut decider = plan.decider();
+            let interpreted = level == "interpreted";
+            let decide = |d: &mut policy_eval::Decider<'_>| {
+                if interpreted {
+                    black_box(d.decide_interpreted(black_box(&facts), &opts).unwrap());
+                } else {
+                    black_box(d.decide(black_box(&facts), &opts).unwrap());
+                }
+            };
+            decide(&mut decider);
+            assert_eq!(decider.decided_compiled(), level == "off", "the compiled plan was (not) taken");
+            for _ in 0..n {
+                decide(&mut decider);
+            }
         }
         if n > 0 {
-            println!("trace {trace:?}: {n} decisions, {:.0} ns each", start.elapsed().as_nanos() as f64 / n as f64);
+            println!("{level}: {n} decisions, {:.0} ns each", start.elapsed().as_nanos() as f64 / n as f64);
         }
     }
 }

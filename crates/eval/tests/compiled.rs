@@ -13,7 +13,7 @@ mod support;
 use policy_core::loader::MemoryLoader;
 use policy_eval::cases::CaseFile;
 use policy_eval::decision::FailureKind;
-use policy_eval::{DecideOptions, Decision, Engine, Facts, Plan, Status, TraceLevel};
+use policy_eval::{DecideOptions, Engine, Facts, Plan, Status, TraceLevel};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -21,9 +21,9 @@ use std::path::Path;
 fn differ(plan: &Plan, facts: &Facts, opts: &DecideOptions, what: &str) -> bool {
     let mut decider = plan.decider();
     let mut reference = plan.decider();
-    let fast = decider.decide(facts, opts).map(Decision::clone);
+    let fast = decider.decide(facts, opts).cloned();
     let took = decider.decided_compiled();
-    let slow = reference.decide_interpreted(facts, opts).map(Decision::clone);
+    let slow = reference.decide_interpreted(facts, opts).cloned();
     assert!(!reference.decided_compiled(), "{what}: the reference took the fast path");
     match (fast, slow) {
         (Ok(a), Ok(b)) => {

@@ -96,6 +96,8 @@ pub(crate) struct Scratch {
     pub stack: Vec<Value>,
     /// Per benefit: what it pays once decided in this decision (`amount_of`).
     pub amounts: Vec<Option<Decimal>>,
+    /// Failures and outcomes kept for reuse (`run`).
+    pub spare: run::Spare,
 }
 
 /// Kinds of condition, as the decision lists them.

@@ -10,8 +10,10 @@ use crate::facts::Facts;
 use crate::plan::Plan;
 use chrono::NaiveDate;
 use policy_core::checked::BenefitDef;
+use policy_core::checked::Citation;
 use policy_core::value as v;
 use rust_decimal::Decimal;
+use std::sync::Arc;
 
 /// Decides the benefits `opts` asks for into `out` (whose envelope the
 /// caller has set). `false`: the fast path does not decide this one (a
@@ -114,42 +116,193 @@ fn decide(
     reference: Option<NaiveDate>,
     out: &mut BenefitDecision,
 ) -> Option<()> {
-    out.reset(b);
-    let status = status(plan, prog, b, bp, env, reference, out)?;
+    if Arc::ptr_eq(&out.id, &b.id) {
+        // The slot held this benefit: its lists are refilled in place
+        // (`put`), the rest as `BenefitDecision::reset` leaves it.
+        out.status = Status::Undetermined;
+        out.amount = None;
+        out.amount_range = None;
+        out.payee = b.payee;
+        out.version = None;
+        out.missing.clear();
+        out.errors.clear();
+        out.outputs.clear();
+    } else {
+        out.reset(b);
+    }
+    let mut filled = Filled::default();
+    let status = status(plan, prog, (b, bp), env, reference, out, &mut filled)?;
     out.status = status;
+    let spare = &mut env.s.spare;
+    cut(&mut out.failed, filled.failed, &mut spare.failed);
+    cut(&mut out.entitlements, filled.entitlements, &mut spare.outcomes);
+    cut(&mut out.documents, filled.documents, &mut spare.outcomes);
+    cut(&mut out.deadlines, filled.deadlines, &mut spare.deadlines);
     if status != Status::Eligible {
-        out.entitlements.clear();
-        out.documents.clear();
-        out.deadlines.clear();
         out.outputs.clear();
         out.amount = None;
     }
     Some(())
 }
 
+/// How many entries of each reused list a benefit has filled.
+#[derive(Default)]
+struct Filled {
+    failed: usize,
+    entitlements: usize,
+    documents: usize,
+    deadlines: usize,
+}
+
+/// Most entries kept aside per kind (beyond, they are dropped).
+const SPARE: usize = 256;
+
+/// Entries of a decision's lists no longer in it, kept (moved, not dropped)
+/// for the next decisions: each clone of an `Arc` is an atomic increment,
+/// each drop a decrement, and a failure or an outcome holds four or five.
+#[derive(Debug, Default)]
+pub(crate) struct Spare {
+    failed: Vec<Failure>,
+    outcomes: Vec<Outcome>,
+    deadlines: Vec<Deadline>,
+}
+
+/// Makes entry `k` of `v` one that is `same` (then counts it): the entry
+/// already there, or one further on (swapped in), or one kept aside, and
+/// only when there is none a new one (`make`). The entry it displaces is
+/// kept aside.
+#[inline]
+fn put<T: Same>(v: &mut Vec<T>, k: &mut usize, spare: &mut Vec<T>, same: impl Fn(&T) -> bool, make: impl FnOnce() -> T) {
+    let at = *k;
+    *k += 1;
+    if v.get(at).is_some_and(&same) {
+        return;
+    }
+    if let Some(j) = v.iter().skip(at + 1).position(&same) {
+        v.swap(at, at + 1 + j);
+        return;
+    }
+    let item = match spare.iter().position(&same) {
+        Some(j) => spare.swap_remove(j),
+        None => make(),
+    };
+    match v.get_mut(at) {
+        Some(x) => {
+            let old = std::mem::replace(x, item);
+            keep(spare, old);
+        }
+        None => v.push(item),
+    }
+}
+
+/// Cuts `v` to `n` entries, keeping the rest aside.
+fn cut<T: Same>(v: &mut Vec<T>, n: usize, spare: &mut Vec<T>) {
+    while v.len() > n {
+        if let Some(x) = v.pop() {
+            keep(spare, x);
+        }
+    }
+}
+
+/// Keeps `x` aside unless one like it already is (or the room is full):
+/// the spare entries stay distinct, so their number is bounded by the
+/// policy's failures and outcomes, and their buffer, reserved whole on
+/// first use, never grows.
+fn keep<T: Same>(spare: &mut Vec<T>, x: T) {
+    if spare.capacity() == 0 {
+        spare.reserve_exact(SPARE);
+    }
+    if spare.len() < SPARE && !spare.iter().any(|y| y.same(&x)) {
+        spare.push(x);
+    }
+}
+
+/// Entries that are the same shared text (pointers compared, no text).
+trait Same {
+    fn same(&self, other: &Self) -> bool;
+}
+impl Same for Failure {
+    fn same(&self, o: &Self) -> bool {
+        self.kind == o.kind && same_text(&self.id, &o.id) && same_text(&self.label, &o.label) && same_cite(&self.citation, &o.citation)
+    }
+}
+impl Same for Outcome {
+    fn same(&self, o: &Self) -> bool {
+        same_text(&self.label, &o.label) && self.depends_on.is_empty() && o.depends_on.is_empty() && same_cite(&self.citation, &o.citation)
+    }
+}
+impl Same for Deadline {
+    fn same(&self, o: &Self) -> bool {
+        self.date == o.date && same_text(&self.label, &o.label) && same_cite(&self.citation, &o.citation)
+    }
+}
+
+fn same_text(a: &Arc<str>, b: &Arc<str>) -> bool {
+    Arc::ptr_eq(a, b)
+}
+
+fn same_cite(a: &Option<Citation>, b: &Option<Citation>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(x), Some(y)) => {
+            same_text(&x.document, &y.document)
+                && same_text(&x.clause, &y.clause)
+                && match (&x.quote, &y.quote) {
+                    (None, None) => true,
+                    (Some(p), Some(q)) => same_text(p, q),
+                    _ => false,
+                }
+        }
+        _ => false,
+    }
+}
+
+fn put_failure(out: &mut Vec<Failure>, k: &mut usize, spare: &mut Spare, f: &Failure) {
+    put(
+        out,
+        k,
+        &mut spare.failed,
+        |x| x.kind == f.kind && same_text(&x.id, &f.id) && same_text(&x.label, &f.label) && same_cite(&x.citation, &f.citation),
+        || f.clone(),
+    );
+}
+
+fn set_date(out: &mut BenefitDecision, date: NaiveDate, source: DateSource, label: &Option<Arc<str>>) {
+    match &mut out.date {
+        Some(d) if d.label.as_ref().map(Arc::as_ptr) == label.as_ref().map(Arc::as_ptr) => {
+            d.date = date;
+            d.source = source;
+        }
+        _ => out.date = Some(DateUsed { date, source, label: label.clone() }),
+    }
+}
+
 fn status(
     plan: &Plan,
     prog: &Program,
-    b: &BenefitDef,
-    bp: &BenefitProg,
+    (b, bp): (&BenefitDef, &BenefitProg),
     env: &mut Env<'_>,
     reference: Option<NaiveDate>,
     out: &mut BenefitDecision,
+    filled: &mut Filled,
 ) -> Option<Status> {
     // 1. The date (a `dated_by` expression sees the reference date).
     let date = match &bp.dated_by {
         Some(f) => {
             env.date = reference;
             let d = f(env)?;
-            out.date = Some(DateUsed { date: d, source: DateSource::DatedBy, label: b.dated_by_label.clone() });
+            set_date(out, d, DateSource::DatedBy, &b.dated_by_label);
             Some(d)
         }
         None => match reference {
             Some(d) => {
-                out.date = Some(DateUsed { date: d, source: DateSource::Reference, label: None });
+                set_date(out, d, DateSource::Reference, &None);
                 Some(d)
             }
-            None if bp.date_free => None,
+            None if bp.date_free => {
+                out.date = None;
+                None
+            }
             None => return None,
         },
     };
@@ -158,12 +311,14 @@ fn status(
     if let Some(d) = date {
         let (from, until) = prog.in_force;
         if from.is_some_and(|f| d < f) || until.is_some_and(|u| d > u) {
-            out.failed.push(Failure {
-                id: plan.shared.in_force_id.clone(),
-                kind: FailureKind::NotInForce,
-                label: plan.shared.in_force_label.clone(),
-                citation: None,
-            });
+            let sh = &plan.shared;
+            put(
+                &mut out.failed,
+                &mut filled.failed,
+                &mut env.s.spare.failed,
+                |x| x.kind == FailureKind::NotInForce && same_text(&x.id, &sh.in_force_id) && same_text(&x.label, &sh.in_force_label),
+                || Failure { id: sh.in_force_id.clone(), kind: FailureKind::NotInForce, label: sh.in_force_label.clone(), citation: None },
+            );
             return Some(Status::NotApplicable);
         }
     }
@@ -180,19 +335,19 @@ fn status(
     // 4. Scope first, then 5. every other condition.
     for c in rules().flat_map(|r| r.conditions.iter()).filter(|c| c.kind == CondKind::Applies) {
         if !(c.test)(env)? {
-            out.failed.push(c.failure.clone());
+            put_failure(&mut out.failed, &mut filled.failed, &mut env.s.spare, &c.failure);
         }
     }
-    if !out.failed.is_empty() {
+    if filled.failed > 0 {
         return Some(Status::NotApplicable);
     }
     for c in rules().flat_map(|r| r.conditions.iter()).filter(|c| c.kind != CondKind::Applies) {
         let x = (c.test)(env)?;
         if x == (c.kind == CondKind::Exclude) {
-            out.failed.push(c.failure.clone());
+            put_failure(&mut out.failed, &mut filled.failed, &mut env.s.spare, &c.failure);
         }
     }
-    if !out.failed.is_empty() {
+    if filled.failed > 0 {
         return Some(Status::Ineligible);
     }
     // 6. The amount.
@@ -222,7 +377,7 @@ fn status(
     }
     // 8. Outcomes.
     for r in rules() {
-        outcomes(r, env, out)?;
+        outcomes(r, env, out, filled)?;
     }
     Some(Status::Eligible)
 }
@@ -266,20 +421,31 @@ fn step(step: &Step, amount: Option<Decimal>, date: Option<NaiveDate>, env: &mut
     })
 }
 
-fn outcomes(r: &Rules, env: &mut Env<'_>, out: &mut BenefitDecision) -> Option<()> {
-    for o in &r.entitlements {
-        if o.when.as_ref().map_or(Some(true), |w| w(env))? {
-            out.entitlements.push(Outcome { label: o.label.clone(), citation: o.citation.clone(), depends_on: Vec::new() });
-        }
-    }
-    for o in &r.documents {
-        if o.when.as_ref().map_or(Some(true), |w| w(env))? {
-            out.documents.push(Outcome { label: o.label.clone(), citation: o.citation.clone(), depends_on: Vec::new() });
+fn outcomes(r: &Rules, env: &mut Env<'_>, out: &mut BenefitDecision, filled: &mut Filled) -> Option<()> {
+    for (list, k, defs) in
+        [(&mut out.entitlements, &mut filled.entitlements, &r.entitlements), (&mut out.documents, &mut filled.documents, &r.documents)]
+    {
+        for o in defs {
+            if o.when.as_ref().map_or(Some(true), |w| w(env))? {
+                put(
+                    list,
+                    k,
+                    &mut env.s.spare.outcomes,
+                    |x| same_text(&x.label, &o.label) && x.depends_on.is_empty() && same_cite(&x.citation, &o.citation),
+                    || Outcome { label: o.label.clone(), citation: o.citation.clone(), depends_on: Vec::new() },
+                );
+            }
         }
     }
     for d in &r.deadlines {
         let day = (d.date)(env)?;
-        out.deadlines.push(Deadline { label: d.label.clone(), date: day, citation: d.citation.clone() });
+        put(
+            &mut out.deadlines,
+            &mut filled.deadlines,
+            &mut env.s.spare.deadlines,
+            |x| x.date == day && same_text(&x.label, &d.label) && same_cite(&x.citation, &d.citation),
+            || Deadline { label: d.label.clone(), date: day, citation: d.citation.clone() },
+        );
     }
     Some(())
 }
