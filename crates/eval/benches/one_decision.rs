@@ -14,8 +14,10 @@
 //! `Decider::decide_interpreted`), `summary`, `full`, or `hand` (the
 //! hand-written rule of `benches/engine.rs`'s `baseline/*` on the same
 //! applicant). The optional third argument picks the applicant: `jiaxing`
-//! (default: Jiaxing 2021, eligible, 800 yuan) or `datong` (Datong's order
-//! training alone, eligible, 1000 yuan after the employment rule).
+//! (default: Jiaxing 2021, eligible, 800 yuan), `datong` (Datong's order
+//! training alone, eligible, 1000 yuan after the employment rule) or
+//! `datong-mix` (64 varied Datong applicants in turn, as the criterion
+//! baseline decides: every status, the documents asked for changing).
 //!
 //! (Ir with N = 1000 − Ir with N = 0) / 1000 is the instruction count of one
 //! decision; `docs/performance.md` has the numbers. Run without arguments
@@ -90,7 +92,25 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies");
     let engine = Engine::from_dir(&root).unwrap();
-    let datong = args.get(2).is_some_and(|a| a == "datong");
+    let datong = args.get(2).is_some_and(|a| a.starts_with("datong"));
+    // `datong-mix`: 64 varied Datong applicants in turn (every status, the
+    // documents asked for changing), as `baseline/datong_order` decides.
+    let mix: Vec<(bool, usize, chrono::NaiveDate, i64, Decimal, bool, bool)> = if args.get(2).is_some_and(|a| a == "datong-mix") {
+        let mut x = 2022u64;
+        let mut next = |n: u64| {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (x >> 33) % n
+        };
+        (0..64)
+            .map(|_| {
+                let start = chrono::NaiveDate::from_ymd_opt(2022, 1, 1).unwrap() + chrono::Days::new(next(1100));
+                (next(20) != 0, next(7) as usize, start, 1 + next(60) as i64, Decimal::new(50 + next(51) as i64, 2), next(3) != 0, next(2) == 0)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    const GROUPS: [&str; 7] = ["rural_migrant", "unemployed", "poverty_relieved", "disabled_able", "veteran", "other_priority", "not_priority"];
     let (plan, facts, opts, expected) = if datong {
         let plan = engine.plan("datong.big_data_training_2022").unwrap();
         let facts = plan
@@ -123,7 +143,35 @@ fn main() {
         };
         let opts = DecideOptions { trace, ..opts.clone() };
         let start = std::time::Instant::now();
-        if level == "hand" {
+        if !mix.is_empty() {
+            let plan = engine.plan("datong.big_data_training_2022").unwrap();
+            let all: Vec<policy_eval::Facts> = mix
+                .iter()
+                .map(|(p, g, d, days, e, c, s)| {
+                    plan.facts_from_str(&format!(
+                        r#"{{"project_for_big_data": {p}, "trainee_group": "{}", "class_start_date": "{d}", "training_days": {days}, "class_employment_rate": "{}%", "daily_checkin": {c}, "spot_check_passed": {s}}}"#,
+                        GROUPS[*g],
+                        (*e * Decimal::ONE_HUNDRED).normalize()
+                    ))
+                    .unwrap()
+                })
+                .collect();
+            let mut decider = plan.decider();
+            for f in &all {
+                decider.decide(f, &opts).unwrap();
+            }
+            for i in 0..n {
+                let k = i % mix.len();
+                if level == "hand" {
+                    let (p, g, d, days, e, c, s) = mix[k];
+                    black_box(datong_hand(black_box(p), g, d, days, e, c, s));
+                } else if level == "interpreted" {
+                    black_box(decider.decide_interpreted(black_box(&all[k]), &opts).unwrap());
+                } else {
+                    black_box(decider.decide(black_box(&all[k]), &opts).unwrap());
+                }
+            }
+        } else if level == "hand" {
             let d = chrono::NaiveDate::from_ymd_opt(2023, 3, 1).unwrap();
             let e = chrono::NaiveDate::from_ymd_opt(2021, 9, 30).unwrap();
             for _ in 0..n {
