@@ -104,13 +104,22 @@ fn main() {
         (0..64)
             .map(|_| {
                 let start = chrono::NaiveDate::from_ymd_opt(2022, 1, 1).unwrap() + chrono::Days::new(next(1100));
-                (next(20) != 0, next(7) as usize, start, 1 + next(60) as i64, Decimal::new(50 + next(51) as i64, 2), next(3) != 0, next(2) == 0)
+                (
+                    next(20) != 0,
+                    next(7) as usize,
+                    start,
+                    1 + next(60) as i64,
+                    Decimal::new(50 + next(51) as i64, 2),
+                    next(3) != 0,
+                    next(2) == 0,
+                )
             })
             .collect()
     } else {
         Vec::new()
     };
-    const GROUPS: [&str; 7] = ["rural_migrant", "unemployed", "poverty_relieved", "disabled_able", "veteran", "other_priority", "not_priority"];
+    const GROUPS: [&str; 7] =
+        ["rural_migrant", "unemployed", "poverty_relieved", "disabled_able", "veteran", "other_priority", "not_priority"];
     let (plan, facts, opts, expected) = if datong {
         let plan = engine.plan("datong.big_data_training_2022").unwrap();
         let facts = plan

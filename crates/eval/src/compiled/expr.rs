@@ -285,6 +285,10 @@ impl X {
     }
 }
 
+/// Bound of the integers `scale` computes with (products fit in `i64`,
+/// sums of any number of bands in `i128`).
+const SMALL: u128 = 1 << 31;
+
 /// A compiled tier test.
 enum Test<S> {
     Cmp(BinOp, N<S>),
@@ -758,8 +762,46 @@ impl<'p> Cx<'p> {
         let bands =
             bands.iter().map(|(w, r)| Ok((self.typed::<Decimal>(w)?, self.typed::<Decimal>(r)?))).collect::<Result<Vec<_>, String>>()?;
         let rest = rest.map(|r| self.typed::<Decimal>(r)).transpose()?;
+        // Whole constant widths and rates (rates not negative, all below
+        // 2^31): a whole subject is spread in integers, which give the same
+        // digits and scale (0) as the `Decimal` operations, without them.
+        let small = |d: &Decimal| {
+            let m = d.mantissa();
+            if d.scale() == 0 && m.unsigned_abs() <= SMALL {
+                i64::try_from(m).ok()
+            } else {
+                None
+            }
+        };
+        let int_bands: Option<Vec<(i64, i64)>> = bands
+            .iter()
+            .map(|(w, r)| match (w.k.as_ref().and_then(small), r.k.as_ref().and_then(small)) {
+                (Some(w), Some(r)) if r >= 0 => Some((w, r)),
+                _ => None,
+            })
+            .collect();
+        let int_rest: Option<Option<i64>> = match &rest {
+            None => Some(None),
+            Some(r) => r.k.as_ref().and_then(small).filter(|r| *r >= 0).map(Some),
+        };
+        let ints = int_bands.zip(int_rest);
         Ok(X::Num(n(move |env| {
             let s = get(&subject, env)?;
+            if let (Some((bands, rest)), Some(subject)) = (&ints, small(&s)) {
+                let mut remaining = subject.max(0);
+                let mut total: i128 = 0;
+                for &(w, r) in bands {
+                    let q = remaining.min(w.max(0));
+                    total += i128::from(q) * i128::from(r);
+                    remaining -= q;
+                }
+                if let Some(r) = rest {
+                    total += i128::from(remaining) * i128::from(*r);
+                }
+                if let Ok(d) = Decimal::try_from_i128_with_scale(total, 0) {
+                    return Some(d);
+                }
+            }
             let mut remaining = s.max(Decimal::ZERO);
             let mut total = Decimal::ZERO;
             for (w, r) in &bands {
