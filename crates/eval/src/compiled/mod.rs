@@ -98,6 +98,9 @@ pub(crate) struct Scratch {
     pub amounts: Vec<Option<Decimal>>,
     /// Failures and outcomes kept for reuse (`run`).
     pub spare: run::Spare,
+    /// The last `DecideOptions::benefits`, and per benefit whether it names it.
+    pub asked_for: Vec<String>,
+    pub asked: Vec<bool>,
 }
 
 /// Kinds of condition, as the decision lists them.

@@ -73,9 +73,15 @@ pub(crate) fn run(
         // The benefits asked for, in declaration order; one that reads
         // another's amount is left to the interpreter (which decides the
         // benefits it reads aside).
+        // Which benefits are asked for, resolved once per list of names.
+        if s.asked_for != opts.benefits || s.asked.len() != p.benefits.len() {
+            s.asked_for.clone_from(&opts.benefits);
+            s.asked.clear();
+            s.asked.extend(p.benefits.iter().map(|b| opts.benefits.iter().any(|id| **id == *b.id)));
+        }
         let mut n = 0;
-        for (b, compiled) in p.benefits.iter().zip(&prog.benefits) {
-            if !opts.benefits.iter().any(|id| **id == *b.id) {
+        for (i, (b, compiled)) in p.benefits.iter().zip(&prog.benefits).enumerate() {
+            if !s.asked.get(i).copied().unwrap_or(false) {
                 continue;
             }
             let Ok(bp) = compiled else { return deopt(s) };
@@ -392,7 +398,9 @@ fn step(step: &Step, amount: Option<Decimal>, date: Option<NaiveDate>, env: &mut
             env.amount = Some(a);
             let cap = f(env);
             env.amount = None;
-            Some(a.min(cap?))
+            // `a.min(cap)`, comparing as the interpreter's numbers do.
+            let cap = cap?;
+            Some(if v::cmp_num(&a, &cap).is_gt() { cap } else { a })
         }
         Step::Uplift { rate, when, until } => {
             let Some(a) = amount else { return Some(None) };
