@@ -289,6 +289,24 @@ impl X {
 /// sums of any number of bands in `i128`).
 const SMALL: u128 = 1 << 31;
 
+/// `x op c` for a constant `c`: `c`'s mantissa at each scale from its own
+/// to 28 (where it fits `i128`) is computed once, so that `x` at any such
+/// scale (a percent `0.75` against `80%`) compares as two integers, exactly
+/// as `Decimal` compares; otherwise `Decimal`'s comparison.
+fn against_constant(op: BinOp, x: Fx<Decimal>, c: Decimal) -> N<bool> {
+    let cs = c.scale();
+    let scaled: Vec<Option<i128>> =
+        (0..=28u32).map(|s| s.checked_sub(cs).and_then(|d| 10i128.checked_pow(d)).and_then(|p| c.mantissa().checked_mul(p))).collect();
+    n(move |env| {
+        let x = x(env)?;
+        let o = match scaled.get(x.scale() as usize) {
+            Some(Some(cm)) => x.mantissa().cmp(cm),
+            _ => v::cmp_num(&x, &c),
+        };
+        Some(holds(op, o))
+    })
+}
+
 /// A compiled tier test.
 enum Test<S> {
     Cmp(BinOp, N<S>),
@@ -643,6 +661,13 @@ impl<'p> Cx<'p> {
     }
 
     fn compare<S: Ordered>(&mut self, op: BinOp, a: &CExpr, b: &CExpr) -> Result<X, String> {
+        if class(&a.ty)? == Class::Num {
+            let (x, y) = (self.typed::<Decimal>(a)?, self.typed::<Decimal>(b)?);
+            if let Some(c) = y.k {
+                return Ok(X::Bool(against_constant(op, x.f, c)));
+            }
+            return Ok(X::Bool(n(move |env| Some(holds(op, v::cmp_num(&get(&x, env)?, &get(&y, env)?))))));
+        }
         let (x, y) = (self.typed::<S>(a)?, self.typed::<S>(b)?);
         if let Some(c) = y.k.clone() {
             let x = x.f;
