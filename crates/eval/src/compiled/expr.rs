@@ -18,10 +18,13 @@ use rust_decimal::Decimal;
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-/// A compiled node: its closure, and its value when it is a constant.
+/// A compiled node: its closure, its value when it is a constant, and its
+/// slot when it reads an input (then [`get`] reads the slot itself, without
+/// calling the closure).
 pub(crate) struct N<T> {
     pub f: Fx<T>,
     pub k: Option<T>,
+    pub i: Option<usize>,
 }
 
 /// A record (a list element, a table row).
@@ -228,12 +231,12 @@ macro_rules! by_class {
 }
 
 fn n<T>(f: impl Fn(&mut Env<'_>) -> Option<T> + Send + Sync + 'static) -> N<T> {
-    N { f: Box::new(f), k: None }
+    N { f: Box::new(f), k: None, i: None }
 }
 
 fn k<T: Scalar>(v: T) -> N<T> {
     let c = v.clone();
-    N { f: Box::new(move |_| Some(c.clone())), k: Some(v) }
+    N { f: Box::new(move |_| Some(c.clone())), k: Some(v), i: None }
 }
 
 impl X {
@@ -293,12 +296,12 @@ const SMALL: u128 = 1 << 31;
 /// to 28 (where it fits `i128`) is computed once, so that `x` at any such
 /// scale (a percent `0.75` against `80%`) compares as two integers, exactly
 /// as `Decimal` compares; otherwise `Decimal`'s comparison.
-fn against_constant(op: BinOp, x: Fx<Decimal>, c: Decimal) -> N<bool> {
+fn against_constant(op: BinOp, x: N<Decimal>, c: Decimal) -> N<bool> {
     let cs = c.scale();
     let scaled: Vec<Option<i128>> =
         (0..=28u32).map(|s| s.checked_sub(cs).and_then(|d| 10i128.checked_pow(d)).and_then(|p| c.mantissa().checked_mul(p))).collect();
     n(move |env| {
-        let x = x(env)?;
+        let x = get(&x, env)?;
         let o = match scaled.get(x.scale() as usize) {
             Some(Some(cm)) => x.mantissa().cmp(cm),
             _ => v::cmp_num(&x, &c),
@@ -316,9 +319,10 @@ enum Test<S> {
 /// The value of `n`: its constant, else its closure's.
 #[inline(always)]
 fn get<T: Scalar>(n: &N<T>, env: &mut Env<'_>) -> Option<T> {
-    match &n.k {
-        Some(c) => Some(c.clone()),
-        None => (n.f)(env),
+    match (&n.k, n.i) {
+        (Some(c), _) => Some(c.clone()),
+        (None, Some(i)) => env.facts.inputs.get(i)?.as_ref().and_then(T::of),
+        (None, None) => (n.f)(env),
     }
 }
 
@@ -395,7 +399,7 @@ impl<'p> Cx<'p> {
             CKind::Const(value) => by_class!(c, T => Ok(T::wrap(k(T::of(value).ok_or("internal: a constant of another type")?)))),
             CKind::Input(id) => {
                 let i = id.index();
-                by_class!(c, T => Ok(T::wrap(n(move |env: &mut Env<'_>| env.facts.inputs.get(i)?.as_ref().and_then(T::of)))))
+                by_class!(c, T => Ok(T::wrap(N { i: Some(i), ..n(move |env: &mut Env<'_>| env.facts.inputs.get(i)?.as_ref().and_then(T::of)) })))
             }
             CKind::External(id) => {
                 let i = id.index();
@@ -436,11 +440,11 @@ impl<'p> Cx<'p> {
             }
             CKind::Unary(UnOp::Not, x) => {
                 let x = self.typed::<bool>(x)?;
-                Ok(X::Bool(n(move |env| Some(!(x.f)(env)?))))
+                Ok(X::Bool(n(move |env| Some(!get(&x, env)?))))
             }
             CKind::Unary(UnOp::Neg, x) => {
                 let x = self.typed::<Decimal>(x)?;
-                Ok(X::Num(n(move |env| v::sub(Decimal::ZERO, (x.f)(env)?).ok())))
+                Ok(X::Num(n(move |env| v::sub(Decimal::ZERO, get(&x, env)?).ok())))
             }
             CKind::Binary(op, a, b) => self.binary(*op, a, b),
             CKind::InSet(x, items) => {
@@ -664,7 +668,7 @@ impl<'p> Cx<'p> {
         if class(&a.ty)? == Class::Num {
             let (x, y) = (self.typed::<Decimal>(a)?, self.typed::<Decimal>(b)?);
             if let Some(c) = y.k {
-                return Ok(X::Bool(against_constant(op, x.f, c)));
+                return Ok(X::Bool(against_constant(op, x, c)));
             }
             return Ok(X::Bool(n(move |env| Some(holds(op, v::cmp_num(&get(&x, env)?, &get(&y, env)?))))));
         }
