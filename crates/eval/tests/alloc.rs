@@ -20,6 +20,7 @@
 mod support;
 
 use policy_eval::cases::CaseFile;
+use policy_eval::decision::FailureKind;
 use policy_eval::{DecideOptions, Engine, Facts, Plan, Status, TraceLevel};
 use std::hint::black_box;
 use std::path::Path;
@@ -259,6 +260,7 @@ fn the_compiled_plan_allocates_nothing() {
         // One decider per choice of benefits (all, or each alone), as a
         // service deciding one kind of request would keep.
         let (mut fast, mut slow) = (0usize, 0usize);
+        let mut why: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
         let mut choices: Vec<&Vec<String>> = Vec::new();
         for (_, _, o) in &inputs {
             if !choices.contains(&&o.benefits) {
@@ -292,12 +294,30 @@ fn the_compiled_plan_allocates_nothing() {
                     }
                 } else {
                     slow += 1;
+                    // Why the interpreter decided: what the decision holds
+                    // that the compiled plan leaves to it.
+                    let d = decider.decide(facts, opts).unwrap();
+                    let coverage = plan.compiled_coverage();
+                    let reason = if d.benefits.iter().any(|b| coverage.iter().any(|(id, w)| *id == b.id && w.is_some())) {
+                        "a benefit not compiled"
+                    } else if d.benefits.iter().any(|b| !b.missing.is_empty()) {
+                        "a missing fact"
+                    } else if d.benefits.iter().any(|b| !b.errors.is_empty()) {
+                        "an evaluation error"
+                    } else if d.benefits.iter().flat_map(|b| &b.failed).any(|f| matches!(f.kind, FailureKind::NoRow | FailureKind::NoTier | FailureKind::NoVersion)) {
+                        "no row, no tier or no version"
+                    } else if d.benefits.iter().any(|b| b.amount_range.is_some()) {
+                        "an amount range"
+                    } else {
+                        "a fact not given but not needed (a failure decided first, or an outcome depending on it)"
+                    };
+                    *why.entry(reason).or_default() += 1;
                 }
             }
         }
         let never: Vec<String> = plan.compiled_coverage().into_iter().filter_map(|(b, why)| why.map(|w| format!("{b} ({w})"))).collect();
         report.push(format!(
-            "{}: {fast} decisions on the compiled plan, {slow} through the interpreter; benefits never compiled: {}",
+            "{}: {fast} decisions on the compiled plan, {slow} through the interpreter ({why:?}); benefits never compiled: {}",
             cases.policy,
             if never.is_empty() { "none".to_string() } else { never.join(", ") }
         ));
