@@ -205,7 +205,10 @@ const ALLOWED: &[(&str, u64)] = &[
     ("datong.big_data_training_2022", 7),
     ("hangzhou.skills_upgrading_2020", 6),
     ("jiaxing.digital_training_2021", 4),
-    ("jiaxing.digital_training_2022_example", 3),
+    // 4 since the compiled plan decides "a failure outweighs a missing
+    // fact": the interpreter decision after such a one finds the recycled
+    // stops (`halt.rs`) in another order, one with a shorter list of names.
+    ("jiaxing.digital_training_2022_example", 4),
     ("jiaxing.skills_upgrading_2019", 15),
     ("jinhua.digital_engineer_2024", 19),
     ("zhejiang.digital_engineer_2023", 18),
@@ -304,7 +307,12 @@ fn the_compiled_plan_allocates_nothing() {
                         "a missing fact"
                     } else if d.benefits.iter().any(|b| !b.errors.is_empty()) {
                         "an evaluation error"
-                    } else if d.benefits.iter().flat_map(|b| &b.failed).any(|f| matches!(f.kind, FailureKind::NoRow | FailureKind::NoTier | FailureKind::NoVersion)) {
+                    } else if d
+                        .benefits
+                        .iter()
+                        .flat_map(|b| &b.failed)
+                        .any(|f| matches!(f.kind, FailureKind::NoRow | FailureKind::NoTier | FailureKind::NoVersion))
+                    {
                         "no row, no tier or no version"
                     } else if d.benefits.iter().any(|b| b.amount_range.is_some()) {
                         "an amount range"

@@ -12,6 +12,7 @@ pub(crate) struct Measure<'p> {
     fns: Vec<Option<(u64, u32)>>,
     dated_lets: Vec<Option<bool>>,
     dated_fns: Vec<Option<bool>>,
+    refusing_lets: Vec<Option<bool>>,
 }
 
 /// Largest list a quantifier may visit when the list is not a table.
@@ -25,6 +26,7 @@ impl<'p> Measure<'p> {
             fns: vec![None; p.functions.len()],
             dated_lets: vec![None; p.lets.len()],
             dated_fns: vec![None; p.functions.len()],
+            refusing_lets: vec![None; p.lets.len()],
         }
     }
 
@@ -165,6 +167,34 @@ impl<'p> Measure<'p> {
             *slot = Some(d);
         }
         d
+    }
+
+    /// Whether `e` may stop on no row or no tier: a table lookup, tiers
+    /// without `else`, through lets and functions (as `decide.rs`'s
+    /// `may_refuse`, which also counts only these).
+    pub fn may_refuse(&mut self, e: &CExpr) -> bool {
+        let p = self.p;
+        match &e.kind {
+            CKind::Lookup(..) | CKind::Tiers { otherwise: None, .. } => true,
+            CKind::Let(id) => {
+                let i = id.index();
+                if let Some(Some(r)) = self.refusing_lets.get(i) {
+                    return *r;
+                }
+                if let Some(slot) = self.refusing_lets.get_mut(i) {
+                    *slot = Some(true);
+                }
+                let r = p.lets.get(i).is_none_or(|l| self.may_refuse(&l.value));
+                if let Some(slot) = self.refusing_lets.get_mut(i) {
+                    *slot = Some(r);
+                }
+                r
+            }
+            CKind::Apply(f, args) => {
+                args.iter().any(|a| self.may_refuse(a)) || p.functions.get(f.index()).is_none_or(|d| self.may_refuse(&d.body))
+            }
+            _ => children(e).into_iter().any(|c| self.may_refuse(c)),
+        }
     }
 
     /// Whether benefit `b`'s decision cannot depend on a date: the policy

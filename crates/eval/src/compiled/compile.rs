@@ -83,11 +83,11 @@ fn benefit_cost(m: &mut Measure<'_>, b: &BenefitDef) -> Result<u64, String> {
 
 fn benefit(cx: &mut Cx<'_>, m: &mut Measure<'_>, b: &BenefitDef) -> Result<BenefitProg, String> {
     let dated_by = b.dated_by.as_ref().map(|e| cx.date(e)).transpose()?;
-    let base = rules(cx, &b.base)?;
+    let base = rules(cx, m, &b.base)?;
     let versions = b
         .versions
         .iter()
-        .map(|v| Ok(Version { from: v.from, until: v.until, rules: rules(cx, &v.rules)? }))
+        .map(|v| Ok(Version { from: v.from, until: v.until, rules: rules(cx, m, &v.rules)? }))
         .collect::<Result<Vec<_>, String>>()?;
     let p = cx.policy();
     let outputs = b
@@ -107,7 +107,7 @@ fn benefit(cx: &mut Cx<'_>, m: &mut Measure<'_>, b: &BenefitDef) -> Result<Benef
     Ok(BenefitProg { dated_by, date_free: m.date_free(b), base, versions, outputs })
 }
 
-fn rules(cx: &mut Cx<'_>, r: &RuleSet) -> Result<Rules, String> {
+fn rules(cx: &mut Cx<'_>, m: &mut Measure<'_>, r: &RuleSet) -> Result<Rules, String> {
     let conditions = r
         .conditions
         .iter()
@@ -119,6 +119,7 @@ fn rules(cx: &mut Cx<'_>, r: &RuleSet) -> Result<Rules, String> {
             };
             Ok(Cond {
                 kind,
+                may_refuse: m.may_refuse(&c.expr),
                 test: cx.boolean(&c.expr)?,
                 failure: Failure { id: c.id.clone(), kind: fk, label: c.label.clone(), citation: c.cite.clone() },
             })

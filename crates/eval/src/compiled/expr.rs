@@ -555,7 +555,7 @@ impl<'p> Cx<'p> {
             }
             let found = env.s.stack.get(start..).and_then(|key| index.get(key)).copied();
             env.s.stack.truncate(start);
-            rows.get(found?).cloned().map(Rec)
+            found.and_then(|r| rows.get(r)).cloned().map(Rec)
         }))
     }
 
@@ -615,12 +615,18 @@ impl<'p> Cx<'p> {
             BinOp::And | BinOp::Or => {
                 let decisive = op == BinOp::Or;
                 let (x, y) = (self.typed::<bool>(a)?, self.typed::<bool>(b)?);
+                // Three-valued, as the interpreter: `false and ?` is false,
+                // `? and false` too; otherwise unknown when either is.
                 Ok(X::Bool(n(move |env| {
-                    let x = get(&x, env)?;
-                    if x == decisive {
+                    let x = get(&x, env);
+                    if x == Some(decisive) {
                         return Some(decisive);
                     }
-                    get(&y, env)
+                    match (x, get(&y, env)) {
+                        (Some(_), y) => y,
+                        (None, Some(y)) if y == decisive => Some(decisive),
+                        (None, _) => None,
+                    }
                 })))
             }
             BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => match class(&a.ty)? {
@@ -705,14 +711,19 @@ impl<'p> Cx<'p> {
                     }))),
                 }
             }
+            // An item that stops does not hide a later one that matches
+            // (as the interpreter's pending stop).
             None => Ok(X::Bool(n(move |env| {
                 let v = get(&x, env)?;
+                let mut pending = false;
                 for it in &items {
-                    if T::same(&get(it, env)?, &v) {
-                        return Some(true);
+                    match get(it, env) {
+                        Some(y) if T::same(&y, &v) => return Some(true),
+                        Some(_) => {}
+                        None => pending = true,
                     }
                 }
-                Some(false)
+                (!pending).then_some(false)
             }))),
         }
     }
@@ -855,6 +866,9 @@ impl<'p> Cx<'p> {
             let l = get(&list, env)?;
             let base = env.s.locals.len();
             let mut count = 0u64;
+            // An element whose filter stops does not hide a later decisive
+            // one (`any`, `all`), as the interpreter's pending stop.
+            let mut pending = false;
             for item in l.0.iter() {
                 env.s.locals.push(item.clone());
                 let hit = match &filter {
@@ -862,13 +876,16 @@ impl<'p> Cx<'p> {
                     Some(f) => get(f, env),
                 };
                 env.s.locals.truncate(base);
-                let hit = hit?;
+                let Some(hit) = hit else {
+                    pending = true;
+                    continue;
+                };
                 count += u64::from(hit);
                 if Some(hit) == stop_on {
                     return Some((count, true));
                 }
             }
-            Some((count, false))
+            (!pending).then_some((count, false))
         };
         Ok(match kind {
             QuantKind::Count => X::Num(n(move |env| each(env, None).map(|(c, _)| Decimal::from(c)))),

@@ -114,6 +114,11 @@ pub(crate) enum CondKind {
 /// A compiled condition and the failure it lists when it decides against.
 pub(crate) struct Cond {
     pub kind: CondKind,
+    /// Whether the test may stop on no row or no tier (a refusal, which the
+    /// interpreter lists as a failure): then a `None` deoptimises; else it
+    /// is a missing fact or an error, which another condition's verdict
+    /// may outweigh.
+    pub may_refuse: bool,
     pub test: Fx<bool>,
     pub failure: crate::decision::Failure,
 }

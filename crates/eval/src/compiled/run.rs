@@ -339,22 +339,43 @@ fn status(
     };
     let rules = || std::iter::once(&bp.base).chain(version.map(|v| &v.rules));
     // 4. Scope first, then 5. every other condition.
+    // A condition left unknown (`None`: a missing fact or an error, the
+    // interpreter's three-valued logic already applied inside it) counts for
+    // nothing when another decides: a false scope makes the benefit
+    // `not_applicable` (the interpreter keeps only scope failures), a failed
+    // condition `ineligible` (it clears what is missing). Else, or when the
+    // unknown condition may have stopped on no row or no tier (which the
+    // interpreter lists as a failure), the interpreter decides.
+    let mut unknown = false;
     for c in rules().flat_map(|r| r.conditions.iter()).filter(|c| c.kind == CondKind::Applies) {
-        if !(c.test)(env)? {
-            put_failure(&mut out.failed, &mut filled.failed, &mut env.s.spare, &c.failure);
+        match (c.test)(env) {
+            Some(true) => {}
+            Some(false) => put_failure(&mut out.failed, &mut filled.failed, &mut env.s.spare, &c.failure),
+            None => unknown = true,
         }
     }
     if filled.failed > 0 {
         return Some(Status::NotApplicable);
     }
+    if unknown {
+        return None;
+    }
     for c in rules().flat_map(|r| r.conditions.iter()).filter(|c| c.kind != CondKind::Applies) {
-        let x = (c.test)(env)?;
-        if x == (c.kind == CondKind::Exclude) {
-            put_failure(&mut out.failed, &mut filled.failed, &mut env.s.spare, &c.failure);
+        match (c.test)(env) {
+            Some(x) => {
+                if x == (c.kind == CondKind::Exclude) {
+                    put_failure(&mut out.failed, &mut filled.failed, &mut env.s.spare, &c.failure);
+                }
+            }
+            None if c.may_refuse => return None,
+            None => unknown = true,
         }
     }
     if filled.failed > 0 {
         return Some(Status::Ineligible);
+    }
+    if unknown {
+        return None;
     }
     // 6. The amount.
     let replaces = version.is_some_and(|v| v.rules.replaces);
