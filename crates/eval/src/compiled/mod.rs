@@ -14,10 +14,15 @@
 //! no tier, no match arm.
 //!
 //! **The deopt rule.** [`run`] decides the common case only: every fact it
-//! reads present, no arithmetic error, every benefit asked for compiled, the
-//! trace off. On the first `None`, the whole decision is decided again by
-//! the interpreter from scratch into the same buffers, so a decision is the
-//! interpreter's by construction wherever the fast path is unsure. Where the
+//! needs present, no arithmetic error, every benefit asked for compiled, the
+//! trace off. A node answers `None` only where the interpreter's answer is a
+//! stop (its three-valued `and`, `or`, `in {…}`, `any` and `all` are
+//! reproduced); a condition's `None` counts for nothing when a false scope
+//! or a failed condition decides (as in the interpreter), unless it may be
+//! a refusal (no row, no tier). Any other `None` deoptimises: the whole
+//! decision is decided again by the interpreter from scratch into the same
+//! buffers, so a decision is the interpreter's by construction wherever the
+//! fast path is unsure. Where the
 //! fast path answers, it fills the same [`crate::Decision`] (statuses,
 //! amounts computed by the same `rust_decimal` operations in the same
 //! order, failures with the same shared ids, labels and citations, dates,
