@@ -32,6 +32,7 @@ pub mod coverage;
 mod decide;
 pub mod decision;
 pub mod diff;
+mod encode;
 mod error;
 pub mod facts;
 mod halt;

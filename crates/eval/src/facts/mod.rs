@@ -8,6 +8,10 @@
 
 pub mod json;
 pub mod scalar;
+mod slots;
+
+pub(crate) use slots::SlotIndex;
+use slots::{Seen, Slot};
 
 use crate::decision::Warning;
 use crate::error::{EvalError, FactError};
@@ -53,6 +57,19 @@ impl Facts {
             externals: vec![None; p.externals.len()],
             warnings: Vec::new(),
         }
+    }
+
+    /// Makes these the empty facts of `plan` ([`Facts::empty`]), keeping
+    /// the buffers.
+    fn reset(&mut self, plan: &Plan) {
+        let p = plan.policy();
+        self.inputs.clear();
+        self.inputs.extend(p.inputs.iter().map(|i| i.default.clone()));
+        self.supplied.clear();
+        self.supplied.resize(p.inputs.len(), false);
+        self.externals.clear();
+        self.externals.resize(p.externals.len(), None);
+        self.warnings.clear();
     }
 
     /// The warnings decoding gave (also in every decision made with these facts).
@@ -161,7 +178,7 @@ impl Plan {
             }]));
         };
         let mut hints_left = MAX_FACT_HINTS;
-        let mut seen = Seen::new(self);
+        let mut seen = Seen::new(self.policy().inputs.len(), self.policy().externals.len());
         for (key, value) in obj {
             let slot = self.slot_of(key);
             if seen.again(slot, key) {
@@ -185,14 +202,26 @@ impl Plan {
     /// every error, is what [`Json::parse`] then [`Plan::facts_from_exact`]
     /// give for the same text (errors in the order the facts are written).
     pub fn facts_from_str(&self, json: &str) -> Result<Facts, EvalError> {
+        let mut facts = Facts::empty(self);
+        self.facts_from_str_into(json, &mut facts)?;
+        Ok(facts)
+    }
+
+    /// [`Plan::facts_from_str`] into `facts`, whose buffers are reused (a
+    /// service deciding one applicant after another allocates nothing for
+    /// scalar facts once warm). `facts` is reset first, whatever it held
+    /// and whichever plan made it; on an error its contents are unspecified
+    /// (but still facts of this plan).
+    pub fn facts_from_str_into(&self, json: &str, facts: &mut Facts) -> Result<(), EvalError> {
+        facts.reset(self);
         let mut errors = Vec::new();
         let mut de = serde_json::Deserializer::from_str(json);
-        let read = serde::de::DeserializeSeed::deserialize(FactsSeed { plan: self, errors: &mut errors }, &mut de).and_then(|facts| {
+        let read = serde::de::DeserializeSeed::deserialize(FactsSeed { plan: self, facts, errors: &mut errors }, &mut de).and_then(|ok| {
             de.end()?;
-            Ok(facts)
+            Ok(ok)
         });
         match read {
-            Ok(Some(facts)) if errors.is_empty() => Ok(facts),
+            Ok(Some(())) if errors.is_empty() => Ok(()),
             Ok(_) => Err(EvalError::Facts(errors)),
             Err(e) => {
                 Err(EvalError::Facts(vec![FactError { fact: "(facts)".into(), expected: "valid JSON".into(), received: e.to_string() }]))
@@ -247,13 +276,7 @@ impl Plan {
 
     /// Where a fact name goes.
     fn slot_of(&self, key: &str) -> Slot {
-        match self.input_slots.get(key) {
-            Some(&i) => Slot::Input(i),
-            None => match self.external_slots.get(key) {
-                Some(&i) => Slot::External(i),
-                None => Slot::Unknown,
-            },
-        }
+        self.slot_index.get(key)
     }
 
     /// A builder for facts in Rust code.
@@ -541,42 +564,6 @@ pub fn convertible_units(p: &CheckedPolicy, unit: UnitId) -> Vec<(&str, Decimal,
     out
 }
 
-/// The keys seen so far in a facts object: a flag per declared slot, and
-/// the unknown keys (rare, and errors anyway).
-struct Seen {
-    inputs: Vec<bool>,
-    externals: Vec<bool>,
-    unknown: std::collections::HashSet<String>,
-}
-
-impl Seen {
-    fn new(plan: &Plan) -> Self {
-        let p = plan.policy();
-        Seen { inputs: vec![false; p.inputs.len()], externals: vec![false; p.externals.len()], unknown: std::collections::HashSet::new() }
-    }
-
-    /// Marks `key` (at `slot`) seen; true when it was seen before.
-    fn again(&mut self, slot: Slot, key: &str) -> bool {
-        let flag = match slot {
-            Slot::Input(i) => self.inputs.get_mut(i),
-            Slot::External(i) => self.externals.get_mut(i),
-            Slot::Unknown => return !self.unknown.insert(key.to_string()),
-        };
-        match flag {
-            Some(f) => std::mem::replace(f, true),
-            None => false,
-        }
-    }
-}
-
-/// Where a fact name goes: an input's slot, an external's, or nowhere.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Slot {
-    Input(usize),
-    External(usize),
-    Unknown,
-}
-
 /// A JSON value as facts decoding reads it: scalars borrowed from the text
 /// (or from a tree) where they stand, anything else as a tree.
 #[derive(Debug)]
@@ -666,33 +653,35 @@ impl<'a> Raw<'a> {
 /// error recorded) when the text is not an object.
 struct FactsSeed<'p, 'e> {
     plan: &'p Plan,
+    /// Empty facts of `plan`, filled in.
+    facts: &'e mut Facts,
     errors: &'e mut Vec<FactError>,
 }
 
 impl<'de> serde::de::DeserializeSeed<'de> for FactsSeed<'_, '_> {
-    type Value = Option<Facts>;
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Option<Facts>, D::Error> {
+    type Value = Option<()>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Option<()>, D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl FactsSeed<'_, '_> {
-    fn not_an_object<E>(self, received: &str) -> Result<Option<Facts>, E> {
+    fn not_an_object<E>(self, received: &str) -> Result<Option<()>, E> {
         self.errors.push(FactError { fact: "(facts)".into(), expected: "a JSON object".into(), received: received.into() });
         Ok(None)
     }
 }
 
 impl<'de> serde::de::Visitor<'de> for FactsSeed<'_, '_> {
-    type Value = Option<Facts>;
+    type Value = Option<()>;
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a JSON object of facts")
     }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Option<Facts>, A::Error> {
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Option<()>, A::Error> {
         use serde::de::Error;
-        let mut facts = Facts::empty(self.plan);
+        let facts = self.facts;
         let mut hints_left = MAX_FACT_HINTS;
-        let mut seen = Seen::new(self.plan);
+        let mut seen = Seen::new(self.plan.policy().inputs.len(), self.plan.policy().externals.len());
         // A key given twice (here or inside a value) or a value nested too
         // deep makes the text unreadable, as for [`Json::parse`]: that one
         // error is reported, a repeated fact name before anything inside.
@@ -711,7 +700,7 @@ impl<'de> serde::de::Visitor<'de> for FactsSeed<'_, '_> {
             }
             match Raw::from_text(raw, &key).map_err(A::Error::custom)? {
                 Raw::Bad(e) => unreadable = Some((false, invalid_json(&e))),
-                value => self.plan.store(&mut facts, &key, slot, value, self.errors, &mut hints_left),
+                value => self.plan.store(facts, &key, slot, value, self.errors, &mut hints_left),
             }
         }
         if let Some((_, e)) = unreadable {
@@ -719,28 +708,28 @@ impl<'de> serde::de::Visitor<'de> for FactsSeed<'_, '_> {
             self.errors.push(e);
             return Ok(None);
         }
-        Ok(Some(facts))
+        Ok(Some(()))
     }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Option<Facts>, A::Error> {
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Option<()>, A::Error> {
         while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
         self.not_an_object("an array")
     }
-    fn visit_bool<E>(self, _: bool) -> Result<Option<Facts>, E> {
+    fn visit_bool<E>(self, _: bool) -> Result<Option<()>, E> {
         self.not_an_object("a bool")
     }
-    fn visit_i64<E>(self, _: i64) -> Result<Option<Facts>, E> {
+    fn visit_i64<E>(self, _: i64) -> Result<Option<()>, E> {
         self.not_an_object("a number")
     }
-    fn visit_u64<E>(self, _: u64) -> Result<Option<Facts>, E> {
+    fn visit_u64<E>(self, _: u64) -> Result<Option<()>, E> {
         self.not_an_object("a number")
     }
-    fn visit_f64<E>(self, _: f64) -> Result<Option<Facts>, E> {
+    fn visit_f64<E>(self, _: f64) -> Result<Option<()>, E> {
         self.not_an_object("a number")
     }
-    fn visit_str<E>(self, _: &str) -> Result<Option<Facts>, E> {
+    fn visit_str<E>(self, _: &str) -> Result<Option<()>, E> {
         self.not_an_object("a string")
     }
-    fn visit_unit<E>(self) -> Result<Option<Facts>, E> {
+    fn visit_unit<E>(self) -> Result<Option<()>, E> {
         self.not_an_object("null")
     }
 }

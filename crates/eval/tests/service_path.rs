@@ -1,0 +1,103 @@
+//! The service path's fast parts agree with the reference ones: the
+//! one-pass encoder (`Decision::write_json`) writes exactly what serde
+//! writes (every golden case of `policies/` and `examples/`, each also with
+//! one fact left out, at every trace level; and wild generated facts with
+//! errors, warnings and missing facts for every bundled policy), and facts
+//! decoded into a reused `Facts` (`facts_from_str_into`) are the facts
+//! `facts_from_str` gives, whatever the buffer held before.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod support;
+use support::{case_files, gen_wild_facts};
+
+use policy_eval::cases::CaseFile;
+use policy_eval::{DecideOptions, Decision, Engine, TraceLevel};
+use std::path::Path;
+
+fn same(d: &Decision, what: &str, buf: &mut String) {
+    buf.clear();
+    d.write_json(buf);
+    let want = serde_json::to_string(d).unwrap();
+    assert_eq!(*buf, want, "{what}");
+}
+
+#[test]
+fn write_json_is_serde_on_every_golden_case() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut buf = String::new();
+    let mut compared = 0;
+    for dir in ["policies", "examples"] {
+        let dir = root.join(dir);
+        let engine = Engine::from_dir(&dir).unwrap();
+        let mut files = Vec::new();
+        case_files(&dir, &mut files);
+        for file in files {
+            let cases: CaseFile = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+            let plan = engine.plan(&cases.policy).unwrap();
+            let mut decider = plan.decider();
+            for case in &cases.cases {
+                let Some(all) = case.facts.as_object() else { continue };
+                let mut variants = vec![case.facts.clone()];
+                for k in all.keys() {
+                    let mut less = all.clone();
+                    less.remove(k);
+                    variants.push(less.into());
+                }
+                for facts in &variants {
+                    let Ok(facts) = plan.facts_from_json(facts) else { continue };
+                    for trace in [TraceLevel::Off, TraceLevel::Summary, TraceLevel::Full] {
+                        let opts = DecideOptions { reference_date: case.as_of, benefits: Vec::new(), trace };
+                        let d = decider.decide(&facts, &opts).unwrap();
+                        same(d, &format!("{} / {} at {trace:?}", cases.policy, case.name), &mut buf);
+                        compared += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(compared > 2000, "only {compared} decisions compared");
+}
+
+#[test]
+fn write_json_is_serde_on_wild_facts() {
+    let engine = Engine::from_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies")).unwrap();
+    let mut buf = String::new();
+    for id in engine.ids() {
+        let plan = engine.plan(id).unwrap();
+        for seed in 0..300 {
+            let (facts, as_of) = gen_wild_facts(plan, seed);
+            let Ok(facts) = plan.facts_from_json(&facts) else { continue };
+            let opts = DecideOptions { reference_date: as_of, ..Default::default() };
+            let d = plan.decide(&facts, &opts).unwrap();
+            same(&d, &format!("{id} seed {seed}"), &mut buf);
+        }
+    }
+}
+
+#[test]
+fn facts_into_a_reused_buffer_are_fresh_facts() {
+    let engine = Engine::from_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies")).unwrap();
+    let plans: Vec<_> = engine.ids().map(|id| engine.plan(id).unwrap()).collect();
+    let mut reused = plans[0].facts_from_str("{}").unwrap();
+    let (mut ok, mut err) = (0, 0);
+    for seed in 0..400u64 {
+        // Alternate plans, so the buffer held another policy's facts.
+        let plan = plans[seed as usize % plans.len()];
+        let (facts, _) = gen_wild_facts(plan, seed);
+        let text = facts.to_string();
+        let fresh = plan.facts_from_str(&text);
+        let into = plan.facts_from_str_into(&text, &mut reused);
+        match (&fresh, &into) {
+            (Ok(f), Ok(())) => {
+                assert_eq!(*f, reused, "seed {seed}");
+                ok += 1;
+            }
+            (Err(a), Err(b)) => {
+                assert_eq!(a.to_string(), b.to_string(), "seed {seed}");
+                err += 1;
+            }
+            _ => panic!("seed {seed}: {fresh:?} against {into:?}"),
+        }
+    }
+    assert!(ok > 20 && err > 20, "{ok} decoded, {err} refused");
+}
