@@ -68,9 +68,7 @@ fn comma(out: &mut String, i: usize) {
 /// characters as `\b \t \n \f \r` or `\u00XX`, everything else as is).
 pub(crate) fn string(out: &mut String, s: &str) {
     out.push('"');
-    // No early exit, so that the check vectorises: most text needs nothing.
-    let plain = s.bytes().fold(true, |ok, b| ok & (b >= 0x20 && b != b'"' && b != b'\\'));
-    if plain {
+    if crate::jsonbytes::plain_len(s.as_bytes()) == s.len() {
         out.push_str(s);
     } else {
         let mut start = 0;

@@ -37,6 +37,7 @@ mod error;
 pub mod facts;
 mod halt;
 mod interp;
+mod jsonbytes;
 mod plan;
 mod reform;
 mod render;

@@ -101,3 +101,97 @@ fn facts_into_a_reused_buffer_are_fresh_facts() {
     }
     assert!(ok > 20 && err > 20, "{ok} decoded, {err} refused");
 }
+
+/// Bytes a mutation inserts or writes over: JSON's structure, escapes,
+/// number parts, literals' letters, whitespace, control and non-ASCII text.
+const MUTATIONS: &[&str] = &[
+    "{", "}", "[", "]", "\"", ",", ":", "\\", "\\n", "\\u0041", " ", "\t", "\n", "\r", "\u{1}", "\u{1f}", "0", "1", "9", "-", "+", ".",
+    "e", "E", "t", "f", "n", "u", "l", "true", "null", "中", "é", "\u{feff}", "01", "1.", ".5", "-0", "1e", "1e+", "}}", ",}", "{}",
+];
+
+fn agree(plan: &policy_eval::Plan, text: &str, what: &str) {
+    let fast = plan.facts_from_str(text);
+    let reference = plan.facts_from_str_reference(text);
+    match (&fast, &reference) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b, "{what}: {text}"),
+        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{what}: {text}"),
+        _ => panic!("{what}: {text}\nfast: {fast:?}\nreference: {reference:?}"),
+    }
+}
+
+/// The facts fast path (`facts/scan.rs`) gives what the reference reader
+/// gives, facts or errors, on generated texts written compactly and
+/// pretty, and on each with one mutation; and it does read the plain ones.
+#[test]
+fn facts_fast_path_agrees_with_the_reference() {
+    let engine = Engine::from_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies")).unwrap();
+    let (mut fast, mut texts) = (0, 0);
+    for id in engine.ids() {
+        let plan = engine.plan(id).unwrap();
+        let mut rng = support::Rng(7);
+        for seed in 0..60 {
+            let (facts, _) = gen_wild_facts(plan, seed);
+            for text in [facts.to_string(), serde_json::to_string_pretty(&facts).unwrap()] {
+                agree(plan, &text, &format!("{id} seed {seed}"));
+                texts += 1;
+                fast += usize::from(plan.facts_fast_path_reads(&text));
+                for _ in 0..10 {
+                    let mut at = rng.index(text.len() + 1);
+                    while !text.is_char_boundary(at) {
+                        at -= 1;
+                    }
+                    let m = MUTATIONS[rng.index(MUTATIONS.len())];
+                    let mutated = match rng.below(3) {
+                        0 => format!("{}{m}{}", &text[..at], &text[at..]),
+                        1 => {
+                            let mut end = (at + 1).min(text.len());
+                            while !text.is_char_boundary(end) {
+                                end += 1;
+                            }
+                            format!("{}{}", &text[..at], &text[end..])
+                        }
+                        _ => {
+                            let mut end = (at + m.len()).min(text.len());
+                            while !text.is_char_boundary(end) {
+                                end += 1;
+                            }
+                            format!("{}{m}{}", &text[..at], &text[end..])
+                        }
+                    };
+                    agree(plan, &mutated, &format!("{id} seed {seed} mutated"));
+                }
+            }
+        }
+        // Every golden-style flat applicant goes the fast way.
+        assert!(plan.facts_fast_path_reads("{}"));
+        assert!(plan.facts_fast_path_reads(" {\n} \n"));
+    }
+    // Wild facts often hold lists, records or unknown keys (declined).
+    assert!(fast * 100 > texts * 15, "the fast path read only {fast} of {texts} generated texts");
+}
+
+/// Every golden case's facts without lists or records are read by the fast
+/// path (so it cannot silently stop answering), and agree.
+#[test]
+fn golden_facts_take_the_fast_path() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies");
+    let engine = Engine::from_dir(&root).unwrap();
+    let mut files = Vec::new();
+    case_files(&root, &mut files);
+    let mut read = 0;
+    for file in files {
+        let cases: CaseFile = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let plan = engine.plan(&cases.policy).unwrap();
+        for case in &cases.cases {
+            let text = case.facts.to_string();
+            agree(plan, &text, &case.name);
+            let flat = case.facts.as_object().is_some_and(|o| o.values().all(|v| !v.is_array() && !v.is_object()));
+            let plain = !text.contains('\\');
+            if flat && plain {
+                assert!(plan.facts_fast_path_reads(&text), "{}: {text}", case.name);
+                read += 1;
+            }
+        }
+    }
+    assert!(read > 100, "only {read} cases read by the fast path");
+}

@@ -8,6 +8,7 @@
 
 pub mod json;
 pub mod scalar;
+mod scan;
 mod slots;
 
 pub(crate) use slots::SlotIndex;
@@ -214,6 +215,36 @@ impl Plan {
     /// (but still facts of this plan).
     pub fn facts_from_str_into(&self, json: &str, facts: &mut Facts) -> Result<(), EvalError> {
         facts.reset(self);
+        let mut errors = Vec::new();
+        if scan::scan(self, json, facts, &mut errors).is_some() {
+            return if errors.is_empty() { Ok(()) } else { Err(EvalError::Facts(errors)) };
+        }
+        facts.reset(self);
+        errors.clear();
+        self.facts_from_str_serde(json, facts)
+    }
+
+    /// The reference reader behind [`Plan::facts_from_str`]: serde_json,
+    /// key by key, for any text (the fast path in `facts/scan.rs` answers
+    /// only for flat objects of plainly written scalars, and must agree with
+    /// this one). Public for the differential tests and fuzz targets.
+    #[doc(hidden)]
+    pub fn facts_from_str_reference(&self, json: &str) -> Result<Facts, EvalError> {
+        let mut facts = Facts::empty(self);
+        self.facts_from_str_serde(json, &mut facts)?;
+        Ok(facts)
+    }
+
+    /// Whether the fast path reads `json` itself (rather than declining to
+    /// the reference reader). For tests: the fast path must not silently
+    /// stop answering.
+    #[doc(hidden)]
+    pub fn facts_fast_path_reads(&self, json: &str) -> bool {
+        let mut facts = Facts::empty(self);
+        scan::scan(self, json, &mut facts, &mut Vec::new()).is_some()
+    }
+
+    fn facts_from_str_serde(&self, json: &str, facts: &mut Facts) -> Result<(), EvalError> {
         let mut errors = Vec::new();
         let mut de = serde_json::Deserializer::from_str(json);
         let read = serde::de::DeserializeSeed::deserialize(FactsSeed { plan: self, facts, errors: &mut errors }, &mut de).and_then(|ok| {

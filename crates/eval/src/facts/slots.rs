@@ -1,6 +1,6 @@
 //! Where a fact's name goes: a slot index built once per plan, looked up
 //! for every key of every applicant's JSON. An open-addressing table keyed
-//! by an FNV-1a hash of the name (the std `HashMap`'s SipHash, which
+//! by a hash of the name's length and its first and last eight bytes (the std `HashMap`'s SipHash, which
 //! resists hash flooding, cost ~100 instructions per key here; the names
 //! are the policy's own, fixed at compile time, and a key not among them
 //! costs one probe sequence bounded by the table's load of at most 1/2).
@@ -21,8 +21,25 @@ pub(crate) struct SlotIndex {
     entries: Vec<(Box<str>, Slot)>,
 }
 
-fn fnv1a(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+/// A hash of a name from its length and its first and last eight bytes
+/// (names that agree there are told apart by the comparison that follows
+/// every hit), mixed so that the low bits index the table.
+fn hash(s: &str) -> u64 {
+    let b = s.as_bytes();
+    let load = |part: &[u8]| {
+        let mut w = [0u8; 8];
+        let n = part.len().min(8);
+        if let (Some(dst), Some(src)) = (w.get_mut(..n), part.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        u64::from_le_bytes(w)
+    };
+    let head = load(b);
+    let tail = load(b.get(b.len().saturating_sub(8)..).unwrap_or_default());
+    let mut h = (b.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ head.wrapping_mul(0xbf58_476d_1ce4_e5b9) ^ tail.rotate_left(31);
+    h ^= h >> 31;
+    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 29)
 }
 
 impl SlotIndex {
@@ -40,7 +57,7 @@ impl SlotIndex {
             if index.get(&name) != Slot::Unknown {
                 continue;
             }
-            let h = fnv1a(&name);
+            let h = hash(&name);
             let mask = index.table.len() - 1;
             let mut at = (h as usize) & mask;
             while index.table.get(at).is_some_and(|e| e.1 != 0) {
@@ -59,7 +76,7 @@ impl SlotIndex {
         if self.table.is_empty() {
             return Slot::Unknown;
         }
-        let h = fnv1a(name);
+        let h = hash(name);
         let mask = self.table.len() - 1;
         let mut at = (h as usize) & mask;
         // At most half full: the walk meets an empty entry.
