@@ -195,3 +195,22 @@ fn golden_facts_take_the_fast_path() {
     }
     assert!(read > 100, "only {read} cases read by the fast path");
 }
+
+/// The committed `eval_bundled` fuzz corpus (arbitrary facts texts after a
+/// two-byte date selector): the fast path agrees with the reference on
+/// every input, for every bundled policy, as the fuzz target asserts.
+#[test]
+fn facts_fast_path_agrees_on_the_fuzz_corpus() {
+    let engine = Engine::from_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies")).unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/eval_bundled");
+    let mut inputs = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let Some(text) = bytes.get(2..).and_then(|b| std::str::from_utf8(b).ok()) else { continue };
+        for id in engine.ids() {
+            agree(engine.plan(id).unwrap(), text, "corpus");
+        }
+        inputs += 1;
+    }
+    assert!(inputs > 20, "only {inputs} corpus inputs");
+}
