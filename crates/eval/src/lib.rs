@@ -51,7 +51,7 @@ pub use decide::{DecideOptions, Decider};
 pub use decision::{BenefitDecision, DateSource, Decision, OutputScalar, OutputValue, Status, Warning};
 pub use error::{EvalError, FactError};
 pub use facts::json::{Json, JsonError};
-pub use facts::{FactValue, Facts, FactsBuilder};
+pub use facts::{FactSlot, FactValue, Facts, FactsBuilder};
 pub use interp::{MAX_COMPILE_STEPS, MAX_DECISION_STEPS, MAX_EVAL_DEPTH, MAX_EVAL_STEPS};
 pub use plan::Plan;
 pub use render::render_text;

@@ -214,3 +214,62 @@ fn facts_fast_path_agrees_on_the_fuzz_corpus() {
     }
     assert!(inputs > 20, "only {inputs} corpus inputs");
 }
+
+/// A JSON value as the typed API's value (numbers as exact decimals).
+fn typed(v: &serde_json::Value) -> Option<policy_eval::FactValue> {
+    use policy_eval::FactValue;
+    Some(match v {
+        serde_json::Value::Bool(b) => FactValue::Bool(*b),
+        serde_json::Value::Number(n) => FactValue::Decimal(rust_decimal::Decimal::from_str_exact(&n.to_string()).ok()?),
+        serde_json::Value::String(s) => match s.parse::<chrono::NaiveDate>() {
+            Ok(d) if s.len() == 10 => FactValue::Date(d),
+            _ => FactValue::Text(s.clone()),
+        },
+        serde_json::Value::Array(xs) => FactValue::List(xs.iter().map(typed).collect::<Option<_>>()?),
+        serde_json::Value::Object(m) => FactValue::Record(m.iter().map(|(k, v)| Some((k.clone(), typed(v)?))).collect::<Option<_>>()?),
+        serde_json::Value::Null => return None,
+    })
+}
+
+/// Facts set through slots resolved once (`Plan::fact_slot`, `Facts::set`)
+/// are the facts the builder makes from the same typed values by name, and
+/// a value that does not fit gives the builder's error.
+#[test]
+fn typed_slots_are_the_builder_by_name() {
+    let engine = Engine::from_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies")).unwrap();
+    let mut compared = 0;
+    for id in engine.ids() {
+        let plan = engine.plan(id).unwrap();
+        let mut facts = policy_eval::Facts::empty(plan);
+        for seed in 0..200 {
+            let (json, _) = gen_wild_facts(plan, seed);
+            facts.clear(plan);
+            for (name, value) in json.as_object().unwrap() {
+                let Some(value) = typed(value) else { continue };
+                let by_name = plan.facts().set(name, value.clone()).build();
+                let Some(slot) = plan.fact_slot(name) else {
+                    assert!(by_name.is_err(), "{id}: `{name}` has no slot but the builder took it");
+                    continue;
+                };
+                let mut one = policy_eval::Facts::empty(plan);
+                match (one.set(plan, slot, value.clone()), by_name) {
+                    (Ok(()), Ok(b)) => assert_eq!(one, b, "{id} seed {seed} `{name}`"),
+                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{id} seed {seed} `{name}`"),
+                    (a, b) => panic!("{id} seed {seed} `{name}`: by slot {a:?}, by name {b:?}"),
+                }
+                let _ = facts.set(plan, slot, value);
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 1000, "only {compared} values compared");
+    // A slot or facts of another plan is refused.
+    let (a, b) = (engine.plan("jiaxing.digital_training_2021").unwrap(), engine.plan("datong.big_data_training_2022").unwrap());
+    let slot = a.fact_slot("clock_hours").unwrap();
+    assert!(policy_eval::Facts::empty(b).set(b, slot, 24).is_err());
+    assert!(policy_eval::Facts::empty(b).set(a, slot, 24).is_err());
+    let mut ok = policy_eval::Facts::empty(a);
+    ok.set(a, slot, 24).unwrap();
+    assert_eq!(ok, a.facts().set("clock_hours", 24).build().unwrap());
+    assert!(a.fact_slot("no_such_fact").is_none());
+}

@@ -17,7 +17,7 @@ use slots::{Seen, Slot};
 use crate::decision::Warning;
 use crate::error::{EvalError, FactError};
 use crate::plan::Plan;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use json::{Json, JsonError};
 use policy_core::checked::{Bounds, CheckedPolicy, Type, UnitId};
 use policy_core::value::Value;
@@ -73,13 +73,78 @@ impl Facts {
         self.warnings.clear();
     }
 
+    /// Makes these the empty facts of `plan` again ([`Facts::empty`]),
+    /// keeping their buffers: for a loop that sets facts by slot.
+    pub fn clear(&mut self, plan: &Plan) {
+        self.reset(plan);
+    }
+
+    /// Sets one fact through a slot resolved once by name
+    /// ([`Plan::fact_slot`]), checked as the same value given in JSON would
+    /// be (type, bounds, enum variant, limits); setting it again replaces
+    /// it. No name is looked up and no JSON is built for a scalar. Errors:
+    /// the value does not fit the declaration, or the slot or these facts
+    /// belong to another plan.
+    pub fn set(&mut self, plan: &Plan, slot: FactSlot, value: impl Into<FactValue>) -> Result<(), EvalError> {
+        let p = plan.policy();
+        let mine = slot.plan == plan.identity() && self.inputs.len() == p.inputs.len() && self.externals.len() == p.externals.len();
+        let name = match slot.slot {
+            Slot::Input(i) => p.inputs.get(i).map(|d| d.name.as_str()),
+            Slot::External(i) => p.externals.get(i).map(|d| d.name.as_str()),
+            Slot::Unknown => None,
+        };
+        let (Some(name), true) = (name, mine) else {
+            return Err(EvalError::Facts(vec![FactError {
+                fact: name.unwrap_or("(slot)").to_string(),
+                expected: format!("a slot and facts of policy `{}`", p.meta.id),
+                received: "another policy's".into(),
+            }]));
+        };
+        let declared_date = match slot.slot {
+            Slot::Input(i) => p.inputs.get(i).is_some_and(|d| d.ty == Type::Date),
+            Slot::External(i) => p.externals.get(i).is_some_and(|d| d.ty == Type::Date),
+            Slot::Unknown => false,
+        };
+        let value = value.into();
+        let owned;
+        let raw = match &value {
+            FactValue::Bool(b) => Raw::Bool(*b),
+            FactValue::Int(i) => Raw::Exact(Decimal::from(*i)),
+            FactValue::Decimal(d) => Raw::Exact(*d),
+            // Given for another type, a date is its text (as by name).
+            FactValue::Date(d) if declared_date => Raw::Day(*d),
+            FactValue::Date(d) => Raw::Str(Cow::Owned(d.format("%Y-%m-%d").to_string())),
+            FactValue::Text(t) => Raw::Str(Cow::Borrowed(t)),
+            FactValue::List(_) | FactValue::Record(_) => {
+                owned = value.to_json();
+                Raw::Tree(&owned)
+            }
+        };
+        let mut errors = Vec::new();
+        let mut hints = 0;
+        plan.store(self, name, slot.slot, raw, &mut errors, &mut hints);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(EvalError::Facts(errors))
+        }
+    }
+
     /// The warnings decoding gave (also in every decision made with these facts).
     pub fn warnings(&self) -> &[Warning] {
         &self.warnings
     }
 }
 
-/// A value handed to [`FactsBuilder::set`].
+/// Where one input or external goes in the facts of one plan
+/// ([`Plan::fact_slot`], [`Facts::set`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FactSlot {
+    slot: Slot,
+    plan: usize,
+}
+
+/// A value handed to [`FactsBuilder::set`] or [`Facts::set`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum FactValue {
     /// A bool.
@@ -310,6 +375,22 @@ impl Plan {
         self.slot_index.get(key)
     }
 
+    /// The slot of the input or external `name`, for [`Facts::set`]:
+    /// resolved once, used for every applicant.
+    pub fn fact_slot(&self, name: &str) -> Option<FactSlot> {
+        match self.slot_of(name) {
+            Slot::Unknown => None,
+            slot => Some(FactSlot { slot, plan: self.identity() }),
+        }
+    }
+
+    /// Tells plans apart for [`FactSlot`]s: the address of the policy
+    /// identity they share with their decisions (stable while the plan
+    /// lives, however the plan is moved).
+    fn identity(&self) -> usize {
+        Arc::as_ptr(&self.shared.policy) as usize
+    }
+
     /// A builder for facts in Rust code.
     pub fn facts(&self) -> FactsBuilder<'_> {
         FactsBuilder::new(self)
@@ -459,7 +540,7 @@ impl Plan {
                 Type::Percent => {
                     let what = || PERCENT_EXPECTED.to_string();
                     let d = match v {
-                        Raw::Num(_) => {
+                        Raw::Num(_) | Raw::Exact(_) => {
                             let d = number(&what)?;
                             bare_percent = d.abs() >= Decimal::ONE;
                             d
@@ -476,10 +557,14 @@ impl Plan {
                     };
                     Value::Num(d)
                 }
-                Type::Date => {
-                    let s = v.as_str().ok_or_else(|| fail("a date \"YYYY-MM-DD\"".into()))?;
-                    Value::Date(scalar::date(s).ok_or_else(|| fail("a date \"YYYY-MM-DD\"".into()))?)
-                }
+                Type::Date => match v {
+                    // What its text would give: four-digit years only.
+                    Raw::Day(d) if (0..=9999).contains(&d.year()) => Value::Date(*d),
+                    _ => {
+                        let s = v.as_str().ok_or_else(|| fail("a date \"YYYY-MM-DD\"".into()))?;
+                        Value::Date(scalar::date(s).ok_or_else(|| fail("a date \"YYYY-MM-DD\"".into()))?)
+                    }
+                },
                 Type::Duration => {
                     let s = v.as_str().ok_or_else(|| fail("a duration, e.g. \"12 months\"".into()))?;
                     Value::Duration(scalar::duration(s).ok_or_else(|| fail("a duration, e.g. \"12 months\"".into()))?)
@@ -611,6 +696,12 @@ enum Raw<'a> {
     Owned(Json),
     /// A list or record that could not be read (a key twice, too deep).
     Bad(JsonError),
+    /// A number given as a decimal (the typed API): read as the same
+    /// number written in JSON would be.
+    Exact(Decimal),
+    /// A date given as a date (the typed API): read as its `YYYY-MM-DD`
+    /// text would be.
+    Day(NaiveDate),
 }
 
 impl<'a> Raw<'a> {
@@ -661,6 +752,7 @@ impl<'a> Raw<'a> {
     fn number(&self) -> Result<Decimal, NumberError> {
         match self {
             Raw::Num(n) => scalar::json_number(n),
+            Raw::Exact(d) => Ok(*d),
             Raw::Str(s) => scalar::text_number(s),
             _ => Err(NumberError::Syntax),
         }
@@ -672,6 +764,8 @@ impl<'a> Raw<'a> {
             Raw::Null => Json::Null,
             Raw::Bool(b) => Json::Bool(*b),
             Raw::Num(n) => Json::Number((*n).to_string()),
+            Raw::Exact(d) => Json::Number(d.to_string()),
+            Raw::Day(d) => Json::String(d.format("%Y-%m-%d").to_string()),
             Raw::Str(s) => Json::String(s.to_string()),
             Raw::Tree(t) => (*t).clone(),
             Raw::Owned(t) => t.clone(),
