@@ -50,6 +50,8 @@ pub enum Node {
     Const(Scalar),
     /// An input, by its index in the policy's inputs.
     Input(usize),
+    /// An input with a default: a null cell (an absent fact) holds it.
+    InputOr(usize, Scalar),
     /// The benefit's date.
     AsOf,
     /// The amount so far.
@@ -231,11 +233,11 @@ impl Compiler<'_> {
             CKind::Const(v) => Node::Const(scalar(v).ok_or("a constant of another type")?),
             CKind::Input(id) => {
                 let def = self.p.inputs.get(id.index()).ok_or("internal: no input")?;
-                if def.default.is_some() {
-                    return Err(format!("the default of `{}`", def.name));
-                }
                 self.reads.push(id.index());
-                Node::Input(id.index())
+                match &def.default {
+                    None => Node::Input(id.index()),
+                    Some(v) => Node::InputOr(id.index(), scalar(v).ok_or_else(|| format!("the default of `{}`", def.name))?),
+                }
             }
             CKind::Let(id) => {
                 let def = self.p.lets.get(id.index()).ok_or("internal: no let")?;

@@ -275,6 +275,11 @@ pub fn eval<'a>(ctx: &'a Ctx<'a>, node: &Node, bad: &mut [bool]) -> Col<'a> {
             }
             view_col(c)
         }
+        Node::InputOr(i, default) => {
+            let Some(Some(c)) = ctx.bound.cols.get(*i) else { return eval(ctx, &Node::Const(*default), bad) };
+            let Some(Some(nulls)) = ctx.bound.nulls.get(*i) else { return view_col(c) };
+            with_default(c, nulls, *default).unwrap_or_else(|| all_bad(bad))
+        }
         Node::AsOf => Col::Date(view(&ctx.date)),
         Node::Amount => match &ctx.amount {
             Some(a) => Col::Num(NumCol { m: view(&a.m), s: view(&a.s), den: a.den }),
@@ -369,6 +374,26 @@ pub fn eval<'a>(ctx: &'a Ctx<'a>, node: &Node, bad: &mut [bool]) -> Col<'a> {
             Col::Num(best)
         }
     }
+}
+
+/// A column with its null cells holding `d`.
+fn with_default(c: &Col<'_>, nulls: &NullBuffer, d: Scalar) -> Option<Col<'static>> {
+    fn fill<T: Copy + Default>(a: &Arr<'_, T>, nulls: &NullBuffer, d: T) -> Arr<'static, T> {
+        Arr::Many(Cow::Owned(nulls.iter().enumerate().map(|(i, valid)| if valid { a.get(i) } else { d }).collect()))
+    }
+    Some(match (c, d) {
+        (Col::Bool(a), Scalar::Bool(x)) => Col::Bool(fill(a, nulls, x)),
+        (Col::Date(a), Scalar::Date(x)) => Col::Date(fill(a, nulls, x)),
+        (Col::Enum(a), Scalar::Enum(x)) => Col::Enum(fill(a, nulls, x)),
+        (Col::Num(a), Scalar::Num(m, s)) if a.den.is_none() => {
+            let scales = match a.s {
+                Arr::One(cs) if cs == s => Arr::One(s),
+                _ => fill(&a.s, nulls, s),
+            };
+            Col::Num(NumCol { m: fill(&a.m, nulls, m), s: scales, den: None })
+        }
+        _ => return None,
+    })
 }
 
 fn binary<'a>(op: BinOp, x: Col<'a>, y: Col<'a>, bad: &mut [bool]) -> Col<'a> {
