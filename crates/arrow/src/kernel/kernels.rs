@@ -100,10 +100,21 @@ pub enum Col<'a> {
     Enum(Arr<'a, u32>),
 }
 
+/// `10^k` for k in 0..=38.
+const POW10: [i128; 39] = {
+    let mut t = [1i128; 39];
+    let mut i = 1;
+    while i < 39 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
 /// `10^k`, when it fits.
 #[inline(always)]
 pub fn pow10(k: u32) -> Option<i128> {
-    10i128.checked_pow(k)
+    POW10.get(usize::try_from(k).ok()?).copied()
 }
 
 #[inline(always)]
@@ -129,6 +140,10 @@ fn align(a: (i128, u8), b: (i128, u8)) -> Option<(i128, i128, u8)> {
 pub fn add(a: (i128, u8), b: (i128, u8)) -> Option<(i128, u8)> {
     let (x, y, s) = align(a, b)?;
     let r = x.checked_add(y)?;
+    if r == 0 {
+        // rust_decimal's own scale for a zero sum.
+        return decimal(a)?.checked_add(decimal(b)?).map(parts);
+    }
     (fits(x) && fits(y) && fits(r)).then_some((r, s))
 }
 
@@ -143,6 +158,10 @@ pub fn sub(a: (i128, u8), b: (i128, u8)) -> Option<(i128, u8)> {
 pub fn mul(a: (i128, u8), b: (i128, u8)) -> Option<(i128, u8)> {
     let s = a.1.checked_add(b.1).filter(|s| *s <= MAX_SCALE)?;
     let r = a.0.checked_mul(b.0)?;
+    if r == 0 {
+        // rust_decimal's own scale for a zero product.
+        return decimal(a)?.checked_mul(decimal(b)?).map(parts);
+    }
     fits(r).then_some((r, s))
 }
 
@@ -255,13 +274,27 @@ impl<'a> NumCol<'a> {
         if let (Arr::One(sa), Arr::One(sb)) = (&self.s, &other.s) {
             // Scales fixed for the whole column: only the mantissas vary, and
             // the result's scale is found once.
+            // The result's scale is the same in every row for most
+            // operations (not for a quotient, nor for a zero rust_decimal
+            // rescales): a row where it differs sends the column to the
+            // general path.
             let (sa, sb) = (*sa, *sb);
-            let Some((_, s)) = f((0, sa), (0, sb)) else {
-                bad.iter_mut().for_each(|b| *b = true);
-                return NumCol::one((0, 0));
-            };
-            let m = zip(&self.m, &other.m, bad, |x, y| f((x, sa), (y, sb)).map(|r| r.0));
-            return NumCol { m, s: Arr::One(s), den: None };
+            if let Some((_, s)) = f((1, sa), (1, sb)) {
+                let other_scale = std::cell::Cell::new(false);
+                let mut flags = bad.to_vec();
+                let m = zip(&self.m, &other.m, &mut flags, |x, y| match f((x, sa), (y, sb)) {
+                    Some((r, rs)) if rs == s => Some(r),
+                    Some(_) => {
+                        other_scale.set(true);
+                        Some(0)
+                    }
+                    None => None,
+                });
+                if !other_scale.get() {
+                    bad.copy_from_slice(&flags);
+                    return NumCol { m, s: Arr::One(s), den: None };
+                }
+            }
         }
         let n = bad.len();
         let mut m = Vec::with_capacity(n);
@@ -280,6 +313,16 @@ impl<'a> NumCol<'a> {
     /// `self op other` for a comparison operator, exactly; a pending
     /// division on either side is compared as a fraction.
     pub fn compare(&self, op: BinOp, other: &NumCol<'_>, bad: &mut [bool]) -> Arr<'static, bool> {
+        // Scales fixed for the whole columns: the factors are found once.
+        if let (Arr::One(sa), Arr::One(sb)) = (&self.s, &other.s) {
+            let (sa, sb) = (*sa, *sb);
+            match (self.den, ratio(self.den), other.den, ratio(other.den)) {
+                (None, _, None, _) => return fixed(&self.m, sa, 1, None, &other.m, sb, op, bad),
+                (Some(_), Some((d, dd)), None, _) => return fixed(&self.m, sa, d, Some(dd), &other.m, sb, op, bad),
+                (None, _, Some(_), Some((d, dd))) => return fixed(&other.m, sb, d, Some(dd), &self.m, sa, flip(op), bad),
+                _ => {}
+            }
+        }
         match (ratio(self.den), ratio(other.den)) {
             (None, None) if self.den.is_none() && other.den.is_none() => self.zip_bool(other, bad, |a, b| Some(holds(op, cmp(a, b)?))),
             (Some((d, dd)), None) if other.den.is_none() => self.zip_bool(other, bad, |a, b| Some(holds(op, cmp_ratio(a, d, dd, b)?))),
@@ -306,6 +349,46 @@ impl<'a> NumCol<'a> {
         }
         Arr::Many(Cow::Owned(out))
     }
+}
+
+/// Compares `a / den` (at the fixed scale `sa`; `den` pending when `dd`
+/// gives its digits) with `b` (at `sb`), row by row, with every factor found
+/// once: the order [`cmp`] or [`cmp_ratio`] gives.
+#[allow(clippy::too_many_arguments)]
+fn fixed(
+    a: &Arr<'_, i128>,
+    sa: u8,
+    den: u64,
+    dd: Option<u32>,
+    b: &Arr<'_, i128>,
+    sb: u8,
+    op: BinOp,
+    bad: &mut [bool],
+) -> Arr<'static, bool> {
+    let s = sa.max(sb);
+    let fa = pow10(u32::from(s - sa));
+    let fb = pow10(u32::from(s - sb)).and_then(|f| f.checked_mul(i128::from(den)));
+    // With a pending division, quotients too large to order exactly flag.
+    let limit = match dd {
+        None => Some(i128::MAX),
+        Some(dd) => u32::try_from(24i64 - i64::from(s) - i64::from(dd) + i64::from(sa)).ok().and_then(pow10),
+    };
+    let (Some(fa), Some(fb), Some(limit)) = (fa, fb, limit) else {
+        bad.iter_mut().for_each(|x| *x = true);
+        return Arr::One(false);
+    };
+    let left = |x: i128| if x.checked_abs().is_some_and(|v| v < limit) { x.checked_mul(fa) } else { None };
+    if let Arr::One(y) = b {
+        let Some(y) = y.checked_mul(fb) else {
+            bad.iter_mut().for_each(|x| *x = true);
+            return Arr::One(false);
+        };
+        if fa == 1 && limit == i128::MAX {
+            return a.map(bad.len(), |x| holds(op, x.cmp(&y)));
+        }
+        return zip(a, &Arr::One(()), bad, |x, ()| Some(holds(op, left(x)?.cmp(&y))));
+    }
+    zip(a, b, bad, |x, y| Some(holds(op, left(x)?.cmp(&y.checked_mul(fb)?))))
 }
 
 /// A pending divisor as a positive whole number and its digit count, when
@@ -371,6 +454,21 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_column_whose_result_scales_differ_by_row_keeps_each() {
+        let a = NumCol { m: Arr::Many(Cow::Owned(vec![1, 3, 0, 6])), s: Arr::One(0), den: None };
+        let mut bad = vec![false; 4];
+        let q = a.zip(&NumCol::one((3, 0)), &mut bad, |p, q| div(p, decimal(q)?));
+        let p = a.zip(&NumCol::one((85, 2)), &mut bad, mul);
+        for i in 0..4 {
+            let x = Decimal::from(a.m.get(i));
+            assert_eq!(decimal(q.at(i)), x.checked_div(Decimal::from(3)), "{i}");
+            assert_eq!(q.at(i), parts(x.checked_div(Decimal::from(3)).unwrap_or_default()), "{i}");
+            assert_eq!(p.at(i), parts(x.checked_mul(Decimal::new(85, 2)).unwrap_or_default()), "{i}");
+        }
+        assert!(!bad.iter().any(|b| *b));
     }
 
     #[test]

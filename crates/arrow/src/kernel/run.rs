@@ -343,13 +343,13 @@ pub fn eval<'a>(ctx: &'a Ctx<'a>, node: &Node, bad: &mut [bool]) -> Col<'a> {
                 let c = match t {
                     Test::Cmp(op, bound) => {
                         let b = eval(ctx, bound, bad);
-                        bools(binary(*op, s.clone(), b, bad), bad)
+                        bools(binary(*op, view_col(&s), b, bad), bad)
                     }
                     Test::Range(lo, hi) => {
                         let l = eval(ctx, lo, bad);
                         let h = eval(ctx, hi, bad);
-                        let ge = binary(BinOp::Ge, s.clone(), l, bad);
-                        let lt = binary(BinOp::Lt, s.clone(), h, bad);
+                        let ge = binary(BinOp::Ge, view_col(&s), l, bad);
+                        let lt = binary(BinOp::Lt, view_col(&s), h, bad);
                         bools(binary(BinOp::And, ge, lt, bad), bad)
                     }
                 };
@@ -396,7 +396,7 @@ fn with_default(c: &Col<'_>, nulls: &NullBuffer, d: Scalar) -> Option<Col<'stati
     })
 }
 
-fn binary<'a>(op: BinOp, x: Col<'a>, y: Col<'a>, bad: &mut [bool]) -> Col<'a> {
+fn binary(op: BinOp, x: Col<'_>, y: Col<'_>, bad: &mut [bool]) -> Col<'static> {
     match (op, x, y) {
         (BinOp::And, Col::Bool(a), Col::Bool(b)) => Col::Bool(super::kernels::zip(&a, &b, bad, |p, q| Some(p && q))),
         (BinOp::Or, Col::Bool(a), Col::Bool(b)) => Col::Bool(super::kernels::zip(&a, &b, bad, |p, q| Some(p || q))),
