@@ -9,11 +9,11 @@ use crate::read::row_facts;
 use crate::schema::{check_type, facts_of, DECIMAL_PRECISION, DECIMAL_SCALE};
 use crate::summary::Summary;
 use crate::Error;
-use arrow_array::builder::{ListBuilder, StringBuilder};
+use arrow_array::builder::StringBuilder;
 use arrow_array::types::Int8Type;
 use arrow_array::{
-    Array, ArrayRef, BooleanArray, Date32Array, Decimal128Array, DictionaryArray, Int64Array, Int8Array, RecordBatch, StringArray,
-    StructArray,
+    Array, ArrayRef, BooleanArray, Date32Array, Decimal128Array, DictionaryArray, Int64Array, Int8Array, ListArray, RecordBatch,
+    StringArray, StructArray,
 };
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
 use policy_core::checked::Type;
@@ -279,8 +279,8 @@ impl<'p> BatchDecider<'p> {
         for (bi, b) in self.benefits.iter().enumerate() {
             let mut status: Vec<Option<i8>> = Vec::with_capacity(rows.len());
             let mut amount: Vec<Option<i128>> = Vec::with_capacity(rows.len());
-            let mut failed = ListBuilder::new(StringBuilder::new());
-            let mut missing = ListBuilder::new(StringBuilder::new());
+            let mut failed = Lists::new(rows.len());
+            let mut missing = Lists::new(rows.len());
             let outs = self.outputs.get(bi).map_or(&[][..], Vec::as_slice);
             let mut out_values: Vec<Vec<Option<&OutputScalar>>> = vec![Vec::with_capacity(rows.len()); outs.len()];
             for (row, r) in rows.iter().enumerate() {
@@ -295,7 +295,7 @@ impl<'p> BatchDecider<'p> {
                             Some((m, s)) => Some(rescale(m, s)?),
                         });
                         for id in fast.failed(bi, *k) {
-                            failed.values().append_value(&id);
+                            failed.values.append_value(&id);
                         }
                         failed.append(true);
                         missing.append(true);
@@ -331,11 +331,11 @@ impl<'p> BatchDecider<'p> {
                             }
                         });
                         for f in &d.failed {
-                            failed.values().append_value(&f.id);
+                            failed.values.append_value(&f.id);
                         }
                         failed.append(true);
                         for m in &d.missing {
-                            missing.values().append_value(m);
+                            missing.values.append_value(m);
                         }
                         missing.append(true);
                         for ((id, _), col) in outs.iter().zip(&mut out_values) {
@@ -356,7 +356,7 @@ impl<'p> BatchDecider<'p> {
                 Arc::new(DictionaryArray::<Int8Type>::try_new(Int8Array::from(status), values)?)
             };
             let amount: ArrayRef = Arc::new(Decimal128Array::from(amount).with_precision_and_scale(DECIMAL_PRECISION, DECIMAL_SCALE)?);
-            let mut children: Vec<ArrayRef> = vec![status, amount, Arc::new(failed.finish()), Arc::new(missing.finish())];
+            let mut children: Vec<ArrayRef> = vec![status, amount, failed.finish()?, missing.finish()?];
             if !outs.is_empty() {
                 let mut out_columns = Vec::with_capacity(outs.len());
                 for ((id, ty), col) in outs.iter().zip(&out_values) {
@@ -366,9 +366,42 @@ impl<'p> BatchDecider<'p> {
             }
             benefit_columns.push(Arc::new(StructArray::try_new(self.benefit_fields(bi), children, None)?) as ArrayRef);
         }
-        columns.push(Arc::new(errors.iter().map(|e| e.as_deref()).collect::<StringArray>()));
+        columns.push(if errors.iter().all(Option::is_none) {
+            Arc::new(StringArray::new_null(errors.len()))
+        } else {
+            Arc::new(errors.iter().map(|e| e.as_deref()).collect::<StringArray>())
+        });
         columns.extend(benefit_columns);
         Ok(RecordBatch::try_new(schema, columns)?)
+    }
+}
+
+/// A list-of-text column built row by row (offsets and values directly).
+struct Lists {
+    offsets: Vec<i32>,
+    values: StringBuilder,
+    valid: Vec<bool>,
+}
+
+impl Lists {
+    fn new(rows: usize) -> Self {
+        let mut offsets = Vec::with_capacity(rows + 1);
+        offsets.push(0);
+        Lists { offsets, values: StringBuilder::new(), valid: Vec::with_capacity(rows) }
+    }
+    /// Ends the current row (its values appended before).
+    fn append(&mut self, valid: bool) {
+        self.offsets.push(i32::try_from(arrow_array::builder::ArrayBuilder::len(&self.values)).unwrap_or(i32::MAX));
+        self.valid.push(valid);
+    }
+    fn append_null(&mut self) {
+        self.append(false);
+    }
+    fn finish(mut self) -> Result<ArrayRef, Error> {
+        let field = Arc::new(Field::new("item", DataType::Utf8, true));
+        let offsets = arrow_buffer::OffsetBuffer::new(arrow_buffer::ScalarBuffer::from(self.offsets));
+        let nulls = (!self.valid.iter().all(|v| *v)).then(|| arrow_buffer::NullBuffer::from(self.valid));
+        Ok(Arc::new(ListArray::try_new(field, offsets, Arc::new(self.values.finish()), nulls)?))
     }
 }
 

@@ -377,7 +377,8 @@ fn fixed(
         bad.iter_mut().for_each(|x| *x = true);
         return Arr::One(false);
     };
-    let left = |x: i128| if x.checked_abs().is_some_and(|v| v < limit) { x.checked_mul(fa) } else { None };
+    let limit_u = limit.unsigned_abs();
+    let left = |x: i128| if x.unsigned_abs() < limit_u { x.checked_mul(fa) } else { None };
     if let Arr::One(y) = b {
         let Some(y) = y.checked_mul(fb) else {
             bad.iter_mut().for_each(|x| *x = true);
@@ -385,6 +386,9 @@ fn fixed(
         };
         if fa == 1 && limit == i128::MAX {
             return a.map(bad.len(), |x| holds(op, x.cmp(&y)));
+        }
+        if fa == 1 {
+            return zip(a, &Arr::One(()), bad, |x, ()| (x.unsigned_abs() < limit_u).then(|| holds(op, x.cmp(&y))));
         }
         return zip(a, &Arr::One(()), bad, |x, ()| Some(holds(op, left(x)?.cmp(&y))));
     }

@@ -7,7 +7,7 @@
 //! value exactly.
 
 use super::compile::{kind, Compiled, Kind, Node, Scalar, Step, Test};
-use super::kernels::{add, cmp, div, holds, mul, select, Arr, Col, NumCol, MAX_SCALE};
+use super::kernels::{add, div, holds, mul, select, Arr, Col, NumCol, MAX_SCALE};
 use crate::schema::DECIMAL_SCALE;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, Decimal128Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type, UInt32Type, UInt8Type};
@@ -18,7 +18,6 @@ use policy_core::ast::BinOp;
 use policy_core::checked::{CheckedPolicy, Type};
 use rust_decimal::Decimal;
 use std::borrow::Cow;
-use std::cmp::Ordering;
 
 /// Decimal cells the kernels take: fewer than 27 digits, so that rust_decimal
 /// and the facts reader hold them as they are.
@@ -120,20 +119,27 @@ fn read(
             if *ty == Type::Percent && s == 0 {
                 return None;
             }
-            let low = bounds.and_then(|b| b.0).map(super::kernels::parts);
-            let high = bounds.and_then(|b| b.1).map(super::kernels::parts);
-            for (i, x) in m.iter().enumerate() {
-                if !valid(i) {
-                    continue;
+            // The bounds as whole numbers of the column's unit, exactly: a
+            // cell is in bounds when lo <= x <= hi.
+            let at_scale = |b: Decimal, up: bool| -> Option<i128> {
+                let (mb, sb) = super::kernels::parts(b);
+                if sb <= s {
+                    return mb.checked_mul(super::kernels::pow10(u32::from(s - sb))?);
                 }
-                let v = (*x, s);
-                let out = x.abs() >= MAX_CELL
-                    || low.is_some_and(|l| cmp(v, l) != Some(Ordering::Greater) && cmp(v, l) != Some(Ordering::Equal))
-                    || high.is_some_and(|h| cmp(v, h) != Some(Ordering::Less) && cmp(v, h) != Some(Ordering::Equal));
-                if out {
-                    if let Some(r) = refused.get_mut(i) {
-                        *r = true;
-                    }
+                let f = super::kernels::pow10(u32::from(sb - s))?;
+                Some(if up { -((-mb).div_euclid(f)) } else { mb.div_euclid(f) })
+            };
+            let lo = match bounds.and_then(|b| b.0) {
+                Some(l) => at_scale(l, true)?,
+                None => i128::MIN,
+            };
+            let hi = match bounds.and_then(|b| b.1) {
+                Some(h) => at_scale(h, false)?,
+                None => i128::MAX,
+            };
+            for ((x, r), i) in m.iter().zip(refused.iter_mut()).zip(0..) {
+                if (x.unsigned_abs() >= MAX_CELL.unsigned_abs() || *x < lo || *x > hi) && valid(i) {
+                    *r = true;
                 }
             }
             Col::Num(NumCol { m: Arr::Many(Cow::Owned(m)), s: Arr::One(s), den: None })
@@ -228,31 +234,64 @@ fn plain<'a>(c: Col<'a>, bad: &mut [bool]) -> Col<'a> {
 }
 
 /// The first of `arms` whose condition holds, row by row; `otherwise`
-/// where none does (a row without either is flagged).
+/// where none does (a row without either is flagged). One pass, one
+/// column out.
 fn first<'a>(arms: Vec<(Arr<'a, bool>, Col<'a>)>, otherwise: Option<Col<'a>>, bad: &mut [bool]) -> Col<'a> {
     let n = bad.len();
-    let mut acc = match otherwise {
-        Some(o) => plain(o, bad),
-        None => {
-            for (i, flag) in bad.iter_mut().enumerate() {
-                if !arms.iter().any(|(c, _)| c.get(i)) {
-                    *flag = true;
-                }
-            }
-            match arms.last() {
-                Some((_, v)) => plain(v.clone(), bad),
-                None => return all_bad(bad),
-            }
-        }
-    };
-    for (c, v) in arms.into_iter().rev() {
-        let v = plain(v, bad);
-        acc = match select(&c, v, acc, n) {
-            Some(x) => x,
-            None => return all_bad(bad),
-        };
+    let mut vals: Vec<Col<'a>> = Vec::with_capacity(arms.len() + 1);
+    let mut conds = Vec::with_capacity(arms.len());
+    for (c, v) in arms {
+        conds.push(c);
+        vals.push(plain(v, bad));
     }
-    acc
+    let has_else = otherwise.is_some();
+    if let Some(o) = otherwise {
+        vals.push(plain(o, bad));
+    }
+    // Which value each row takes.
+    let mut pick: Vec<u16> = Vec::with_capacity(n);
+    for (i, flag) in bad.iter_mut().enumerate() {
+        let k = conds.iter().position(|c| c.get(i)).unwrap_or(conds.len());
+        if k == conds.len() && !has_else {
+            *flag = true;
+        }
+        pick.push(u16::try_from(k.min(vals.len().saturating_sub(1))).unwrap_or(0));
+    }
+    fn gather<T: Copy + Default>(xs: &[&Arr<'_, T>], pick: &[u16]) -> Arr<'static, T> {
+        Arr::Many(Cow::Owned(pick.iter().enumerate().map(|(i, k)| xs.get(usize::from(*k)).map_or(T::default(), |a| a.get(i))).collect()))
+    }
+    if vals.is_empty() || vals.len() > usize::from(u16::MAX) {
+        return all_bad(bad);
+    }
+    match vals.first() {
+        Some(Col::Num(_)) => {
+            let mut ms = Vec::new();
+            let mut ss = Vec::new();
+            for v in &vals {
+                let Col::Num(x) = v else { return all_bad(bad) };
+                ms.push(&x.m);
+                ss.push(&x.s);
+            }
+            let s = match ss.first() {
+                Some(Arr::One(s0)) if ss.iter().all(|x| matches!(x, Arr::One(s) if s == s0)) => Arr::One(*s0),
+                _ => gather(&ss, &pick),
+            };
+            Col::Num(NumCol { m: gather(&ms, &pick), s, den: None })
+        }
+        Some(Col::Bool(_)) => {
+            let xs: Option<Vec<_>> = vals.iter().map(|v| if let Col::Bool(a) = v { Some(a) } else { None }).collect();
+            xs.map_or_else(|| all_bad(bad), |xs| Col::Bool(gather(&xs, &pick)))
+        }
+        Some(Col::Date(_)) => {
+            let xs: Option<Vec<_>> = vals.iter().map(|v| if let Col::Date(a) = v { Some(a) } else { None }).collect();
+            xs.map_or_else(|| all_bad(bad), |xs| Col::Date(gather(&xs, &pick)))
+        }
+        Some(Col::Enum(_)) => {
+            let xs: Option<Vec<_>> = vals.iter().map(|v| if let Col::Enum(a) = v { Some(a) } else { None }).collect();
+            xs.map_or_else(|| all_bad(bad), |xs| Col::Enum(gather(&xs, &pick)))
+        }
+        None => all_bad(bad),
+    }
 }
 
 /// Evaluates `node` over every row; rows it cannot compute exactly are
