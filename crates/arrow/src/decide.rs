@@ -279,6 +279,10 @@ impl<'p> BatchDecider<'p> {
         for (bi, b) in self.benefits.iter().enumerate() {
             let mut status: Vec<Option<i8>> = Vec::with_capacity(rows.len());
             let mut amount: Vec<Option<i128>> = Vec::with_capacity(rows.len());
+            if let (Some(fast), true) = (fast, outs_empty(self.outputs.get(bi)) && rows.iter().all(|r| matches!(r, Src::Kernel(_)))) {
+                benefit_columns.push(self.kernel_columns(bi, fast, rows.len())?);
+                continue;
+            }
             let mut failed = Lists::new(rows.len());
             let mut missing = Lists::new(rows.len());
             let outs = self.outputs.get(bi).map_or(&[][..], Vec::as_slice);
@@ -373,6 +377,55 @@ impl<'p> BatchDecider<'p> {
         });
         columns.extend(benefit_columns);
         Ok(RecordBatch::try_new(schema, columns)?)
+    }
+}
+
+fn outs_empty(o: Option<&Vec<(Arc<str>, Type)>>) -> bool {
+    o.is_none_or(Vec::is_empty)
+}
+
+impl BatchDecider<'_> {
+    /// Benefit `bi`'s struct column when the kernels decided every row.
+    fn kernel_columns(&self, bi: usize, fast: &KernelBatch, n: usize) -> Result<ArrayRef, Error> {
+        let run = fast.benefits.get(bi).ok_or_else(|| Error::Other("internal: no kernel benefit".into()))?;
+        let keys: Vec<i8> = run.status.iter().take(n).map(|s| i8::try_from(*s).unwrap_or(3)).collect();
+        let status: ArrayRef = if self.opts.plain_status {
+            Arc::new(keys.iter().map(|k| STATUSES.get(usize::try_from(*k).unwrap_or(3)).map(|s| s.as_str())).collect::<StringArray>())
+        } else {
+            let values: ArrayRef = Arc::new(STATUSES.iter().map(|s| Some(s.as_str())).collect::<StringArray>());
+            Arc::new(DictionaryArray::<Int8Type>::try_new(Int8Array::from(keys), values)?)
+        };
+        let mut amounts = Vec::with_capacity(n);
+        let mut valid = Vec::with_capacity(n);
+        for a in run.amount.iter().take(n) {
+            match a {
+                Some((m, s)) => {
+                    amounts.push(rescale(*m, *s)?);
+                    valid.push(true);
+                }
+                None => {
+                    amounts.push(0);
+                    valid.push(false);
+                }
+            }
+        }
+        let amount: ArrayRef = Arc::new(
+            Decimal128Array::new(amounts.into(), Some(arrow_buffer::NullBuffer::from(valid)))
+                .with_precision_and_scale(DECIMAL_PRECISION, DECIMAL_SCALE)?,
+        );
+        let mut failed = Lists::new(n);
+        let mut missing = Lists::new(n);
+        for row in 0..n {
+            if run.failed.get(row).is_some_and(|f| *f != 0) {
+                for id in fast.failed(bi, row) {
+                    failed.values.append_value(&id);
+                }
+            }
+            failed.append(true);
+            missing.append(true);
+        }
+        let children: Vec<ArrayRef> = vec![status, amount, failed.finish()?, missing.finish()?];
+        Ok(Arc::new(StructArray::try_new(self.benefit_fields(bi), children, None)?))
     }
 }
 

@@ -280,9 +280,10 @@ impl<'a> NumCol<'a> {
             // general path.
             let (sa, sb) = (*sa, *sb);
             if let Some((_, s)) = f((1, sa), (1, sb)) {
+                // A row's failure is the same on either path, so its flag
+                // stands whichever answers.
                 let other_scale = std::cell::Cell::new(false);
-                let mut flags = bad.to_vec();
-                let m = zip(&self.m, &other.m, &mut flags, |x, y| match f((x, sa), (y, sb)) {
+                let m = zip(&self.m, &other.m, bad, |x, y| match f((x, sa), (y, sb)) {
                     Some((r, rs)) if rs == s => Some(r),
                     Some(_) => {
                         other_scale.set(true);
@@ -291,7 +292,6 @@ impl<'a> NumCol<'a> {
                     None => None,
                 });
                 if !other_scale.get() {
-                    bad.copy_from_slice(&flags);
                     return NumCol { m, s: Arr::One(s), den: None };
                 }
             }

@@ -87,7 +87,7 @@ fn read(
 ) -> Option<Col<'static>> {
     let n = a.len();
     let col = match (kind(ty)?, a.data_type()) {
-        (Kind::Bool, DataType::Boolean) => Col::Bool(Arr::Many(Cow::Owned(a.as_boolean().iter().map(|x| x.unwrap_or(false)).collect()))),
+        (Kind::Bool, DataType::Boolean) => Col::Bool(Arr::Many(Cow::Owned(a.as_boolean().values().iter().collect()))),
         (Kind::Date, DataType::Date32) => {
             let v = a.as_primitive::<Date32Type>().values();
             // 0001-01-01 ..= 9999-12-31, the dates facts are written in.
