@@ -310,6 +310,29 @@ impl<'a> NumCol<'a> {
         NumCol { m: Arr::Many(Cow::Owned(m)), s: Arr::Many(Cow::Owned(s)), den: None }
     }
 
+    /// `self × c` for a constant `c`, in one pass when the column's scale
+    /// is fixed; rows whose product rust_decimal would scale otherwise (a
+    /// zero) take the general path.
+    pub fn mul_const(&self, c: (i128, u8), bad: &mut [bool]) -> NumCol<'static> {
+        if let (Arr::One(sa), Arr::Many(xs)) = (&self.s, &self.m) {
+            if let Some(s) = sa.checked_add(c.1).filter(|s| *s <= MAX_SCALE) {
+                let mut out = Vec::with_capacity(xs.len());
+                let mut zero = false;
+                for (x, flag) in xs.iter().zip(bad.iter_mut()) {
+                    let r = x.checked_mul(c.0).filter(|r| fits(*r));
+                    *flag |= r.is_none();
+                    let r = r.unwrap_or(0);
+                    zero |= r == 0;
+                    out.push(r);
+                }
+                if !zero {
+                    return NumCol { m: Arr::Many(Cow::Owned(out)), s: Arr::One(s), den: None };
+                }
+            }
+        }
+        self.zip(&NumCol::one(c), bad, mul)
+    }
+
     /// `self op other` for a comparison operator, exactly; a pending
     /// division on either side is compared as a fraction.
     pub fn compare(&self, op: BinOp, other: &NumCol<'_>, bad: &mut [bool]) -> Arr<'static, bool> {
@@ -387,8 +410,15 @@ fn fixed(
         if fa == 1 && limit == i128::MAX {
             return a.map(bad.len(), |x| holds(op, x.cmp(&y)));
         }
-        if fa == 1 {
-            return zip(a, &Arr::One(()), bad, |x, ()| (x.unsigned_abs() < limit_u).then(|| holds(op, x.cmp(&y))));
+        if let (1, Arr::Many(xs)) = (fa, a) {
+            // The common case (a column against a constant at no finer a
+            // scale): one tight pass.
+            let mut out = Vec::with_capacity(bad.len());
+            for (x, flag) in xs.iter().zip(bad.iter_mut()) {
+                *flag |= x.unsigned_abs() >= limit_u;
+                out.push(holds(op, x.cmp(&y)));
+            }
+            return Arr::Many(Cow::Owned(out));
         }
         return zip(a, &Arr::One(()), bad, |x, ()| Some(holds(op, left(x)?.cmp(&y))));
     }

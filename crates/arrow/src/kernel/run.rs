@@ -336,8 +336,7 @@ pub fn eval<'a>(ctx: &'a Ctx<'a>, node: &Node, bad: &mut [bool]) -> Col<'a> {
         }
         Node::Convert(x, from, to) => {
             let x = num(eval(ctx, x, bad), bad);
-            let to = NumCol::one(super::kernels::parts(*to));
-            let mut r = x.zip(&to, bad, mul);
+            let mut r = x.mul_const(super::kernels::parts(*to), bad);
             r.den = Some(*from);
             Col::Num(r)
         }
