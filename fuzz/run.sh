@@ -8,7 +8,8 @@
 # once); crashes go to fuzz/artifacts/<target>/.
 # MAX_LEN=N caps input length (default: 8192 bytes for parse, check and
 # fmt_roundtrip, whose seeds are whole policies of up to 40 KB; none for the
-# others, whose inputs must hold a whole policy and its facts).
+# others, whose inputs must hold a whole policy and its facts; 4096 for
+# columnar, whose bytes describe at most 32 rows).
 # TIMEOUT=N (default 5) seconds per input.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -20,6 +21,7 @@ case "$target" in
 esac
 case "$target" in
   parse|check|fmt_roundtrip) max_len="${MAX_LEN:-8192}" ;;
+  columnar) max_len="${MAX_LEN:-4096}" ;;
   *) max_len="${MAX_LEN:-0}" ;;
 esac
 cd "$here"

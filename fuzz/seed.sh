@@ -12,7 +12,7 @@
 #   fuzz/corpus-seed/eval_arbitrary                per golden case: selector + the
 #                                             case's policy + NUL + its facts;
 #                                             per test-data policy: "{}" facts
-#   fuzz/corpus-seed/eval_many_benefits, dir_loader
+#   fuzz/corpus-seed/eval_many_benefits, dir_loader, columnar
 #                                             fuzz/seeds/<target>/* (copies byte
 #                                             + policy + NUL + facts; tree
 #                                             operations, see fuzz/src/tree.rs)
@@ -26,7 +26,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
 corpus="$here/corpus-seed"
-mkdir -p "$corpus"/{parse,check,fmt_roundtrip,eval_bundled,eval_arbitrary,eval_many_benefits,dir_loader}
+mkdir -p "$corpus"/{parse,check,fmt_roundtrip,eval_bundled,eval_arbitrary,eval_many_benefits,dir_loader,columnar}
 
 add() { # add <target> <file>: copy under its content hash
   local sum
@@ -41,7 +41,7 @@ for t in parse check fmt_roundtrip; do
     for f in "$here/seeds/$t"/*; do [ -f "$f" ] && add "$t" "$f"; done
   fi
 done
-for t in eval_bundled eval_arbitrary eval_many_benefits dir_loader; do
+for t in eval_bundled eval_arbitrary eval_many_benefits dir_loader columnar; do
   if [ -d "$here/seeds/$t" ]; then
     for f in "$here/seeds/$t"/*; do [ -f "$f" ] && add "$t" "$f"; done
   fi

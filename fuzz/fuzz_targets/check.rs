@@ -22,7 +22,14 @@ fuzz_target!(|data: &[u8]| {
     }
     for d in &checked.diagnostics {
         if let Some(f) = checked.files.iter().find(|f| f.name == d.file) {
-            assert!(d.span.start <= d.span.end && d.span.end <= f.text.len(), "span {:?} outside `{}` ({} bytes): {}", d.span, d.file, f.text.len(), d.message);
+            assert!(
+                d.span.start <= d.span.end && d.span.end <= f.text.len(),
+                "span {:?} outside `{}` ({} bytes): {}",
+                d.span,
+                d.file,
+                f.text.len(),
+                d.message
+            );
         }
     }
 });

@@ -1,7 +1,8 @@
 //! Arbitrary JSON facts against every bundled policy: input = 2-byte
 //! reference-date selector (see `policy_fuzz::split_date`) + facts JSON.
-//! Facts decoding never panics; deciding never panics and gives the same
-//! decision at trace levels full, summary and off.
+//! Facts decoding never panics, and its fast path (`facts/scan.rs`) gives
+//! what the reference reader gives, facts or errors; deciding never panics
+//! and gives the same decision at trace levels full, summary and off.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -21,6 +22,14 @@ fuzz_target!(|data: &[u8]| {
     let engine = engine();
     let (date, json) = split_date(data);
     let Ok(json) = std::str::from_utf8(json) else { return };
+    for id in engine.ids() {
+        let Some(plan) = engine.plan(id) else { continue };
+        match (plan.facts_from_str(json), plan.facts_from_str_reference(json)) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "{id}: the fast path read other facts"),
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{id}: the fast path gave other errors"),
+            (a, b) => panic!("{id}: fast path {a:?}, reference {b:?}"),
+        }
+    }
     // Parse once; every plan decodes the same value.
     let value: serde_json::Value = match serde_json::from_str(json) {
         Ok(v) => v,

@@ -10,14 +10,26 @@ use policy_core::parse::{parse_bytes, parse_expr, parse_reference};
 fuzz_target!(|data: &[u8]| {
     let parsed = parse_bytes("fuzz.policy", data);
     for d in &parsed.diagnostics {
-        assert!(d.span.start <= d.span.end && d.span.end <= data.len(), "diagnostic span {:?} outside a {}-byte text: {}", d.span, data.len(), d.message);
+        assert!(
+            d.span.start <= d.span.end && d.span.end <= data.len(),
+            "diagnostic span {:?} outside a {}-byte text: {}",
+            d.span,
+            data.len(),
+            d.message
+        );
     }
     if let Ok(text) = std::str::from_utf8(data) {
         let reference = parse_reference("fuzz.policy", text);
         assert_eq!(format!("{parsed:?}"), format!("{reference:?}"), "the fast path and pest differ");
         if let Err(diags) = parse_expr("fuzz.expr", text) {
             for d in &diags {
-                assert!(d.span.start <= d.span.end && d.span.end <= data.len(), "expression diagnostic span {:?} outside a {}-byte text: {}", d.span, data.len(), d.message);
+                assert!(
+                    d.span.start <= d.span.end && d.span.end <= data.len(),
+                    "expression diagnostic span {:?} outside a {}-byte text: {}",
+                    d.span,
+                    data.len(),
+                    d.message
+                );
             }
         }
     }

@@ -3,6 +3,7 @@
 //! Everything here may panic: a panic is how a fuzz target reports a
 //! violated property. None of this is library code.
 
+pub mod columnar;
 pub mod many;
 pub mod tree;
 

@@ -137,6 +137,7 @@ impl Engine {
             keep: keep.unwrap_or_default(),
             plain_status,
             parallel: true,
+            row_only: false,
         };
         let decider = BatchDecider::new(plan, opts).map_err(arrow_err)?;
         let input_schema = Arc::new(schema.0);

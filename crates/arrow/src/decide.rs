@@ -1,17 +1,19 @@
 //! Deciding a record batch: the columns are checked against the policy's
-//! declarations once per batch, each row becomes facts and is decided by the
-//! row interpreter, and the decisions become columns again.
+//! declarations once per batch, the column kernels (`kernel`) decide the
+//! rows they decide exactly, every other row becomes facts and is decided
+//! by the row interpreter, and the decisions become columns again.
 
 use crate::encode::scaled;
+use crate::kernel::{KernelBatch, Kernels};
 use crate::read::row_facts;
 use crate::schema::{check_type, facts_of, DECIMAL_PRECISION, DECIMAL_SCALE};
 use crate::summary::Summary;
 use crate::Error;
-use arrow_array::builder::{ListBuilder, StringBuilder};
+use arrow_array::builder::StringBuilder;
 use arrow_array::types::Int8Type;
 use arrow_array::{
-    Array, ArrayRef, BooleanArray, Date32Array, Decimal128Array, DictionaryArray, Int64Array, Int8Array, RecordBatch, StringArray,
-    StructArray,
+    Array, ArrayRef, BooleanArray, Date32Array, Decimal128Array, DictionaryArray, Int64Array, Int8Array, ListArray, RecordBatch,
+    StringArray, StructArray,
 };
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
 use policy_core::checked::Type;
@@ -36,6 +38,9 @@ pub struct BatchOptions {
     pub plain_status: bool,
     /// Decide the rows of a batch on rayon's threads.
     pub parallel: bool,
+    /// Decide every row with the row interpreter, the column kernels off
+    /// (for the differential tests and comparisons).
+    pub row_only: bool,
 }
 
 /// One row's outcome: its decision, or why it could not be decided (facts
@@ -50,6 +55,15 @@ pub struct BatchDecider<'p> {
     benefits: Vec<Arc<str>>,
     /// Per benefit (in the order of `benefits`), the outputs it declares.
     outputs: Vec<Vec<(Arc<str>, Type)>>,
+    /// The column kernels, or why the row interpreter decides every row.
+    kernels: Result<Kernels, String>,
+}
+
+/// Where a row's decision comes from.
+#[derive(Debug, Clone, Copy)]
+enum Src<'a> {
+    Row(&'a RowResult),
+    Kernel(usize),
 }
 
 impl<'p> BatchDecider<'p> {
@@ -63,9 +77,19 @@ impl<'p> BatchDecider<'p> {
         }
         let chosen: Vec<_> =
             all.iter().filter(|d| opts.decide.benefits.is_empty() || opts.decide.benefits.iter().any(|b| **b == *d.id)).collect();
-        let benefits = chosen.iter().map(|d| d.id.clone()).collect();
+        let benefits: Vec<Arc<str>> = chosen.iter().map(|d| d.id.clone()).collect();
         let outputs = chosen.iter().map(|d| d.outputs.iter().map(|o| (o.id.clone(), o.ty.clone())).collect()).collect();
-        Ok(BatchDecider { plan, opts, benefits, outputs })
+        let kernels = if opts.row_only {
+            Err("the kernels are off (`row_only`)".to_string())
+        } else {
+            Kernels::new(plan, &benefits, &opts.decide, &opts.keep)
+        };
+        Ok(BatchDecider { plan, opts, benefits, outputs, kernels })
+    }
+
+    /// The column kernels, or why every row goes to the row interpreter.
+    pub fn kernels(&self) -> Result<&Kernels, &str> {
+        self.kernels.as_ref().map_err(String::as_str)
     }
 
     /// The plan.
@@ -182,12 +206,51 @@ impl<'p> BatchDecider<'p> {
     /// Decides every row of `batch`; the decisions as a record batch in
     /// [`Self::output_schema`], and the summary updated when given.
     pub fn decide(&self, batch: &RecordBatch, summary: Option<&mut Summary>) -> Result<RecordBatch, Error> {
-        let facts = self.facts(batch)?;
-        let rows = self.decide_facts(facts);
-        if let Some(s) = summary {
-            s.add_all(&rows);
+        Ok(self.decide_counted(batch, summary)?.0)
+    }
+
+    /// As [`Self::decide`], with the number of rows the column kernels
+    /// decided (the others went to the row interpreter).
+    pub fn decide_counted(&self, batch: &RecordBatch, summary: Option<&mut Summary>) -> Result<(RecordBatch, usize), Error> {
+        self.check_schema(batch.schema().as_ref())?;
+        let fast = self.kernels.as_ref().ok().map(|k| k.run(self.plan, batch));
+        let decided = |row: usize| fast.as_ref().is_some_and(|k| k.decided.get(row).copied().unwrap_or(false));
+        let p = self.plan.policy();
+        let mut columns: Vec<(&str, &Type, &dyn Array)> = Vec::new();
+        for (name, ty) in facts_of(p) {
+            if let Some(c) = batch.column_by_name(name) {
+                columns.push((name, ty, c.as_ref()));
+            }
         }
-        self.to_batch(batch.schema().as_ref(), self.kept(batch), &rows)
+        let facts = (0..batch.num_rows()).filter(|r| !decided(*r)).map(|row| row_facts(self.plan, &columns, row)).collect();
+        let rows = self.decide_facts(facts);
+        let mut slow = rows.iter();
+        let mut srcs = Vec::with_capacity(batch.num_rows());
+        for row in 0..batch.num_rows() {
+            if decided(row) {
+                srcs.push(Src::Kernel(row));
+            } else {
+                srcs.push(Src::Row(slow.next().ok_or_else(|| Error::Other("internal: a decision is missing".into()))?));
+            }
+        }
+        if let Some(s) = summary {
+            for src in &srcs {
+                match (src, &fast) {
+                    (Src::Row(r), _) => s.add(r),
+                    (Src::Kernel(row), Some(k)) => {
+                        s.add_row();
+                        for (bi, b) in self.benefits.iter().enumerate() {
+                            if let Some((status, amount, _)) = k.row(bi, *row) {
+                                s.add_benefit(b, STATUSES.get(usize::from(status)).copied().unwrap_or(Status::Undetermined), amount);
+                            }
+                        }
+                    }
+                    (Src::Kernel(_), None) => {}
+                }
+            }
+        }
+        let count = fast.as_ref().map_or(0, |k| k.count);
+        Ok((self.build(batch.schema().as_ref(), self.kept(batch), &srcs, fast.as_ref())?, count))
     }
 
     /// The kept columns of `batch`, in the order of the options.
@@ -198,18 +261,54 @@ impl<'p> BatchDecider<'p> {
     /// Decisions as a record batch in [`Self::output_schema`]`(input)`, with
     /// `kept` the kept columns in order.
     pub fn to_batch(&self, input: &Schema, kept: Vec<ArrayRef>, rows: &[RowResult]) -> Result<RecordBatch, Error> {
+        let srcs: Vec<Src<'_>> = rows.iter().map(Src::Row).collect();
+        self.build(input, kept, &srcs, None)
+    }
+
+    fn build(&self, input: &Schema, kept: Vec<ArrayRef>, rows: &[Src<'_>], fast: Option<&KernelBatch>) -> Result<RecordBatch, Error> {
         let schema = self.output_schema(input);
-        let mut errors: Vec<Option<String>> = rows.iter().map(|r| r.as_ref().err().cloned()).collect();
+        let mut errors: Vec<Option<String>> = rows
+            .iter()
+            .map(|r| match r {
+                Src::Row(r) => r.as_ref().err().cloned(),
+                Src::Kernel(_) => None,
+            })
+            .collect();
         let mut columns = kept;
         let mut benefit_columns = Vec::with_capacity(self.benefits.len());
         for (bi, b) in self.benefits.iter().enumerate() {
             let mut status: Vec<Option<i8>> = Vec::with_capacity(rows.len());
             let mut amount: Vec<Option<i128>> = Vec::with_capacity(rows.len());
-            let mut failed = ListBuilder::new(StringBuilder::new());
-            let mut missing = ListBuilder::new(StringBuilder::new());
+            if let (Some(fast), true) = (fast, outs_empty(self.outputs.get(bi)) && rows.iter().all(|r| matches!(r, Src::Kernel(_)))) {
+                benefit_columns.push(self.kernel_columns(bi, fast, rows.len())?);
+                continue;
+            }
+            let mut failed = Lists::new(rows.len());
+            let mut missing = Lists::new(rows.len());
             let outs = self.outputs.get(bi).map_or(&[][..], Vec::as_slice);
             let mut out_values: Vec<Vec<Option<&OutputScalar>>> = vec![Vec::with_capacity(rows.len()); outs.len()];
             for (row, r) in rows.iter().enumerate() {
+                let r = match r {
+                    Src::Row(r) => r,
+                    Src::Kernel(k) => {
+                        let Some(fast) = fast else { return Err(Error::Other("internal: no kernel decisions".into())) };
+                        let run = fast.benefits.get(bi).ok_or_else(|| Error::Other("internal: no kernel benefit".into()))?;
+                        status.push(run.status.get(*k).and_then(|s| i8::try_from(*s).ok()));
+                        amount.push(match run.amount.get(*k).copied().flatten() {
+                            None => None,
+                            Some((m, s)) => Some(rescale(m, s)?),
+                        });
+                        for id in fast.failed(bi, *k) {
+                            failed.values.append_value(&id);
+                        }
+                        failed.append(true);
+                        missing.append(true);
+                        for col in &mut out_values {
+                            col.push(None);
+                        }
+                        continue;
+                    }
+                };
                 let d = r
                     .as_ref()
                     .ok()
@@ -236,11 +335,11 @@ impl<'p> BatchDecider<'p> {
                             }
                         });
                         for f in &d.failed {
-                            failed.values().append_value(&f.id);
+                            failed.values.append_value(&f.id);
                         }
                         failed.append(true);
                         for m in &d.missing {
-                            missing.values().append_value(m);
+                            missing.values.append_value(m);
                         }
                         missing.append(true);
                         for ((id, _), col) in outs.iter().zip(&mut out_values) {
@@ -261,7 +360,7 @@ impl<'p> BatchDecider<'p> {
                 Arc::new(DictionaryArray::<Int8Type>::try_new(Int8Array::from(status), values)?)
             };
             let amount: ArrayRef = Arc::new(Decimal128Array::from(amount).with_precision_and_scale(DECIMAL_PRECISION, DECIMAL_SCALE)?);
-            let mut children: Vec<ArrayRef> = vec![status, amount, Arc::new(failed.finish()), Arc::new(missing.finish())];
+            let mut children: Vec<ArrayRef> = vec![status, amount, failed.finish()?, missing.finish()?];
             if !outs.is_empty() {
                 let mut out_columns = Vec::with_capacity(outs.len());
                 for ((id, ty), col) in outs.iter().zip(&out_values) {
@@ -271,9 +370,105 @@ impl<'p> BatchDecider<'p> {
             }
             benefit_columns.push(Arc::new(StructArray::try_new(self.benefit_fields(bi), children, None)?) as ArrayRef);
         }
-        columns.push(Arc::new(errors.iter().map(|e| e.as_deref()).collect::<StringArray>()));
+        columns.push(if errors.iter().all(Option::is_none) {
+            Arc::new(StringArray::new_null(errors.len()))
+        } else {
+            Arc::new(errors.iter().map(|e| e.as_deref()).collect::<StringArray>())
+        });
         columns.extend(benefit_columns);
         Ok(RecordBatch::try_new(schema, columns)?)
+    }
+}
+
+fn outs_empty(o: Option<&Vec<(Arc<str>, Type)>>) -> bool {
+    o.is_none_or(Vec::is_empty)
+}
+
+impl BatchDecider<'_> {
+    /// Benefit `bi`'s struct column when the kernels decided every row.
+    fn kernel_columns(&self, bi: usize, fast: &KernelBatch, n: usize) -> Result<ArrayRef, Error> {
+        let run = fast.benefits.get(bi).ok_or_else(|| Error::Other("internal: no kernel benefit".into()))?;
+        let keys: Vec<i8> = run.status.iter().take(n).map(|s| i8::try_from(*s).unwrap_or(3)).collect();
+        let status: ArrayRef = if self.opts.plain_status {
+            Arc::new(keys.iter().map(|k| STATUSES.get(usize::try_from(*k).unwrap_or(3)).map(|s| s.as_str())).collect::<StringArray>())
+        } else {
+            let values: ArrayRef = Arc::new(STATUSES.iter().map(|s| Some(s.as_str())).collect::<StringArray>());
+            Arc::new(DictionaryArray::<Int8Type>::try_new(Int8Array::from(keys), values)?)
+        };
+        let mut amounts = Vec::with_capacity(n);
+        let mut valid = Vec::with_capacity(n);
+        for a in run.amount.iter().take(n) {
+            match a {
+                Some((m, s)) => {
+                    amounts.push(rescale(*m, *s)?);
+                    valid.push(true);
+                }
+                None => {
+                    amounts.push(0);
+                    valid.push(false);
+                }
+            }
+        }
+        let amount: ArrayRef = Arc::new(
+            Decimal128Array::new(amounts.into(), Some(arrow_buffer::NullBuffer::from(valid)))
+                .with_precision_and_scale(DECIMAL_PRECISION, DECIMAL_SCALE)?,
+        );
+        let mut failed = Lists::new(n);
+        let mut missing = Lists::new(n);
+        for row in 0..n {
+            if run.failed.get(row).is_some_and(|f| *f != 0) {
+                for id in fast.failed(bi, row) {
+                    failed.values.append_value(&id);
+                }
+            }
+            failed.append(true);
+            missing.append(true);
+        }
+        let children: Vec<ArrayRef> = vec![status, amount, failed.finish()?, missing.finish()?];
+        Ok(Arc::new(StructArray::try_new(self.benefit_fields(bi), children, None)?))
+    }
+}
+
+/// A list-of-text column built row by row (offsets and values directly).
+struct Lists {
+    offsets: Vec<i32>,
+    values: StringBuilder,
+    valid: Vec<bool>,
+}
+
+impl Lists {
+    fn new(rows: usize) -> Self {
+        let mut offsets = Vec::with_capacity(rows + 1);
+        offsets.push(0);
+        Lists { offsets, values: StringBuilder::new(), valid: Vec::with_capacity(rows) }
+    }
+    /// Ends the current row (its values appended before).
+    fn append(&mut self, valid: bool) {
+        self.offsets.push(i32::try_from(arrow_array::builder::ArrayBuilder::len(&self.values)).unwrap_or(i32::MAX));
+        self.valid.push(valid);
+    }
+    fn append_null(&mut self) {
+        self.append(false);
+    }
+    fn finish(mut self) -> Result<ArrayRef, Error> {
+        let field = Arc::new(Field::new("item", DataType::Utf8, true));
+        let offsets = arrow_buffer::OffsetBuffer::new(arrow_buffer::ScalarBuffer::from(self.offsets));
+        let nulls = (!self.valid.iter().all(|v| *v)).then(|| arrow_buffer::NullBuffer::from(self.valid));
+        Ok(Arc::new(ListArray::try_new(field, offsets, Arc::new(self.values.finish()), nulls)?))
+    }
+}
+
+/// A kernel's amount (mantissa, scale) at the output column's scale; the
+/// kernels leave to the row path any amount the column cannot hold.
+fn rescale(m: i128, s: u8) -> Result<i128, Error> {
+    let target = u32::from(DECIMAL_SCALE.unsigned_abs());
+    let s = u32::from(s);
+    let bad = || Error::Other(format!("internal: the amount {m}e-{s} does not fit the column"));
+    if s >= target {
+        let f = 10i128.checked_pow(s - target).ok_or_else(bad)?;
+        Ok(m / f)
+    } else {
+        m.checked_mul(10i128.checked_pow(target - s).ok_or_else(bad)?).ok_or_else(bad)
     }
 }
 

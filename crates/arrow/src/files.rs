@@ -77,15 +77,9 @@ impl Sink {
         path: &Path,
     ) -> Result<(), Error> {
         match self {
-            Sink::Parquet(writer, file) => {
+            Sink::Parquet(..) => {
                 let batch = decider.to_batch(input, kept, rows)?;
-                if writer.is_none() {
-                    let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
-                    **writer = Some(ArrowWriter::try_new(file.try_clone().map_err(io(path))?, batch.schema(), Some(props))?);
-                }
-                if let Some(w) = writer.as_mut() {
-                    w.write(&batch)?;
-                }
+                self.write_batch(&batch, path)?;
             }
             Sink::Jsonl(out) => {
                 for (i, r) in rows.iter().enumerate() {
@@ -99,6 +93,19 @@ impl Sink {
                     out.write_all(b"\n").map_err(io(path))?;
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Writes a batch of decisions (Parquet only).
+    fn write_batch(&mut self, batch: &RecordBatch, path: &Path) -> Result<(), Error> {
+        let Sink::Parquet(writer, file) = self else { return Err(Error::Other("internal: a batch for a JSON lines sink".into())) };
+        if writer.is_none() {
+            let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
+            **writer = Some(ArrowWriter::try_new(file.try_clone().map_err(io(path))?, batch.schema(), Some(props))?);
+        }
+        if let Some(w) = writer.as_mut() {
+            w.write(batch)?;
         }
         Ok(())
     }
@@ -141,26 +148,32 @@ pub fn decide_file(
         Format::Jsonl => Sink::Jsonl(BufWriter::with_capacity(1 << 16, out_file)),
         Format::Csv => return Err(Error::Other("decisions are written as Parquet or JSON lines, not CSV".into())),
     };
-    let mut step = |sink: &mut Sink, schema: &Schema, kept, rows: Vec<RowResult>, summary: &mut Summary| -> Result<(), Error> {
+    let step = |sink: &mut Sink, schema: &Schema, kept, rows: Vec<RowResult>, summary: &mut Summary| -> Result<(), Error> {
         let first = summary.rows;
         summary.add_all(&rows);
-        sink.write(decider, schema, kept, &rows, first, out_path)?;
-        progress(summary);
-        Ok(())
+        sink.write(decider, schema, kept, &rows, first, out_path)
     };
     for chunk in population(in_path, in_fmt, batch)? {
         match chunk? {
+            // Decisions as columns: the column kernels decide what they can.
+            Chunk::Batch(b) if matches!(sink, Sink::Parquet(..)) => {
+                let out = decider.decide(&b, Some(&mut summary))?;
+                sink.write_batch(&out, out_path)?;
+                progress(&summary);
+            }
             Chunk::Batch(b) => {
                 let facts = decider.facts(&b)?;
                 let rows = decider.decide_facts(facts);
                 let kept = decider.kept(&b);
                 step(&mut sink, b.schema().as_ref(), kept, rows, &mut summary)?;
+                progress(&summary);
             }
             Chunk::Lines(lines) => {
                 let plan = decider.plan();
                 let facts = lines.iter().map(|l| plan.facts_from_str(l).map_err(|e| e.to_string())).collect();
                 let rows = decider.decide_facts(facts);
                 step(&mut sink, &Schema::empty(), Vec::new(), rows, &mut summary)?;
+                progress(&summary);
             }
         }
     }

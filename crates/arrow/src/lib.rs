@@ -42,6 +42,7 @@ pub mod encode;
 #[cfg(feature = "files")]
 pub mod files;
 pub mod impact;
+pub mod kernel;
 pub mod read;
 pub mod sample;
 pub mod schema;

@@ -42,18 +42,29 @@ impl Summary {
             }
         };
         for b in &d.benefits {
-            let i = match self.benefits.iter().position(|s| *s.id == *b.id) {
-                Some(i) => i,
-                None => {
-                    self.benefits.push(BenefitSummary { id: b.id.to_string(), total: Some(Decimal::ZERO), ..Default::default() });
-                    self.benefits.len() - 1
-                }
-            };
-            if let Some(s) = self.benefits.get_mut(i) {
-                *s.status.entry(b.status.as_str()).or_insert(0) += 1;
-                if let Some(a) = b.amount {
-                    s.total = s.total.and_then(|t| t.checked_add(a));
-                }
+            self.add_benefit(&b.id, b.status, b.amount);
+        }
+    }
+
+    /// Adds one row decided by the kernels: per benefit, its status and
+    /// amount (`add_benefit` for each follows).
+    pub fn add_row(&mut self) {
+        self.rows += 1;
+    }
+
+    /// Adds one benefit's decision of the current row.
+    pub fn add_benefit(&mut self, id: &str, status: policy_eval::Status, amount: Option<Decimal>) {
+        let i = match self.benefits.iter().position(|s| s.id == id) {
+            Some(i) => i,
+            None => {
+                self.benefits.push(BenefitSummary { id: id.to_string(), total: Some(Decimal::ZERO), ..Default::default() });
+                self.benefits.len() - 1
+            }
+        };
+        if let Some(s) = self.benefits.get_mut(i) {
+            *s.status.entry(status.as_str()).or_insert(0) += 1;
+            if let Some(a) = amount {
+                s.total = s.total.and_then(|t| t.checked_add(a));
             }
         }
     }

@@ -4,7 +4,9 @@
 //! reference date their case file uses, and over each case with one fact
 //! left out (a null cell), so missing facts are compared too; the outputs
 //! a benefit reports are compared as typed columns (the tax-benefit example
-//! under `examples/` declares outputs of several types).
+//! under `examples/` declares outputs of several types). The column kernels
+//! are on: the rows they decide must equal the row path's too, and how many
+//! rows they decide is checked, so the fast path cannot be bypassed silently.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 use arrow_array::cast::AsArray;
@@ -119,6 +121,7 @@ fn columnar_decisions_equal_row_decisions_on_every_golden_case() {
     let mut compared = 0usize;
     let mut errors_compared = 0usize;
     let mut outputs_compared = 0usize;
+    let mut kernel_rows = 0usize;
     for root in [policies(), examples] {
         let engine = Engine::from_dir(&root).expect("policies load");
         let mut files = Vec::new();
@@ -153,7 +156,15 @@ fn columnar_decisions_equal_row_decisions_on_every_golden_case() {
                         ..Default::default()
                     };
                     let decider = BatchDecider::new(plan, opts.clone()).expect("decider");
-                    let out = decider.decide(&batch, None).expect("batch decided");
+                    let (out, fast) = decider.decide_counted(&batch, None).expect("batch decided");
+                    kernel_rows += fast;
+                    if cases.policy == "jiaxing.digital_training_2021" {
+                        // Every row with all its facts decides in the kernels.
+                        let inputs = plan.policy().inputs.len();
+                        let whole = rows.iter().filter(|r| r.as_object().is_some_and(|o| o.len() == inputs)).count();
+                        assert!(whole >= 20, "{whole} rows with every fact");
+                        assert!(fast >= whole, "{}: the kernels decided {fast} rows as of {as_of:?}", file.display());
+                    }
                     assert_eq!(out.num_rows(), rows.len());
                     let columnar = read_rows(&out, &benefits);
                     for (i, facts) in rows.iter().enumerate() {
@@ -174,5 +185,6 @@ fn columnar_decisions_equal_row_decisions_on_every_golden_case() {
     }
     assert!(compared > 500, "compared {compared} rows");
     assert!(outputs_compared > 100, "compared {outputs_compared} outputs");
+    assert!(kernel_rows > 100, "the kernels decided {kernel_rows} rows");
     let _ = errors_compared;
 }

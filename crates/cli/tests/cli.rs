@@ -804,6 +804,21 @@ fn diff_equivalent_versions_exit_0() {
     insta::assert_snapshot!("diff_equivalent", r.snapshot());
 }
 
+/// A change the witness search cannot reach is not called equivalent: the
+/// headline says the search is not exhaustive (exit 0: nothing was shown),
+/// and the golden cases find the difference.
+#[test]
+fn diff_without_a_witness_is_not_called_equivalent() {
+    let args = ["diff", "--root", "examples/tax_benefit", "example.tax_benefit", "example.tax_reform_2026"];
+    let r = run(&args);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(!r.stdout.contains("equivalent:"), "{}", r.stdout);
+    assert!(r.stdout.contains("the search is not exhaustive: 6 changes that could alter a decision have no witness"), "{}", r.stdout);
+    let r = run(&[&args[..], &["--cases", "examples/tax_benefit"]].concat());
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("not equivalent"), "{}", r.stdout);
+}
+
 #[test]
 fn diff_changed_versions_exit_1() {
     let r = run(&["diff", &format!("{DIFF}/old.policy"), &format!("{DIFF}/new.policy"), "--cases", &format!("{DIFF}/cases")]);

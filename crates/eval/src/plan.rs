@@ -20,6 +20,8 @@ pub struct Plan {
     policy: Arc<CheckedPolicy>,
     pub(crate) input_slots: HashMap<String, usize>,
     pub(crate) external_slots: HashMap<String, usize>,
+    /// Fact names → slots, for decoding (faster than the maps above).
+    pub(crate) slot_index: crate::facts::SlotIndex,
     /// Per table: key tuple → row index.
     pub(crate) indexes: Vec<HashMap<Vec<Value>, usize>>,
     /// Per table: its rows as a list value.
@@ -116,7 +118,10 @@ impl Plan {
             in_force_label: Arc::from(format!("the date is outside the policy's in-force window {window}")),
             version_id: Arc::from("version"),
         };
+        let slot_index =
+            crate::facts::SlotIndex::new(policy.inputs.iter().map(|i| i.name.as_str()), policy.externals.iter().map(|x| x.name.as_str()));
         let mut plan = Plan {
+            slot_index,
             shared,
             policy: Arc::new(policy),
             input_slots,

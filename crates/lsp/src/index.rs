@@ -135,7 +135,16 @@ impl Index {
 
     /// The top-level declaration (or first variant) named `name`.
     pub fn lookup(&self, name: &str) -> Option<&Def> {
-        self.scope.get(name).or_else(|| self.variants.get(name)).and_then(|&i| self.defs.get(i))
+        self.scope.get(name).or_else(|| self.variants.get(name)).and_then(|&i| self.defs.get(i)).or_else(|| self.condition(name))
+    }
+
+    /// `benefit.id`: the condition, uplift, exception or output `id` of
+    /// `benefit` (what an amendment's `replace` and `repeal` name).
+    fn condition(&self, qualified: &str) -> Option<&Def> {
+        let (benefit, id) = qualified.split_once('.')?;
+        self.defs
+            .iter()
+            .find(|d| matches!(d.kind, DefKind::Condition | DefKind::Output) && d.name == id && d.parent.as_deref() == Some(benefit))
     }
 
     /// The clause declaring `number`.
@@ -319,8 +328,19 @@ impl Index {
                 w.amended(&d.id);
                 w.clauses(&change_clauses(&d.changes));
                 for c in &d.changes {
-                    if let ast::Change::Repeal { cite, .. } = c {
-                        w.cite(cite.as_ref());
+                    match c {
+                        // The id a change strikes out or takes the place
+                        // of points at the base's condition.
+                        ast::Change::Repeal { id, cite, .. } => {
+                            w.amended_condition(&d.id, id);
+                            w.cite(cite.as_ref());
+                        }
+                        ast::Change::Replace { clause, .. } => {
+                            if let Some(id) = clause_id(clause) {
+                                w.amended_condition(&d.id, id);
+                            }
+                        }
+                        ast::Change::Add(_) => {}
                     }
                 }
             }
@@ -329,6 +349,18 @@ impl Index {
                 w.cite(d.cite.as_ref());
             }
         }
+    }
+}
+
+/// The id a clause declares: a condition's, an uplift's, an exception's or
+/// an output's.
+fn clause_id(c: &BenefitClause) -> Option<&ast::Ident> {
+    match c {
+        BenefitClause::Condition(c) => c.id.as_ref(),
+        BenefitClause::Uplift(u) => u.id.as_ref(),
+        BenefitClause::Override(o) => o.id.as_ref(),
+        BenefitClause::Output(o) => Some(&o.id),
+        _ => None,
     }
 }
 
@@ -382,6 +414,12 @@ impl Walker<'_> {
     }
 
     /// A name an amendment changes: the amended policy's item.
+    fn amended_condition(&mut self, benefit: &ast::Ident, id: &ast::Ident) {
+        if let Some(base) = self.ix.amends.clone() {
+            self.push(id.span, Target::Imported { alias: base, name: format!("{}.{}", benefit.name, id.name) });
+        }
+    }
+
     fn amended(&mut self, id: &ast::Ident) {
         if let Some(base) = self.ix.amends.clone() {
             self.push(id.span, Target::Imported { alias: base, name: id.name.clone() });

@@ -342,5 +342,16 @@ fn an_amendment_is_checked_and_its_amended_names_navigate_to_the_base() {
     let h = c.request("textDocument/hover", at(&uri, pos(&text, "attendance <= 80%", 0, 2)));
     let md = h["contents"]["value"].as_str().unwrap_or_default();
     assert!(md.contains("attendance"), "{h}");
+    // `repeal bound_district`: hover shows the base's scope condition and
+    // definition goes to it.
+    let h = c.request("textDocument/hover", at(&uri, pos(&text, "repeal bound_district", 0, 9)));
+    let md = h["contents"]["value"].as_str().unwrap_or_default();
+    assert!(md.contains("南湖、秀洲、经开区按上述补贴标准执行"), "{h}");
+    let d = c.request("textDocument/definition", at(&uri, pos(&text, "repeal bound_district", 0, 9)));
+    assert!(d[0]["uri"].as_str().unwrap().ends_with("jiaxing/digital_training_2021.policy"), "{d}");
+    // `replace exclude low_attendance`: the condition it takes the place of.
+    let h = c.request("textDocument/hover", at(&uri, pos(&text, "replace exclude low_attendance", 0, 18)));
+    let md = h["contents"]["value"].as_str().unwrap_or_default();
+    assert!(md.contains("班级平均出勤率低于70%（含）的，不予补贴"), "{h}");
     c.shutdown();
 }

@@ -130,6 +130,7 @@ async fn decide_chunk(app: &Arc<App>, id: &str, plan: &Arc<Plan>, opts: &Arc<Dec
         let texts: Vec<&str> = lines.iter().filter_map(|(_, l)| l.as_ref().ok().map(String::as_str)).collect();
         let mut decided = plan.decide_json_batch(&texts, &opts).into_iter();
         let mut out = Vec::with_capacity(lines.len() * 512);
+        let mut text = String::new();
         for (n, line) in &lines {
             let result = match line {
                 Ok(_) => decided.next().unwrap_or_else(|| Err(EvalError::Facts(Vec::new()))).map_err(|e| ApiError::from_eval(e, &id)),
@@ -139,7 +140,10 @@ async fn decide_chunk(app: &Arc<App>, id: &str, plan: &Arc<Plan>, opts: &Arc<Dec
                 Ok(mut d) => {
                     crate::api::hide_paths(&mut d);
                     app.metrics.decision(&id, d.benefits.iter().map(|b| b.status.as_str()));
-                    serde_json::to_writer(&mut out, &d)
+                    text.clear();
+                    d.write_json(&mut text);
+                    out.extend_from_slice(text.as_bytes());
+                    Ok(())
                 }
                 Err(e) => {
                     app.metrics.error(e.code);

@@ -217,7 +217,7 @@ impl<'p> ImpactRun<'p> {
             keep.extend(opts.keep.iter().cloned());
             let benefits = ids.iter().filter(|id| has(p, id)).cloned().collect::<Vec<_>>();
             let decide = DecideOptions { reference_date: opts.reference_date, benefits, trace: TraceLevel::Off };
-            BatchDecider::new(p, BatchOptions { decide, keep, plain_status: false, parallel: opts.parallel })
+            BatchDecider::new(p, BatchOptions { decide, keep, plain_status: false, parallel: opts.parallel, row_only: false })
         };
         let base_d = decider(base, new)?;
         let new_d = decider(new, base)?;

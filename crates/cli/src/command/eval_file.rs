@@ -62,6 +62,7 @@ pub fn run(args: &super::eval::Args, input: &str, term: Term) -> CmdResult {
         keep: t.keep.clone(),
         plain_status: false,
         parallel: true,
+        row_only: false,
     };
     let decider = BatchDecider::new(&plan, opts).map_err(|e| CliError::Failed(e.to_string()))?;
     let start = Instant::now();

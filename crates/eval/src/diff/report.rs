@@ -226,7 +226,21 @@ impl DiffReport {
             ));
         }
         out.push('\n');
-        out.push_str(if self.equivalent() { "equivalent: no applicant found whose decision differs\n" } else { "not equivalent\n" });
+        // Changes that could change a decision but showed no witness: the
+        // search is not exhaustive, so "equivalent" would claim too much.
+        let unshown = self.changes.iter().filter(|c| c.witness.is_none() && c.can_decide).count();
+        if !self.equivalent() {
+            out.push_str("not equivalent\n");
+        } else if unshown == 0 {
+            out.push_str("equivalent: no applicant found whose decision differs\n");
+        } else {
+            out.push_str(&format!(
+                "no applicant found whose decision differs, but the search is not exhaustive: {unshown} change{} that could alter a decision {} no witness{}\n",
+                plural(unshown),
+                if unshown == 1 { "has" } else { "have" },
+                if self.cases_compared == 0 { " (--cases DIR decides golden cases with both versions)" } else { "" }
+            ));
+        }
         for (i, c) in self.changes.iter().enumerate() {
             out.push('\n');
             out.push_str(&format!("{}. {}\n", i + 1, c.description()));

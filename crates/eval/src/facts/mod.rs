@@ -8,11 +8,16 @@
 
 pub mod json;
 pub mod scalar;
+mod scan;
+mod slots;
+
+pub(crate) use slots::SlotIndex;
+use slots::{Seen, Slot};
 
 use crate::decision::Warning;
 use crate::error::{EvalError, FactError};
 use crate::plan::Plan;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use json::{Json, JsonError};
 use policy_core::checked::{Bounds, CheckedPolicy, Type, UnitId};
 use policy_core::value::Value;
@@ -55,13 +60,91 @@ impl Facts {
         }
     }
 
+    /// Makes these the empty facts of `plan` ([`Facts::empty`]), keeping
+    /// the buffers.
+    fn reset(&mut self, plan: &Plan) {
+        let p = plan.policy();
+        self.inputs.clear();
+        self.inputs.extend(p.inputs.iter().map(|i| i.default.clone()));
+        self.supplied.clear();
+        self.supplied.resize(p.inputs.len(), false);
+        self.externals.clear();
+        self.externals.resize(p.externals.len(), None);
+        self.warnings.clear();
+    }
+
+    /// Makes these the empty facts of `plan` again ([`Facts::empty`]),
+    /// keeping their buffers: for a loop that sets facts by slot.
+    pub fn clear(&mut self, plan: &Plan) {
+        self.reset(plan);
+    }
+
+    /// Sets one fact through a slot resolved once by name
+    /// ([`Plan::fact_slot`]), checked as the same value given in JSON would
+    /// be (type, bounds, enum variant, limits); setting it again replaces
+    /// it. No name is looked up and no JSON is built for a scalar. Errors:
+    /// the value does not fit the declaration, or the slot or these facts
+    /// belong to another plan.
+    pub fn set(&mut self, plan: &Plan, slot: FactSlot, value: impl Into<FactValue>) -> Result<(), EvalError> {
+        let p = plan.policy();
+        let mine = slot.plan == plan.identity() && self.inputs.len() == p.inputs.len() && self.externals.len() == p.externals.len();
+        let name = match slot.slot {
+            Slot::Input(i) => p.inputs.get(i).map(|d| d.name.as_str()),
+            Slot::External(i) => p.externals.get(i).map(|d| d.name.as_str()),
+            Slot::Unknown => None,
+        };
+        let (Some(name), true) = (name, mine) else {
+            return Err(EvalError::Facts(vec![FactError {
+                fact: name.unwrap_or("(slot)").to_string(),
+                expected: format!("a slot and facts of policy `{}`", p.meta.id),
+                received: "another policy's".into(),
+            }]));
+        };
+        let declared_date = match slot.slot {
+            Slot::Input(i) => p.inputs.get(i).is_some_and(|d| d.ty == Type::Date),
+            Slot::External(i) => p.externals.get(i).is_some_and(|d| d.ty == Type::Date),
+            Slot::Unknown => false,
+        };
+        let value = value.into();
+        let owned;
+        let raw = match &value {
+            FactValue::Bool(b) => Raw::Bool(*b),
+            FactValue::Int(i) => Raw::Exact(Decimal::from(*i)),
+            FactValue::Decimal(d) => Raw::Exact(*d),
+            // Given for another type, a date is its text (as by name).
+            FactValue::Date(d) if declared_date => Raw::Day(*d),
+            FactValue::Date(d) => Raw::Str(Cow::Owned(d.format("%Y-%m-%d").to_string())),
+            FactValue::Text(t) => Raw::Str(Cow::Borrowed(t)),
+            FactValue::List(_) | FactValue::Record(_) => {
+                owned = value.to_json();
+                Raw::Tree(&owned)
+            }
+        };
+        let mut errors = Vec::new();
+        let mut hints = 0;
+        plan.store(self, name, slot.slot, raw, &mut errors, &mut hints);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(EvalError::Facts(errors))
+        }
+    }
+
     /// The warnings decoding gave (also in every decision made with these facts).
     pub fn warnings(&self) -> &[Warning] {
         &self.warnings
     }
 }
 
-/// A value handed to [`FactsBuilder::set`].
+/// Where one input or external goes in the facts of one plan
+/// ([`Plan::fact_slot`], [`Facts::set`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FactSlot {
+    slot: Slot,
+    plan: usize,
+}
+
+/// A value handed to [`FactsBuilder::set`] or [`Facts::set`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum FactValue {
     /// A bool.
@@ -161,7 +244,7 @@ impl Plan {
             }]));
         };
         let mut hints_left = MAX_FACT_HINTS;
-        let mut seen = Seen::new(self);
+        let mut seen = Seen::new(self.policy().inputs.len(), self.policy().externals.len());
         for (key, value) in obj {
             let slot = self.slot_of(key);
             if seen.again(slot, key) {
@@ -185,14 +268,56 @@ impl Plan {
     /// every error, is what [`Json::parse`] then [`Plan::facts_from_exact`]
     /// give for the same text (errors in the order the facts are written).
     pub fn facts_from_str(&self, json: &str) -> Result<Facts, EvalError> {
+        let mut facts = Facts::empty(self);
+        self.facts_from_str_into(json, &mut facts)?;
+        Ok(facts)
+    }
+
+    /// [`Plan::facts_from_str`] into `facts`, whose buffers are reused (a
+    /// service deciding one applicant after another allocates nothing for
+    /// scalar facts once warm). `facts` is reset first, whatever it held
+    /// and whichever plan made it; on an error its contents are unspecified
+    /// (but still facts of this plan).
+    pub fn facts_from_str_into(&self, json: &str, facts: &mut Facts) -> Result<(), EvalError> {
+        facts.reset(self);
+        let mut errors = Vec::new();
+        if scan::scan(self, json, facts, &mut errors).is_some() {
+            return if errors.is_empty() { Ok(()) } else { Err(EvalError::Facts(errors)) };
+        }
+        facts.reset(self);
+        errors.clear();
+        self.facts_from_str_serde(json, facts)
+    }
+
+    /// The reference reader behind [`Plan::facts_from_str`]: serde_json,
+    /// key by key, for any text (the fast path in `facts/scan.rs` answers
+    /// only for flat objects of plainly written scalars, and must agree with
+    /// this one). Public for the differential tests and fuzz targets.
+    #[doc(hidden)]
+    pub fn facts_from_str_reference(&self, json: &str) -> Result<Facts, EvalError> {
+        let mut facts = Facts::empty(self);
+        self.facts_from_str_serde(json, &mut facts)?;
+        Ok(facts)
+    }
+
+    /// Whether the fast path reads `json` itself (rather than declining to
+    /// the reference reader). For tests: the fast path must not silently
+    /// stop answering.
+    #[doc(hidden)]
+    pub fn facts_fast_path_reads(&self, json: &str) -> bool {
+        let mut facts = Facts::empty(self);
+        scan::scan(self, json, &mut facts, &mut Vec::new()).is_some()
+    }
+
+    fn facts_from_str_serde(&self, json: &str, facts: &mut Facts) -> Result<(), EvalError> {
         let mut errors = Vec::new();
         let mut de = serde_json::Deserializer::from_str(json);
-        let read = serde::de::DeserializeSeed::deserialize(FactsSeed { plan: self, errors: &mut errors }, &mut de).and_then(|facts| {
+        let read = serde::de::DeserializeSeed::deserialize(FactsSeed { plan: self, facts, errors: &mut errors }, &mut de).and_then(|ok| {
             de.end()?;
-            Ok(facts)
+            Ok(ok)
         });
         match read {
-            Ok(Some(facts)) if errors.is_empty() => Ok(facts),
+            Ok(Some(())) if errors.is_empty() => Ok(()),
             Ok(_) => Err(EvalError::Facts(errors)),
             Err(e) => {
                 Err(EvalError::Facts(vec![FactError { fact: "(facts)".into(), expected: "valid JSON".into(), received: e.to_string() }]))
@@ -247,13 +372,23 @@ impl Plan {
 
     /// Where a fact name goes.
     fn slot_of(&self, key: &str) -> Slot {
-        match self.input_slots.get(key) {
-            Some(&i) => Slot::Input(i),
-            None => match self.external_slots.get(key) {
-                Some(&i) => Slot::External(i),
-                None => Slot::Unknown,
-            },
+        self.slot_index.get(key)
+    }
+
+    /// The slot of the input or external `name`, for [`Facts::set`]:
+    /// resolved once, used for every applicant.
+    pub fn fact_slot(&self, name: &str) -> Option<FactSlot> {
+        match self.slot_of(name) {
+            Slot::Unknown => None,
+            slot => Some(FactSlot { slot, plan: self.identity() }),
         }
+    }
+
+    /// Tells plans apart for [`FactSlot`]s: the address of the policy
+    /// identity they share with their decisions (stable while the plan
+    /// lives, however the plan is moved).
+    fn identity(&self) -> usize {
+        Arc::as_ptr(&self.shared.policy) as usize
     }
 
     /// A builder for facts in Rust code.
@@ -405,7 +540,7 @@ impl Plan {
                 Type::Percent => {
                     let what = || PERCENT_EXPECTED.to_string();
                     let d = match v {
-                        Raw::Num(_) => {
+                        Raw::Num(_) | Raw::Exact(_) => {
                             let d = number(&what)?;
                             bare_percent = d.abs() >= Decimal::ONE;
                             d
@@ -422,10 +557,14 @@ impl Plan {
                     };
                     Value::Num(d)
                 }
-                Type::Date => {
-                    let s = v.as_str().ok_or_else(|| fail("a date \"YYYY-MM-DD\"".into()))?;
-                    Value::Date(scalar::date(s).ok_or_else(|| fail("a date \"YYYY-MM-DD\"".into()))?)
-                }
+                Type::Date => match v {
+                    // What its text would give: four-digit years only.
+                    Raw::Day(d) if (0..=9999).contains(&d.year()) => Value::Date(*d),
+                    _ => {
+                        let s = v.as_str().ok_or_else(|| fail("a date \"YYYY-MM-DD\"".into()))?;
+                        Value::Date(scalar::date(s).ok_or_else(|| fail("a date \"YYYY-MM-DD\"".into()))?)
+                    }
+                },
                 Type::Duration => {
                     let s = v.as_str().ok_or_else(|| fail("a duration, e.g. \"12 months\"".into()))?;
                     Value::Duration(scalar::duration(s).ok_or_else(|| fail("a duration, e.g. \"12 months\"".into()))?)
@@ -541,42 +680,6 @@ pub fn convertible_units(p: &CheckedPolicy, unit: UnitId) -> Vec<(&str, Decimal,
     out
 }
 
-/// The keys seen so far in a facts object: a flag per declared slot, and
-/// the unknown keys (rare, and errors anyway).
-struct Seen {
-    inputs: Vec<bool>,
-    externals: Vec<bool>,
-    unknown: std::collections::HashSet<String>,
-}
-
-impl Seen {
-    fn new(plan: &Plan) -> Self {
-        let p = plan.policy();
-        Seen { inputs: vec![false; p.inputs.len()], externals: vec![false; p.externals.len()], unknown: std::collections::HashSet::new() }
-    }
-
-    /// Marks `key` (at `slot`) seen; true when it was seen before.
-    fn again(&mut self, slot: Slot, key: &str) -> bool {
-        let flag = match slot {
-            Slot::Input(i) => self.inputs.get_mut(i),
-            Slot::External(i) => self.externals.get_mut(i),
-            Slot::Unknown => return !self.unknown.insert(key.to_string()),
-        };
-        match flag {
-            Some(f) => std::mem::replace(f, true),
-            None => false,
-        }
-    }
-}
-
-/// Where a fact name goes: an input's slot, an external's, or nowhere.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Slot {
-    Input(usize),
-    External(usize),
-    Unknown,
-}
-
 /// A JSON value as facts decoding reads it: scalars borrowed from the text
 /// (or from a tree) where they stand, anything else as a tree.
 #[derive(Debug)]
@@ -593,6 +696,12 @@ enum Raw<'a> {
     Owned(Json),
     /// A list or record that could not be read (a key twice, too deep).
     Bad(JsonError),
+    /// A number given as a decimal (the typed API): read as the same
+    /// number written in JSON would be.
+    Exact(Decimal),
+    /// A date given as a date (the typed API): read as its `YYYY-MM-DD`
+    /// text would be.
+    Day(NaiveDate),
 }
 
 impl<'a> Raw<'a> {
@@ -643,6 +752,7 @@ impl<'a> Raw<'a> {
     fn number(&self) -> Result<Decimal, NumberError> {
         match self {
             Raw::Num(n) => scalar::json_number(n),
+            Raw::Exact(d) => Ok(*d),
             Raw::Str(s) => scalar::text_number(s),
             _ => Err(NumberError::Syntax),
         }
@@ -654,6 +764,8 @@ impl<'a> Raw<'a> {
             Raw::Null => Json::Null,
             Raw::Bool(b) => Json::Bool(*b),
             Raw::Num(n) => Json::Number((*n).to_string()),
+            Raw::Exact(d) => Json::Number(d.to_string()),
+            Raw::Day(d) => Json::String(d.format("%Y-%m-%d").to_string()),
             Raw::Str(s) => Json::String(s.to_string()),
             Raw::Tree(t) => (*t).clone(),
             Raw::Owned(t) => t.clone(),
@@ -666,33 +778,35 @@ impl<'a> Raw<'a> {
 /// error recorded) when the text is not an object.
 struct FactsSeed<'p, 'e> {
     plan: &'p Plan,
+    /// Empty facts of `plan`, filled in.
+    facts: &'e mut Facts,
     errors: &'e mut Vec<FactError>,
 }
 
 impl<'de> serde::de::DeserializeSeed<'de> for FactsSeed<'_, '_> {
-    type Value = Option<Facts>;
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Option<Facts>, D::Error> {
+    type Value = Option<()>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Option<()>, D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl FactsSeed<'_, '_> {
-    fn not_an_object<E>(self, received: &str) -> Result<Option<Facts>, E> {
+    fn not_an_object<E>(self, received: &str) -> Result<Option<()>, E> {
         self.errors.push(FactError { fact: "(facts)".into(), expected: "a JSON object".into(), received: received.into() });
         Ok(None)
     }
 }
 
 impl<'de> serde::de::Visitor<'de> for FactsSeed<'_, '_> {
-    type Value = Option<Facts>;
+    type Value = Option<()>;
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a JSON object of facts")
     }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Option<Facts>, A::Error> {
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Option<()>, A::Error> {
         use serde::de::Error;
-        let mut facts = Facts::empty(self.plan);
+        let facts = self.facts;
         let mut hints_left = MAX_FACT_HINTS;
-        let mut seen = Seen::new(self.plan);
+        let mut seen = Seen::new(self.plan.policy().inputs.len(), self.plan.policy().externals.len());
         // A key given twice (here or inside a value) or a value nested too
         // deep makes the text unreadable, as for [`Json::parse`]: that one
         // error is reported, a repeated fact name before anything inside.
@@ -711,7 +825,7 @@ impl<'de> serde::de::Visitor<'de> for FactsSeed<'_, '_> {
             }
             match Raw::from_text(raw, &key).map_err(A::Error::custom)? {
                 Raw::Bad(e) => unreadable = Some((false, invalid_json(&e))),
-                value => self.plan.store(&mut facts, &key, slot, value, self.errors, &mut hints_left),
+                value => self.plan.store(facts, &key, slot, value, self.errors, &mut hints_left),
             }
         }
         if let Some((_, e)) = unreadable {
@@ -719,28 +833,28 @@ impl<'de> serde::de::Visitor<'de> for FactsSeed<'_, '_> {
             self.errors.push(e);
             return Ok(None);
         }
-        Ok(Some(facts))
+        Ok(Some(()))
     }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Option<Facts>, A::Error> {
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Option<()>, A::Error> {
         while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
         self.not_an_object("an array")
     }
-    fn visit_bool<E>(self, _: bool) -> Result<Option<Facts>, E> {
+    fn visit_bool<E>(self, _: bool) -> Result<Option<()>, E> {
         self.not_an_object("a bool")
     }
-    fn visit_i64<E>(self, _: i64) -> Result<Option<Facts>, E> {
+    fn visit_i64<E>(self, _: i64) -> Result<Option<()>, E> {
         self.not_an_object("a number")
     }
-    fn visit_u64<E>(self, _: u64) -> Result<Option<Facts>, E> {
+    fn visit_u64<E>(self, _: u64) -> Result<Option<()>, E> {
         self.not_an_object("a number")
     }
-    fn visit_f64<E>(self, _: f64) -> Result<Option<Facts>, E> {
+    fn visit_f64<E>(self, _: f64) -> Result<Option<()>, E> {
         self.not_an_object("a number")
     }
-    fn visit_str<E>(self, _: &str) -> Result<Option<Facts>, E> {
+    fn visit_str<E>(self, _: &str) -> Result<Option<()>, E> {
         self.not_an_object("a string")
     }
-    fn visit_unit<E>(self) -> Result<Option<Facts>, E> {
+    fn visit_unit<E>(self) -> Result<Option<()>, E> {
         self.not_an_object("null")
     }
 }

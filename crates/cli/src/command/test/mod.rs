@@ -57,9 +57,10 @@ pub struct Args {
     #[arg(long, value_name = "SUBSTR")]
     pub filter: Vec<String>,
     /// How to report: `human` (failures, then counts), `json` (one document on stdout) or
-    /// `junit` (JUnit XML on stdout, for CI dashboards).
-    #[arg(long, value_enum, default_value_t)]
-    pub format: TestFormat,
+    /// `junit` (JUnit XML on stdout, for CI dashboards). Default: `human`, or `json` with
+    /// `--error-format json` (so that stdout holds JSON only).
+    #[arg(long, value_enum)]
+    pub format: Option<TestFormat>,
     /// Write missing golden traces and rewrite changed ones (`<name>.traces/<case>.trace`).
     #[arg(long, visible_alias = "update")]
     pub bless: bool,
@@ -91,10 +92,19 @@ pub enum TestFormat {
     Junit,
 }
 
+impl Args {
+    /// The report's format: as asked, else `json` under `--error-format
+    /// json` (errors and report then share stdout as JSON), else `human`.
+    fn report_format(&self, term: Term) -> TestFormat {
+        self.format.unwrap_or(if term.errors == ErrorFormat::Json { TestFormat::Json } else { TestFormat::Human })
+    }
+}
+
 /// Runs `policy test`.
 pub fn run(args: &Args, term: Term) -> CmdResult {
+    let format = args.report_format(term);
     let (paths, filters) = split_paths_and_filters(args);
-    let human = args.format == TestFormat::Human;
+    let human = format == TestFormat::Human;
     let collected = collect(&paths, is_cases);
     let mut run = report::Run::default();
     for (path, why) in &collected.problems {
@@ -202,7 +212,7 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
         };
         run.problem(human, term, "", format!("no case ran: {why}"));
     }
-    match args.format {
+    match format {
         TestFormat::Human => {}
         TestFormat::Json => outln!("{}", run.json(counts)),
         TestFormat::Junit => out!("{}", run.junit()),
@@ -267,7 +277,7 @@ fn validate(file: &CaseFile) -> Result<(), String> {
 /// JUnit report), writes the JSON report when asked, and says whether every
 /// policy reaches `--fail-under`.
 fn report_coverage(args: &Args, coverage: &BTreeMap<String, Coverage>, term: Term) -> bool {
-    let human = args.format == TestFormat::Human;
+    let human = args.report_format(term) == TestFormat::Human;
     let term = if human { term } else { Term { errors: ErrorFormat::Human, ..term } };
     let mut ok = true;
     for c in coverage.values() {
