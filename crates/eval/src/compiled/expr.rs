@@ -10,9 +10,9 @@ use super::analysis::is_static;
 use super::{Cached, Env, Fx, LetSlot, Scratch};
 use crate::facts::Facts;
 use crate::plan::Plan;
-use chrono::{Datelike, NaiveDate};
-use policy_core::ast::{AggKind, BinOp, QuantKind, UnOp};
-use policy_core::checked::{Builtin, CExpr, CKind, CTierTest, CheckedPolicy, Type};
+use chrono::NaiveDate;
+use policy_core::ast::{BinOp, UnOp};
+use policy_core::checked::{CExpr, CKind, CheckedPolicy, Type};
 use policy_core::value::{self as v, Duration, Value};
 use rust_decimal::Decimal;
 use std::cmp::Ordering;
@@ -152,7 +152,7 @@ impl Ordered for NaiveDate {
 }
 
 /// The interpreter's comparison operators on an ordering.
-fn holds(op: BinOp, o: Ordering) -> bool {
+pub(super) fn holds(op: BinOp, o: Ordering) -> bool {
     match op {
         BinOp::Eq => o.is_eq(),
         BinOp::Ne => o.is_ne(),
@@ -165,7 +165,7 @@ fn holds(op: BinOp, o: Ordering) -> bool {
 
 /// A type's place among the closures' types.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Class {
+pub(super) enum Class {
     Bool,
     Num,
     Date,
@@ -176,7 +176,7 @@ enum Class {
     List,
 }
 
-fn class(ty: &Type) -> Result<Class, String> {
+pub(super) fn class(ty: &Type) -> Result<Class, String> {
     Ok(match ty {
         Type::Bool => Class::Bool,
         Type::Int | Type::Decimal | Type::Money | Type::Percent | Type::Quantity(_) => Class::Num,
@@ -230,11 +230,11 @@ macro_rules! by_class {
     };
 }
 
-fn n<T>(f: impl Fn(&mut Env<'_>) -> Option<T> + Send + Sync + 'static) -> N<T> {
+pub(super) fn n<T>(f: impl Fn(&mut Env<'_>) -> Option<T> + Send + Sync + 'static) -> N<T> {
     N { f: Box::new(f), k: None, i: None }
 }
 
-fn k<T: Scalar>(v: T) -> N<T> {
+pub(super) fn k<T: Scalar>(v: T) -> N<T> {
     let c = v.clone();
     N { f: Box::new(move |_| Some(c.clone())), k: Some(v), i: None }
 }
@@ -288,10 +288,6 @@ impl X {
     }
 }
 
-/// Bound of the integers `scale` computes with (products fit in `i64`,
-/// sums of any number of bands in `i128`).
-const SMALL: u128 = 1 << 31;
-
 /// `x op c` for a constant `c`: `c`'s mantissa at each scale from its own
 /// to 28 (where it fits `i128`) is computed once, so that `x` at any such
 /// scale (a percent `0.75` against `80%`) compares as two integers, exactly
@@ -310,15 +306,9 @@ fn against_constant(op: BinOp, x: N<Decimal>, c: Decimal) -> N<bool> {
     })
 }
 
-/// A compiled tier test.
-enum Test<S> {
-    Cmp(BinOp, N<S>),
-    Range(N<S>, N<S>),
-}
-
 /// The value of `n`: its constant, else its closure's.
 #[inline(always)]
-fn get<T: Scalar>(n: &N<T>, env: &mut Env<'_>) -> Option<T> {
+pub(super) fn get<T: Scalar>(n: &N<T>, env: &mut Env<'_>) -> Option<T> {
     match (&n.k, n.i) {
         (Some(c), _) => Some(c.clone()),
         (None, Some(i)) => env.facts.inputs.get(i)?.as_ref().and_then(T::of),
@@ -356,7 +346,7 @@ impl<'p> Cx<'p> {
         cx
     }
 
-    fn typed<T: Scalar>(&mut self, e: &CExpr) -> Result<N<T>, String> {
+    pub(super) fn typed<T: Scalar>(&mut self, e: &CExpr) -> Result<N<T>, String> {
         T::take(self.expr(e)?).ok_or_else(|| "internal: a node of another type".into())
     }
 
@@ -383,7 +373,7 @@ impl<'p> Cx<'p> {
 
     /// Compiles `e`, folding it into a constant when it reads nothing of a
     /// decision and evaluates.
-    fn expr(&mut self, e: &CExpr) -> Result<X, String> {
+    pub(super) fn expr(&mut self, e: &CExpr) -> Result<X, String> {
         let x = self.node(e)?;
         if x.is_const() || !is_static(e) {
             return Ok(x);
@@ -756,276 +746,6 @@ impl<'p> Cx<'p> {
             let i = get(&s, env)?;
             let arm = (*table.get(i as usize)?)?;
             get(arms.get(arm)?, env)
-        })))
-    }
-
-    fn tiers<S: Ordered, T: Scalar>(
-        &mut self,
-        subject: &CExpr,
-        tiers: &[policy_core::checked::CTier],
-        otherwise: Option<&CExpr>,
-    ) -> Result<X, String> {
-        let subject = self.typed::<S>(subject)?;
-        let tiers = tiers
-            .iter()
-            .map(|t| {
-                let test = match &t.test {
-                    CTierTest::Cmp(op, b) => Test::Cmp(*op, self.typed::<S>(b)?),
-                    CTierTest::Range(lo, hi) => Test::Range(self.typed::<S>(lo)?, self.typed::<S>(hi)?),
-                };
-                Ok((test, self.typed::<T>(&t.value)?))
-            })
-            .collect::<Result<Vec<_>, String>>()?;
-        let otherwise = otherwise.map(|o| self.typed::<T>(o)).transpose()?;
-        Ok(T::wrap(n(move |env: &mut Env<'_>| {
-            let s = get(&subject, env)?;
-            for (test, value) in &tiers {
-                let hit = match test {
-                    Test::Cmp(op, b) => holds(*op, S::ord(&s, &get(b, env)?)),
-                    Test::Range(lo, hi) => {
-                        let (l, h) = (get(lo, env)?, get(hi, env)?);
-                        S::ord(&s, &l).is_ge() && S::ord(&s, &h).is_lt()
-                    }
-                };
-                if hit {
-                    return get(value, env);
-                }
-            }
-            // No tier and no `else`: the interpreter's "no tier" stop.
-            get(otherwise.as_ref()?, env)
-        })))
-    }
-
-    /// `scale`: as `policy_core::value::scale`, without its slices.
-    fn scale(&mut self, subject: &CExpr, bands: &[(CExpr, CExpr)], rest: Option<&CExpr>) -> Result<X, String> {
-        let subject = self.typed::<Decimal>(subject)?;
-        let bands =
-            bands.iter().map(|(w, r)| Ok((self.typed::<Decimal>(w)?, self.typed::<Decimal>(r)?))).collect::<Result<Vec<_>, String>>()?;
-        let rest = rest.map(|r| self.typed::<Decimal>(r)).transpose()?;
-        // Whole constant widths and rates (rates not negative, all below
-        // 2^31): a whole subject is spread in integers, which give the same
-        // digits and scale (0) as the `Decimal` operations, without them.
-        let small = |d: &Decimal| {
-            let m = d.mantissa();
-            if d.scale() == 0 && m.unsigned_abs() <= SMALL {
-                i64::try_from(m).ok()
-            } else {
-                None
-            }
-        };
-        let int_bands: Option<Vec<(i64, i64)>> = bands
-            .iter()
-            .map(|(w, r)| match (w.k.as_ref().and_then(small), r.k.as_ref().and_then(small)) {
-                (Some(w), Some(r)) if r >= 0 => Some((w, r)),
-                _ => None,
-            })
-            .collect();
-        let int_rest: Option<Option<i64>> = match &rest {
-            None => Some(None),
-            Some(r) => r.k.as_ref().and_then(small).filter(|r| *r >= 0).map(Some),
-        };
-        let ints = int_bands.zip(int_rest);
-        Ok(X::Num(n(move |env| {
-            let s = get(&subject, env)?;
-            if let (Some((bands, rest)), Some(subject)) = (&ints, small(&s)) {
-                let mut remaining = subject.max(0);
-                let mut total: i128 = 0;
-                for &(w, r) in bands {
-                    let q = remaining.min(w.max(0));
-                    total += i128::from(q) * i128::from(r);
-                    remaining -= q;
-                }
-                if let Some(r) = rest {
-                    total += i128::from(remaining) * i128::from(*r);
-                }
-                if let Ok(d) = Decimal::try_from_i128_with_scale(total, 0) {
-                    return Some(d);
-                }
-            }
-            let mut remaining = s.max(Decimal::ZERO);
-            let mut total = Decimal::ZERO;
-            for (w, r) in &bands {
-                let (width, rate) = (get(w, env)?, get(r, env)?);
-                let quantity = remaining.min(width.max(Decimal::ZERO));
-                let earned = v::mul(quantity, rate).ok()?;
-                total = v::add(total, earned).ok()?;
-                remaining = v::sub(remaining, quantity).ok()?;
-            }
-            if let Some(r) = &rest {
-                let earned = v::mul(remaining, get(r, env)?).ok()?;
-                total = v::add(total, earned).ok()?;
-            }
-            Some(total)
-        })))
-    }
-
-    fn quant(&mut self, kind: QuantKind, list: &CExpr, filter: Option<&CExpr>) -> Result<X, String> {
-        let list = self.typed::<Lst>(list)?;
-        let filter = filter.map(|f| self.typed::<bool>(f)).transpose()?;
-        let each = move |env: &mut Env<'_>, stop_on: Option<bool>| -> Option<(u64, bool)> {
-            let l = get(&list, env)?;
-            let base = env.s.locals.len();
-            let mut count = 0u64;
-            // An element whose filter stops does not hide a later decisive
-            // one (`any`, `all`), as the interpreter's pending stop.
-            let mut pending = false;
-            for item in l.0.iter() {
-                env.s.locals.push(item.clone());
-                let hit = match &filter {
-                    None => Some(true),
-                    Some(f) => get(f, env),
-                };
-                env.s.locals.truncate(base);
-                let Some(hit) = hit else {
-                    pending = true;
-                    continue;
-                };
-                count += u64::from(hit);
-                if Some(hit) == stop_on {
-                    return Some((count, true));
-                }
-            }
-            (!pending).then_some((count, false))
-        };
-        Ok(match kind {
-            QuantKind::Count => X::Num(n(move |env| each(env, None).map(|(c, _)| Decimal::from(c)))),
-            QuantKind::Any => X::Bool(n(move |env| each(env, Some(true)).map(|(_, found)| found))),
-            QuantKind::All => X::Bool(n(move |env| each(env, Some(false)).map(|(_, found)| !found))),
-        })
-    }
-
-    /// `x in list`, for a list of scalars (compared as the interpreter
-    /// compares values).
-    fn in_list(&mut self, x: &CExpr, l: &CExpr) -> Result<X, String> {
-        match &l.ty {
-            Type::List(elem) if !matches!(class(elem)?, Class::Rec | Class::List) => {}
-            _ => return Err("`in` a list of records or lists".into()),
-        }
-        let x = self.expr(x)?;
-        let l = self.typed::<Lst>(l)?;
-        Ok(X::Bool(n(move |env| {
-            let x = x.value(env)?;
-            Some(get(&l, env)?.0.contains(&x))
-        })))
-    }
-
-    fn agg(&mut self, kind: AggKind, list: &CExpr, value: &CExpr, filter: Option<&CExpr>) -> Result<X, String> {
-        match (class(&value.ty)?, kind) {
-            (Class::Num, _) => self.agg_of::<Decimal>(kind, list, value, filter),
-            (Class::Date, AggKind::Min | AggKind::Max) => self.agg_of::<NaiveDate>(kind, list, value, filter),
-            _ => Err("an aggregate of neither numbers nor dates".into()),
-        }
-    }
-
-    fn agg_of<S: Ordered>(&mut self, kind: AggKind, list: &CExpr, value: &CExpr, filter: Option<&CExpr>) -> Result<X, String> {
-        let list = self.typed::<Lst>(list)?;
-        let value = self.typed::<S>(value)?;
-        let filter = filter.map(|f| self.typed::<bool>(f)).transpose()?;
-        Ok(S::wrap(n(move |env: &mut Env<'_>| {
-            let l = get(&list, env)?;
-            let base = env.s.locals.len();
-            let mut acc: Option<S> = None;
-            let mut count = 0u64;
-            for item in l.0.iter() {
-                env.s.locals.push(item.clone());
-                let x = match &filter {
-                    None => get(&value, env).map(Some),
-                    Some(f) => match get(f, env) {
-                        Some(true) => get(&value, env).map(Some),
-                        Some(false) => Some(None),
-                        None => None,
-                    },
-                };
-                env.s.locals.truncate(base);
-                let Some(x) = x? else { continue };
-                count += 1;
-                acc = Some(match acc {
-                    None => x,
-                    Some(a) => match kind {
-                        AggKind::Sum | AggKind::Avg => S::sum(a, x)?,
-                        AggKind::Min if S::ord(&x, &a).is_lt() => x,
-                        AggKind::Max if S::ord(&x, &a).is_gt() => x,
-                        AggKind::Min | AggKind::Max => a,
-                    },
-                });
-            }
-            match (kind, acc) {
-                (AggKind::Sum, None) => S::zero(),
-                (_, None) => None,
-                (AggKind::Avg, Some(total)) => S::mean(total, count),
-                (_, Some(a)) => Some(a),
-            }
-        })))
-    }
-
-    fn call(&mut self, f: Builtin, args: &[CExpr], c: Class) -> Result<X, String> {
-        match f {
-            Builtin::Min | Builtin::Max | Builtin::Clamp => match c {
-                Class::Num => self.extremum::<Decimal>(f, args),
-                Class::Date => self.extremum::<NaiveDate>(f, args),
-                _ => Err("`min`/`max`/`clamp` of neither numbers nor dates".into()),
-            },
-            Builtin::Abs => {
-                let x = self.typed::<Decimal>(args.first().ok_or("internal: no argument")?)?;
-                Ok(X::Num(n(move |env| Some(get(&x, env)?.abs()))))
-            }
-            Builtin::Round(mode) => {
-                let [x, places] = args else { return Err("internal: round's arguments".into()) };
-                let (x, places) = (self.typed::<Decimal>(x)?, self.typed::<Decimal>(places)?);
-                Ok(X::Num(n(move |env| {
-                    let x = get(&x, env)?;
-                    v::round(x, get(&places, env)?, mode).ok()
-                })))
-            }
-            Builtin::Year | Builtin::Month | Builtin::Day => {
-                let d = self.typed::<NaiveDate>(args.first().ok_or("internal: no argument")?)?;
-                Ok(X::Num(n(move |env| {
-                    let d = get(&d, env)?;
-                    Some(match f {
-                        Builtin::Year => Decimal::from(d.year()),
-                        Builtin::Month => Decimal::from(d.month()),
-                        _ => Decimal::from(d.day()),
-                    })
-                })))
-            }
-            Builtin::Age | Builtin::DaysBetween => {
-                let [a, b] = args else { return Err("internal: two dates expected".into()) };
-                let (a, b) = (self.typed::<NaiveDate>(a)?, self.typed::<NaiveDate>(b)?);
-                Ok(X::Num(n(move |env| {
-                    let (a, b) = (get(&a, env)?, get(&b, env)?);
-                    match f {
-                        Builtin::Age => v::age(a, b).ok().map(Decimal::from),
-                        _ => Some(Decimal::from(v::days_between(a, b))),
-                    }
-                })))
-            }
-        }
-    }
-
-    /// `min`, `max` and `clamp`, as the interpreter's `builtin`.
-    fn extremum<S: Ordered>(&mut self, f: Builtin, args: &[CExpr]) -> Result<X, String> {
-        let args = args.iter().map(|a| self.typed::<S>(a)).collect::<Result<Vec<_>, String>>()?;
-        Ok(S::wrap(n(move |env: &mut Env<'_>| {
-            let (first, rest) = args.split_first()?;
-            let mut best = get(first, env)?;
-            match f {
-                Builtin::Clamp => {
-                    let [lo, hi] = rest else { return None };
-                    let (lo, hi) = (get(lo, env)?, get(hi, env)?);
-                    let x = if S::ord(&best, &lo).is_lt() { lo } else { best };
-                    Some(if S::ord(&x, &hi).is_gt() { hi } else { x })
-                }
-                _ => {
-                    let want = if f == Builtin::Min { Ordering::Less } else { Ordering::Greater };
-                    for a in rest {
-                        let x = get(a, env)?;
-                        if S::ord(&x, &best) == want {
-                            best = x;
-                        }
-                    }
-                    Some(best)
-                }
-            }
         })))
     }
 

@@ -44,6 +44,7 @@
 mod analysis;
 mod compile;
 mod expr;
+mod forms;
 mod run;
 
 pub(crate) use compile::{compile, date_free};
