@@ -13,21 +13,40 @@ pub(crate) struct Measure<'p> {
     dated_lets: Vec<Option<bool>>,
     dated_fns: Vec<Option<bool>>,
     refusing_lets: Vec<Option<bool>>,
+    refusing_fns: Vec<Option<bool>>,
 }
 
 /// Largest list a quantifier may visit when the list is not a table.
 const LIST: u64 = MAX_LIST_LEN as u64;
 
 impl<'p> Measure<'p> {
+    /// Measures every function, then every let, in order: each reads only
+    /// earlier ones (function bodies read no let), so a reference is always
+    /// to one measured already and nothing recurses through a chain of
+    /// lets (2,000 lets, each reading the last, is a bundled test).
     pub fn new(p: &'p CheckedPolicy) -> Self {
-        Measure {
+        let mut m = Measure {
             p,
             lets: vec![None; p.lets.len()],
             fns: vec![None; p.functions.len()],
             dated_lets: vec![None; p.lets.len()],
             dated_fns: vec![None; p.functions.len()],
             refusing_lets: vec![None; p.lets.len()],
+            refusing_fns: vec![None; p.functions.len()],
+        };
+        for (i, f) in p.functions.iter().enumerate() {
+            let (c, d, r) = (m.cost(&f.body), m.reads_date(&f.body), m.may_refuse(&f.body));
+            if let (Some(x), Some(y), Some(z)) = (m.fns.get_mut(i), m.dated_fns.get_mut(i), m.refusing_fns.get_mut(i)) {
+                (*x, *y, *z) = (Some(c), Some(d), Some(r));
+            }
         }
+        for (i, l) in p.lets.iter().enumerate() {
+            let (c, d, r) = (m.cost(&l.value), m.reads_date(&l.value), m.may_refuse(&l.value));
+            if let (Some(x), Some(y), Some(z)) = (m.lets.get_mut(i), m.dated_lets.get_mut(i), m.refusing_lets.get_mut(i)) {
+                (*x, *y, *z) = (Some(c), Some(d), Some(r));
+            }
+        }
+        m
     }
 
     /// (steps, depth) of evaluating `e` at most: every node one step, every
@@ -95,35 +114,14 @@ impl<'p> Measure<'p> {
         }
     }
 
+    /// A let's or a function's measure (`None`: not measured yet, never
+    /// for a checked policy): the worst.
     fn let_cost(&mut self, i: usize) -> (u64, u32) {
-        if let Some(Some(c)) = self.lets.get(i) {
-            return *c;
-        }
-        // Lets read only earlier lets: this ends (a cycle is a checker error).
-        if let Some(slot) = self.lets.get_mut(i) {
-            *slot = Some((u64::MAX, u32::MAX));
-        }
-        let p = self.p;
-        let c = p.lets.get(i).map_or((u64::MAX, u32::MAX), |l| self.cost(&l.value));
-        if let Some(slot) = self.lets.get_mut(i) {
-            *slot = Some(c);
-        }
-        c
+        self.lets.get(i).copied().flatten().unwrap_or((u64::MAX, u32::MAX))
     }
 
     fn fn_cost(&mut self, i: usize) -> (u64, u32) {
-        if let Some(Some(c)) = self.fns.get(i) {
-            return *c;
-        }
-        if let Some(slot) = self.fns.get_mut(i) {
-            *slot = Some((u64::MAX, u32::MAX));
-        }
-        let p = self.p;
-        let c = p.functions.get(i).map_or((u64::MAX, u32::MAX), |f| self.cost(&f.body));
-        if let Some(slot) = self.fns.get_mut(i) {
-            *slot = Some(c);
-        }
-        c
+        self.fns.get(i).copied().flatten().unwrap_or((u64::MAX, u32::MAX))
     }
 
     /// Whether `e` can read the date: `as_of`, a parameter (its value is
@@ -140,58 +138,22 @@ impl<'p> Measure<'p> {
     }
 
     pub fn let_dated(&mut self, i: usize) -> bool {
-        if let Some(Some(d)) = self.dated_lets.get(i) {
-            return *d;
-        }
-        if let Some(slot) = self.dated_lets.get_mut(i) {
-            *slot = Some(true);
-        }
-        let p = self.p;
-        let d = p.lets.get(i).is_none_or(|l| self.reads_date(&l.value));
-        if let Some(slot) = self.dated_lets.get_mut(i) {
-            *slot = Some(d);
-        }
-        d
+        self.dated_lets.get(i).copied().flatten().unwrap_or(true)
     }
 
     fn fn_dated(&mut self, i: usize) -> bool {
-        if let Some(Some(d)) = self.dated_fns.get(i) {
-            return *d;
-        }
-        if let Some(slot) = self.dated_fns.get_mut(i) {
-            *slot = Some(true);
-        }
-        let p = self.p;
-        let d = p.functions.get(i).is_none_or(|f| self.reads_date(&f.body));
-        if let Some(slot) = self.dated_fns.get_mut(i) {
-            *slot = Some(d);
-        }
-        d
+        self.dated_fns.get(i).copied().flatten().unwrap_or(true)
     }
 
     /// Whether `e` may stop on no row or no tier: a table lookup, tiers
     /// without `else`, through lets and functions (as `decide.rs`'s
     /// `may_refuse`, which also counts only these).
     pub fn may_refuse(&mut self, e: &CExpr) -> bool {
-        let p = self.p;
         match &e.kind {
             CKind::Lookup(..) | CKind::Tiers { otherwise: None, .. } => true,
-            CKind::Let(id) => {
-                let i = id.index();
-                if let Some(Some(r)) = self.refusing_lets.get(i) {
-                    return *r;
-                }
-                if let Some(slot) = self.refusing_lets.get_mut(i) {
-                    *slot = Some(true);
-                }
-                let r = p.lets.get(i).is_none_or(|l| self.may_refuse(&l.value));
-                if let Some(slot) = self.refusing_lets.get_mut(i) {
-                    *slot = Some(r);
-                }
-                r
-            }
+            CKind::Let(id) => self.refusing_lets.get(id.index()).copied().flatten().unwrap_or(true),
             CKind::Apply(f, args) => {
-                args.iter().any(|a| self.may_refuse(a)) || p.functions.get(f.index()).is_none_or(|d| self.may_refuse(&d.body))
+                args.iter().any(|a| self.may_refuse(a)) || self.refusing_fns.get(f.index()).copied().flatten().unwrap_or(true)
             }
             _ => children(e).into_iter().any(|c| self.may_refuse(c)),
         }
