@@ -23,13 +23,14 @@ use std::borrow::Cow;
 /// and the facts reader hold them as they are.
 const MAX_CELL: i128 = 1_000_000_000_000_000_000_000_000_000 / 1000;
 
-/// The fact columns of a batch as the kernels read them.
-pub struct Bound {
+/// The fact columns of a batch as the kernels read them (Decimal128 and
+/// Date32 values borrowed from the batch).
+pub struct Bound<'b> {
     /// Rows.
     pub n: usize,
     /// Per input (policy order): its column, when the batch has it in a
     /// form the kernels read.
-    pub cols: Vec<Option<Col<'static>>>,
+    pub cols: Vec<Option<Col<'b>>>,
     /// Per input: its nulls.
     pub nulls: Vec<Option<NullBuffer>>,
     /// Rows the kernels must not decide whatever they read: a cell the
@@ -38,7 +39,7 @@ pub struct Bound {
 }
 
 /// Binds the fact columns of `batch` (already checked against the policy).
-pub fn bind(p: &CheckedPolicy, batch: &RecordBatch, keep: &[String]) -> Bound {
+pub fn bind<'b>(p: &CheckedPolicy, batch: &'b RecordBatch, keep: &[String]) -> Bound<'b> {
     let n = batch.num_rows();
     let mut b = Bound { n, cols: vec![None; p.inputs.len()], nulls: vec![None; p.inputs.len()], refused: vec![false; n] };
     for (field, array) in batch.schema().fields().iter().zip(batch.columns()) {
@@ -77,14 +78,14 @@ pub fn bind(p: &CheckedPolicy, batch: &RecordBatch, keep: &[String]) -> Bound {
 
 type Bounds = (Option<Decimal>, Option<Decimal>);
 
-fn read(
+fn read<'b>(
     p: &CheckedPolicy,
-    a: &dyn Array,
+    a: &'b dyn Array,
     ty: &Type,
     bounds: Option<Bounds>,
     refused: &mut [bool],
     valid: &dyn Fn(usize) -> bool,
-) -> Option<Col<'static>> {
+) -> Option<Col<'b>> {
     let n = a.len();
     let col = match (kind(ty)?, a.data_type()) {
         (Kind::Bool, DataType::Boolean) => Col::Bool(Arr::Many(Cow::Owned(a.as_boolean().values().iter().collect()))),
@@ -98,12 +99,12 @@ fn read(
                     }
                 }
             }
-            Col::Date(Arr::Many(Cow::Owned(v.to_vec())))
+            Col::Date(Arr::Many(Cow::Borrowed(v)))
         }
         (Kind::Num, dt) => {
-            let (m, s): (Vec<i128>, u8) = match dt {
+            let (m, s): (Cow<'b, [i128]>, u8) = match dt {
                 DataType::Decimal128(_, s) if (0..=MAX_SCALE as i8).contains(s) && *ty != Type::Int => {
-                    (a.as_primitive::<Decimal128Type>().values().to_vec(), u8::try_from(*s).ok()?)
+                    (Cow::Borrowed(&a.as_primitive::<Decimal128Type>().values()[..]), u8::try_from(*s).ok()?)
                 }
                 DataType::Int64 => (a.as_primitive::<Int64Type>().values().iter().map(|x| i128::from(*x)).collect(), 0),
                 DataType::Int32 => (a.as_primitive::<Int32Type>().values().iter().map(|x| i128::from(*x)).collect(), 0),
@@ -142,7 +143,7 @@ fn read(
                     *r = true;
                 }
             }
-            Col::Num(NumCol { m: Arr::Many(Cow::Owned(m)), s: Arr::One(s), den: None })
+            Col::Num(NumCol { m: Arr::Many(m), s: Arr::One(s), den: None })
         }
         (Kind::Enum, _) => {
             let Type::Enum(e) = ty else { return None };
@@ -171,10 +172,15 @@ fn read(
     Some(col)
 }
 
+/// A let's column over the batch and the rows it could not compute.
+pub type LetCol = Option<(Col<'static>, Vec<bool>)>;
+
 /// What evaluation reads besides the facts.
 pub struct Ctx<'a> {
     /// The facts.
-    pub bound: &'a Bound,
+    pub bound: &'a Bound<'a>,
+    /// The lets evaluated so far, by id.
+    pub lets: &'a [LetCol],
     /// The benefit's date per row.
     pub date: Arr<'a, i32>,
     /// The amount so far.
@@ -318,6 +324,13 @@ pub fn eval<'a>(ctx: &'a Ctx<'a>, node: &Node, bad: &mut [bool]) -> Col<'a> {
             let Some(Some(c)) = ctx.bound.cols.get(*i) else { return eval(ctx, &Node::Const(*default), bad) };
             let Some(Some(nulls)) = ctx.bound.nulls.get(*i) else { return view_col(c) };
             with_default(c, nulls, *default).unwrap_or_else(|| all_bad(bad))
+        }
+        Node::Let(i) => {
+            let Some(Some((c, flags))) = ctx.lets.get(*i) else { return all_bad(bad) };
+            for (b, f) in bad.iter_mut().zip(flags) {
+                *b |= *f;
+            }
+            view_col(c)
         }
         Node::AsOf => Col::Date(view(&ctx.date)),
         Node::Amount => match &ctx.amount {
@@ -483,11 +496,11 @@ const NOT_APPLICABLE: u8 = 2;
 /// Runs benefit `c` over the bound batch. `reference` is the decision's
 /// reference date (for a benefit without `dated_by`); `window` the
 /// policy's in-force days.
-pub fn run(c: &Compiled, bound: &Bound, reference: Option<i32>, window: (Option<i32>, Option<i32>)) -> BenefitRun {
+pub fn run(c: &Compiled, bound: &Bound<'_>, reference: Option<i32>, window: (Option<i32>, Option<i32>)) -> BenefitRun {
     let n = bound.n;
     let mut out = BenefitRun { status: vec![0; n], amount: vec![None; n], failed: vec![0; n], bad: bound.refused.clone() };
     // 1. Date.
-    let empty = Ctx { bound, date: Arr::One(0), amount: None };
+    let empty = Ctx { bound, lets: &[], date: Arr::One(0), amount: None };
     let mut bad = vec![false; n];
     let date: Arr<'static, i32> = match (&c.date, reference) {
         (Some(e), _) => match eval(&empty, e, &mut bad) {
@@ -518,7 +531,19 @@ pub fn run(c: &Compiled, bound: &Bound, reference: Option<i32>, window: (Option<
             *l = false;
         }
     }
-    let ctx = Ctx { bound, date, amount: None };
+    // The lets, once each, in dependency order.
+    let mut lets: Vec<LetCol> = vec![None; c.let_count];
+    for (id, node) in &c.lets {
+        let mut flags = vec![false; n];
+        let col = {
+            let ctx = Ctx { bound, lets: &lets, date: view(&date), amount: None };
+            own_col(eval(&ctx, node, &mut flags))
+        };
+        if let Some(slot) = lets.get_mut(*id) {
+            *slot = Some((col, flags));
+        }
+    }
+    let ctx = Ctx { bound, lets: &lets, date, amount: None };
     // 3. Scope, then 4. every other condition.
     for scope in [true, false] {
         let mut bad = vec![false; n];
@@ -595,7 +620,7 @@ fn amount<'a>(c: &Compiled, ctx: &'a Ctx<'a>, bad: &mut [bool]) -> Option<NumCol
     let mut amount: Option<NumCol<'static>> = None;
     let own = |x: NumCol<'_>| NumCol { m: own_arr(x.m), s: own_arr(x.s), den: x.den };
     for step in &c.steps {
-        let with = Ctx { bound: ctx.bound, date: view(&ctx.date), amount: amount.clone() };
+        let with = Ctx { bound: ctx.bound, lets: ctx.lets, date: view(&ctx.date), amount: amount.clone() };
         let next = match step {
             Step::Base(e) => num(eval(&with, e, bad), bad),
             Step::Cap(e) => {
@@ -635,6 +660,15 @@ fn amount<'a>(c: &Compiled, ctx: &'a Ctx<'a>, bad: &mut [bool]) -> Option<NumCol
         amount = Some(own(next));
     }
     amount
+}
+
+fn own_col(c: Col<'_>) -> Col<'static> {
+    match c {
+        Col::Bool(a) => Col::Bool(own_arr(a)),
+        Col::Date(a) => Col::Date(own_arr(a)),
+        Col::Enum(a) => Col::Enum(own_arr(a)),
+        Col::Num(x) => Col::Num(NumCol { m: own_arr(x.m), s: own_arr(x.s), den: x.den }),
+    }
 }
 
 fn own_arr<T: Clone>(a: Arr<'_, T>) -> Arr<'static, T>
