@@ -352,7 +352,7 @@ impl Compiler<'_> {
                 }
                 Node::MinMax(*f == Builtin::Max, xs)
             }
-            other => return Err(format!("{}", construct(other))),
+            other => return Err(construct(other).to_string()),
         })
     }
 }

@@ -101,6 +101,7 @@ pub enum Col<'a> {
 }
 
 /// `10^k` for k in 0..=38.
+#[allow(clippy::indexing_slicing)]
 const POW10: [i128; 39] = {
     let mut t = [1i128; 39];
     let mut i = 1;

@@ -518,16 +518,16 @@ pub fn run(c: &Compiled, bound: &Bound<'_>, reference: Option<i32>, window: (Opt
         }
     };
     // Rows still to decide.
-    let mut live: Vec<bool> = (0..n).map(|i| !out.bad[i] && !bad[i]).collect();
-    for i in 0..n {
-        out.bad[i] |= bad[i];
+    let mut live: Vec<bool> = out.bad.iter().zip(&bad).map(|(a, b)| !a && !b).collect();
+    for (o, b) in out.bad.iter_mut().zip(&bad) {
+        *o |= *b;
     }
     // 2. In force.
-    for (i, l) in live.iter_mut().enumerate() {
+    for (i, ((l, st), f)) in live.iter_mut().zip(out.status.iter_mut()).zip(out.failed.iter_mut()).enumerate() {
         let d = date.get(i);
         if *l && (window.0.is_some_and(|f| d < f) || window.1.is_some_and(|u| d > u)) {
-            out.status[i] = NOT_APPLICABLE;
-            out.failed[i] = 1;
+            *st = NOT_APPLICABLE;
+            *f = 1;
             *l = false;
         }
     }
@@ -557,17 +557,18 @@ pub fn run(c: &Compiled, bound: &Bound<'_>, reference: Option<i32>, window: (Opt
                 }
             }
         }
-        for i in 0..n {
-            if !live[i] {
+        let rows = live.iter_mut().zip(&bad).zip(&fails).zip(out.status.iter_mut()).zip(out.failed.iter_mut().zip(out.bad.iter_mut()));
+        for ((((l, b), f), st), (of, ob)) in rows {
+            if !*l {
                 continue;
             }
-            if bad[i] {
-                out.bad[i] = true;
-                live[i] = false;
-            } else if fails[i] != 0 {
-                out.status[i] = if scope { NOT_APPLICABLE } else { INELIGIBLE };
-                out.failed[i] = fails[i];
-                live[i] = false;
+            if *b {
+                *ob = true;
+                *l = false;
+            } else if *f != 0 {
+                *st = if scope { NOT_APPLICABLE } else { INELIGIBLE };
+                *of = *f;
+                *l = false;
             }
         }
     }
@@ -579,22 +580,23 @@ pub fn run(c: &Compiled, bound: &Bound<'_>, reference: Option<i32>, window: (Opt
         let _ = bools(eval(&ctx, o, &mut bad), &mut bad);
     }
     let target = u32::from(DECIMAL_SCALE.unsigned_abs());
-    for i in 0..n {
-        if !live[i] {
+    let rows = live.iter().zip(&bad).zip(out.status.iter_mut()).zip(out.amount.iter_mut().zip(out.bad.iter_mut()));
+    for (i, (((l, b), st), (am, ob))) in rows.enumerate() {
+        if !*l {
             continue;
         }
-        if bad[i] {
-            out.bad[i] = true;
+        if *b {
+            *ob = true;
             continue;
         }
-        out.status[i] = ELIGIBLE;
+        *st = ELIGIBLE;
         if let Some(a) = &amount {
             let v = a.at(i);
             // Negative amounts are errors; the output column holds ten places.
             if v.0 < 0 || !fits_column(v, target) {
-                out.bad[i] = true;
+                *ob = true;
             }
-            out.amount[i] = Some(v);
+            *am = Some(v);
         }
     }
     out
