@@ -452,18 +452,28 @@ impl BatchDecider<'_> {
             Decimal128Array::new(amounts.into(), Some(arrow_buffer::NullBuffer::from(valid)))
                 .with_precision_and_scale(DECIMAL_PRECISION, DECIMAL_SCALE)?,
         );
+        // Failed ids straight from each row's bit set; no missing fact.
+        let ids = fast.ids.get(bi).map_or(&[][..], Vec::as_slice);
         let mut failed = Lists::new(n);
-        let mut missing = Lists::new(n);
-        for row in 0..n {
-            if run.failed.get(row).is_some_and(|f| *f != 0) {
-                for id in fast.failed(bi, row) {
-                    failed.values.append_value(&id);
+        for set in run.failed.iter().take(n) {
+            let mut bits = *set;
+            while bits != 0 {
+                let i = usize::try_from(bits.trailing_zeros()).unwrap_or(usize::MAX);
+                if let Some(id) = ids.get(i) {
+                    failed.values.append_value(id);
                 }
+                bits &= bits - 1;
             }
             failed.append(true);
-            missing.append(true);
         }
-        let children: Vec<ArrayRef> = vec![status, amount, failed.finish()?, missing.finish()?];
+        let item = Arc::new(Field::new("item", DataType::Utf8, true));
+        let missing: ArrayRef = Arc::new(ListArray::try_new(
+            item,
+            arrow_buffer::OffsetBuffer::new_zeroed(n),
+            Arc::new(StringArray::from(Vec::<&str>::new())),
+            None,
+        )?);
+        let children: Vec<ArrayRef> = vec![status, amount, failed.finish()?, missing];
         Ok(Arc::new(StructArray::try_new(self.benefit_fields(bi), children, None)?))
     }
 }
@@ -504,10 +514,10 @@ fn rescale(m: i128, s: u8) -> Result<i128, Error> {
     let s = u32::from(s);
     let bad = || Error::Other(format!("internal: the amount {m}e-{s} does not fit the column"));
     if s >= target {
-        let f = 10i128.checked_pow(s - target).ok_or_else(bad)?;
+        let f = crate::kernel::kernels::pow10(s - target).ok_or_else(bad)?;
         Ok(m / f)
     } else {
-        m.checked_mul(10i128.checked_pow(target - s).ok_or_else(bad)?).ok_or_else(bad)
+        m.checked_mul(crate::kernel::kernels::pow10(target - s).ok_or_else(bad)?).ok_or_else(bad)
     }
 }
 
