@@ -153,7 +153,16 @@ fn read<'b>(
                 let values = d.values();
                 let values = values.as_string_opt::<i32>()?;
                 let map: Vec<u32> = (0..values.len()).map(|i| index(values.value(i))).collect();
-                d.normalized_keys().iter().map(|k| map.get(*k).copied().unwrap_or(u32::MAX)).collect()
+                match a.as_dictionary_opt::<Int32Type>() {
+                    // The canonical key type: read the keys in place.
+                    Some(k) => k
+                        .keys()
+                        .values()
+                        .iter()
+                        .map(|k| usize::try_from(*k).ok().and_then(|k| map.get(k)).copied().unwrap_or(u32::MAX))
+                        .collect(),
+                    None => d.normalized_keys().iter().map(|k| map.get(*k).copied().unwrap_or(u32::MAX)).collect(),
+                }
             } else {
                 let s = a.as_string_opt::<i32>()?;
                 (0..n).map(|i| if s.is_valid(i) { index(s.value(i)) } else { 0 }).collect()
