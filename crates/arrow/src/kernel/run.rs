@@ -398,6 +398,9 @@ pub fn eval<'a>(ctx: &'a Ctx<'a>, node: &Node, bad: &mut [bool]) -> Col<'a> {
         }
         Node::Tiers(subject, tiers, otherwise) => {
             let s = eval(ctx, subject, bad);
+            if let Some(col) = ladder(&s, tiers, otherwise.as_deref(), bad) {
+                return col;
+            }
             let mut arms = Vec::new();
             for (t, v) in tiers {
                 let c = match t {
@@ -434,6 +437,71 @@ pub fn eval<'a>(ctx: &'a Ctx<'a>, node: &Node, bad: &mut [bool]) -> Col<'a> {
             Col::Num(best)
         }
     }
+}
+
+/// Tiers of constant bounds and constant amounts over a numeric column of a
+/// fixed scale, in one pass: each row's subject is compared with the
+/// bounds in order (exactly as [`NumCol::compare`] would) until one holds;
+/// a row whose comparison has no exact answer, or that meets no tier and
+/// has no `else`, is flagged. `None`: not such tiers.
+fn ladder(s: &Col<'_>, tiers: &[(Test, Node)], otherwise: Option<&Node>, bad: &mut [bool]) -> Option<Col<'static>> {
+    let Col::Num(x) = s else { return None };
+    let (Arr::One(sa), Arr::Many(xs)) = (&x.s, &x.m) else { return None };
+    let (den, dd) = match x.den {
+        None => (1, None),
+        Some(d) => {
+            let (d, dd) = super::kernels::ratio(Some(d))?;
+            (d, Some(dd))
+        }
+    };
+    let num = |n: &Node| match n {
+        Node::Const(Scalar::Num(m, s)) => Some((*m, *s)),
+        _ => None,
+    };
+    let mut tests = Vec::with_capacity(tiers.len());
+    let mut values = Vec::with_capacity(tiers.len() + 1);
+    for (t, v) in tiers {
+        let Test::Cmp(op, b) = t else { return None };
+        tests.push(super::kernels::prepare(*op, *sa, den, dd, num(b)?)?);
+        values.push(num(v)?);
+    }
+    let has_else = otherwise.is_some();
+    if let Some(o) = otherwise {
+        values.push(num(o)?);
+    }
+    let last = values.len().checked_sub(1)?;
+    let mut m = Vec::with_capacity(xs.len());
+    let mut pick = Vec::with_capacity(xs.len());
+    for (x, flag) in xs.iter().zip(bad.iter_mut()) {
+        let mut k = tests.len();
+        for (i, (op, fa, y, limit)) in tests.iter().enumerate() {
+            let v = if x.unsigned_abs() < *limit { x.checked_mul(*fa) } else { None };
+            match v {
+                Some(v) if holds(*op, v.cmp(y)) => {
+                    k = i;
+                    break;
+                }
+                Some(_) => {}
+                None => {
+                    *flag = true;
+                    break;
+                }
+            }
+        }
+        if k == tests.len() && !has_else {
+            *flag = true;
+        }
+        let k = k.min(last);
+        m.push(values.get(k).map_or(0, |v| v.0));
+        pick.push(k);
+    }
+    let s0 = values.first().map_or(0, |v| v.1);
+    let scales = if values.iter().all(|v| v.1 == s0) {
+        Arr::One(s0)
+    } else {
+        Arr::Many(Cow::Owned(pick.iter().map(|k| values.get(*k).map_or(0, |v| v.1)).collect()))
+    };
+    Some(Col::Num(NumCol { m: Arr::Many(Cow::Owned(m)), s: scales, den: None }))
 }
 
 /// A column with its null cells holding `d`.
