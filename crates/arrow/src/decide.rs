@@ -235,18 +235,13 @@ impl<'p> BatchDecider<'p> {
         }
         if let Some(s) = summary {
             for src in &srcs {
-                match (src, &fast) {
-                    (Src::Row(r), _) => s.add(r),
-                    (Src::Kernel(row), Some(k)) => {
-                        s.add_row();
-                        for (bi, b) in self.benefits.iter().enumerate() {
-                            if let Some((status, amount, _)) = k.row(bi, *row) {
-                                s.add_benefit(b, STATUSES.get(usize::from(status)).copied().unwrap_or(Status::Undetermined), amount);
-                            }
-                        }
-                    }
-                    (Src::Kernel(_), None) => {}
+                match src {
+                    Src::Row(r) => s.add(r),
+                    Src::Kernel(_) => s.add_row(),
                 }
+            }
+            if let Some(k) = &fast {
+                self.summarize(s, k);
             }
         }
         let count = fast.as_ref().map_or(0, |k| k.count);
@@ -385,6 +380,50 @@ fn outs_empty(o: Option<&Vec<(Arc<str>, Type)>>) -> bool {
 }
 
 impl BatchDecider<'_> {
+    /// Adds the rows the kernels decided to the summary: counts per status,
+    /// and the exact total (one sum per benefit when it needs no rounding,
+    /// else amount by amount as the row path adds them).
+    fn summarize(&self, s: &mut Summary, k: &KernelBatch) {
+        for (bi, b) in self.benefits.iter().enumerate() {
+            let Some(run) = k.benefits.get(bi) else { continue };
+            let mut counts = [0u64; 4];
+            let mut scale = 0u8;
+            for (row, decided) in k.decided.iter().enumerate() {
+                if *decided {
+                    if let Some(c) = run.status.get(row).and_then(|x| counts.get_mut(usize::from(*x))) {
+                        *c += 1;
+                    }
+                    if let Some(Some((_, sc))) = run.amount.get(row) {
+                        scale = scale.max(*sc);
+                    }
+                }
+            }
+            for (i, c) in counts.iter().enumerate() {
+                if let Some(st) = STATUSES.get(i).filter(|_| *c > 0) {
+                    s.add_count(b, *st, *c);
+                }
+            }
+            // The amounts summed at their largest scale, exactly.
+            let mut sum: Option<i128> = Some(0);
+            for (row, decided) in k.decided.iter().enumerate() {
+                if let (true, Some(Some((m, sc)))) = (*decided, run.amount.get(row)) {
+                    sum = sum.and_then(|t| {
+                        let f = crate::kernel::kernels::pow10(u32::from(scale - sc))?;
+                        t.checked_add(m.checked_mul(f)?)
+                    });
+                }
+            }
+            let whole = sum.and_then(|x| crate::kernel::kernels::decimal((x, scale)));
+            if !whole.is_some_and(|x| s.add_exact(b, x)) {
+                for (row, decided) in k.decided.iter().enumerate() {
+                    if let (true, Some(Some(a))) = (*decided, run.amount.get(row)) {
+                        s.add_amount(b, crate::kernel::kernels::decimal(*a));
+                    }
+                }
+            }
+        }
+    }
+
     /// Benefit `bi`'s struct column when the kernels decided every row.
     fn kernel_columns(&self, bi: usize, fast: &KernelBatch, n: usize) -> Result<ArrayRef, Error> {
         let run = fast.benefits.get(bi).ok_or_else(|| Error::Other("internal: no kernel benefit".into()))?;
@@ -413,18 +452,28 @@ impl BatchDecider<'_> {
             Decimal128Array::new(amounts.into(), Some(arrow_buffer::NullBuffer::from(valid)))
                 .with_precision_and_scale(DECIMAL_PRECISION, DECIMAL_SCALE)?,
         );
+        // Failed ids straight from each row's bit set; no missing fact.
+        let ids = fast.ids.get(bi).map_or(&[][..], Vec::as_slice);
         let mut failed = Lists::new(n);
-        let mut missing = Lists::new(n);
-        for row in 0..n {
-            if run.failed.get(row).is_some_and(|f| *f != 0) {
-                for id in fast.failed(bi, row) {
-                    failed.values.append_value(&id);
+        for set in run.failed.iter().take(n) {
+            let mut bits = *set;
+            while bits != 0 {
+                let i = usize::try_from(bits.trailing_zeros()).unwrap_or(usize::MAX);
+                if let Some(id) = ids.get(i) {
+                    failed.values.append_value(id);
                 }
+                bits &= bits - 1;
             }
             failed.append(true);
-            missing.append(true);
         }
-        let children: Vec<ArrayRef> = vec![status, amount, failed.finish()?, missing.finish()?];
+        let item = Arc::new(Field::new("item", DataType::Utf8, true));
+        let missing: ArrayRef = Arc::new(ListArray::try_new(
+            item,
+            arrow_buffer::OffsetBuffer::new_zeroed(n),
+            Arc::new(StringArray::from(Vec::<&str>::new())),
+            None,
+        )?);
+        let children: Vec<ArrayRef> = vec![status, amount, failed.finish()?, missing];
         Ok(Arc::new(StructArray::try_new(self.benefit_fields(bi), children, None)?))
     }
 }
@@ -465,10 +514,10 @@ fn rescale(m: i128, s: u8) -> Result<i128, Error> {
     let s = u32::from(s);
     let bad = || Error::Other(format!("internal: the amount {m}e-{s} does not fit the column"));
     if s >= target {
-        let f = 10i128.checked_pow(s - target).ok_or_else(bad)?;
+        let f = crate::kernel::kernels::pow10(s - target).ok_or_else(bad)?;
         Ok(m / f)
     } else {
-        m.checked_mul(10i128.checked_pow(target - s).ok_or_else(bad)?).ok_or_else(bad)
+        m.checked_mul(crate::kernel::kernels::pow10(target - s).ok_or_else(bad)?).ok_or_else(bad)
     }
 }
 

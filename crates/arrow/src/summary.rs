@@ -54,6 +54,13 @@ impl Summary {
 
     /// Adds one benefit's decision of the current row.
     pub fn add_benefit(&mut self, id: &str, status: policy_eval::Status, amount: Option<Decimal>) {
+        self.add_count(id, status, 1);
+        if let Some(a) = amount {
+            self.add_amount(id, Some(a));
+        }
+    }
+
+    fn entry(&mut self, id: &str) -> Option<&mut BenefitSummary> {
         let i = match self.benefits.iter().position(|s| s.id == id) {
             Some(i) => i,
             None => {
@@ -61,11 +68,37 @@ impl Summary {
                 self.benefits.len() - 1
             }
         };
-        if let Some(s) = self.benefits.get_mut(i) {
-            *s.status.entry(status.as_str()).or_insert(0) += 1;
-            if let Some(a) = amount {
-                s.total = s.total.and_then(|t| t.checked_add(a));
+        self.benefits.get_mut(i)
+    }
+
+    /// Adds `n` applicants of benefit `id` with `status`.
+    pub fn add_count(&mut self, id: &str, status: policy_eval::Status, n: u64) {
+        if let Some(s) = self.entry(id) {
+            *s.status.entry(status.as_str()).or_insert(0) += n;
+        }
+    }
+
+    /// Adds an amount to benefit `id`'s total (`None`: one that could not
+    /// be read, which overflows the total).
+    pub fn add_amount(&mut self, id: &str, amount: Option<Decimal>) {
+        if let Some(s) = self.entry(id) {
+            s.total = s.total.and_then(|t| t.checked_add(amount?));
+        }
+    }
+
+    /// Adds `sum` to benefit `id`'s total when the addition is exact (no
+    /// rounding: the total is then what adding its parts one by one gives);
+    /// `false`, and nothing added, otherwise.
+    pub fn add_exact(&mut self, id: &str, sum: Decimal) -> bool {
+        let Some(s) = self.entry(id) else { return false };
+        let Some(t) = s.total else { return true };
+        let parts = |d: Decimal| (d.mantissa(), u8::try_from(d.scale()).unwrap_or(u8::MAX));
+        match crate::kernel::kernels::add(parts(t), parts(sum)).and_then(crate::kernel::kernels::decimal) {
+            Some(x) => {
+                s.total = Some(x);
+                true
             }
+            None => false,
         }
     }
 

@@ -6,7 +6,7 @@
 //! decisions batch with the kernels on equals the one with `row_only`; and
 //! every row the kernels decided has exactly the interpreter's status,
 //! amount (its text, so its scale too), failed ids in order and no missing
-//! fact. The kernels must decide a share of the rows, so the comparison is
+//! fact; the summaries (counts, exact totals) are equal. The kernels must decide a share of the rows, so the comparison is
 //! never empty.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
@@ -182,9 +182,15 @@ fn compare(plan: &Plan, batch: &RecordBatch, as_of: Option<chrono::NaiveDate>) -
     let decide = DecideOptions { reference_date: as_of, trace: TraceLevel::Off, ..Default::default() };
     let fast = BatchDecider::new(plan, BatchOptions { decide: decide.clone(), ..Default::default() }).unwrap();
     let slow = BatchDecider::new(plan, BatchOptions { decide: decide.clone(), row_only: true, ..Default::default() }).unwrap();
-    let (a, count) = fast.decide_counted(batch, None).unwrap();
-    let b = slow.decide(batch, None).unwrap();
+    let (mut sa, mut sb) = (policy_arrow::Summary::default(), policy_arrow::Summary::default());
+    let (a, count) = fast.decide_counted(batch, Some(&mut sa)).unwrap();
+    let b = slow.decide(batch, Some(&mut sb)).unwrap();
     prop_assert_eq!(&a, &b, "decisions batches differ for {}", plan.policy().meta.id);
+    prop_assert_eq!(&sa, &sb, "summaries differ for {}", plan.policy().meta.id);
+    prop_assert_eq!(sa.render(), sb.render());
+    prop_assert_eq!(serde_json::to_string(&sa).unwrap(), serde_json::to_string(&sb).unwrap());
+    let totals = |s: &policy_arrow::Summary| s.benefits.iter().map(|b| b.total.map(|t| t.to_string())).collect::<Vec<_>>();
+    prop_assert_eq!(totals(&sa), totals(&sb), "totals (with their scales)");
     let Ok(kernels) = fast.kernels() else { return Ok(0) };
     let run = kernels.run(plan, batch);
     prop_assert_eq!(run.count, count);
