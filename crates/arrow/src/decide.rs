@@ -234,14 +234,13 @@ impl<'p> BatchDecider<'p> {
             }
         }
         if let Some(s) = summary {
-            for src in &srcs {
-                match src {
-                    Src::Row(r) => s.add(r),
-                    Src::Kernel(_) => s.add_row(),
-                }
-            }
-            if let Some(k) = &fast {
-                self.summarize(s, k);
+            match &fast {
+                Some(k) => self.summarize(s, k, &srcs),
+                None => srcs.iter().for_each(|src| {
+                    if let Src::Row(r) = src {
+                        s.add(r);
+                    }
+                }),
             }
         }
         let count = fast.as_ref().map_or(0, |k| k.count);
@@ -380,21 +379,39 @@ fn outs_empty(o: Option<&Vec<(Arc<str>, Type)>>) -> bool {
 }
 
 impl BatchDecider<'_> {
-    /// Adds the rows the kernels decided to the summary: counts per status,
-    /// and the exact total (one sum per benefit when it needs no rounding,
-    /// else amount by amount as the row path adds them).
-    fn summarize(&self, s: &mut Summary, k: &KernelBatch) {
+    /// Adds a batch's rows to the summary as the row path would, row after
+    /// row: counts per status, and per benefit the total of the amounts.
+    /// Rounding makes a total depend on the order of its additions, so the
+    /// amounts are added in row order (the kernels' rows among the row
+    /// path's), except when the batch's whole sum with the running total,
+    /// computed exactly on integers at the largest scale, needs no rounding
+    /// and is not zero: the amounts are never negative, so then every
+    /// partial sum is exact too, in any order, and the one addition gives
+    /// what adding them one by one gives, scale included.
+    fn summarize(&self, s: &mut Summary, k: &KernelBatch, srcs: &[Src<'_>]) {
+        // Rows and counts.
+        for src in srcs {
+            match src {
+                Src::Row(Err(_)) => {
+                    s.rows += 1;
+                    s.errors += 1;
+                }
+                Src::Row(Ok(d)) => {
+                    s.rows += 1;
+                    for b in &d.benefits {
+                        s.add_count(&b.id, b.status, 1);
+                    }
+                }
+                Src::Kernel(_) => s.add_row(),
+            }
+        }
         for (bi, b) in self.benefits.iter().enumerate() {
             let Some(run) = k.benefits.get(bi) else { continue };
             let mut counts = [0u64; 4];
-            let mut scale = 0u8;
             for (row, decided) in k.decided.iter().enumerate() {
                 if *decided {
                     if let Some(c) = run.status.get(row).and_then(|x| counts.get_mut(usize::from(*x))) {
                         *c += 1;
-                    }
-                    if let Some(Some((_, sc))) = run.amount.get(row) {
-                        scale = scale.max(*sc);
                     }
                 }
             }
@@ -403,21 +420,48 @@ impl BatchDecider<'_> {
                     s.add_count(b, *st, *c);
                 }
             }
-            // The amounts summed at their largest scale, exactly.
-            let mut sum: Option<i128> = Some(0);
-            for (row, decided) in k.decided.iter().enumerate() {
-                if let (true, Some(Some((m, sc)))) = (*decided, run.amount.get(row)) {
-                    sum = sum.and_then(|t| {
-                        let f = crate::kernel::kernels::pow10(u32::from(scale - sc))?;
-                        t.checked_add(m.checked_mul(f)?)
-                    });
+        }
+        // Totals.
+        let parts = |d: rust_decimal::Decimal| (d.mantissa(), u8::try_from(d.scale()).unwrap_or(u8::MAX));
+        for (bi, b) in self.benefits.iter().enumerate() {
+            let Some(run) = k.benefits.get(bi) else { continue };
+            let amount_of = |src: &Src<'_>| -> Option<Option<(i128, u8)>> {
+                match src {
+                    Src::Kernel(row) => run.amount.get(*row).copied().flatten().map(Some),
+                    Src::Row(Ok(d)) => d.benefits.iter().find(|x| *x.id == **b).and_then(|x| x.amount).map(|a| Some(parts(a))),
+                    Src::Row(Err(_)) => None,
+                }
+            };
+            let Some(total) = s.benefits.iter().find(|x| x.id == **b).and_then(|x| x.total) else { continue };
+            let mut any = false;
+            let mut sum: Option<(i128, u8)> = Some(parts(total));
+            for src in srcs {
+                if let Some(a) = amount_of(src) {
+                    any = true;
+                    sum = match (sum, a) {
+                        (Some((t, ts)), Some((m, ms))) => {
+                            let scale = ts.max(ms);
+                            let up = |x: i128, from: u8| x.checked_mul(crate::kernel::kernels::pow10(u32::from(scale - from))?);
+                            up(t, ts).zip(up(m, ms)).and_then(|(x, y)| x.checked_add(y)).map(|r| (r, scale))
+                        }
+                        _ => None,
+                    };
                 }
             }
-            let whole = sum.and_then(|x| crate::kernel::kernels::decimal((x, scale)));
-            if !whole.is_some_and(|x| s.add_exact(b, x)) {
-                for (row, decided) in k.decided.iter().enumerate() {
-                    if let (true, Some(Some(a))) = (*decided, run.amount.get(row)) {
-                        s.add_amount(b, crate::kernel::kernels::decimal(*a));
+            if !any {
+                continue;
+            }
+            match sum.filter(|(r, _)| *r != 0).and_then(crate::kernel::kernels::decimal) {
+                Some(exact) => {
+                    if let Some(x) = s.benefits.iter_mut().find(|x| x.id == **b) {
+                        x.total = Some(exact);
+                    }
+                }
+                None => {
+                    for src in srcs {
+                        if let Some(a) = amount_of(src) {
+                            s.add_amount(b, a.and_then(crate::kernel::kernels::decimal));
+                        }
                     }
                 }
             }

@@ -86,22 +86,6 @@ impl Summary {
         }
     }
 
-    /// Adds `sum` to benefit `id`'s total when the addition is exact (no
-    /// rounding: the total is then what adding its parts one by one gives);
-    /// `false`, and nothing added, otherwise.
-    pub fn add_exact(&mut self, id: &str, sum: Decimal) -> bool {
-        let Some(s) = self.entry(id) else { return false };
-        let Some(t) = s.total else { return true };
-        let parts = |d: Decimal| (d.mantissa(), u8::try_from(d.scale()).unwrap_or(u8::MAX));
-        match crate::kernel::kernels::add(parts(t), parts(sum)).and_then(crate::kernel::kernels::decimal) {
-            Some(x) => {
-                s.total = Some(x);
-                true
-            }
-            None => false,
-        }
-    }
-
     /// Adds rows.
     pub fn add_all(&mut self, rows: &[RowResult]) {
         for r in rows {
