@@ -234,19 +234,13 @@ impl<'p> BatchDecider<'p> {
             }
         }
         if let Some(s) = summary {
-            for src in &srcs {
-                match (src, &fast) {
-                    (Src::Row(r), _) => s.add(r),
-                    (Src::Kernel(row), Some(k)) => {
-                        s.add_row();
-                        for (bi, b) in self.benefits.iter().enumerate() {
-                            if let Some((status, amount, _)) = k.row(bi, *row) {
-                                s.add_benefit(b, STATUSES.get(usize::from(status)).copied().unwrap_or(Status::Undetermined), amount);
-                            }
-                        }
+            match &fast {
+                Some(k) => self.summarize(s, k, &srcs),
+                None => srcs.iter().for_each(|src| {
+                    if let Src::Row(r) = src {
+                        s.add(r);
                     }
-                    (Src::Kernel(_), None) => {}
-                }
+                }),
             }
         }
         let count = fast.as_ref().map_or(0, |k| k.count);
@@ -385,6 +379,95 @@ fn outs_empty(o: Option<&Vec<(Arc<str>, Type)>>) -> bool {
 }
 
 impl BatchDecider<'_> {
+    /// Adds a batch's rows to the summary as the row path would, row after
+    /// row: counts per status, and per benefit the total of the amounts.
+    /// Rounding makes a total depend on the order of its additions, so the
+    /// amounts are added in row order (the kernels' rows among the row
+    /// path's), except when the batch's whole sum with the running total,
+    /// computed exactly on integers at the largest scale, needs no rounding
+    /// and is not zero: the amounts are never negative, so then every
+    /// partial sum is exact too, in any order, and the one addition gives
+    /// what adding them one by one gives, scale included.
+    fn summarize(&self, s: &mut Summary, k: &KernelBatch, srcs: &[Src<'_>]) {
+        // Rows and counts.
+        for src in srcs {
+            match src {
+                Src::Row(Err(_)) => {
+                    s.rows += 1;
+                    s.errors += 1;
+                }
+                Src::Row(Ok(d)) => {
+                    s.rows += 1;
+                    for b in &d.benefits {
+                        s.add_count(&b.id, b.status, 1);
+                    }
+                }
+                Src::Kernel(_) => s.add_row(),
+            }
+        }
+        for (bi, b) in self.benefits.iter().enumerate() {
+            let Some(run) = k.benefits.get(bi) else { continue };
+            let mut counts = [0u64; 4];
+            for (row, decided) in k.decided.iter().enumerate() {
+                if *decided {
+                    if let Some(c) = run.status.get(row).and_then(|x| counts.get_mut(usize::from(*x))) {
+                        *c += 1;
+                    }
+                }
+            }
+            for (i, c) in counts.iter().enumerate() {
+                if let Some(st) = STATUSES.get(i).filter(|_| *c > 0) {
+                    s.add_count(b, *st, *c);
+                }
+            }
+        }
+        // Totals.
+        let parts = |d: rust_decimal::Decimal| (d.mantissa(), u8::try_from(d.scale()).unwrap_or(u8::MAX));
+        for (bi, b) in self.benefits.iter().enumerate() {
+            let Some(run) = k.benefits.get(bi) else { continue };
+            let amount_of = |src: &Src<'_>| -> Option<Option<(i128, u8)>> {
+                match src {
+                    Src::Kernel(row) => run.amount.get(*row).copied().flatten().map(Some),
+                    Src::Row(Ok(d)) => d.benefits.iter().find(|x| *x.id == **b).and_then(|x| x.amount).map(|a| Some(parts(a))),
+                    Src::Row(Err(_)) => None,
+                }
+            };
+            let Some(total) = s.benefits.iter().find(|x| x.id == **b).and_then(|x| x.total) else { continue };
+            let mut any = false;
+            let mut sum: Option<(i128, u8)> = Some(parts(total));
+            for src in srcs {
+                if let Some(a) = amount_of(src) {
+                    any = true;
+                    sum = match (sum, a) {
+                        (Some((t, ts)), Some((m, ms))) => {
+                            let scale = ts.max(ms);
+                            let up = |x: i128, from: u8| x.checked_mul(crate::kernel::kernels::pow10(u32::from(scale - from))?);
+                            up(t, ts).zip(up(m, ms)).and_then(|(x, y)| x.checked_add(y)).map(|r| (r, scale))
+                        }
+                        _ => None,
+                    };
+                }
+            }
+            if !any {
+                continue;
+            }
+            match sum.filter(|(r, _)| *r != 0).and_then(crate::kernel::kernels::decimal) {
+                Some(exact) => {
+                    if let Some(x) = s.benefits.iter_mut().find(|x| x.id == **b) {
+                        x.total = Some(exact);
+                    }
+                }
+                None => {
+                    for src in srcs {
+                        if let Some(a) = amount_of(src) {
+                            s.add_amount(b, a.and_then(crate::kernel::kernels::decimal));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Benefit `bi`'s struct column when the kernels decided every row.
     fn kernel_columns(&self, bi: usize, fast: &KernelBatch, n: usize) -> Result<ArrayRef, Error> {
         let run = fast.benefits.get(bi).ok_or_else(|| Error::Other("internal: no kernel benefit".into()))?;
@@ -413,18 +496,28 @@ impl BatchDecider<'_> {
             Decimal128Array::new(amounts.into(), Some(arrow_buffer::NullBuffer::from(valid)))
                 .with_precision_and_scale(DECIMAL_PRECISION, DECIMAL_SCALE)?,
         );
+        // Failed ids straight from each row's bit set; no missing fact.
+        let ids = fast.ids.get(bi).map_or(&[][..], Vec::as_slice);
         let mut failed = Lists::new(n);
-        let mut missing = Lists::new(n);
-        for row in 0..n {
-            if run.failed.get(row).is_some_and(|f| *f != 0) {
-                for id in fast.failed(bi, row) {
-                    failed.values.append_value(&id);
+        for set in run.failed.iter().take(n) {
+            let mut bits = *set;
+            while bits != 0 {
+                let i = usize::try_from(bits.trailing_zeros()).unwrap_or(usize::MAX);
+                if let Some(id) = ids.get(i) {
+                    failed.values.append_value(id);
                 }
+                bits &= bits - 1;
             }
             failed.append(true);
-            missing.append(true);
         }
-        let children: Vec<ArrayRef> = vec![status, amount, failed.finish()?, missing.finish()?];
+        let item = Arc::new(Field::new("item", DataType::Utf8, true));
+        let missing: ArrayRef = Arc::new(ListArray::try_new(
+            item,
+            arrow_buffer::OffsetBuffer::new_zeroed(n),
+            Arc::new(StringArray::from(Vec::<&str>::new())),
+            None,
+        )?);
+        let children: Vec<ArrayRef> = vec![status, amount, failed.finish()?, missing];
         Ok(Arc::new(StructArray::try_new(self.benefit_fields(bi), children, None)?))
     }
 }
@@ -465,10 +558,10 @@ fn rescale(m: i128, s: u8) -> Result<i128, Error> {
     let s = u32::from(s);
     let bad = || Error::Other(format!("internal: the amount {m}e-{s} does not fit the column"));
     if s >= target {
-        let f = 10i128.checked_pow(s - target).ok_or_else(bad)?;
+        let f = crate::kernel::kernels::pow10(s - target).ok_or_else(bad)?;
         Ok(m / f)
     } else {
-        m.checked_mul(10i128.checked_pow(target - s).ok_or_else(bad)?).ok_or_else(bad)
+        m.checked_mul(crate::kernel::kernels::pow10(target - s).ok_or_else(bad)?).ok_or_else(bad)
     }
 }
 

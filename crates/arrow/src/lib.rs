@@ -4,11 +4,13 @@
 //!
 //! Column names and types come from the policy's declarations
 //! ([`schema::fact_schema`]); a column that is not a fact, or whose type
-//! cannot hold its fact, is an [`Error::Column`] naming it. Each row is
-//! turned into the engine's facts through the public builder and decided by
-//! the row interpreter, so a row's decision is exactly the one
-//! `Plan::decide` gives for the same facts as JSON (a differential test
-//! holds the two paths together over every golden case).
+//! cannot hold its fact, is an [`Error::Column`] naming it. The column
+//! kernels ([`kernel`]) decide over whole columns the rows they decide
+//! exactly; every other row is turned into the engine's facts through the
+//! public builder and decided by the row interpreter. Either way a row's
+//! decision is exactly the one `Plan::decide` gives for the same facts as
+//! JSON (differential tests, a property test and a fuzz target hold the
+//! paths together).
 //!
 //! ```
 //! use policy_arrow::{BatchDecider, BatchOptions};

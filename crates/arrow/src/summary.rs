@@ -54,6 +54,13 @@ impl Summary {
 
     /// Adds one benefit's decision of the current row.
     pub fn add_benefit(&mut self, id: &str, status: policy_eval::Status, amount: Option<Decimal>) {
+        self.add_count(id, status, 1);
+        if let Some(a) = amount {
+            self.add_amount(id, Some(a));
+        }
+    }
+
+    fn entry(&mut self, id: &str) -> Option<&mut BenefitSummary> {
         let i = match self.benefits.iter().position(|s| s.id == id) {
             Some(i) => i,
             None => {
@@ -61,11 +68,21 @@ impl Summary {
                 self.benefits.len() - 1
             }
         };
-        if let Some(s) = self.benefits.get_mut(i) {
-            *s.status.entry(status.as_str()).or_insert(0) += 1;
-            if let Some(a) = amount {
-                s.total = s.total.and_then(|t| t.checked_add(a));
-            }
+        self.benefits.get_mut(i)
+    }
+
+    /// Adds `n` applicants of benefit `id` with `status`.
+    pub fn add_count(&mut self, id: &str, status: policy_eval::Status, n: u64) {
+        if let Some(s) = self.entry(id) {
+            *s.status.entry(status.as_str()).or_insert(0) += n;
+        }
+    }
+
+    /// Adds an amount to benefit `id`'s total (`None`: one that could not
+    /// be read, which overflows the total).
+    pub fn add_amount(&mut self, id: &str, amount: Option<Decimal>) {
+        if let Some(s) = self.entry(id) {
+            s.total = s.total.and_then(|t| t.checked_add(amount?));
         }
     }
 

@@ -1,7 +1,8 @@
 //! The `columnar` fuzz target's harness (`fuzz/src/columnar.rs`) as a
 //! normal test, so `cargo test` needs no fuzzer: its committed seeds
-//! (`fuzz/seeds/columnar/`) and inputs from a fixed-seed generator, against
-//! every bundled policy the kernels cover.
+//! (`fuzz/seeds/columnar/`), the corpus fuzzing grew (`fuzz/corpus/columnar/`)
+//! and inputs from a fixed-seed generator, against every bundled policy the
+//! kernels cover.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
@@ -20,8 +21,11 @@ fn the_columnar_harness_holds_on_seeds_and_generated_bytes() {
     assert!(ids.iter().any(|i| i == "jiaxing.digital_training_2021"), "{ids:?}");
     let mut inputs: Vec<Vec<u8>> = Vec::new();
     let mut seeds: Vec<_> = std::fs::read_dir(root.join("fuzz/seeds/columnar")).unwrap().map(|e| e.unwrap().path()).collect();
-    seeds.sort();
     assert!(!seeds.is_empty());
+    if let Ok(dir) = std::fs::read_dir(root.join("fuzz/corpus/columnar")) {
+        seeds.extend(dir.map(|e| e.unwrap().path()));
+    }
+    seeds.sort();
     for s in seeds {
         inputs.push(std::fs::read(s).unwrap());
     }

@@ -1,4 +1,5 @@
 //! The column kernels against the row interpreter, row by row, over
+//! generated policies of the constructs the kernels cover, and over
 //! generated populations of every bundled policy (`policies/` and
 //! `examples/`): `policy sample`'s applicants, then cells replaced by
 //! extremes (decimals near rust_decimal's and Decimal128's limits, many
@@ -6,7 +7,7 @@
 //! decisions batch with the kernels on equals the one with `row_only`; and
 //! every row the kernels decided has exactly the interpreter's status,
 //! amount (its text, so its scale too), failed ids in order and no missing
-//! fact. The kernels must decide a share of the rows, so the comparison is
+//! fact; the summaries (counts, exact totals) are equal. The kernels must decide a share of the rows, so the comparison is
 //! never empty.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
@@ -182,9 +183,15 @@ fn compare(plan: &Plan, batch: &RecordBatch, as_of: Option<chrono::NaiveDate>) -
     let decide = DecideOptions { reference_date: as_of, trace: TraceLevel::Off, ..Default::default() };
     let fast = BatchDecider::new(plan, BatchOptions { decide: decide.clone(), ..Default::default() }).unwrap();
     let slow = BatchDecider::new(plan, BatchOptions { decide: decide.clone(), row_only: true, ..Default::default() }).unwrap();
-    let (a, count) = fast.decide_counted(batch, None).unwrap();
-    let b = slow.decide(batch, None).unwrap();
+    let (mut sa, mut sb) = (policy_arrow::Summary::default(), policy_arrow::Summary::default());
+    let (a, count) = fast.decide_counted(batch, Some(&mut sa)).unwrap();
+    let b = slow.decide(batch, Some(&mut sb)).unwrap();
     prop_assert_eq!(&a, &b, "decisions batches differ for {}", plan.policy().meta.id);
+    prop_assert_eq!(&sa, &sb, "summaries differ for {}", plan.policy().meta.id);
+    prop_assert_eq!(sa.render(), sb.render());
+    prop_assert_eq!(serde_json::to_string(&sa).unwrap(), serde_json::to_string(&sb).unwrap());
+    let totals = |s: &policy_arrow::Summary| s.benefits.iter().map(|b| b.total.map(|t| t.to_string())).collect::<Vec<_>>();
+    prop_assert_eq!(totals(&sa), totals(&sb), "totals (with their scales)");
     let Ok(kernels) = fast.kernels() else { return Ok(0) };
     let run = kernels.run(plan, batch);
     prop_assert_eq!(run.count, count);
@@ -260,4 +267,120 @@ fn coverage_of_the_bundled_policies() {
         }
     }
     assert!(covered.iter().any(|c| c == "jiaxing.digital_training_2021 training_subsidy"), "{covered:?}");
+}
+
+/// A policy of the constructs the kernels cover, drawn from `rng`: inputs
+/// of every scalar type with and without bounds and defaults, a unit
+/// conversion, a dated parameter, lets, and benefits dated by an input or
+/// the reference date with scopes, requirements and exclusions over
+/// comparisons, arithmetic, enum sets, `if` and `min`/`max`, and
+/// amounts from tiers, arithmetic or a parameter, some capped.
+fn generated_policy(rng: &mut SplitMix64, n: u64) -> String {
+    let pick = |rng: &mut SplitMix64, xs: &[&str]| xs[usize::try_from(rng.below(xs.len() as u64)).unwrap()].to_string();
+    let mut t = format!(
+        "policy gen.p{n} \"generated\"\n  in_force 2024-01-01 .. 2025-12-31\n\n\
+         unit hour \"h\"\nunit lesson \"l\"\nconvert 3 hour = 4 lesson\n\
+         enum kind \"k\" {{ a \"A\", b \"B\", c \"C\" }}\n\n"
+    );
+    let money_bound = if rng.below(2) == 0 { " in 0 yuan .. 100000 yuan" } else { "" };
+    let default = if rng.below(3) == 0 { " default 10 yuan" } else { "" };
+    t.push_str(&format!("input m0: money{money_bound}{default} \"m0\"\n"));
+    t.push_str("input m1: money in 0 yuan .. \"m1\"\n");
+    t.push_str("input p0: percent in 0% .. 100% \"p0\"\n");
+    t.push_str(&format!("input i0: int{} \"i0\"\n", if rng.below(2) == 0 { " in 0 .. 1000" } else { "" }));
+    t.push_str(&format!("input b0: bool{} \"b0\"\n", if rng.below(3) == 0 { " default true" } else { "" }));
+    t.push_str("input e0: kind \"e0\"\n");
+    t.push_str("input d0: date \"d0\"\n");
+    t.push_str("input h0: hour in 0 hour .. \"h0\"\n\n");
+    t.push_str("param rate: money \"rate\" {\n  from 2024-01-01 => 100 yuan\n  from 2025-01-01 => 125.5 yuan\n}\n");
+    t.push_str("param share: percent \"share\" {\n  from 2024-01-01 => 12.5%\n  from 2025-07-01 => 15%\n}\n\n");
+    t.push_str("let l0 = h0 as lesson \"l0\"\n");
+    t.push_str(&format!("let s0: money = {} \"s0\"\n", pick(rng, &["m0 + m1", "m0 - m1", "m0 * share", "min(m0, m1)", "max(m0, m1 * 2)"])));
+    t.push_str(&format!(
+        "let k0: int = {} \"k0\"\n\n",
+        pick(rng, &["i0 + 1", "i0 * 3", "if b0 { i0 } else { 0 }", "if e0 == a { 1 } else { i0 - 7 }"])
+    ));
+    let conditions = [
+        "b0",
+        "not b0",
+        "e0 in {a, b}",
+        "e0 == c",
+        "m0 >= 500 yuan",
+        "m0 > m1",
+        "s0 <= 2000 yuan",
+        "p0 <= 70%",
+        "p0 > 33.33%",
+        "i0 >= 3 and b0",
+        "k0 < 50 or e0 != b",
+        "l0 >= 32 lesson",
+        "h0 > 10.5 hour",
+        "d0 >= 2024-06-01",
+        "m0 * p0 >= 100 yuan",
+        "m1 / 3 > 10 yuan",
+    ];
+    let amounts = [
+        "amount tiers l0 {\n    >= 48 lesson => 1200 yuan,\n    >= 40 lesson => 1000 yuan,\n    >= 32 lesson => 800 yuan,\n  }",
+        "amount tiers p0 {\n    > 90% => 3 * rate,\n    >= 50% => rate,\n    else => 0 yuan,\n  }",
+        "amount m0 * share",
+        "amount rate * i0",
+        "amount min(s0, 5000 yuan)",
+        "amount m1 / 3",
+        "amount if b0 { m0 } else { m1 }",
+    ];
+    for b in 0..1 + rng.below(3) {
+        t.push_str(&format!("benefit x{b} \"x{b}\" {{\n"));
+        if rng.below(2) == 0 {
+            t.push_str("  dated_by d0\n");
+        }
+        for (k, kind) in ["applies_when", "require", "exclude"].iter().enumerate() {
+            for c in 0..rng.below(3) {
+                t.push_str(&format!("  {kind} c{k}_{c}: {} \"c{k}_{c}\"\n", pick(rng, &conditions)));
+            }
+        }
+        t.push_str(&format!("  {} \"amount\"\n", pick(rng, &amounts)));
+        if rng.below(3) == 0 {
+            t.push_str("  cap 2500 yuan \"cap\"\n");
+        }
+        t.push_str("}\n\n");
+    }
+    t
+}
+
+/// The kernels against the row interpreter over generated policies (each
+/// must be covered by the kernels whole, so that it exercises them) and
+/// their sampled populations, with extreme cells half the time.
+#[test]
+fn kernels_decide_generated_policies_as_the_interpreter_does() {
+    let decided = std::cell::Cell::new(0usize);
+    let compiled = std::cell::Cell::new(0usize);
+    let mut runner = TestRunner::new(Config { cases: 64, failure_persistence: None, ..Config::default() });
+    runner
+        .run(&(any::<u64>(), 1usize..200, any::<bool>()), |(seed, n, extreme)| {
+            let mut rng = SplitMix64::new(seed);
+            let text = generated_policy(&mut rng, seed % 1000);
+            let mut loader = policy_core::loader::MemoryLoader::new();
+            let id = loader.add_policy("gen.policy", &text).unwrap();
+            let source = policy_core::loader::Loader::load_policy(&loader, &id).unwrap();
+            let plan = match policy_eval::compile(&source, &loader) {
+                Ok(p) => p,
+                Err(policy_eval::EvalError::Policy { diagnostics, .. }) => {
+                    let errors: Vec<String> =
+                        diagnostics.iter().filter(|d| d.is_error()).map(|d| format!("{} {}", d.code.id, d.message)).collect();
+                    return Err(TestCaseError::fail(format!("a generated policy does not compile: {errors:?}\n{text}")));
+                }
+                Err(e) => return Err(TestCaseError::fail(format!("a generated policy does not compile: {e}\n{text}"))),
+            };
+            for (b, r) in policy_arrow::kernel::Kernels::coverage(&plan) {
+                prop_assert!(r.is_ok(), "benefit {} is not covered by the kernels: {:?}\n{}", b, r, text);
+            }
+            compiled.set(compiled.get() + 1);
+            let batch = Sampler::new(&plan, seed).batch(&plan, n).unwrap();
+            let batch = if extreme { mutate(&batch, &mut rng) } else { batch };
+            let as_of = as_of(&plan, &mut rng);
+            decided.set(decided.get() + compare(&plan, &batch, as_of).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(compiled.get(), 64);
+    assert!(decided.get() > 500, "the kernels decided {} rows", decided.get());
 }

@@ -52,6 +52,9 @@ pub enum Node {
     Input(usize),
     /// An input with a default: a null cell (an absent fact) holds it.
     InputOr(usize, Scalar),
+    /// A let, by its index in the policy's lets: evaluated once per batch
+    /// ([`Compiled::lets`]).
+    Let(usize),
     /// The benefit's date.
     AsOf,
     /// The amount so far.
@@ -128,6 +131,11 @@ pub struct Compiled {
     pub outcomes: Vec<Node>,
     /// Failure ids: `in_force`, then each condition's id.
     pub ids: Vec<Arc<str>>,
+    /// The lets read (outside the date), in dependency order: each is
+    /// evaluated once per batch, before the stages that read it.
+    pub lets: Vec<(usize, Node)>,
+    /// How many lets the policy has.
+    pub let_count: usize,
     /// The facts its kernels read (indexes into the policy's inputs).
     pub reads: Vec<usize>,
 }
@@ -136,7 +144,12 @@ struct Compiler<'p> {
     p: &'p CheckedPolicy,
     nodes: usize,
     reads: Vec<usize>,
+    /// Lets being inlined (the date's): a cycle guard.
     lets: Vec<usize>,
+    /// Inline lets (while compiling the date, which comes before them).
+    inline: bool,
+    /// Lets compiled once, by id.
+    compiled: Vec<(usize, Node)>,
 }
 
 /// Compiles benefit `b`, or says why the kernels do not cover it.
@@ -157,8 +170,9 @@ pub fn compile(p: &CheckedPolicy, b: &BenefitDef) -> Result<Compiled, String> {
     if !rules.deadlines.is_empty() {
         return Err("deadlines".into());
     }
-    let mut c = Compiler { p, nodes: 0, reads: Vec::new(), lets: Vec::new() };
+    let mut c = Compiler { p, nodes: 0, reads: Vec::new(), lets: Vec::new(), inline: true, compiled: Vec::new() };
     let date = b.dated_by.as_ref().map(|e| c.expr(e)).transpose()?;
+    c.inline = false;
     let mut ids: Vec<Arc<str>> = vec![Arc::from("in_force")];
     let mut conds = Vec::new();
     for (i, d) in rules.conditions.iter().enumerate() {
@@ -193,7 +207,9 @@ pub fn compile(p: &CheckedPolicy, b: &BenefitDef) -> Result<Compiled, String> {
     let mut reads = c.reads;
     reads.sort_unstable();
     reads.dedup();
-    Ok(Compiled { date, conds, steps, outcomes, ids, reads })
+    let mut lets = c.compiled;
+    lets.sort_by_key(|(id, _)| *id);
+    Ok(Compiled { date, conds, steps, outcomes, ids, reads, lets, let_count: p.lets.len() })
 }
 
 fn scalar(v: &Value) -> Option<Scalar> {
@@ -244,10 +260,19 @@ impl Compiler<'_> {
                 if self.lets.contains(&id.index()) {
                     return Err("a let cycle".into());
                 }
+                if !self.inline && self.compiled.iter().any(|(i, _)| *i == id.index()) {
+                    return Ok(Node::Let(id.index()));
+                }
                 self.lets.push(id.index());
                 let n = self.expr(&def.value);
                 self.lets.pop();
-                n?
+                if self.inline {
+                    n?
+                } else {
+                    // Lets read only earlier lets: compiled in that order.
+                    self.compiled.push((id.index(), n?));
+                    Node::Let(id.index())
+                }
             }
             CKind::Param(id) => {
                 let def = self.p.params.get(id.index()).ok_or("internal: no param")?;
@@ -327,7 +352,7 @@ impl Compiler<'_> {
                 }
                 Node::MinMax(*f == Builtin::Max, xs)
             }
-            other => return Err(format!("{}", construct(other))),
+            other => return Err(construct(other).to_string()),
         })
     }
 }

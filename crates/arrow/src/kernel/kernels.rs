@@ -101,6 +101,7 @@ pub enum Col<'a> {
 }
 
 /// `10^k` for k in 0..=38.
+#[allow(clippy::indexing_slicing)]
 const POW10: [i128; 39] = {
     let mut t = [1i128; 39];
     let mut i = 1;
@@ -374,6 +375,22 @@ impl<'a> NumCol<'a> {
     }
 }
 
+/// A comparison of `a / den` (at the fixed scale `sa`) against the
+/// constant `b`, prepared once: `(op, fa, y, limit)`, so that a row's `x`
+/// holds when `|x| < limit` and `op(x × fa, y)` (the order [`fixed`]
+/// gives); a row with `|x| >= limit` or an overflowing `x × fa` has no
+/// exact answer.
+pub fn prepare(op: BinOp, sa: u8, den: u64, dd: Option<u32>, b: (i128, u8)) -> Option<(BinOp, i128, i128, u128)> {
+    let s = sa.max(b.1);
+    let fa = pow10(u32::from(s - sa))?;
+    let y = b.0.checked_mul(pow10(u32::from(s - b.1))?.checked_mul(i128::from(den))?)?;
+    let limit = match dd {
+        None => i128::MAX,
+        Some(dd) => pow10(u32::try_from(24i64 - i64::from(s) - i64::from(dd) + i64::from(sa)).ok()?)?,
+    };
+    Some((op, fa, y, limit.unsigned_abs()))
+}
+
 /// Compares `a / den` (at the fixed scale `sa`; `den` pending when `dd`
 /// gives its digits) with `b` (at `sb`), row by row, with every factor found
 /// once: the order [`cmp`] or [`cmp_ratio`] gives.
@@ -427,7 +444,7 @@ fn fixed(
 
 /// A pending divisor as a positive whole number and its digit count, when
 /// it is one the fraction comparison takes.
-fn ratio(den: Option<Decimal>) -> Option<(u64, u32)> {
+pub fn ratio(den: Option<Decimal>) -> Option<(u64, u32)> {
     let d = den?;
     if d <= Decimal::ZERO || !d.fract().is_zero() {
         return None;

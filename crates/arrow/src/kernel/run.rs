@@ -23,13 +23,14 @@ use std::borrow::Cow;
 /// and the facts reader hold them as they are.
 const MAX_CELL: i128 = 1_000_000_000_000_000_000_000_000_000 / 1000;
 
-/// The fact columns of a batch as the kernels read them.
-pub struct Bound {
+/// The fact columns of a batch as the kernels read them (Decimal128 and
+/// Date32 values borrowed from the batch).
+pub struct Bound<'b> {
     /// Rows.
     pub n: usize,
     /// Per input (policy order): its column, when the batch has it in a
     /// form the kernels read.
-    pub cols: Vec<Option<Col<'static>>>,
+    pub cols: Vec<Option<Col<'b>>>,
     /// Per input: its nulls.
     pub nulls: Vec<Option<NullBuffer>>,
     /// Rows the kernels must not decide whatever they read: a cell the
@@ -38,7 +39,7 @@ pub struct Bound {
 }
 
 /// Binds the fact columns of `batch` (already checked against the policy).
-pub fn bind(p: &CheckedPolicy, batch: &RecordBatch, keep: &[String]) -> Bound {
+pub fn bind<'b>(p: &CheckedPolicy, batch: &'b RecordBatch, keep: &[String]) -> Bound<'b> {
     let n = batch.num_rows();
     let mut b = Bound { n, cols: vec![None; p.inputs.len()], nulls: vec![None; p.inputs.len()], refused: vec![false; n] };
     for (field, array) in batch.schema().fields().iter().zip(batch.columns()) {
@@ -77,14 +78,14 @@ pub fn bind(p: &CheckedPolicy, batch: &RecordBatch, keep: &[String]) -> Bound {
 
 type Bounds = (Option<Decimal>, Option<Decimal>);
 
-fn read(
+fn read<'b>(
     p: &CheckedPolicy,
-    a: &dyn Array,
+    a: &'b dyn Array,
     ty: &Type,
     bounds: Option<Bounds>,
     refused: &mut [bool],
     valid: &dyn Fn(usize) -> bool,
-) -> Option<Col<'static>> {
+) -> Option<Col<'b>> {
     let n = a.len();
     let col = match (kind(ty)?, a.data_type()) {
         (Kind::Bool, DataType::Boolean) => Col::Bool(Arr::Many(Cow::Owned(a.as_boolean().values().iter().collect()))),
@@ -98,12 +99,12 @@ fn read(
                     }
                 }
             }
-            Col::Date(Arr::Many(Cow::Owned(v.to_vec())))
+            Col::Date(Arr::Many(Cow::Borrowed(v)))
         }
         (Kind::Num, dt) => {
-            let (m, s): (Vec<i128>, u8) = match dt {
+            let (m, s): (Cow<'b, [i128]>, u8) = match dt {
                 DataType::Decimal128(_, s) if (0..=MAX_SCALE as i8).contains(s) && *ty != Type::Int => {
-                    (a.as_primitive::<Decimal128Type>().values().to_vec(), u8::try_from(*s).ok()?)
+                    (Cow::Borrowed(&a.as_primitive::<Decimal128Type>().values()[..]), u8::try_from(*s).ok()?)
                 }
                 DataType::Int64 => (a.as_primitive::<Int64Type>().values().iter().map(|x| i128::from(*x)).collect(), 0),
                 DataType::Int32 => (a.as_primitive::<Int32Type>().values().iter().map(|x| i128::from(*x)).collect(), 0),
@@ -142,7 +143,7 @@ fn read(
                     *r = true;
                 }
             }
-            Col::Num(NumCol { m: Arr::Many(Cow::Owned(m)), s: Arr::One(s), den: None })
+            Col::Num(NumCol { m: Arr::Many(m), s: Arr::One(s), den: None })
         }
         (Kind::Enum, _) => {
             let Type::Enum(e) = ty else { return None };
@@ -152,7 +153,16 @@ fn read(
                 let values = d.values();
                 let values = values.as_string_opt::<i32>()?;
                 let map: Vec<u32> = (0..values.len()).map(|i| index(values.value(i))).collect();
-                d.normalized_keys().iter().map(|k| map.get(*k).copied().unwrap_or(u32::MAX)).collect()
+                match a.as_dictionary_opt::<Int32Type>() {
+                    // The canonical key type: read the keys in place.
+                    Some(k) => k
+                        .keys()
+                        .values()
+                        .iter()
+                        .map(|k| usize::try_from(*k).ok().and_then(|k| map.get(k)).copied().unwrap_or(u32::MAX))
+                        .collect(),
+                    None => d.normalized_keys().iter().map(|k| map.get(*k).copied().unwrap_or(u32::MAX)).collect(),
+                }
             } else {
                 let s = a.as_string_opt::<i32>()?;
                 (0..n).map(|i| if s.is_valid(i) { index(s.value(i)) } else { 0 }).collect()
@@ -171,10 +181,15 @@ fn read(
     Some(col)
 }
 
+/// A let's column over the batch and the rows it could not compute.
+pub type LetCol = Option<(Col<'static>, Vec<bool>)>;
+
 /// What evaluation reads besides the facts.
 pub struct Ctx<'a> {
     /// The facts.
-    pub bound: &'a Bound,
+    pub bound: &'a Bound<'a>,
+    /// The lets evaluated so far, by id.
+    pub lets: &'a [LetCol],
     /// The benefit's date per row.
     pub date: Arr<'a, i32>,
     /// The amount so far.
@@ -319,6 +334,13 @@ pub fn eval<'a>(ctx: &'a Ctx<'a>, node: &Node, bad: &mut [bool]) -> Col<'a> {
             let Some(Some(nulls)) = ctx.bound.nulls.get(*i) else { return view_col(c) };
             with_default(c, nulls, *default).unwrap_or_else(|| all_bad(bad))
         }
+        Node::Let(i) => {
+            let Some(Some((c, flags))) = ctx.lets.get(*i) else { return all_bad(bad) };
+            for (b, f) in bad.iter_mut().zip(flags) {
+                *b |= *f;
+            }
+            view_col(c)
+        }
         Node::AsOf => Col::Date(view(&ctx.date)),
         Node::Amount => match &ctx.amount {
             Some(a) => Col::Num(NumCol { m: view(&a.m), s: view(&a.s), den: a.den }),
@@ -376,6 +398,9 @@ pub fn eval<'a>(ctx: &'a Ctx<'a>, node: &Node, bad: &mut [bool]) -> Col<'a> {
         }
         Node::Tiers(subject, tiers, otherwise) => {
             let s = eval(ctx, subject, bad);
+            if let Some(col) = ladder(&s, tiers, otherwise.as_deref(), bad) {
+                return col;
+            }
             let mut arms = Vec::new();
             for (t, v) in tiers {
                 let c = match t {
@@ -412,6 +437,71 @@ pub fn eval<'a>(ctx: &'a Ctx<'a>, node: &Node, bad: &mut [bool]) -> Col<'a> {
             Col::Num(best)
         }
     }
+}
+
+/// Tiers of constant bounds and constant amounts over a numeric column of a
+/// fixed scale, in one pass: each row's subject is compared with the
+/// bounds in order (exactly as [`NumCol::compare`] would) until one holds;
+/// a row whose comparison has no exact answer, or that meets no tier and
+/// has no `else`, is flagged. `None`: not such tiers.
+fn ladder(s: &Col<'_>, tiers: &[(Test, Node)], otherwise: Option<&Node>, bad: &mut [bool]) -> Option<Col<'static>> {
+    let Col::Num(x) = s else { return None };
+    let (Arr::One(sa), Arr::Many(xs)) = (&x.s, &x.m) else { return None };
+    let (den, dd) = match x.den {
+        None => (1, None),
+        Some(d) => {
+            let (d, dd) = super::kernels::ratio(Some(d))?;
+            (d, Some(dd))
+        }
+    };
+    let num = |n: &Node| match n {
+        Node::Const(Scalar::Num(m, s)) => Some((*m, *s)),
+        _ => None,
+    };
+    let mut tests = Vec::with_capacity(tiers.len());
+    let mut values = Vec::with_capacity(tiers.len() + 1);
+    for (t, v) in tiers {
+        let Test::Cmp(op, b) = t else { return None };
+        tests.push(super::kernels::prepare(*op, *sa, den, dd, num(b)?)?);
+        values.push(num(v)?);
+    }
+    let has_else = otherwise.is_some();
+    if let Some(o) = otherwise {
+        values.push(num(o)?);
+    }
+    let last = values.len().checked_sub(1)?;
+    let mut m = Vec::with_capacity(xs.len());
+    let mut pick = Vec::with_capacity(xs.len());
+    for (x, flag) in xs.iter().zip(bad.iter_mut()) {
+        let mut k = tests.len();
+        for (i, (op, fa, y, limit)) in tests.iter().enumerate() {
+            let v = if x.unsigned_abs() < *limit { x.checked_mul(*fa) } else { None };
+            match v {
+                Some(v) if holds(*op, v.cmp(y)) => {
+                    k = i;
+                    break;
+                }
+                Some(_) => {}
+                None => {
+                    *flag = true;
+                    break;
+                }
+            }
+        }
+        if k == tests.len() && !has_else {
+            *flag = true;
+        }
+        let k = k.min(last);
+        m.push(values.get(k).map_or(0, |v| v.0));
+        pick.push(k);
+    }
+    let s0 = values.first().map_or(0, |v| v.1);
+    let scales = if values.iter().all(|v| v.1 == s0) {
+        Arr::One(s0)
+    } else {
+        Arr::Many(Cow::Owned(pick.iter().map(|k| values.get(*k).map_or(0, |v| v.1)).collect()))
+    };
+    Some(Col::Num(NumCol { m: Arr::Many(Cow::Owned(m)), s: scales, den: None }))
 }
 
 /// A column with its null cells holding `d`.
@@ -483,11 +573,11 @@ const NOT_APPLICABLE: u8 = 2;
 /// Runs benefit `c` over the bound batch. `reference` is the decision's
 /// reference date (for a benefit without `dated_by`); `window` the
 /// policy's in-force days.
-pub fn run(c: &Compiled, bound: &Bound, reference: Option<i32>, window: (Option<i32>, Option<i32>)) -> BenefitRun {
+pub fn run(c: &Compiled, bound: &Bound<'_>, reference: Option<i32>, window: (Option<i32>, Option<i32>)) -> BenefitRun {
     let n = bound.n;
     let mut out = BenefitRun { status: vec![0; n], amount: vec![None; n], failed: vec![0; n], bad: bound.refused.clone() };
     // 1. Date.
-    let empty = Ctx { bound, date: Arr::One(0), amount: None };
+    let empty = Ctx { bound, lets: &[], date: Arr::One(0), amount: None };
     let mut bad = vec![false; n];
     let date: Arr<'static, i32> = match (&c.date, reference) {
         (Some(e), _) => match eval(&empty, e, &mut bad) {
@@ -505,20 +595,32 @@ pub fn run(c: &Compiled, bound: &Bound, reference: Option<i32>, window: (Option<
         }
     };
     // Rows still to decide.
-    let mut live: Vec<bool> = (0..n).map(|i| !out.bad[i] && !bad[i]).collect();
-    for i in 0..n {
-        out.bad[i] |= bad[i];
+    let mut live: Vec<bool> = out.bad.iter().zip(&bad).map(|(a, b)| !a && !b).collect();
+    for (o, b) in out.bad.iter_mut().zip(&bad) {
+        *o |= *b;
     }
     // 2. In force.
-    for (i, l) in live.iter_mut().enumerate() {
+    for (i, ((l, st), f)) in live.iter_mut().zip(out.status.iter_mut()).zip(out.failed.iter_mut()).enumerate() {
         let d = date.get(i);
         if *l && (window.0.is_some_and(|f| d < f) || window.1.is_some_and(|u| d > u)) {
-            out.status[i] = NOT_APPLICABLE;
-            out.failed[i] = 1;
+            *st = NOT_APPLICABLE;
+            *f = 1;
             *l = false;
         }
     }
-    let ctx = Ctx { bound, date, amount: None };
+    // The lets, once each, in dependency order.
+    let mut lets: Vec<LetCol> = vec![None; c.let_count];
+    for (id, node) in &c.lets {
+        let mut flags = vec![false; n];
+        let col = {
+            let ctx = Ctx { bound, lets: &lets, date: view(&date), amount: None };
+            own_col(eval(&ctx, node, &mut flags))
+        };
+        if let Some(slot) = lets.get_mut(*id) {
+            *slot = Some((col, flags));
+        }
+    }
+    let ctx = Ctx { bound, lets: &lets, date, amount: None };
     // 3. Scope, then 4. every other condition.
     for scope in [true, false] {
         let mut bad = vec![false; n];
@@ -532,17 +634,18 @@ pub fn run(c: &Compiled, bound: &Bound, reference: Option<i32>, window: (Option<
                 }
             }
         }
-        for i in 0..n {
-            if !live[i] {
+        let rows = live.iter_mut().zip(&bad).zip(&fails).zip(out.status.iter_mut()).zip(out.failed.iter_mut().zip(out.bad.iter_mut()));
+        for ((((l, b), f), st), (of, ob)) in rows {
+            if !*l {
                 continue;
             }
-            if bad[i] {
-                out.bad[i] = true;
-                live[i] = false;
-            } else if fails[i] != 0 {
-                out.status[i] = if scope { NOT_APPLICABLE } else { INELIGIBLE };
-                out.failed[i] = fails[i];
-                live[i] = false;
+            if *b {
+                *ob = true;
+                *l = false;
+            } else if *f != 0 {
+                *st = if scope { NOT_APPLICABLE } else { INELIGIBLE };
+                *of = *f;
+                *l = false;
             }
         }
     }
@@ -554,22 +657,23 @@ pub fn run(c: &Compiled, bound: &Bound, reference: Option<i32>, window: (Option<
         let _ = bools(eval(&ctx, o, &mut bad), &mut bad);
     }
     let target = u32::from(DECIMAL_SCALE.unsigned_abs());
-    for i in 0..n {
-        if !live[i] {
+    let rows = live.iter().zip(&bad).zip(out.status.iter_mut()).zip(out.amount.iter_mut().zip(out.bad.iter_mut()));
+    for (i, (((l, b), st), (am, ob))) in rows.enumerate() {
+        if !*l {
             continue;
         }
-        if bad[i] {
-            out.bad[i] = true;
+        if *b {
+            *ob = true;
             continue;
         }
-        out.status[i] = ELIGIBLE;
+        *st = ELIGIBLE;
         if let Some(a) = &amount {
             let v = a.at(i);
             // Negative amounts are errors; the output column holds ten places.
             if v.0 < 0 || !fits_column(v, target) {
-                out.bad[i] = true;
+                *ob = true;
             }
-            out.amount[i] = Some(v);
+            *am = Some(v);
         }
     }
     out
@@ -595,7 +699,7 @@ fn amount<'a>(c: &Compiled, ctx: &'a Ctx<'a>, bad: &mut [bool]) -> Option<NumCol
     let mut amount: Option<NumCol<'static>> = None;
     let own = |x: NumCol<'_>| NumCol { m: own_arr(x.m), s: own_arr(x.s), den: x.den };
     for step in &c.steps {
-        let with = Ctx { bound: ctx.bound, date: view(&ctx.date), amount: amount.clone() };
+        let with = Ctx { bound: ctx.bound, lets: ctx.lets, date: view(&ctx.date), amount: amount.clone() };
         let next = match step {
             Step::Base(e) => num(eval(&with, e, bad), bad),
             Step::Cap(e) => {
@@ -635,6 +739,15 @@ fn amount<'a>(c: &Compiled, ctx: &'a Ctx<'a>, bad: &mut [bool]) -> Option<NumCol
         amount = Some(own(next));
     }
     amount
+}
+
+fn own_col(c: Col<'_>) -> Col<'static> {
+    match c {
+        Col::Bool(a) => Col::Bool(own_arr(a)),
+        Col::Date(a) => Col::Date(own_arr(a)),
+        Col::Enum(a) => Col::Enum(own_arr(a)),
+        Col::Num(x) => Col::Num(NumCol { m: own_arr(x.m), s: own_arr(x.s), den: x.den }),
+    }
 }
 
 fn own_arr<T: Clone>(a: Arr<'_, T>) -> Arr<'static, T>
