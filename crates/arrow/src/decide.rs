@@ -384,10 +384,12 @@ impl BatchDecider<'_> {
     /// Rounding makes a total depend on the order of its additions, so the
     /// amounts are added in row order (the kernels' rows among the row
     /// path's), except when the batch's whole sum with the running total,
-    /// computed exactly on integers at the largest scale, needs no rounding
-    /// and is not zero: the amounts are never negative, so then every
-    /// partial sum is exact too, in any order, and the one addition gives
-    /// what adding them one by one gives, scale included.
+    /// computed exactly on integers, needs no rounding and is not zero: the
+    /// amounts are never negative, so then every partial sum is exact too,
+    /// in any order, and the one addition gives what adding them one by one
+    /// gives, scale included. That scale is rust_decimal's: the largest of
+    /// the non-zero terms' (a zero added to a number leaves it as it is, and
+    /// a number added to a zero total replaces it).
     fn summarize(&self, s: &mut Summary, k: &KernelBatch, srcs: &[Src<'_>]) {
         // Rows and counts.
         for src in srcs {
@@ -434,24 +436,31 @@ impl BatchDecider<'_> {
             };
             let Some(total) = s.benefits.iter().find(|x| x.id == **b).and_then(|x| x.total) else { continue };
             let mut any = false;
-            let mut sum: Option<(i128, u8)> = Some(parts(total));
+            // `None`: not exact (added one by one below); `Some(None)`: zero
+            // so far; `Some(Some(x))`: the exact non-zero sum so far.
+            let start = parts(total);
+            let mut sum: Option<Option<(i128, u8)>> = Some((start.0 != 0).then_some(start));
             for src in srcs {
                 if let Some(a) = amount_of(src) {
                     any = true;
                     sum = match (sum, a) {
-                        (Some((t, ts)), Some((m, ms))) => {
+                        (None, _) | (_, None) => None,
+                        // A zero term leaves the total as it is.
+                        (Some(t), Some((0, _))) => Some(t),
+                        // The first non-zero term replaces a zero total.
+                        (Some(None), Some(m)) => Some(Some(m)),
+                        (Some(Some((t, ts))), Some((m, ms))) => {
                             let scale = ts.max(ms);
                             let up = |x: i128, from: u8| x.checked_mul(crate::kernel::kernels::pow10(u32::from(scale - from))?);
-                            up(t, ts).zip(up(m, ms)).and_then(|(x, y)| x.checked_add(y)).map(|r| (r, scale))
+                            up(t, ts).zip(up(m, ms)).and_then(|(x, y)| x.checked_add(y)).map(|r| Some((r, scale)))
                         }
-                        _ => None,
                     };
                 }
             }
             if !any {
                 continue;
             }
-            match sum.filter(|(r, _)| *r != 0).and_then(crate::kernel::kernels::decimal) {
+            match sum.flatten().and_then(crate::kernel::kernels::decimal) {
                 Some(exact) => {
                     if let Some(x) = s.benefits.iter_mut().find(|x| x.id == **b) {
                         x.total = Some(exact);

@@ -139,6 +139,14 @@ fn align(a: (i128, u8), b: (i128, u8)) -> Option<(i128, i128, u8)> {
 /// scale; `None` where rust_decimal would round or overflow.
 #[inline(always)]
 pub fn add(a: (i128, u8), b: (i128, u8)) -> Option<(i128, u8)> {
+    // rust_decimal returns the other operand as it is when one is zero,
+    // scale included: `1 + 0.00` is `1`, not `1.00`.
+    if a.0 == 0 {
+        return Some(b);
+    }
+    if b.0 == 0 {
+        return Some(a);
+    }
     let (x, y, s) = align(a, b)?;
     let r = x.checked_add(y)?;
     if r == 0 {
@@ -487,8 +495,19 @@ mod tests {
 
     #[test]
     fn arithmetic_matches_rust_decimal_where_it_answers() {
-        let xs =
-            ["0", "1", "-1", "0.85", "24.0000000000", "1200", "0.1", "79228162514264337593543950335", "3.3333333333333333333333333333"];
+        let xs = [
+            "0",
+            "0.00",
+            "0.0000000000",
+            "1",
+            "-1",
+            "0.85",
+            "24.0000000000",
+            "1200",
+            "0.1",
+            "79228162514264337593543950335",
+            "3.3333333333333333333333333333",
+        ];
         for a in xs {
             for b in xs {
                 let (x, y) = (Decimal::from_str(a).unwrap_or_default(), Decimal::from_str(b).unwrap_or_default());
