@@ -309,13 +309,15 @@ fn test_json_report() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(one_json(&r)["failed"], 0);
     assert!(r.stderr.contains("jiaxing."), "{}", r.stderr);
-    // `--error-format json` makes the report JSON too, unless a format is
-    // asked for: stdout holds JSON only.
+    // Under `--error-format json` the report for people goes to stderr, so
+    // that stdout holds only JSON (error objects, or the `--format json`
+    // document).
     let r = run(&["--error-format", "json", "test", CASES_WRONG]);
     assert_eq!(r.code, 1);
+    assert!(r.stdout.lines().all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()), "{}", r.stdout);
+    assert!(r.stderr.contains("wrong_amount") && r.stderr.contains("1 passed, 2 failed"), "{}", r.stderr);
+    let r = run(&["--error-format", "json", "test", CASES_WRONG, "--format", "json"]);
     assert_eq!(one_json(&r)["failed"], 2);
-    let r = run(&["--error-format", "json", "test", CASES_WRONG, "--format", "human"]);
-    assert!(r.stdout.contains("wrong_amount") && serde_json::from_str::<serde_json::Value>(&r.stdout).is_err(), "{}", r.stdout);
 }
 
 #[test]

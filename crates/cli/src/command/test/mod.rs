@@ -56,11 +56,11 @@ pub struct Args {
     /// Run only cases whose name or policy id contains SUBSTR (repeatable: a case matching any runs).
     #[arg(long, value_name = "SUBSTR")]
     pub filter: Vec<String>,
-    /// How to report: `human` (failures, then counts), `json` (one document on stdout) or
-    /// `junit` (JUnit XML on stdout, for CI dashboards). Default: `human`, or `json` with
-    /// `--error-format json` (so that stdout holds JSON only).
-    #[arg(long, value_enum)]
-    pub format: Option<TestFormat>,
+    /// How to report: `human` (failures, then counts; on stderr under `--error-format
+    /// json`, so that stdout holds JSON only), `json` (one document on stdout) or `junit`
+    /// (JUnit XML on stdout, for CI dashboards).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: TestFormat,
     /// Write missing golden traces and rewrite changed ones (`<name>.traces/<case>.trace`).
     #[arg(long, visible_alias = "update")]
     pub bless: bool,
@@ -92,17 +92,19 @@ pub enum TestFormat {
     Junit,
 }
 
-impl Args {
-    /// The report's format: as asked, else `json` under `--error-format
-    /// json` (errors and report then share stdout as JSON), else `human`.
-    fn report_format(&self, term: Term) -> TestFormat {
-        self.format.unwrap_or(if term.errors == ErrorFormat::Json { TestFormat::Json } else { TestFormat::Human })
+/// Writes a line of the report for people: on stdout, or on stderr under
+/// `--error-format json` (stdout then holds only the JSON error objects).
+fn say(term: Term, text: &str) {
+    if term.errors == ErrorFormat::Json {
+        err!("{text}");
+    } else {
+        out!("{text}");
     }
 }
 
 /// Runs `policy test`.
 pub fn run(args: &Args, term: Term) -> CmdResult {
-    let format = args.report_format(term);
+    let format = args.format;
     let (paths, filters) = split_paths_and_filters(args);
     let human = format == TestFormat::Human;
     let collected = collect(&paths, is_cases);
@@ -149,7 +151,7 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
         let Some(plan) = plan else {
             let why = format!("policy `{}` cannot be loaded; {} not run", cases.policy, plural(selected, "case", "cases"));
             if human {
-                outln!("{fail} {name}: {why}");
+                say(term, &format!("{fail} {name}: {why}\n"));
             }
             run.unloadable(file, &cases, &select, why);
             continue;
@@ -174,13 +176,13 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
             if args.verbose {
                 for (case, time) in file_report.cases.iter().zip(&times) {
                     if case.passed() {
-                        outln!("{ok_word} {name}::{} ({})", case.name, report::millis(*time));
+                        say(term, &format!("{ok_word} {name}::{} ({})\n", case.name, report::millis(*time)));
                     }
                 }
             }
             let text = file_report.render(&fail);
             if !text.is_empty() {
-                out!("{text}");
+                say(term, &text);
             }
         }
         counts.add(file_report.counts());
@@ -192,12 +194,12 @@ pub fn run(args: &Args, term: Term) -> CmdResult {
     let (passed, failed) = (run.passed(), run.failed());
     if human {
         if counts != Counts::default() {
-            outln!("{}", counts.summary(args.bless));
+            say(term, &format!("{}\n", counts.summary(args.bless)));
         }
         if filters.is_empty() {
-            outln!("{passed} passed, {failed} failed");
+            say(term, &format!("{passed} passed, {failed} failed\n"));
         } else {
-            outln!("{passed} passed, {failed} failed, {} filtered out", run.filtered_out);
+            say(term, &format!("{passed} passed, {failed} failed, {} filtered out\n", run.filtered_out));
         }
     }
     if passed + failed == 0 && !collected.files.is_empty() {
@@ -277,7 +279,7 @@ fn validate(file: &CaseFile) -> Result<(), String> {
 /// JUnit report), writes the JSON report when asked, and says whether every
 /// policy reaches `--fail-under`.
 fn report_coverage(args: &Args, coverage: &BTreeMap<String, Coverage>, term: Term) -> bool {
-    let human = args.report_format(term) == TestFormat::Human;
+    let human = args.format == TestFormat::Human && term.errors != ErrorFormat::Json;
     let term = if human { term } else { Term { errors: ErrorFormat::Human, ..term } };
     let mut ok = true;
     for c in coverage.values() {
