@@ -90,6 +90,9 @@ async function init() {
 }
 
 async function loadPolicy(id, shared) {
+  // A later choice wins: an earlier load still in flight stops at its next
+  // await instead of rebuilding the form over the one being filled.
+  const ticket = (state.ticket = (state.ticket || 0) + 1);
   state.policy = id;
   state.decision = null;
   $('share').disabled = true;
@@ -98,8 +101,10 @@ async function loadPolicy(id, shared) {
   $('trace').replaceChildren();
   const enc = encodeURIComponent(id);
   const [detail, schema] = await Promise.all([api(`/v1/policies/${enc}`), api(`/v1/policies/${enc}/schema`)]);
+  if (ticket !== state.ticket) return;
   let doc = null;
   try { doc = await api(`/v1/policies/${enc}/document`); } catch (_) { doc = null; }
+  if (ticket !== state.ticket) return;
   state.detail = detail; state.schema = schema; state.doc = doc;
   const p = detail.policy;
   const window = [p.in_force_from, p.in_force_until].map((d) => d || '…').join(' – ');
@@ -108,6 +113,7 @@ async function loadPolicy(id, shared) {
   $('source').textContent = doc ? doc.text : '（无原文 no source document）';
   $('quote-info').textContent = '';
   buildForm(schema);
+  $('facts-form').dataset.policy = id;
   if (shared) {
     fillForm(shared.facts || {});
     $('as-of').value = shared.as_of || '';

@@ -75,6 +75,8 @@ async function openPage(width, height) {
   await page.goto(base + '/');
   await page.waitForSelector(`#policy option[value="${POLICY}"]`, { state: 'attached' });
   await page.selectOption('#policy', POLICY);
+  // The form of the policy chosen (not of the first one, loaded at start).
+  await page.waitForSelector(`#facts-form[data-policy="${POLICY}"]`, { state: 'attached' });
   await page.waitForSelector('#f-training_days');
   return { page, errors };
 }
