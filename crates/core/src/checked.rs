@@ -681,6 +681,49 @@ pub struct CExpr {
     pub file: FileId,
 }
 
+impl CExpr {
+    /// The direct subexpressions, in the order written (shared by every
+    /// walk over a checked expression outside the checker).
+    pub fn children(&self) -> Vec<&CExpr> {
+        match &self.kind {
+            CKind::Const(_)
+            | CKind::Input(_)
+            | CKind::Let(_)
+            | CKind::Param(_)
+            | CKind::External(_)
+            | CKind::Local(_)
+            | CKind::Amount
+            | CKind::AsOf
+            | CKind::BenefitAmount(_)
+            | CKind::Table(_)
+            | CKind::Present(_) => Vec::new(),
+            CKind::Lookup(_, xs) | CKind::Exists(_, xs) | CKind::List(xs) | CKind::Call(_, xs) | CKind::Apply(_, xs) => xs.iter().collect(),
+            CKind::Field(x, _) | CKind::Convert(x, ..) | CKind::Unary(_, x) => vec![x],
+            CKind::Binary(_, a, b) | CKind::InList(a, b) => vec![a, b],
+            CKind::InSet(x, items) => std::iter::once(&**x).chain(items).collect(),
+            CKind::If(arms, otherwise) => arms.iter().flat_map(|(c, v)| [c, v]).chain(std::iter::once(&**otherwise)).collect(),
+            CKind::Match(x, arms) => std::iter::once(&**x).chain(arms.iter().map(|(_, v)| v)).collect(),
+            CKind::Tiers { subject, tiers, otherwise } => {
+                let mut out = vec![&**subject];
+                for t in tiers {
+                    match &t.test {
+                        CTierTest::Cmp(_, b) => out.push(b),
+                        CTierTest::Range(a, b) => out.extend([a, b]),
+                    }
+                    out.push(&t.value);
+                }
+                out.extend(otherwise.as_deref());
+                out
+            }
+            CKind::Scale { subject, bands, rest } => {
+                std::iter::once(&**subject).chain(bands.iter().flat_map(|(w, r)| [w, r])).chain(rest.as_deref()).collect()
+            }
+            CKind::Quant(_, list, filter) => std::iter::once(&**list).chain(filter.as_deref()).collect(),
+            CKind::Agg(_, list, value, filter) => [&**list, &**value].into_iter().chain(filter.as_deref()).collect(),
+        }
+    }
+}
+
 /// Checked expression forms.
 #[derive(Debug, Clone)]
 pub enum CKind {

@@ -3,7 +3,7 @@
 //! interpreter counts them), and whether an expression can read the date.
 
 use crate::facts::MAX_LIST_LEN;
-use policy_core::checked::{AmountStepDef, BenefitDef, CExpr, CKind, CTierTest, CheckedPolicy};
+use policy_core::checked::{AmountStepDef, BenefitDef, CExpr, CKind, CheckedPolicy};
 
 /// Worst-case work of expressions, with lets and functions measured once.
 pub(crate) struct Measure<'p> {
@@ -99,7 +99,7 @@ impl<'p> Measure<'p> {
                 add((self.list_len(l).saturating_add(2), 0));
             }
             _ => {
-                for c in children(e) {
+                for c in e.children() {
                     add(self.cost(c));
                 }
             }
@@ -133,7 +133,7 @@ impl<'p> Measure<'p> {
             CKind::BenefitAmount(_) => true,
             CKind::Let(id) => self.let_dated(id.index()),
             CKind::Apply(f, args) => args.iter().any(|a| self.reads_date(a)) || self.fn_dated(f.index()),
-            _ => children(e).into_iter().any(|c| self.reads_date(c)),
+            _ => e.children().into_iter().any(|c| self.reads_date(c)),
         }
     }
 
@@ -155,7 +155,7 @@ impl<'p> Measure<'p> {
             CKind::Apply(f, args) => {
                 args.iter().any(|a| self.may_refuse(a)) || self.refusing_fns.get(f.index()).copied().flatten().unwrap_or(true)
             }
-            _ => children(e).into_iter().any(|c| self.may_refuse(c)),
+            _ => e.children().into_iter().any(|c| self.may_refuse(c)),
         }
     }
 
@@ -186,46 +186,6 @@ impl<'p> Measure<'p> {
     }
 }
 
-/// The direct subexpressions of `e`.
-pub(crate) fn children(e: &CExpr) -> Vec<&CExpr> {
-    match &e.kind {
-        CKind::Const(_)
-        | CKind::Input(_)
-        | CKind::Let(_)
-        | CKind::Param(_)
-        | CKind::External(_)
-        | CKind::Local(_)
-        | CKind::Amount
-        | CKind::AsOf
-        | CKind::BenefitAmount(_)
-        | CKind::Table(_)
-        | CKind::Present(_) => Vec::new(),
-        CKind::Lookup(_, xs) | CKind::Exists(_, xs) | CKind::List(xs) | CKind::Call(_, xs) | CKind::Apply(_, xs) => xs.iter().collect(),
-        CKind::Field(x, _) | CKind::Convert(x, ..) | CKind::Unary(_, x) => vec![x],
-        CKind::Binary(_, a, b) | CKind::InList(a, b) => vec![a, b],
-        CKind::InSet(x, items) => std::iter::once(&**x).chain(items).collect(),
-        CKind::If(arms, otherwise) => arms.iter().flat_map(|(c, v)| [c, v]).chain(std::iter::once(&**otherwise)).collect(),
-        CKind::Match(x, arms) => std::iter::once(&**x).chain(arms.iter().map(|(_, v)| v)).collect(),
-        CKind::Tiers { subject, tiers, otherwise } => {
-            let mut out = vec![&**subject];
-            for t in tiers {
-                match &t.test {
-                    CTierTest::Cmp(_, b) => out.push(b),
-                    CTierTest::Range(a, b) => out.extend([a, b]),
-                }
-                out.push(&t.value);
-            }
-            out.extend(otherwise.as_deref());
-            out
-        }
-        CKind::Scale { subject, bands, rest } => {
-            std::iter::once(&**subject).chain(bands.iter().flat_map(|(w, r)| [w, r])).chain(rest.as_deref()).collect()
-        }
-        CKind::Quant(_, list, filter) => std::iter::once(&**list).chain(filter.as_deref()).collect(),
-        CKind::Agg(_, list, value, filter) => [&**list, &**value].into_iter().chain(filter.as_deref()).collect(),
-    }
-}
-
 /// Whether `e` reads nothing of a decision (no fact, let, parameter, date,
 /// amount or bound variable): its value is the same for every applicant.
 pub(crate) fn is_static(e: &CExpr) -> bool {
@@ -240,6 +200,6 @@ pub(crate) fn is_static(e: &CExpr) -> bool {
         | CKind::BenefitAmount(_)
         | CKind::Present(_)
         | CKind::Apply(..) => false,
-        _ => children(e).into_iter().all(is_static),
+        _ => e.children().into_iter().all(is_static),
     }
 }

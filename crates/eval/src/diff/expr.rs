@@ -3,78 +3,6 @@
 
 use super::*;
 
-/// The direct sub-expressions of an expression.
-pub(super) fn children(e: &CExpr) -> Vec<&CExpr> {
-    let mut v: Vec<&CExpr> = Vec::new();
-    match &e.kind {
-        CKind::Const(_)
-        | CKind::Input(_)
-        | CKind::Let(_)
-        | CKind::Param(_)
-        | CKind::External(_)
-        | CKind::Local(_)
-        | CKind::Amount
-        | CKind::AsOf
-        | CKind::BenefitAmount(_)
-        | CKind::Table(_)
-        | CKind::Present(_) => {}
-        CKind::Lookup(_, keys) | CKind::Exists(_, keys) | CKind::Apply(_, keys) => v.extend(keys.iter()),
-        CKind::Field(b, _) | CKind::Convert(b, _, _) | CKind::Unary(_, b) => v.push(b),
-        CKind::Binary(_, a, b) | CKind::InList(a, b) => {
-            v.push(a);
-            v.push(b);
-        }
-        CKind::InSet(x, items) => {
-            v.push(x);
-            v.extend(items.iter());
-        }
-        CKind::List(items) | CKind::Call(_, items) => v.extend(items.iter()),
-        CKind::If(branches, other) => {
-            for (c, x) in branches {
-                v.push(c);
-                v.push(x);
-            }
-            v.push(other);
-        }
-        CKind::Match(s, arms) => {
-            v.push(s);
-            v.extend(arms.iter().map(|(_, x)| x));
-        }
-        CKind::Tiers { subject, tiers, otherwise } => {
-            v.push(subject);
-            for t in tiers {
-                match &t.test {
-                    CTierTest::Cmp(_, b) => v.push(b),
-                    CTierTest::Range(a, b) => {
-                        v.push(a);
-                        v.push(b);
-                    }
-                }
-                v.push(&t.value);
-            }
-            v.extend(otherwise.as_deref());
-        }
-        CKind::Scale { subject, bands, rest } => {
-            v.push(subject);
-            for (w, r) in bands {
-                v.push(w);
-                v.push(r);
-            }
-            v.extend(rest.as_deref());
-        }
-        CKind::Quant(_, l, f) => {
-            v.push(l);
-            v.extend(f.as_deref());
-        }
-        CKind::Agg(_, l, x, f) => {
-            v.push(l);
-            v.push(x);
-            v.extend(f.as_deref());
-        }
-    }
-    v
-}
-
 pub(super) fn duration_unit(u: DurationUnit) -> &'static str {
     match u {
         DurationUnit::Days => "days",
@@ -333,7 +261,7 @@ pub(super) fn moved(o: &CheckedPolicy, oe: &CExpr, n: &CheckedPolicy, ne: &CExpr
         _ => {
             // One operand changed and nothing else: look inside it, when it
             // holds tiers or a scale.
-            let (ca, cb) = (children(oe), children(ne));
+            let (ca, cb) = (oe.children(), ne.children());
             if std::mem::discriminant(&oe.kind) != std::mem::discriminant(&ne.kind) || ca.len() != cb.len() {
                 return None;
             }

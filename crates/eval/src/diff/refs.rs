@@ -154,7 +154,7 @@ impl Refs {
                     CKind::Call(policy_core::checked::Builtin::DaysBetween, _) => r.days = true,
                     _ => {}
                 }
-                stack.extend(children(x));
+                stack.extend(x.children());
             }
         }
         r
