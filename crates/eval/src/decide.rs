@@ -1206,15 +1206,6 @@ fn join_names(names: &[Arc<str>]) -> String {
 
 /// See [`Plan::may_refuse`]; `seen` holds the lets already looked into.
 fn may_refuse(p: &policy_core::checked::CheckedPolicy, e: &CExpr, seen: &mut Vec<usize>) -> bool {
-    use policy_core::checked::CTierTest;
-    let any = |es: &mut dyn Iterator<Item = &CExpr>, seen: &mut Vec<usize>| {
-        for x in es {
-            if may_refuse(p, x, seen) {
-                return true;
-            }
-        }
-        false
-    };
     match &e.kind {
         CKind::Lookup(..) | CKind::Tiers { otherwise: None, .. } => true,
         CKind::Let(id) => {
@@ -1224,39 +1215,11 @@ fn may_refuse(p: &policy_core::checked::CheckedPolicy, e: &CExpr, seen: &mut Vec
             seen.push(id.index());
             p.lets.get(id.index()).is_some_and(|l| may_refuse(p, &l.value, seen))
         }
-        CKind::Const(_)
-        | CKind::Input(_)
-        | CKind::Param(_)
-        | CKind::External(_)
-        | CKind::Local(_)
-        | CKind::Amount
-        | CKind::AsOf
-        | CKind::BenefitAmount(_)
-        | CKind::Table(_)
-        | CKind::Present(_) => false,
-        CKind::Exists(_, keys) | CKind::List(keys) | CKind::Call(_, keys) => any(&mut keys.iter(), seen),
         // Functions call only earlier functions: this ends.
-        CKind::Apply(f, args) => any(&mut args.iter(), seen) || p.functions.get(f.index()).is_some_and(|d| may_refuse(p, &d.body, seen)),
-        CKind::Field(x, _) | CKind::Convert(x, ..) | CKind::Unary(_, x) => may_refuse(p, x, seen),
-        CKind::Binary(_, a, b) | CKind::InList(a, b) => any(&mut [&**a, &**b].into_iter(), seen),
-        CKind::InSet(x, items) => any(&mut std::iter::once(&**x).chain(items), seen),
-        CKind::If(arms, otherwise) => any(&mut arms.iter().flat_map(|(c, v)| [c, v]).chain(std::iter::once(&**otherwise)), seen),
-        CKind::Match(x, arms) => any(&mut std::iter::once(&**x).chain(arms.iter().map(|(_, v)| v)), seen),
-        CKind::Tiers { subject, tiers, otherwise: Some(o) } => any(
-            &mut std::iter::once(&**subject).chain(std::iter::once(&**o)).chain(tiers.iter().flat_map(|t| {
-                let bounds: Vec<&CExpr> = match &t.test {
-                    CTierTest::Cmp(_, b) => vec![b],
-                    CTierTest::Range(a, b) => vec![a, b],
-                };
-                bounds.into_iter().chain(std::iter::once(&t.value))
-            })),
-            seen,
-        ),
-        CKind::Scale { subject, bands, rest } => {
-            any(&mut std::iter::once(&**subject).chain(bands.iter().flat_map(|(w, r)| [w, r])).chain(rest.as_deref()), seen)
+        CKind::Apply(f, args) => {
+            args.iter().any(|a| may_refuse(p, a, seen)) || p.functions.get(f.index()).is_some_and(|d| may_refuse(p, &d.body, seen))
         }
-        CKind::Quant(_, list, filter) => any(&mut std::iter::once(&**list).chain(filter.as_deref()), seen),
-        CKind::Agg(_, list, value, filter) => any(&mut [&**list, &**value].into_iter().chain(filter.as_deref()), seen),
+        _ => e.children().into_iter().any(|c| may_refuse(p, c, seen)),
     }
 }
 
