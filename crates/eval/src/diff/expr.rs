@@ -1,4 +1,4 @@
-//! Expressions compared and shown: sub-expressions, canonical forms,
+//! Expressions compared and shown: canonical forms,
 //! source text, and `old → new` naming the tier or band that moved.
 
 use super::*;
