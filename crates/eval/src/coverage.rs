@@ -171,7 +171,7 @@ impl Coverage {
     }
 
     fn place_at(plan: &Plan, file: FileId, span: Span) -> Option<(String, usize, usize)> {
-        plan.source_ref(file, span).map(|r| (r.file, r.line, r.column))
+        plan.make_source_ref(file, span).map(|r| (r.file, r.line, r.column))
     }
 
     fn push(&mut self, plan: &Plan, e: &CExpr, node: &'static str, rule: Rule) {
@@ -314,7 +314,7 @@ impl Coverage {
         }
         if n.kind == NodeKind::TableLookup {
             if let (Some(table), Some(row)) = (&n.id, n.branch) {
-                if let Some(first) = self.rows.get(table) {
+                if let Some(first) = self.rows.get(&**table) {
                     if let Some(s) = self.rules.get_mut(first + row).and_then(|r| r.sides.first_mut()) {
                         s.hits += 1;
                     }

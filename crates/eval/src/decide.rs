@@ -5,9 +5,10 @@
 use crate::decision::*;
 use crate::error::EvalError;
 use crate::facts::Facts;
-use crate::interp::{AmountRead, Budget, Ctx, Halt, Scratch, Stop, Tracer, MAX_DECISION_STEPS};
+use crate::interp::{AmountRead, Budget, Ctx, Halt, Scratch, Stop, MAX_DECISION_STEPS};
 use crate::plan::Plan;
-use crate::trace::{NodeKind, Trace, TraceLevel, TraceNode, Verdict};
+use crate::trace::log::{Event, Shown};
+use crate::trace::{NodeKind, Trace, TraceLevel, Verdict};
 use chrono::NaiveDate;
 use policy_core::ast::ConditionKind;
 use policy_core::checked::{AmountStepDef, BenefitDef, CExpr, CKind, Citation, ConditionDef, OutcomeDef};
@@ -170,8 +171,29 @@ impl<'p> Decider<'p> {
     /// the same either way ([`Decider::decide_interpreted`] is the
     /// reference).
     pub fn decide(&mut self, facts: &Facts, opts: &DecideOptions) -> Result<&Decision, EvalError> {
-        self.compiled = self.plan.decide_into(facts, opts, &mut self.decision, &mut self.scratch, Some(&mut self.fast))?;
+        self.compiled = self.plan.decide_into(facts, opts, &mut self.decision, &mut self.scratch, Some(&mut self.fast), Build::Tree)?;
         Ok(&self.decision)
+    }
+
+    /// Decides one applicant as [`Decider::decide`] does, but records the
+    /// trace `opts.trace` asks for only as an event log: the decision's
+    /// `trace` stays empty, and [`Decider::trace`] builds it from the log
+    /// when it is wanted (say, only for the applicants refused). Recording
+    /// costs little beyond deciding; building the tree (its text, its
+    /// vectors) is what a trace costs, and only a trace asked for pays it.
+    pub fn decide_logged(&mut self, facts: &Facts, opts: &DecideOptions) -> Result<&Decision, EvalError> {
+        self.compiled = self.plan.decide_into(facts, opts, &mut self.decision, &mut self.scratch, Some(&mut self.fast), Build::Log)?;
+        Ok(&self.decision)
+    }
+
+    /// The trace of the last decision, built from its event log: the same
+    /// tree [`Decider::decide`] gives in [`Decision::trace`] at the level
+    /// the decision asked for; `None` when it asked for none.
+    pub fn trace(&self) -> Option<Trace> {
+        match self.scratch.log.level {
+            TraceLevel::Off => None,
+            _ => Some(self.scratch.log.build(self.plan)),
+        }
     }
 
     /// Decides one applicant with the tree-walking interpreter only: the
@@ -179,7 +201,7 @@ impl<'p> Decider<'p> {
     /// tests, the fuzz target `eval_arbitrary`). Same result as
     /// [`Decider::decide`], slower with the trace off.
     pub fn decide_interpreted(&mut self, facts: &Facts, opts: &DecideOptions) -> Result<&Decision, EvalError> {
-        self.compiled = self.plan.decide_into(facts, opts, &mut self.decision, &mut self.scratch, None)?;
+        self.compiled = self.plan.decide_into(facts, opts, &mut self.decision, &mut self.scratch, None, Build::Tree)?;
         Ok(&self.decision)
     }
 
@@ -199,6 +221,15 @@ impl<'p> Decider<'p> {
     pub fn plan(&self) -> &'p Plan {
         self.plan
     }
+}
+
+/// What deciding leaves of the trace asked for.
+#[derive(Debug, Clone, Copy)]
+enum Build {
+    /// The tree, in the decision.
+    Tree,
+    /// The event log only (the decider keeps it).
+    Log,
 }
 
 impl Plan {
@@ -279,6 +310,7 @@ impl Plan {
         out: &mut Decision,
         scratch: &mut Scratch,
         fast: Option<&mut crate::compiled::Scratch>,
+        build: Build,
     ) -> Result<bool, EvalError> {
         let p = self.policy();
         for id in &opts.benefits {
@@ -299,6 +331,7 @@ impl Plan {
         out.reference_date = reference;
         out.warnings.clear();
         out.warnings.extend(facts.warnings.iter().cloned());
+        scratch.log.start(opts.trace);
         // The compiled plan decides what it decides exactly; on anything
         // else the interpreter decides the whole decision again below.
         if let (Some(fast), TraceLevel::Off) = (fast, opts.trace) {
@@ -337,7 +370,6 @@ impl Plan {
         if !all {
             self.mark_read(scratch);
         }
-        let mut nodes: Vec<(usize, TraceNode)> = Vec::new();
         let mut aside: Option<BenefitDecision> = None;
         // Steps spent by the benefits decided so far, against MAX_DECISION_STEPS.
         let mut spent = 0u64;
@@ -355,22 +387,18 @@ impl Plan {
                 None => Some(aside.get_or_insert_with(|| BenefitDecision::empty(b))),
             };
             let Some(target) = target else { continue };
-            let tracer = traced.then(|| {
-                let mut root = TraceNode::new(NodeKind::Benefit);
-                root.id = Some(b.id.to_string());
-                root.label = Some(b.label.to_string());
+            if let (true, Some(n)) = (traced, slot) {
+                let mut root = Event::new(NodeKind::Benefit);
+                root.id = Some(b.id.clone());
+                root.label = Some(b.label.clone());
                 root.citation = b.cite.clone();
-                Tracer::new(opts.trace, root)
-            });
-            let mut ctx = Ctx::new(self, facts, reference, tracer, scratch);
+                scratch.log.root(n, root);
+            }
+            let mut ctx = Ctx::new(self, facts, reference, traced.then_some(opts.trace), scratch);
             ctx.share_budget(MAX_DECISION_STEPS.saturating_sub(spent), Budget::Decision);
-            let mut node = None;
-            self.decide_benefit(b, &mut ctx, reference, target, &mut node);
+            self.decide_benefit(b, &mut ctx, reference, target);
             spent = spent.saturating_add(ctx.steps());
             ctx.release();
-            if let (Some(n), Some(node)) = (slot, node) {
-                nodes.push((n, node));
-            }
             if any_reads {
                 let read = amount_read(target);
                 if let Some(a) = scratch.amounts.get_mut(i) {
@@ -378,23 +406,16 @@ impl Plan {
                 }
             }
         }
-        nodes.sort_by_key(|(n, _)| *n);
-        let nodes: Vec<TraceNode> = nodes.into_iter().map(|(_, node)| node).collect();
-        out.trace = (opts.trace != TraceLevel::Off).then_some(Trace { level: opts.trace, benefits: nodes });
+        out.trace = match (opts.trace, build) {
+            (TraceLevel::Off, _) | (_, Build::Log) => None,
+            (_, Build::Tree) => Some(scratch.log.build(self)),
+        };
         Ok(false)
     }
 
     /// Decides benefit `b` in `ctx` into `out` (its previous contents
-    /// replaced, its vectors reused); when tracing, pushes its trace node to
-    /// `nodes`.
-    fn decide_benefit(
-        &self,
-        b: &BenefitDef,
-        ctx: &mut Ctx<'_>,
-        reference: Option<NaiveDate>,
-        out: &mut BenefitDecision,
-        node: &mut Option<TraceNode>,
-    ) {
+    /// replaced, its vectors reused); when tracing, closes its root event.
+    fn decide_benefit(&self, b: &BenefitDef, ctx: &mut Ctx<'_>, reference: Option<NaiveDate>, out: &mut BenefitDecision) {
         out.reset(b);
         let mut f = Findings {
             failed: std::mem::take(&mut out.failed),
@@ -419,18 +440,16 @@ impl Plan {
             out.missing.clear();
             out.errors.clear();
         }
-        if let Some(mut n) = ctx.tracer.take().and_then(Tracer::finish) {
-            n.verdict = match status {
-                Status::Eligible => Verdict::Pass,
-                Status::Ineligible | Status::NotApplicable => Verdict::Fail,
-                Status::Undetermined => Verdict::Unknown,
-            };
-            n.result = Some(match (&out.amount, &out.amount_range) {
-                (Some(a), _) => format!("{} {}", status.as_str(), v::money_string(*a)),
-                (None, Some(r)) => format!("{} {}..{}", status.as_str(), v::money_string(r.low), v::money_string(r.high)),
-                _ => status.as_str().to_string(),
-            });
-            *node = Some(n);
+        if let Some(log) = ctx.log() {
+            if let Some(n) = log.root_event() {
+                n.verdict = match status {
+                    Status::Eligible => Verdict::Pass,
+                    Status::Ineligible | Status::NotApplicable => Verdict::Fail,
+                    Status::Undetermined => Verdict::Unknown,
+                };
+                n.result = Shown::Benefit(status, out.amount, out.amount_range.as_ref().map(|r| (r.low, r.high)));
+            }
+            log.finish_root();
         }
     }
 
@@ -487,7 +506,7 @@ impl Plan {
                     self.trace_date(
                         ctx,
                         None,
-                        || "the benefit's date could not be determined".into(),
+                        || Shown::Static("the benefit's date could not be determined"),
                         Verdict::Unknown,
                         b.dated_by.as_ref(),
                     );
@@ -502,7 +521,7 @@ impl Plan {
                 // Nothing the benefit decides can turn on a date: it
                 // decides without one.
                 None if self.is_date_free(b) => {
-                    self.trace_date(ctx, None, || "no reference date, and none is needed: no in-force window, version, dated parameter or expression reads the date".into(), Verdict::Pass, None);
+                    self.trace_date(ctx, None, || Shown::Static("no reference date, and none is needed: no in-force window, version, dated parameter or expression reads the date"), Verdict::Pass, None);
                     None
                 }
                 None => {
@@ -510,7 +529,7 @@ impl Plan {
                         Some(id) => f.missing.push(self.input_name(id.index())),
                         None => f.errors.push("no reference date: pass one (e.g. `--as-of`)".into()),
                     }
-                    self.trace_date(ctx, None, || "no reference date".into(), Verdict::Unknown, None);
+                    self.trace_date(ctx, None, || Shown::Static("no reference date"), Verdict::Unknown, None);
                     return self.without_date(b, ctx, f);
                 }
             },
@@ -525,7 +544,7 @@ impl Plan {
                 self.trace_date(
                     ctx,
                     Some(date),
-                    || format!("{date} is outside the policy's in-force window {}", window()),
+                    || Shown::Text(format!("{date} is outside the policy's in-force window {}", window())),
                     Verdict::Fail,
                     b.dated_by.as_ref(),
                 );
@@ -537,11 +556,10 @@ impl Plan {
                 });
                 return Status::NotApplicable;
             }
-            let source = if b.dated_by.is_some() { "the benefit's date" } else { "the reference date" };
             self.trace_date(
                 ctx,
                 Some(date),
-                || format!("{date} ({source}) is within the in-force window {}", window()),
+                || Shown::Within { date, dated_by: b.dated_by.is_some(), from, until },
                 Verdict::Pass,
                 b.dated_by.as_ref(),
             );
@@ -558,11 +576,11 @@ impl Plan {
                             Some(u) => format!("from {} until {u}", v.from),
                             None => format!("from {}", v.from),
                         };
-                        if let Some(n) = ctx.tracer.as_mut().and_then(|t| t.current()) {
-                            n.label = Some(label);
+                        if let Some(n) = ctx.current() {
+                            n.label = Some(Arc::from(label));
                         }
-                        self.note(ctx, |_| format!("this version applies on {date}"));
-                        self.close(ctx, true, Verdict::Pass, |_| None);
+                        self.note(ctx, |_| Shown::Text(format!("this version applies on {date}")));
+                        self.close(ctx, true, Verdict::Pass, |_| Shown::None);
                     }
                     Some(v)
                 }
@@ -656,10 +674,10 @@ impl Plan {
         }
         // 7. Outputs: values the decision reports besides the amount.
         for o in &b.outputs {
-            let opened = self.open(ctx, NodeKind::Output, o.label.as_deref(), Some(&o.id), o.cite.as_ref(), Some(&o.expr));
+            let opened = self.open(ctx, NodeKind::Output, o.label.as_ref(), Some(&o.id), o.cite.as_ref(), Some(&o.expr));
             match ctx.eval(&o.expr) {
                 Ok(value) => {
-                    self.close(ctx, opened, Verdict::Info, |c| Some(c.show(&value, &o.ty)));
+                    self.close(ctx, opened, Verdict::Info, |c| crate::interp::shown(c.plan, &value, &o.ty));
                     out.outputs.push(OutputValue {
                         id: o.id.clone(),
                         label: o.label.clone(),
@@ -669,7 +687,7 @@ impl Plan {
                     });
                 }
                 Err(s) => {
-                    self.close(ctx, opened, Verdict::Unknown, |_| Some(s.describe()));
+                    self.close(ctx, opened, Verdict::Unknown, |_| Shown::Text(s.describe()));
                     f.stop(s, &o.id, o.cite.as_ref());
                 }
             }
@@ -698,12 +716,12 @@ impl Plan {
                 let opened = self.open(ctx, NodeKind::Deadline, Some(&d.label), None, d.cite.as_ref(), Some(&d.expr));
                 match ctx.eval(&d.expr) {
                     Ok(Value::Date(day)) => {
-                        self.close(ctx, opened, Verdict::Info, |_| Some(day.to_string()));
+                        self.close(ctx, opened, Verdict::Info, |_| Shown::Date(day));
                         out.deadlines.push(Deadline { label: d.label.clone(), date: day, citation: d.cite.clone() });
                     }
-                    Ok(_) => self.close(ctx, opened, Verdict::Unknown, |_| None),
+                    Ok(_) => self.close(ctx, opened, Verdict::Unknown, |_| Shown::None),
                     Err(s) => {
-                        self.close(ctx, opened, Verdict::Unknown, |_| Some(s.describe()));
+                        self.close(ctx, opened, Verdict::Unknown, |_| Shown::Text(s.describe()));
                         f.stop(s, &d.label, d.cite.as_ref());
                     }
                 }
@@ -729,7 +747,7 @@ impl Plan {
     #[cold]
     fn without_date(&self, b: &BenefitDef, ctx: &mut Ctx<'_>, f: &mut Findings) -> Status {
         ctx.date = None;
-        let traced_before = ctx.tracer.as_mut().and_then(|t| t.current()).map(|n| n.children.len());
+        let traced_before = ctx.log().map(|l| l.mark());
         // The scope's findings go into `f`'s own vectors (no allocation) and
         // are cut back to what counts: the scope's failures when it fails,
         // else the facts it is missing; never its errors.
@@ -752,8 +770,8 @@ impl Plan {
             return Status::NotApplicable;
         }
         f.failed.truncate(failed_before);
-        if let (Some(n), Some(before)) = (ctx.tracer.as_mut().and_then(|t| t.current()), traced_before) {
-            n.children.truncate(before);
+        if let (Some(log), Some(mark)) = (ctx.log(), traced_before) {
+            log.truncate(mark);
         }
         let tracer = ctx.tracer.take();
         let rules = || std::iter::once(&b.base).chain(b.versions.iter().map(|v| &v.rules));
@@ -840,12 +858,10 @@ impl Plan {
             }
             Ok(_) | Err(_) => Verdict::Unknown,
         };
-        self.close(ctx, opened, verdict, |_| {
-            Some(match &r {
-                Ok(Value::Bool(x)) => x.to_string(),
-                Ok(_) => "not a bool".into(),
-                Err(s) => s.describe(),
-            })
+        self.close(ctx, opened, verdict, |_| match &r {
+            Ok(Value::Bool(x)) => Shown::Static(if *x { "true" } else { "false" }),
+            Ok(_) => Shown::Static("not a bool"),
+            Err(s) => Shown::Text(s.describe()),
         });
         match r {
             Ok(Value::Bool(x)) => {
@@ -887,7 +903,7 @@ impl Plan {
         let p = self.policy();
         match step {
             AmountStepDef::Base { expr, label, cite, .. } => {
-                let opened = self.open(ctx, NodeKind::Amount, label.as_deref(), None, cite.as_ref(), Some(expr));
+                let opened = self.open(ctx, NodeKind::Amount, label.as_ref(), None, cite.as_ref(), Some(expr));
                 // An authority-set external that was not supplied: the range.
                 if let CKind::External(id) = &expr.kind {
                     if let Some(def) = p.externals.get(id.index()) {
@@ -895,7 +911,7 @@ impl Plan {
                         if let (true, Some(_), Some(bounds)) = (absent, &def.set_by, &def.bounds) {
                             if let (Some(l), Some(h)) = (bounds.low, bounds.high) {
                                 self.close(ctx, opened, Verdict::Info, |_| {
-                                    Some(format!("{} .. {} (set by the authority)", v::money_string(l), v::money_string(h)))
+                                    Shown::Text(format!("{} .. {} (set by the authority)", v::money_string(l), v::money_string(h)))
                                 });
                                 return Ok(Some(Amount::Range(l, h)));
                             }
@@ -904,12 +920,12 @@ impl Plan {
                 }
                 match ctx.eval(expr) {
                     Ok(Value::Num(a)) => {
-                        self.close(ctx, opened, Verdict::Info, |c| Some(c.show(&Value::Num(a), &expr.ty)));
+                        self.close(ctx, opened, Verdict::Info, |_| Shown::Value(Value::Num(a), expr.ty.clone()));
                         Ok(Some(Amount::Exact(a)))
                     }
                     Ok(_) => Err(()),
                     Err(s) => {
-                        self.close(ctx, opened, Verdict::Unknown, |_| Some(s.describe()));
+                        self.close(ctx, opened, Verdict::Unknown, |_| Shown::Text(s.describe()));
                         f.stop(s, "amount", cite.as_ref());
                         Err(())
                     }
@@ -917,7 +933,7 @@ impl Plan {
             }
             AmountStepDef::Cap { expr, label, cite, .. } => {
                 let Some(current) = amount else { return Ok(None) };
-                let opened = self.open(ctx, NodeKind::Cap, label.as_deref(), None, cite.as_ref(), Some(expr));
+                let opened = self.open(ctx, NodeKind::Cap, label.as_ref(), None, cite.as_ref(), Some(expr));
                 match eval_with_amount(ctx, expr, current) {
                     Ok((cap_low, cap_high)) => {
                         let (next, bound) = match current {
@@ -930,17 +946,13 @@ impl Plan {
                             } else {
                                 format!("{} .. {}", c.show(&Value::Num(cap_low), &expr.ty), c.show(&Value::Num(cap_high), &expr.ty))
                             };
-                            if bound {
-                                format!("the cap of {shown} applies")
-                            } else {
-                                format!("below the cap of {shown}")
-                            }
+                            Shown::Text(if bound { format!("the cap of {shown} applies") } else { format!("below the cap of {shown}") })
                         });
-                        self.close(ctx, opened, if bound { Verdict::Pass } else { Verdict::Info }, |_| Some(show_amount(&next)));
+                        self.close(ctx, opened, if bound { Verdict::Pass } else { Verdict::Info }, |_| amount_shown(&next));
                         Ok(Some(next))
                     }
                     Err(s) => {
-                        self.close(ctx, opened, Verdict::Unknown, |_| Some(s.describe()));
+                        self.close(ctx, opened, Verdict::Unknown, |_| Shown::Text(s.describe()));
                         f.stop(s, "cap", cite.as_ref());
                         Err(())
                     }
@@ -951,8 +963,8 @@ impl Plan {
                 let opened = self.open(ctx, NodeKind::Uplift, Some(label), Some(id), cite.as_ref(), Some(when));
                 if let (Some(u), Some(date)) = (until, date) {
                     if date > *u {
-                        self.note(ctx, |_| format!("not applied: {date} is after its last day {u}"));
-                        self.close(ctx, opened, Verdict::Fail, |_| Some(show_amount(&current)));
+                        self.note(ctx, |_| Shown::Text(format!("not applied: {date} is after its last day {u}")));
+                        self.close(ctx, opened, Verdict::Fail, |_| amount_shown(&current));
                         return Ok(Some(current));
                     }
                 }
@@ -967,8 +979,8 @@ impl Plan {
                     Err(s) if self.may_refuse(Some(when)) => Err(s),
                     Err(s) => match either_way(ctx, s, current, |ctx| apply(ctx).map(|(_, next)| next)) {
                         Ok(names) => {
-                            self.note(ctx, |_| unknown_note(missing_names(&names), &current));
-                            self.close(ctx, opened, Verdict::Unknown, |_| Some(show_amount(&current)));
+                            self.note(ctx, |_| Shown::Text(unknown_note(missing_names(&names), &current)));
+                            self.close(ctx, opened, Verdict::Unknown, |_| amount_shown(&current));
                             return Ok(Some(current));
                         }
                         Err(s) => Err(s),
@@ -976,17 +988,17 @@ impl Plan {
                 };
                 match r {
                     Ok(None) => {
-                        self.note(ctx, |_| "not applied: its condition is false".into());
-                        self.close(ctx, opened, Verdict::Fail, |_| Some(show_amount(&current)));
+                        self.note(ctx, |_| Shown::Static("not applied: its condition is false"));
+                        self.close(ctx, opened, Verdict::Fail, |_| amount_shown(&current));
                         Ok(Some(current))
                     }
                     Ok(Some((rate, next))) => {
-                        self.note(ctx, |_| format!("applied: + {}", v::percent_string(rate)));
-                        self.close(ctx, opened, Verdict::Pass, |_| Some(show_amount(&next)));
+                        self.note(ctx, |_| Shown::Text(format!("applied: + {}", v::percent_string(rate))));
+                        self.close(ctx, opened, Verdict::Pass, |_| amount_shown(&next));
                         Ok(Some(next))
                     }
                     Err(s) => {
-                        self.close(ctx, opened, Verdict::Unknown, |_| Some(s.describe()));
+                        self.close(ctx, opened, Verdict::Unknown, |_| Shown::Text(s.describe()));
                         f.stop(s, id, cite.as_ref());
                         Err(())
                     }
@@ -1008,8 +1020,8 @@ impl Plan {
                     Err(s) if self.may_refuse(Some(when)) => Err(s),
                     Err(s) => match either_way(ctx, s, current, apply) {
                         Ok(names) => {
-                            self.note(ctx, |_| unknown_note(missing_names(&names), &current));
-                            self.close(ctx, opened, Verdict::Unknown, |_| Some(show_amount(&current)));
+                            self.note(ctx, |_| Shown::Text(unknown_note(missing_names(&names), &current)));
+                            self.close(ctx, opened, Verdict::Unknown, |_| amount_shown(&current));
                             return Ok(Some(current));
                         }
                         Err(s) => Err(s),
@@ -1017,17 +1029,17 @@ impl Plan {
                 };
                 match r {
                     Ok(None) => {
-                        self.note(ctx, |_| "not applied: its condition is false".into());
-                        self.close(ctx, opened, Verdict::Fail, |_| Some(show_amount(&current)));
+                        self.note(ctx, |_| Shown::Static("not applied: its condition is false"));
+                        self.close(ctx, opened, Verdict::Fail, |_| amount_shown(&current));
                         Ok(Some(current))
                     }
                     Ok(Some(next)) => {
-                        self.note(ctx, |_| format!("applied: the amount becomes {}", show_amount(&next)));
-                        self.close(ctx, opened, Verdict::Pass, |_| Some(show_amount(&next)));
+                        self.note(ctx, |_| Shown::Text(format!("applied: the amount becomes {}", show_amount(&next))));
+                        self.close(ctx, opened, Verdict::Pass, |_| amount_shown(&next));
                         Ok(Some(next))
                     }
                     Err(s) => {
-                        self.close(ctx, opened, Verdict::Unknown, |_| Some(s.describe()));
+                        self.close(ctx, opened, Verdict::Unknown, |_| Shown::Text(s.describe()));
                         f.stop(s, id, cite.as_ref());
                         Err(())
                     }
@@ -1044,18 +1056,18 @@ impl Plan {
         };
         match holds {
             Ok(h) => {
-                self.close(ctx, opened, if h { Verdict::Pass } else { Verdict::Fail }, |_| Some(h.to_string()));
+                self.close(ctx, opened, if h { Verdict::Pass } else { Verdict::Fail }, |_| Shown::Static(if h { "true" } else { "false" }));
                 h.then(|| Outcome { label: o.label.clone(), citation: o.cite.clone(), depends_on: Vec::new() })
             }
             // Whether it applies turns on facts not given: listed, with
             // them, so the decision still stands for every value they take.
             Err(s) => match &*s {
                 Stop::Missing(names) if !self.may_refuse(o.when.as_ref()) => {
-                    self.close(ctx, opened, Verdict::Unknown, |_| Some(format!("depends on {}", join_names(names))));
+                    self.close(ctx, opened, Verdict::Unknown, |_| Shown::Text(format!("depends on {}", join_names(names))));
                     Some(Outcome { label: o.label.clone(), citation: o.cite.clone(), depends_on: names.clone() })
                 }
                 _ => {
-                    self.close(ctx, opened, Verdict::Unknown, |_| Some(s.describe()));
+                    self.close(ctx, opened, Verdict::Unknown, |_| Shown::Text(s.describe()));
                     f.stop(s, &o.label, o.cite.as_ref());
                     None
                 }
@@ -1080,8 +1092,8 @@ impl Plan {
         &self,
         ctx: &mut Ctx<'_>,
         kind: NodeKind,
-        label: Option<&str>,
-        id: Option<&str>,
+        label: Option<&Arc<str>>,
+        id: Option<&Arc<str>>,
         citation: Option<&Citation>,
         e: Option<&CExpr>,
     ) -> bool {
@@ -1093,65 +1105,65 @@ impl Plan {
         &self,
         ctx: &mut Ctx<'_>,
         kind: NodeKind,
-        label: Option<&str>,
-        id: Option<&str>,
+        label: Option<&Arc<str>>,
+        id: Option<&Arc<str>>,
         citation: Option<&Citation>,
         e: Option<&CExpr>,
     ) -> bool {
-        let mut node = TraceNode::new(kind);
-        node.label = label.map(str::to_string);
-        node.id = id.map(str::to_string);
+        let mut node = Event::new(kind);
+        node.label = label.cloned();
+        node.id = id.cloned();
         node.citation = citation.cloned();
-        node.source = e.and_then(|e| self.source_ref(e.file, e.span));
-        if let Some(t) = ctx.tracer.as_mut() {
-            t.open(node);
+        node.source = e.map(|e| (e.file, e.span));
+        if let Some(log) = ctx.log() {
+            log.open(node);
         }
         true
     }
 
     /// Sets the open node's note; `note` runs only when tracing.
     #[inline]
-    fn note(&self, ctx: &mut Ctx<'_>, note: impl FnOnce(&Ctx<'_>) -> String) {
+    fn note(&self, ctx: &mut Ctx<'_>, note: impl FnOnce(&Ctx<'_>) -> Shown) {
         if ctx.tracer.is_none() {
             return;
         }
         let note = note(ctx);
-        if let Some(n) = ctx.tracer.as_mut().and_then(|t| t.current()) {
-            n.note = Some(note);
+        if let Some(n) = ctx.current() {
+            n.note = note;
         }
     }
 
     /// Closes a node [`Self::open`] opened; `result` runs only then.
     #[inline(always)]
-    fn close(&self, ctx: &mut Ctx<'_>, opened: bool, verdict: Verdict, result: impl FnOnce(&Ctx<'_>) -> Option<String>) {
+    fn close(&self, ctx: &mut Ctx<'_>, opened: bool, verdict: Verdict, result: impl FnOnce(&Ctx<'_>) -> Shown) {
         if opened {
             self.close_node(ctx, verdict, result);
         }
     }
 
     #[inline(never)]
-    fn close_node(&self, ctx: &mut Ctx<'_>, verdict: Verdict, result: impl FnOnce(&Ctx<'_>) -> Option<String>) {
+    fn close_node(&self, ctx: &mut Ctx<'_>, verdict: Verdict, result: impl FnOnce(&Ctx<'_>) -> Shown) {
         let result = result(ctx);
-        if let Some(t) = ctx.tracer.as_mut() {
-            if let Some(n) = t.current() {
+        if let Some(log) = ctx.log() {
+            if let Some(n) = log.current() {
                 n.verdict = verdict;
                 n.result = result;
             }
-            t.close();
+            log.close();
         }
     }
 
     fn trace_simple(&self, ctx: &mut Ctx<'_>, kind: NodeKind, verdict: Verdict, note: impl FnOnce() -> String) {
         if self.open(ctx, kind, None, None, None, None) {
-            self.note(ctx, |_| note());
-            self.close(ctx, true, verdict, |_| None);
+            self.note(ctx, |_| Shown::Text(note()));
+            self.close(ctx, true, verdict, |_| Shown::None);
         }
     }
 
-    fn trace_date(&self, ctx: &mut Ctx<'_>, date: Option<NaiveDate>, note: impl FnOnce() -> String, verdict: Verdict, e: Option<&CExpr>) {
+    fn trace_date(&self, ctx: &mut Ctx<'_>, date: Option<NaiveDate>, note: impl FnOnce() -> Shown, verdict: Verdict, e: Option<&CExpr>) {
         if self.open(ctx, NodeKind::DateCheck, None, None, None, e) {
             self.note(ctx, |_| note());
-            self.close(ctx, true, verdict, |_| date.map(|d| d.to_string()));
+            self.close(ctx, true, verdict, |_| date.map_or(Shown::None, Shown::Date));
         }
     }
 }
@@ -1254,6 +1266,14 @@ fn amount_read(d: &BenefitDecision) -> AmountRead {
         Status::Ineligible | Status::NotApplicable => AmountRead::Value(Decimal::ZERO, d.status),
         Status::Undetermined if !d.missing.is_empty() => AmountRead::Missing(d.missing.clone()),
         Status::Undetermined => AmountRead::Error(d.errors.join("; ")),
+    }
+}
+
+/// An amount as a trace shows it, kept as values until the tree is built.
+fn amount_shown(a: &Amount) -> Shown {
+    match a {
+        Amount::Exact(x) => Shown::Money(*x),
+        Amount::Range(l, h) => Shown::MoneyRange(*l, *h),
     }
 }
 

@@ -4,7 +4,8 @@
 
 use crate::facts::Facts;
 use crate::plan::Plan;
-use crate::trace::{NodeKind, Read, SourceRef, TraceLevel, TraceNode, Verdict};
+use crate::trace::log::{Event, Log, Shown};
+use crate::trace::{NodeKind, TraceLevel, Verdict};
 use chrono::{Datelike, NaiveDate};
 use policy_core::ast::{AggKind, BinOp, QuantKind, UnOp};
 use policy_core::checked::{Builtin, CExpr, CKind, CTierTest, Type};
@@ -97,47 +98,6 @@ pub(crate) fn merge_lazy(a: Halt, b: Halt) -> Halt {
     }
 }
 
-/// Records trace nodes as a stack of open nodes.
-#[derive(Debug)]
-pub(crate) struct Tracer {
-    pub level: TraceLevel,
-    stack: Vec<TraceNode>,
-}
-
-impl Tracer {
-    pub fn new(level: TraceLevel, root: TraceNode) -> Self {
-        Tracer { level, stack: vec![root] }
-    }
-    pub fn open(&mut self, node: TraceNode) {
-        self.stack.push(node);
-    }
-    pub fn close(&mut self) {
-        if self.stack.len() > 1 {
-            if let Some(node) = self.stack.pop() {
-                if let Some(parent) = self.stack.last_mut() {
-                    parent.children.push(node);
-                }
-            }
-        }
-    }
-    pub fn current(&mut self) -> Option<&mut TraceNode> {
-        self.stack.last_mut()
-    }
-    pub fn read(&mut self, name: &str, value: String) {
-        if let Some(n) = self.stack.last_mut() {
-            if !n.reads.iter().any(|r| r.name == name) {
-                n.reads.push(Read { name: name.to_string(), value });
-            }
-        }
-    }
-    pub fn finish(mut self) -> Option<TraceNode> {
-        while self.stack.len() > 1 {
-            self.close();
-        }
-        self.stack.pop()
-    }
-}
-
 #[derive(Debug, Clone)]
 pub(crate) enum LetSlot {
     Empty,
@@ -165,6 +125,8 @@ pub(crate) struct Scratch {
     /// Per benefit: whether a benefit asked for reads it (set only when
     /// the decision asks for some benefits).
     pub(crate) read: Vec<bool>,
+    /// The trace's event log (recorded only when tracing).
+    pub(crate) log: Log,
 }
 
 /// A decided benefit's amount as another benefit reads it (`amount_of`).
@@ -197,7 +159,9 @@ pub(crate) struct Ctx<'a> {
     /// Set when an expression reads [`Self::amount`]; lets an amount step
     /// evaluate its expression once for a range whose bounds it ignores.
     pub amount_read: bool,
-    pub tracer: Option<Tracer>,
+    /// The trace level when tracing into `s.log`; taken (and put back) to
+    /// evaluate without tracing.
+    pub tracer: Option<TraceLevel>,
     depth: usize,
     /// Steps spent, against `limit`.
     steps: u64,
@@ -209,7 +173,7 @@ pub(crate) struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     /// A context that evaluates in `scratch`'s buffers (emptied first).
-    pub fn new(plan: &'a Plan, facts: &'a Facts, date: Option<NaiveDate>, tracer: Option<Tracer>, scratch: &'a mut Scratch) -> Self {
+    pub fn new(plan: &'a Plan, facts: &'a Facts, date: Option<NaiveDate>, tracer: Option<TraceLevel>, scratch: &'a mut Scratch) -> Self {
         scratch.lets.clear();
         scratch.lets.resize(plan.policy().lets.len(), LetSlot::Empty);
         scratch.locals.clear();
@@ -240,12 +204,22 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn full(&self) -> bool {
-        self.tracer.as_ref().is_some_and(|t| t.level == TraceLevel::Full)
+        self.tracer == Some(TraceLevel::Full)
     }
 
-    /// The source of a span, for trace nodes.
-    pub fn source_ref(&self, file: policy_core::checked::FileId, span: policy_core::ast::Span) -> Option<SourceRef> {
-        self.plan.source_ref(file, span)
+    /// The event log, when tracing.
+    #[inline]
+    pub fn log(&mut self) -> Option<&mut Log> {
+        match self.tracer {
+            Some(_) => Some(&mut self.s.log),
+            None => None,
+        }
+    }
+
+    /// The innermost open trace event, when tracing.
+    #[inline]
+    pub fn current(&mut self) -> Option<&mut Event> {
+        self.log().and_then(Log::current)
     }
 
     pub fn show(&self, v: &Value, ty: &Type) -> String {
@@ -254,19 +228,16 @@ impl<'a> Ctx<'a> {
 
     /// Records a read in a full trace; a test of one field otherwise.
     #[inline]
-    fn read(&mut self, name: &str, v: &Value, ty: &Type) {
+    fn read(&mut self, name: &Arc<str>, v: &Value, ty: &Type) {
         if self.tracer.is_some() {
             self.record_read(name, v, ty);
         }
     }
 
     #[inline(never)]
-    fn record_read(&mut self, name: &str, v: &Value, ty: &Type) {
+    fn record_read(&mut self, name: &Arc<str>, v: &Value, ty: &Type) {
         if self.full() {
-            let shown = self.show(v, ty);
-            if let Some(t) = self.tracer.as_mut() {
-                t.read(name, shown);
-            }
+            self.s.log.read(name, || shown(self.plan, v, ty));
         }
     }
 
@@ -274,11 +245,9 @@ impl<'a> Ctx<'a> {
         if !self.full() {
             return false;
         }
-        let mut node = TraceNode::new(kind);
-        node.source = self.source_ref(e.file, e.span);
-        if let Some(t) = self.tracer.as_mut() {
-            t.open(node);
-        }
+        let mut node = Event::new(kind);
+        node.source = Some((e.file, e.span));
+        self.s.log.open(node);
         true
     }
 
@@ -286,26 +255,22 @@ impl<'a> Ctx<'a> {
         if !opened {
             return;
         }
-        let shown = match result {
-            Ok(v) => Some(self.show(v, ty)),
-            Err(s) => Some(s.describe()),
-        };
-        if let Some(t) = self.tracer.as_mut() {
-            if let Some(n) = t.current() {
-                n.verdict = if result.is_ok() { Verdict::Info } else { Verdict::Unknown };
-                if n.result.is_none() {
-                    n.result = shown;
-                }
+        let plan = self.plan;
+        if let Some(n) = self.current() {
+            n.verdict = if result.is_ok() { Verdict::Info } else { Verdict::Unknown };
+            if matches!(n.result, Shown::None) {
+                n.result = match result {
+                    Ok(v) => shown(plan, v, ty),
+                    Err(s) => Shown::Text(s.describe()),
+                };
             }
-            t.close();
         }
+        self.s.log.close();
     }
 
-    fn note(&mut self, f: impl FnOnce(&mut TraceNode)) {
-        if let Some(t) = self.tracer.as_mut() {
-            if let Some(n) = t.current() {
-                f(n);
-            }
+    fn note(&mut self, f: impl FnOnce(&mut Event)) {
+        if let Some(n) = self.current() {
+            f(n);
         }
     }
 
@@ -386,8 +351,9 @@ impl<'a> Ctx<'a> {
                 match self.facts.inputs.get(id.index()).and_then(Option::as_ref) {
                     Some(v) => {
                         let v = v.clone();
-                        if let Some(def) = def {
-                            self.read(&def.name, &v, &def.ty);
+                        if let (Some(def), Some(_)) = (def, self.tracer) {
+                            let name = self.plan.input_name(id.index());
+                            self.read(&name, &v, &def.ty);
                         }
                         Ok(v)
                     }
@@ -399,8 +365,9 @@ impl<'a> Ctx<'a> {
                 match self.facts.externals.get(id.index()).and_then(Option::as_ref) {
                     Some(v) => {
                         let v = v.clone();
-                        if let Some(def) = def {
-                            self.read(&def.name, &v, &def.ty);
+                        if let (Some(def), Some(_)) = (def, self.tracer) {
+                            let name = self.plan.external_name(id.index());
+                            self.read(&name, &v, &def.ty);
                         }
                         Ok(v)
                     }
@@ -416,7 +383,10 @@ impl<'a> Ctx<'a> {
             CKind::AsOf => match self.date {
                 Some(d) => {
                     let v = Value::Date(d);
-                    self.read("as_of", &v, &Type::Date);
+                    if self.tracer.is_some() {
+                        let name = self.plan.shared.as_of.clone();
+                        self.read(&name, &v, &Type::Date);
+                    }
                     Ok(v)
                 }
                 None => Err(halt("`as_of` needs the benefit's date; none was given")),
@@ -512,7 +482,7 @@ impl<'a> Ctx<'a> {
                 let start = self.eval_all(args)?;
                 // In a full trace a call is a node: the function's label and
                 // citation, its arguments as reads, the body's reads inside.
-                let opened = self.full() && self.open_call(e, def, start);
+                let opened = self.full() && self.open_call(e, f.index(), start);
                 // The arguments become the body's innermost locals, in order.
                 let base = self.s.locals.len();
                 let s = &mut *self.s;
@@ -563,8 +533,11 @@ impl<'a> Ctx<'a> {
         match self.s.lets.get(i) {
             Some(LetSlot::Done(r)) => {
                 let r = r.clone();
-                if let (Ok(v), true) = (&r, is_read) {
-                    self.read(&def.name, v, &def.ty);
+                if let (Ok(v), true, Some(_)) = (&r, is_read, self.tracer) {
+                    {
+                        let plan = self.plan;
+                        self.read_named(&plan.shared.lets, i, v, &def.ty);
+                    }
                 }
                 return r;
             }
@@ -575,14 +548,11 @@ impl<'a> Ctx<'a> {
             *s = LetSlot::Busy;
         }
         let opened = if self.full() {
-            let mut node = TraceNode::new(NodeKind::Let);
-            node.id = Some(def.name.clone());
-            node.label = def.label.clone();
-            node.source = self.source_ref(def.value.file, def.value.span);
+            let mut node = Event::new(NodeKind::Let);
+            (node.id, node.label) = named(&self.plan.shared.lets, i);
+            node.source = Some((def.value.file, def.value.span));
             node.citation = def.cite.clone();
-            if let Some(t) = self.tracer.as_mut() {
-                t.open(node);
-            }
+            self.s.log.open(node);
             true
         } else {
             false
@@ -592,8 +562,11 @@ impl<'a> Ctx<'a> {
         if let Some(s) = self.s.lets.get_mut(i) {
             *s = LetSlot::Done(r.clone());
         }
-        if let (Ok(v), true) = (&r, is_read) {
-            self.read(&def.name, v, &def.ty);
+        if let (Ok(v), true, Some(_)) = (&r, is_read, self.tracer) {
+            {
+                let plan = self.plan;
+                self.read_named(&plan.shared.lets, i, v, &def.ty);
+            }
         }
         r
     }
@@ -601,20 +574,26 @@ impl<'a> Ctx<'a> {
     /// Opens the trace node of a call of `def` whose arguments are on the
     /// value stack from `start`.
     #[cold]
-    fn open_call(&mut self, e: &CExpr, def: &policy_core::checked::FnDef, start: usize) -> bool {
-        let mut node = TraceNode::new(NodeKind::Call);
-        node.id = Some(def.name.clone());
-        node.label = def.label.clone();
-        node.citation = def.cite.clone();
-        node.source = self.source_ref(e.file, e.span);
+    fn open_call(&mut self, e: &CExpr, f: usize, start: usize) -> bool {
         let p = self.plan.policy();
+        let Some(def) = p.functions.get(f) else { return false };
+        let mut node = Event::new(NodeKind::Call);
+        (node.id, node.label) = named(&self.plan.shared.fns, f);
+        node.citation = def.cite.clone();
+        node.source = Some((e.file, e.span));
+        self.s.log.open(node);
         for ((name, ty), v) in def.params.iter().zip(self.s.stack.get(start..).unwrap_or(&[])) {
-            node.reads.push(Read { name: name.clone(), value: crate::trace::show_value(p, v, ty) });
-        }
-        if let Some(t) = self.tracer.as_mut() {
-            t.open(node);
+            let name: Arc<str> = Arc::from(name.as_str());
+            self.s.log.read(&name, || shown(self.plan, v, ty));
         }
         true
+    }
+
+    /// Records a read of the declaration `i` of `names` (a let or a parameter).
+    fn read_named(&mut self, names: &[(Arc<str>, Option<Arc<str>>)], i: usize, v: &Value, ty: &Type) {
+        if let Some((name, _)) = names.get(i) {
+            self.read(name, v, ty);
+        }
     }
 
     /// `amount_of(b)`: what benefit `b`, decided earlier in this decision,
@@ -627,9 +606,8 @@ impl<'a> Ctx<'a> {
             AmountRead::Value(a, status) => {
                 if self.tracer.is_some() && self.full() {
                     let shown = format!("{} ({}: {}, {})", v::money_string(a), def.id, def.label, status.as_str());
-                    if let Some(t) = self.tracer.as_mut() {
-                        t.read(&format!("amount_of({})", def.id), shown);
-                    }
+                    let name: Arc<str> = Arc::from(format!("amount_of({})", def.id));
+                    self.s.log.read(&name, || Shown::Text(shown));
                 }
                 Ok(Value::Num(a))
             }
@@ -655,25 +633,25 @@ impl<'a> Ctx<'a> {
             return Err(halt(format!("parameter `{}` has no value on {date}", def.name)));
         };
         let opened = if self.full() {
-            let mut node = TraceNode::new(NodeKind::Param);
-            node.id = Some(def.name.clone());
-            node.label = def.label.clone();
-            node.note = Some(match version.until {
+            let mut node = Event::new(NodeKind::Param);
+            (node.id, node.label) = named(&self.plan.shared.params, i);
+            node.note = Shown::Text(match version.until {
                 Some(u) => format!("version {} .. {} chosen for {date}", version.from, u),
                 None => format!("version from {} chosen for {date}", version.from),
             });
             node.citation = version.cite.clone().or_else(|| def.cite.clone());
-            if let Some(t) = self.tracer.as_mut() {
-                t.open(node);
-            }
+            self.s.log.open(node);
             true
         } else {
             false
         };
         let r = self.eval(&version.value);
         self.close_child(opened, &r, &def.ty);
-        if let Ok(v) = &r {
-            self.read(&def.name, v, &def.ty);
+        if let (Ok(v), Some(_)) = (&r, self.tracer) {
+            {
+                let plan = self.plan;
+                self.read_named(&plan.shared.params, i, v, &def.ty);
+            }
         }
         r
     }
@@ -701,11 +679,12 @@ impl<'a> Ctx<'a> {
         if traced {
             let keys_shown = shown.clone().unwrap_or_default();
             let found = row.is_some();
+            let (id, label) = named(&self.plan.shared.tables, t);
             self.note(|n| {
-                n.id = Some(def.name.clone());
-                n.label = def.label.clone();
+                n.id = id;
+                n.label = label;
                 n.citation = def.cite.clone();
-                n.note = Some(if found { format!("row for ({keys_shown})") } else { format!("no row for ({keys_shown})") });
+                n.note = Shown::Text(if found { format!("row for ({keys_shown})") } else { format!("no row for ({keys_shown})") });
                 n.branch = index;
             });
         }
@@ -762,11 +741,9 @@ impl<'a> Ctx<'a> {
             };
             if hit {
                 if self.full() {
-                    let shown = self.show(&s, &subject.ty);
-                    let text = self.source_ref(t.value.file, t.span).map(|r| r.text).unwrap_or_default();
+                    let note = Shown::Tier { value: s.clone(), ty: subject.ty.clone(), tier: i, file: t.value.file, span: t.span };
                     self.note(|n| {
-                        n.note =
-                            Some(format!("{shown} matched tier {} `{}`", i + 1, text.split_whitespace().collect::<Vec<_>>().join(" ")));
+                        n.note = note;
                         n.branch = Some(i);
                     });
                 }
@@ -779,7 +756,7 @@ impl<'a> Ctx<'a> {
                     let shown = self.show(&s, &subject.ty);
                     let branch = tiers.len();
                     self.note(|n| {
-                        n.note = Some(format!("{shown} matched no tier; else applies"));
+                        n.note = Shown::Text(format!("{shown} matched no tier; else applies"));
                         n.branch = Some(branch);
                     });
                 }
@@ -817,7 +794,9 @@ impl<'a> Ctx<'a> {
                 .map(|sl| format!("{} × {}", sl.quantity.normalize(), self.show(&Value::Num(sl.rate), &rate_ty)))
                 .collect();
             let total_shown = self.show(&Value::Num(total), ty);
-            self.note(|n| n.note = Some(format!("{} = {}", if parts.is_empty() { "0".into() } else { parts.join(" + ") }, total_shown)));
+            self.note(|n| {
+                n.note = Shown::Text(format!("{} = {}", if parts.is_empty() { "0".into() } else { parts.join(" + ") }, total_shown))
+            });
         }
         Ok(Value::Num(total))
     }
@@ -1026,5 +1005,22 @@ fn cmp(op: BinOp, o: std::cmp::Ordering) -> bool {
         BinOp::Le => o.is_le(),
         BinOp::Gt => o.is_gt(),
         _ => o.is_ge(),
+    }
+}
+
+/// A value as a trace shows it: kept as the value (shown when the tree is
+/// built), except a list, whose type would have to be copied.
+pub(crate) fn shown(plan: &Plan, v: &Value, ty: &Type) -> Shown {
+    match ty {
+        Type::List(_) => Shown::Text(crate::trace::show_value(plan.policy(), v, ty)),
+        _ => Shown::Value(v.clone(), ty.clone()),
+    }
+}
+
+/// The shared name and label of declaration `i`.
+fn named(names: &[(Arc<str>, Option<Arc<str>>)], i: usize) -> (Option<Arc<str>>, Option<Arc<str>>) {
+    match names.get(i) {
+        Some((n, l)) => (Some(n.clone()), l.clone()),
+        None => (None, None),
     }
 }

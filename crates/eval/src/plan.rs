@@ -37,6 +37,9 @@ pub struct Plan {
     /// loader's name, or the path relative to a root set by
     /// [`Plan::set_source_roots`].
     file_names: Vec<Arc<str>>,
+    /// Per span a trace node has shown: its source, built once and shared
+    /// by every trace (bounded by the number of the policy's expressions).
+    sources: std::sync::RwLock<HashMap<(FileId, usize, usize), Arc<SourceRef>>>,
     warnings: Vec<Diagnostic>,
     /// Text decisions share rather than copy.
     pub(crate) shared: Shared,
@@ -44,6 +47,11 @@ pub struct Plan {
     pub(crate) date_free: Vec<bool>,
     /// The compiled plan: the fast path with the trace off (`compiled`).
     pub(crate) compiled: crate::compiled::Program,
+}
+
+/// A name and an optional label, shared.
+fn named(name: &str, label: Option<&str>) -> (Arc<str>, Option<Arc<str>>) {
+    (Arc::from(name), label.map(Arc::from))
 }
 
 /// Text a [`crate::Decision`] points at instead of copying: built once per
@@ -54,6 +62,14 @@ pub(crate) struct Shared {
     pub engine_version: Arc<str>,
     input_names: Vec<Arc<str>>,
     external_names: Vec<Arc<str>>,
+    /// Names and labels of lets, parameters, functions and tables, as trace
+    /// nodes show them.
+    pub lets: Vec<(Arc<str>, Option<Arc<str>>)>,
+    pub params: Vec<(Arc<str>, Option<Arc<str>>)>,
+    pub fns: Vec<(Arc<str>, Option<Arc<str>>)>,
+    pub tables: Vec<(Arc<str>, Option<Arc<str>>)>,
+    /// The read name of the reference date (`as_of`).
+    pub as_of: Arc<str>,
     /// Failure id and label of a date outside the in-force window.
     pub in_force_id: Arc<str>,
     pub in_force_label: Arc<str>,
@@ -114,6 +130,11 @@ impl Plan {
             engine_version: Arc::from(env!("CARGO_PKG_VERSION")),
             input_names: policy.inputs.iter().map(|i| Arc::from(i.name.as_str())).collect(),
             external_names: policy.externals.iter().map(|x| Arc::from(x.name.as_str())).collect(),
+            lets: policy.lets.iter().map(|d| named(&d.name, d.label.as_deref())).collect(),
+            params: policy.params.iter().map(|d| named(&d.name, d.label.as_deref())).collect(),
+            fns: policy.functions.iter().map(|d| named(&d.name, d.label.as_deref())).collect(),
+            tables: policy.tables.iter().map(|d| named(&d.name, d.label.as_deref())).collect(),
+            as_of: Arc::from("as_of"),
             in_force_id: Arc::from("in_force"),
             in_force_label: Arc::from(format!("the date is outside the policy's in-force window {window}")),
             version_id: Arc::from("version"),
@@ -132,6 +153,7 @@ impl Plan {
             let_deps,
             line_starts,
             file_names,
+            sources: Default::default(),
             warnings,
             date_free: Vec::new(),
             compiled: crate::compiled::Program::default(),
@@ -183,12 +205,22 @@ impl Plan {
             });
             *name = Arc::from(relative.unwrap_or_else(|| f.name.to_string()));
         }
+        self.forget_sources();
+    }
+
+    /// Empties the cache of trace sources (their file names changed).
+    fn forget_sources(&mut self) {
+        match self.sources.get_mut() {
+            Ok(m) => m.clear(),
+            Err(poisoned) => poisoned.into_inner().clear(),
+        }
     }
 
     /// Names source files as `other` does (a plan rebuilt from the same policy).
     pub(crate) fn copy_file_names(&mut self, other: &Plan) {
         if self.file_names.len() == other.file_names.len() {
             self.file_names.clone_from(&other.file_names);
+            self.forget_sources();
         }
     }
 
@@ -199,7 +231,26 @@ impl Plan {
 
     /// The source of a span, for trace nodes: the same as
     /// `policy_core::diag::line_col` gives, found through the line index.
-    pub(crate) fn source_ref(&self, file: FileId, span: Span) -> Option<SourceRef> {
+    /// Built once per span and shared (`sources`).
+    pub(crate) fn source_ref(&self, file: FileId, span: Span) -> Option<Arc<SourceRef>> {
+        let key = (file, span.start, span.end);
+        if let Some(found) = self.sources.read().ok().and_then(|m| m.get(&key).cloned()) {
+            return Some(found);
+        }
+        let made = Arc::new(self.make_source_ref(file, span)?);
+        if let Ok(mut m) = self.sources.write() {
+            m.entry(key).or_insert_with(|| made.clone());
+        }
+        Some(made)
+    }
+
+    /// The policy text of a span.
+    pub(crate) fn source_text(&self, file: FileId, span: Span) -> Option<&str> {
+        self.policy.files.get(file.index())?.text.get(span.start..span.end)
+    }
+
+    /// [`Plan::source_ref`] built afresh, not kept.
+    pub(crate) fn make_source_ref(&self, file: FileId, span: Span) -> Option<SourceRef> {
         let f = self.policy.files.get(file.index())?;
         let text = f.text.get(span.start..span.end)?.to_string();
         let at = span.start.min(f.text.len());
@@ -299,7 +350,7 @@ mod tests {
         let mut plan = crate::compile(&source, &loader).unwrap();
         let span = Span { start: 0, end: 1 };
         let names = |plan: &crate::Plan| -> Vec<String> {
-            (0..plan.policy().files.len()).map(|i| plan.source_ref(FileId(u32::try_from(i).unwrap()), span).unwrap().file).collect()
+            (0..plan.policy().files.len()).map(|i| plan.source_ref(FileId(u32::try_from(i).unwrap()), span).unwrap().file.clone()).collect()
         };
         let given = names(&plan);
         assert!(given.iter().all(|n| n.starts_with(&root.display().to_string())), "{given:?}");
@@ -324,7 +375,7 @@ mod tests {
                 let file = FileId(u32::try_from(i).unwrap());
                 for start in (0..=f.text.len() + 1).filter(|&s| s > f.text.len() || f.text.is_char_boundary(s)) {
                     let end = start;
-                    let got = plan.source_ref(file, Span { start, end });
+                    let got = plan.make_source_ref(file, Span { start, end });
                     let want = f.text.get(start..end).map(|_| policy_core::diag::line_col(&f.text, start));
                     assert_eq!(got.map(|r| (r.line, r.column)), want, "{id} file {i} at {start}");
                 }

@@ -148,7 +148,7 @@ fn render_node(n: &TraceNode, depth: usize, home: &str, benefit: &str, out: &mut
     let labelled = matches!(n.kind, NodeKind::Entitlement | NodeKind::Document | NodeKind::Deadline);
     let what = match (&n.label, &n.source) {
         (Some(l), Some(s)) if labelled => format!("{l} [{}]", one_line(&s.text, out.full)),
-        (Some(l), None) if labelled => l.clone(),
+        (Some(l), None) if labelled => l.to_string(),
         _ => {
             // The rule's id and label, then what it evaluated.
             let head: Vec<&str> = [n.id.as_deref(), n.label.as_deref()].into_iter().flatten().collect();

@@ -217,7 +217,7 @@ fn every_rule_quotes_its_own_sentence() {
         for case in &cases.cases {
             let Some(decision) = run_case(plan, case).decision else { continue };
             for root in &decision.trace.as_ref().expect("a full trace").benefits {
-                let benefit = root.id.clone().unwrap_or_default();
+                let benefit = root.id.as_deref().unwrap_or_default().to_string();
                 let mut nodes = Vec::new();
                 walk(root, &mut nodes);
                 // clause → meanings showing the clause's own quote

@@ -294,7 +294,10 @@ pub fn hide_paths(decision: &mut policy_eval::Decision) {
     let mut stack: Vec<&mut policy_eval::trace::TraceNode> = trace.benefits.iter_mut().collect();
     while let Some(node) = stack.pop() {
         if let Some(source) = node.source.as_mut() {
-            source.file = file_name(&source.file);
+            let name = file_name(&source.file);
+            if name != source.file {
+                std::sync::Arc::make_mut(source).file = name;
+            }
         }
         stack.extend(node.children.iter_mut());
     }

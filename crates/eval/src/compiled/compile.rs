@@ -43,7 +43,7 @@ pub(crate) fn compile(plan: &Plan) -> Program {
         }
     }
     let reads = p.benefits.iter().any(|b| !b.reads.is_empty());
-    Program { benefits, in_force: (p.meta.in_force_from, p.meta.in_force_until), reads }
+    Program { benefits, in_force: (p.meta.in_force_from, p.meta.in_force_until), reads, kept: cx.into_kept() }
 }
 
 /// Every expression a benefit may evaluate.

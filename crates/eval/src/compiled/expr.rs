@@ -328,6 +328,24 @@ pub(crate) struct Cx<'p> {
     fns: Vec<Result<Arc<X>, String>>,
 }
 
+/// Drops compiled lets and functions last first: each holds the ones it
+/// reads, so dropping the first of a long chain last keeps every drop one
+/// level deep (first first, the last one's drop would recurse down the
+/// whole chain and could overflow the stack).
+pub(super) fn drop_last_first(kept: &mut Vec<Arc<X>>) {
+    while let Some(x) = kept.pop() {
+        drop(x);
+    }
+}
+
+impl Drop for Cx<'_> {
+    fn drop(&mut self) {
+        let mut kept: Vec<Arc<X>> = std::mem::take(&mut self.fns).into_iter().flatten().collect();
+        kept.extend(std::mem::take(&mut self.lets).into_iter().flatten());
+        drop_last_first(&mut kept);
+    }
+}
+
 impl<'p> Cx<'p> {
     /// Compiles every let and function (each reads only earlier ones).
     pub fn new(plan: &'p Plan) -> Self {
@@ -344,6 +362,14 @@ impl<'p> Cx<'p> {
             cx.lets.push(body);
         }
         cx
+    }
+
+    /// The compiled functions and lets, in the order they were compiled,
+    /// for [`super::Program`] to drop last first.
+    pub(super) fn into_kept(mut self) -> Vec<Arc<X>> {
+        let mut kept: Vec<Arc<X>> = std::mem::take(&mut self.fns).into_iter().flatten().collect();
+        kept.extend(std::mem::take(&mut self.lets).into_iter().flatten());
+        kept
     }
 
     pub(super) fn typed<T: Scalar>(&mut self, e: &CExpr) -> Result<N<T>, String> {

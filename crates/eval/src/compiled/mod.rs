@@ -198,6 +198,17 @@ pub(crate) struct Program {
     pub in_force: (Option<NaiveDate>, Option<NaiveDate>),
     /// Whether some benefit reads another's amount (`amount_of`).
     pub reads: bool,
+    /// The compiled functions and lets the benefits' closures hold, in the
+    /// order compiled: dropped last first, after the benefits
+    /// ([`expr::drop_last_first`]).
+    pub kept: Vec<Arc<expr::X>>,
+}
+
+impl Drop for Program {
+    fn drop(&mut self) {
+        self.benefits.clear();
+        expr::drop_last_first(&mut self.kept);
+    }
 }
 
 impl std::fmt::Debug for Program {

@@ -1,9 +1,16 @@
 //! The explained trace: a tree per benefit, each node with its kind, source
-//! span and text, the values it read, its result and its citation. Built
-//! only when asked for; rendered as JSON (serde) or as text for people.
+//! span and text, the values it read, its result and its citation. Recorded
+//! as an event log while deciding (`log`) and built as a tree only when
+//! asked for; rendered as JSON (serde) or as text for people.
+//!
+//! Names, labels, citations and sources are reference-counted text shared
+//! with the plan: building a tree copies none of them.
 
 use policy_core::checked::{CheckedPolicy, Citation, Type};
 use policy_core::value::{money_string, percent_string, Value};
+use std::sync::Arc;
+
+pub(crate) mod log;
 
 /// How much to record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -90,7 +97,7 @@ pub struct SourceRef {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Read {
     /// What was read (fact, let, parameter, external…).
-    pub name: String,
+    pub name: Arc<str>,
     /// Its value, shown by type (money `"1200.00"`, percent `"70%"`, …).
     pub value: String,
 }
@@ -116,10 +123,10 @@ pub struct TraceNode {
     pub kind: NodeKind,
     /// Stable id (benefit, condition, let, table…).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub id: Option<String>,
+    pub id: Option<Arc<str>>,
     /// Human label.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub label: Option<String>,
+    pub label: Option<Arc<str>>,
     /// How it came out.
     pub verdict: Verdict,
     /// Its result, shown by type.
@@ -128,9 +135,10 @@ pub struct TraceNode {
     /// A sentence explaining the result where the kind needs one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub note: Option<String>,
-    /// The policy source of the step.
+    /// The policy source of the step (shared with the plan, which keeps one
+    /// per span traced).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub source: Option<SourceRef>,
+    pub source: Option<Arc<SourceRef>>,
     /// Values it read, in order.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub reads: Vec<Read>,

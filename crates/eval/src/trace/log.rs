@@ -1,0 +1,317 @@
+//! The trace as an event log: while a decision is made, each step of the
+//! trace is recorded as one compact [`Event`] (its kind, its parent, the
+//! plan's shared text by reference count, its source as a span, its result
+//! and note as values) into buffers kept between decisions; the tree of
+//! [`TraceNode`]s, with its text, is built from the log only when asked
+//! ([`Log::build`]).
+//!
+//! Invariants:
+//! - Events are in the order their steps opened (pre-order): a node's
+//!   children follow it, in order, each naming it as parent; a root (a
+//!   benefit) has no parent and carries the decision slot it explains.
+//! - Nothing is formatted while recording, save the rare notes whose text
+//!   is built from several values (a scale's sum, a table's keys) and the
+//!   descriptions of errors: values are kept as values ([`Shown`]) and
+//!   shown by type when the tree is built, so the text is the same as if
+//!   it had been formatted at once.
+//! - Recording reuses the buffers: once they have grown to a policy's
+//!   trace, logging a decision allocates only for those notes.
+
+use super::{Read, Trace, TraceLevel, TraceNode, Verdict};
+use crate::decision::Status;
+use crate::plan::Plan;
+use crate::trace::NodeKind;
+use chrono::NaiveDate;
+use policy_core::ast::Span;
+use policy_core::checked::{Citation, FileId, Type};
+use policy_core::value::{self as v, Value};
+use rust_decimal::Decimal;
+use std::sync::Arc;
+
+/// A node's parent when it is a root.
+const ROOT: u32 = u32::MAX;
+
+/// A result or note, kept as the values it shows until the tree is built.
+#[derive(Debug, Clone, Default)]
+pub(crate) enum Shown {
+    /// Nothing.
+    #[default]
+    None,
+    /// Fixed text.
+    Static(&'static str),
+    /// Text formatted while recording.
+    Text(String),
+    /// A value, shown by its type ([`super::show_value`]).
+    Value(Value, Type),
+    /// Money (`"800.00"`).
+    Money(Decimal),
+    /// A range of money (`"500.00 .. 800.00"`).
+    MoneyRange(Decimal, Decimal),
+    /// A day.
+    Date(NaiveDate),
+    /// A benefit's result: its status, then its amount or range.
+    Benefit(Status, Option<Decimal>, Option<(Decimal, Decimal)>),
+    /// The date check's note when the date is within the in-force window.
+    Within { date: NaiveDate, dated_by: bool, from: Option<NaiveDate>, until: Option<NaiveDate> },
+    /// The tier that matched: the subject's value, the tier's number and
+    /// its source.
+    Tier { value: Value, ty: Type, tier: usize, file: FileId, span: Span },
+}
+
+impl Shown {
+    /// The text, as the tree shows it.
+    pub(crate) fn render(&self, plan: &Plan) -> Option<String> {
+        let p = plan.policy();
+        Some(match self {
+            Shown::None => return None,
+            Shown::Static(s) => (*s).to_string(),
+            Shown::Text(s) => s.clone(),
+            Shown::Value(x, ty) => super::show_value(p, x, ty),
+            Shown::Money(m) => v::money_string(*m),
+            Shown::MoneyRange(l, h) => format!("{} .. {}", v::money_string(*l), v::money_string(*h)),
+            Shown::Date(d) => d.to_string(),
+            Shown::Benefit(status, amount, range) => match (amount, range) {
+                (Some(a), _) => format!("{} {}", status.as_str(), v::money_string(*a)),
+                (None, Some((l, h))) => format!("{} {}..{}", status.as_str(), v::money_string(*l), v::money_string(*h)),
+                _ => status.as_str().to_string(),
+            },
+            Shown::Within { date, dated_by, from, until } => format!(
+                "{date} ({}) is within the in-force window {} .. {}",
+                if *dated_by { "the benefit's date" } else { "the reference date" },
+                from.map(|d| d.to_string()).unwrap_or_default(),
+                until.map(|d| d.to_string()).unwrap_or_default()
+            ),
+            Shown::Tier { value, ty, tier, file, span } => {
+                let text = plan.source_text(*file, *span).unwrap_or_default();
+                format!(
+                    "{} matched tier {} `{}`",
+                    super::show_value(p, value, ty),
+                    tier + 1,
+                    text.split_whitespace().collect::<Vec<_>>().join(" ")
+                )
+            }
+        })
+    }
+}
+
+/// One step of the trace as recorded.
+#[derive(Debug, Clone)]
+pub(crate) struct Event {
+    pub kind: NodeKind,
+    /// Index of the parent event, or [`ROOT`].
+    parent: u32,
+    /// For a root: the decision slot of the benefit it explains.
+    slot: u32,
+    pub id: Option<Arc<str>>,
+    pub label: Option<Arc<str>>,
+    pub verdict: Verdict,
+    pub result: Shown,
+    pub note: Shown,
+    pub source: Option<(FileId, Span)>,
+    pub citation: Option<Citation>,
+    pub branch: Option<usize>,
+    /// Children recorded, and reads (for the vectors' capacity).
+    children: u32,
+    reads: u32,
+    /// Index of its first read in [`Log::reads`].
+    first_read: u32,
+}
+
+impl Event {
+    /// An event of `kind` with nothing recorded yet.
+    pub(crate) fn new(kind: NodeKind) -> Self {
+        Event {
+            kind,
+            parent: ROOT,
+            slot: 0,
+            id: None,
+            label: None,
+            verdict: Verdict::Info,
+            result: Shown::None,
+            note: Shown::None,
+            source: None,
+            citation: None,
+            branch: None,
+            children: 0,
+            reads: 0,
+            first_read: u32::MAX,
+        }
+    }
+}
+
+/// A value a step read.
+#[derive(Debug, Clone)]
+struct ReadEvent {
+    node: u32,
+    name: Arc<str>,
+    value: Shown,
+}
+
+/// The event log of one decision; its buffers are kept for the next.
+#[derive(Debug, Default)]
+pub(crate) struct Log {
+    pub level: TraceLevel,
+    events: Vec<Event>,
+    reads: Vec<ReadEvent>,
+    /// Indices of the open events, innermost last.
+    open: Vec<u32>,
+}
+
+impl Log {
+    /// Empties the log (keeping its buffers) to record a decision at `level`.
+    pub(crate) fn start(&mut self, level: TraceLevel) {
+        self.level = level;
+        self.events.clear();
+        self.reads.clear();
+        self.open.clear();
+    }
+
+    /// Opens the root event of a benefit decided into decision slot `slot`.
+    pub(crate) fn root(&mut self, slot: usize, mut event: Event) {
+        self.open.clear();
+        event.parent = ROOT;
+        event.slot = u32::try_from(slot).unwrap_or(u32::MAX);
+        self.push(event);
+    }
+
+    /// Opens `event` under the innermost open event.
+    pub(crate) fn open(&mut self, mut event: Event) {
+        let Some(&parent) = self.open.last() else { return };
+        event.parent = parent;
+        if let Some(p) = self.events.get_mut(parent as usize) {
+            p.children += 1;
+        }
+        self.push(event);
+    }
+
+    fn push(&mut self, event: Event) {
+        let Ok(at) = u32::try_from(self.events.len()) else { return };
+        self.events.push(event);
+        self.open.push(at);
+    }
+
+    /// The innermost open event.
+    pub(crate) fn current(&mut self) -> Option<&mut Event> {
+        let at = *self.open.last()?;
+        self.events.get_mut(at as usize)
+    }
+
+    /// Closes the innermost open event (a root stays open until
+    /// [`Log::finish_root`]).
+    pub(crate) fn close(&mut self) {
+        if self.open.len() > 1 {
+            self.open.pop();
+        }
+    }
+
+    /// Closes every open event, the root included.
+    pub(crate) fn finish_root(&mut self) {
+        self.open.clear();
+    }
+
+    /// The root event being recorded.
+    pub(crate) fn root_event(&mut self) -> Option<&mut Event> {
+        let at = *self.open.first()?;
+        self.events.get_mut(at as usize)
+    }
+
+    /// Records that the innermost open event read `name` as `value`, unless
+    /// it already read it.
+    pub(crate) fn read(&mut self, name: &Arc<str>, value: impl FnOnce() -> Shown) {
+        let Some(&node) = self.open.last() else { return };
+        let Some(e) = self.events.get(node as usize) else { return };
+        if e.reads > 0 {
+            let from = e.first_read as usize;
+            if self.reads.get(from..).unwrap_or(&[]).iter().any(|r| r.node == node && *r.name == **name) {
+                return;
+            }
+        }
+        let Ok(at) = u32::try_from(self.reads.len()) else { return };
+        self.reads.push(ReadEvent { node, name: name.clone(), value: value() });
+        if let Some(e) = self.events.get_mut(node as usize) {
+            if e.reads == 0 {
+                e.first_read = at;
+            }
+            e.reads += 1;
+        }
+    }
+
+    /// How many events are recorded: a mark for [`Log::truncate`].
+    pub(crate) fn mark(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Drops every event recorded since `mark`, with its reads. The events
+    /// still open must all be older than the mark.
+    pub(crate) fn truncate(&mut self, mark: usize) {
+        if mark >= self.events.len() {
+            return;
+        }
+        let cut = u32::try_from(mark).unwrap_or(u32::MAX);
+        for at in mark..self.events.len() {
+            let parent = self.events.get(at).map_or(ROOT, |e| e.parent);
+            if parent < cut {
+                if let Some(p) = self.events.get_mut(parent as usize) {
+                    p.children = p.children.saturating_sub(1);
+                }
+            }
+        }
+        self.events.truncate(mark);
+        self.reads.retain(|r| r.node < cut);
+        self.open.retain(|&o| o < cut);
+    }
+
+    /// Builds the trace: one tree per root, in the order of their decision
+    /// slots, every value and note shown as text.
+    pub(crate) fn build(&self, plan: &Plan) -> Trace {
+        let mut roots: Vec<(u32, TraceNode)> = Vec::new();
+        // The nodes being filled, innermost last, with their event index.
+        let mut stack: Vec<(u32, TraceNode)> = Vec::new();
+        let attach =
+            |stack: &mut Vec<(u32, TraceNode)>, roots: &mut Vec<(u32, TraceNode)>, slot: u32, node: TraceNode| match stack.last_mut() {
+                Some((_, parent)) => parent.children.push(node),
+                None => roots.push((slot, node)),
+            };
+        for (i, e) in self.events.iter().enumerate() {
+            let i = u32::try_from(i).unwrap_or(u32::MAX);
+            while let Some(&(top, _)) = stack.last() {
+                if top == e.parent {
+                    break;
+                }
+                if let Some((top, node)) = stack.pop() {
+                    let slot = self.events.get(top as usize).map_or(0, |e| e.slot);
+                    attach(&mut stack, &mut roots, slot, node);
+                }
+            }
+            stack.push((i, self.node(plan, i, e)));
+        }
+        while let Some((top, node)) = stack.pop() {
+            let slot = self.events.get(top as usize).map_or(0, |e| e.slot);
+            attach(&mut stack, &mut roots, slot, node);
+        }
+        roots.sort_by_key(|(slot, _)| *slot);
+        Trace { level: self.level, benefits: roots.into_iter().map(|(_, n)| n).collect() }
+    }
+
+    fn node(&self, plan: &Plan, i: u32, e: &Event) -> TraceNode {
+        let mut reads = Vec::with_capacity(e.reads as usize);
+        if e.reads > 0 {
+            for r in self.reads.get(e.first_read as usize..).unwrap_or(&[]).iter().filter(|r| r.node == i).take(e.reads as usize) {
+                reads.push(Read { name: r.name.clone(), value: r.value.render(plan).unwrap_or_default() });
+            }
+        }
+        TraceNode {
+            kind: e.kind,
+            id: e.id.clone(),
+            label: e.label.clone(),
+            verdict: e.verdict,
+            result: e.result.render(plan),
+            note: e.note.render(plan),
+            source: e.source.and_then(|(file, span)| plan.source_ref(file, span)),
+            reads,
+            citation: e.citation.clone(),
+            children: Vec::with_capacity(e.children as usize),
+            branch: e.branch,
+        }
+    }
+}
