@@ -276,6 +276,34 @@ pub fn scale(subject: Decimal, bands: &[(Decimal, Decimal)], rest: Option<Decima
     Ok((slices, total))
 }
 
+/// Appends a day as chrono's `Display` writes it (`2021-09-30`: four
+/// digits for years 0..=9999, a sign otherwise), without a formatter for
+/// the common years.
+pub fn push_date(out: &mut String, d: NaiveDate) {
+    let (y, m, day) = (d.year(), d.month(), d.day());
+    match u32::try_from(y) {
+        Ok(y) if y <= 9999 => {
+            let digit = |x: u32| char::from(b'0' + (x % 10) as u8);
+            for c in
+                [digit(y / 1000), digit(y / 100), digit(y / 10), digit(y), '-', digit(m / 10), digit(m), '-', digit(day / 10), digit(day)]
+            {
+                out.push(c);
+            }
+        }
+        _ => {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{d}");
+        }
+    }
+}
+
+/// A day as text (see [`push_date`]).
+pub fn date_string(d: NaiveDate) -> String {
+    let mut out = String::with_capacity(10);
+    push_date(&mut out, d);
+    out
+}
+
 /// Money as JSON and text show it: at least two decimal places.
 pub fn money_string(d: Decimal) -> String {
     let mut out = String::with_capacity(16);
@@ -360,6 +388,23 @@ mod tests {
     }
     fn months(n: i64) -> Duration {
         Duration { amount: n, unit: DurationUnit::Months }
+    }
+
+    /// `push_date` writes what chrono's `Display` writes, every day of the
+    /// calendar's edges and a sweep through the common years.
+    #[test]
+    fn dates_are_written_as_chrono_writes_them() {
+        let mut days = vec![NaiveDate::MIN, NaiveDate::MAX, d("0000-01-01"), d("9999-12-31")];
+        days.extend(NaiveDate::from_ymd_opt(-1, 12, 31));
+        days.extend(NaiveDate::from_ymd_opt(10000, 1, 1));
+        let mut x = d("0001-01-01");
+        while x < d("9999-12-31") {
+            days.push(x);
+            x = x + chrono::Days::new(997);
+        }
+        for day in days {
+            assert_eq!(date_string(day), day.to_string());
+        }
     }
 
     #[test]

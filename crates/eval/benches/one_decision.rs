@@ -11,7 +11,9 @@
 //!
 //! `LEVEL` is `off` (the compiled plan, the interpreter where it
 //! deoptimises), `interpreted` (trace off, the interpreter only:
-//! `Decider::decide_interpreted`), `summary`, `full`, or `hand` (the
+//! `Decider::decide_interpreted`), `summary`, `full`, `logged` and
+//! `logged-summary` (the full or summary trace recorded as an event log
+//! only, `Decider::decide_logged`, the tree not built), or `hand` (the
 //! hand-written rule of `benches/engine.rs`'s `baseline/*` on the same
 //! applicant). The optional third argument picks the applicant: `jiaxing`
 //! (default: Jiaxing 2021, eligible, 800 yuan), `datong` (Datong's order
@@ -147,8 +149,9 @@ fn main() {
         let trace = match level.as_str() {
             "off" | "interpreted" | "hand" => TraceLevel::Off,
             "summary" => TraceLevel::Summary,
-            "full" => TraceLevel::Full,
-            other => panic!("level `{other}`: off, interpreted, summary, full or hand"),
+            "full" | "logged" => TraceLevel::Full,
+            "logged-summary" => TraceLevel::Summary,
+            other => panic!("level `{other}`: off, interpreted, summary, full, logged, logged-summary or hand"),
         };
         let opts = DecideOptions { trace, ..opts.clone() };
         let start = std::time::Instant::now();
@@ -211,9 +214,12 @@ fn main() {
             assert_eq!(first.benefits[0].amount.map(|a| a.to_string()), Some(expected.into()));
             let mut decider = plan.decider();
             let interpreted = level == "interpreted";
+            let logged = level.starts_with("logged");
             let decide = |d: &mut policy_eval::Decider<'_>| {
                 if interpreted {
                     black_box(d.decide_interpreted(black_box(&facts), &opts).unwrap());
+                } else if logged {
+                    black_box(d.decide_logged(black_box(&facts), &opts).unwrap());
                 } else {
                     black_box(d.decide(black_box(&facts), &opts).unwrap());
                 }

@@ -12,7 +12,7 @@ use crate::decision::{
     AmountRange, BenefitDecision, DateSource, DateUsed, Deadline, Decision, Failure, FailureKind, Outcome, OutputScalar, OutputValue,
     PolicyRef, Status, Warning,
 };
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use policy_core::checked::{Citation, Payee};
 use rust_decimal::Decimal;
 use std::fmt::Write as _;
@@ -98,32 +98,9 @@ pub(crate) fn string(out: &mut String, s: &str) {
 }
 
 fn date(out: &mut String, d: NaiveDate) {
-    // chrono's Display: four digits for years 0..=9999, else a sign.
-    let (y, m, day) = (d.year(), d.month(), d.day());
-    if let (Ok(y), Ok(m), Ok(day)) = (u16::try_from(y), u8::try_from(m), u8::try_from(day)) {
-        if y <= 9999 {
-            let digit = |x: u16| char::from(b'0' + (x % 10) as u8);
-            let (m, day) = (u16::from(m), u16::from(day));
-            for c in [
-                '"',
-                digit(y / 1000),
-                digit(y / 100),
-                digit(y / 10),
-                digit(y),
-                '-',
-                digit(m / 10),
-                digit(m),
-                '-',
-                digit(day / 10),
-                digit(day),
-                '"',
-            ] {
-                out.push(c);
-            }
-            return;
-        }
-    }
-    let _ = write!(out, "\"{d}\"");
+    out.push('"');
+    policy_core::value::push_date(out, d);
+    out.push('"');
 }
 
 /// A number's digits, without a formatter.

@@ -39,7 +39,7 @@ pub struct Plan {
     file_names: Vec<Arc<str>>,
     /// Per span a trace node has shown: its source, built once and shared
     /// by every trace (bounded by the number of the policy's expressions).
-    sources: std::sync::RwLock<HashMap<(FileId, usize, usize), Arc<SourceRef>>>,
+    sources: std::sync::RwLock<HashMap<(FileId, usize, usize), Arc<SourceRef>, SpanHash>>,
     warnings: Vec<Diagnostic>,
     /// Text decisions share rather than copy.
     pub(crate) shared: Shared,
@@ -47,6 +47,42 @@ pub struct Plan {
     pub(crate) date_free: Vec<bool>,
     /// The compiled plan: the fast path with the trace off (`compiled`).
     pub(crate) compiled: crate::compiled::Program,
+}
+
+/// Hashes the span keys of the trace-source cache: a multiply-rotate per
+/// word (the keys are the plan's own spans, not input, so no flooding
+/// resistance is needed; SipHash was a third of a lookup's cost).
+#[derive(Debug, Default, Clone, Copy)]
+struct SpanHash;
+
+impl std::hash::BuildHasher for SpanHash {
+    type Hasher = SpanHasher;
+    fn build_hasher(&self) -> SpanHasher {
+        SpanHasher(0)
+    }
+}
+
+#[derive(Debug)]
+struct SpanHasher(u64);
+
+impl std::hash::Hasher for SpanHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
 }
 
 /// A name and an optional label, shared.

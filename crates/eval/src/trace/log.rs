@@ -69,18 +69,26 @@ impl Shown {
             Shown::Value(x, ty) => super::show_value(p, x, ty),
             Shown::Money(m) => v::money_string(*m),
             Shown::MoneyRange(l, h) => format!("{} .. {}", v::money_string(*l), v::money_string(*h)),
-            Shown::Date(d) => d.to_string(),
+            Shown::Date(d) => v::date_string(*d),
             Shown::Benefit(status, amount, range) => match (amount, range) {
                 (Some(a), _) => format!("{} {}", status.as_str(), v::money_string(*a)),
                 (None, Some((l, h))) => format!("{} {}..{}", status.as_str(), v::money_string(*l), v::money_string(*h)),
                 _ => status.as_str().to_string(),
             },
-            Shown::Within { date, dated_by, from, until } => format!(
-                "{date} ({}) is within the in-force window {} .. {}",
-                if *dated_by { "the benefit's date" } else { "the reference date" },
-                from.map(|d| d.to_string()).unwrap_or_default(),
-                until.map(|d| d.to_string()).unwrap_or_default()
-            ),
+            Shown::Within { date, dated_by, from, until } => {
+                let mut out = String::with_capacity(80);
+                v::push_date(&mut out, *date);
+                out.push_str(if *dated_by { " (the benefit's date)" } else { " (the reference date)" });
+                out.push_str(" is within the in-force window ");
+                if let Some(d) = from {
+                    v::push_date(&mut out, *d);
+                }
+                out.push_str(" .. ");
+                if let Some(d) = until {
+                    v::push_date(&mut out, *d);
+                }
+                out
+            }
             Shown::Tier { value, ty, tier, file, span } => {
                 let text = plan.source_text(*file, *span).unwrap_or_default();
                 format!(

@@ -193,7 +193,7 @@ pub fn show_value(p: &CheckedPolicy, v: &Value, ty: &Type) -> String {
             out
         }
         (Value::Bool(b), _) => b.to_string(),
-        (Value::Date(d), _) => d.to_string(),
+        (Value::Date(d), _) => policy_core::value::date_string(*d),
         (Value::Duration(d), _) => format!("{} {:?}", d.amount, d.unit).to_lowercase(),
         (Value::Text(s), _) => format!("\"{s}\""),
         (Value::Enum(i), Type::Enum(e)) => p
