@@ -39,7 +39,7 @@ pub struct Plan {
     file_names: Vec<Arc<str>>,
     /// Per span a trace node has shown: its source, built once and shared
     /// by every trace (bounded by the number of the policy's expressions).
-    sources: std::sync::RwLock<HashMap<(FileId, usize, usize), Arc<SourceRef>, SpanHash>>,
+    sources: std::sync::RwLock<SourceCache>,
     warnings: Vec<Diagnostic>,
     /// Text decisions share rather than copy.
     pub(crate) shared: Shared,
@@ -48,6 +48,9 @@ pub struct Plan {
     /// The compiled plan: the fast path with the trace off (`compiled`).
     pub(crate) compiled: crate::compiled::Program,
 }
+
+/// Trace sources by span (file, start, end).
+type SourceCache = HashMap<(FileId, usize, usize), Arc<SourceRef>, SpanHash>;
 
 /// Hashes the span keys of the trace-source cache: a multiply-rotate per
 /// word (the keys are the plan's own spans, not input, so no flooding
