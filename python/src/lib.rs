@@ -110,8 +110,13 @@ impl Engine {
             benefits: benefits.unwrap_or_default(),
             trace: if trace { TraceLevel::Full } else { TraceLevel::Off },
         };
-        let d = plan.decide(&facts, &opts).map_err(eval_err)?;
-        serde_json::to_string(&d).map_err(|e| PolicyError::new_err(e.to_string()))
+        // The trace, when asked for, is recorded as an event log and
+        // written straight from it (the same JSON as the built tree's).
+        let mut decider = plan.decider();
+        decider.decide_logged(&facts, &opts).map_err(eval_err)?;
+        let mut out = String::new();
+        decider.write_json(&mut out);
+        Ok(out)
     }
 
     /// Decides every row of an Arrow stream (a pyarrow Table or

@@ -283,12 +283,20 @@ pub fn push_date(out: &mut String, d: NaiveDate) {
     let (y, m, day) = (d.year(), d.month(), d.day());
     match u32::try_from(y) {
         Ok(y) if y <= 9999 => {
-            let digit = |x: u32| char::from(b'0' + (x % 10) as u8);
-            for c in
-                [digit(y / 1000), digit(y / 100), digit(y / 10), digit(y), '-', digit(m / 10), digit(m), '-', digit(day / 10), digit(day)]
-            {
-                out.push(c);
-            }
+            let digit = |x: u32| b'0' + (x % 10) as u8;
+            let bytes = [
+                digit(y / 1000),
+                digit(y / 100),
+                digit(y / 10),
+                digit(y),
+                b'-',
+                digit(m / 10),
+                digit(m),
+                b'-',
+                digit(day / 10),
+                digit(day),
+            ];
+            out.push_str(std::str::from_utf8(&bytes).unwrap_or_default());
         }
         _ => {
             use std::fmt::Write as _;

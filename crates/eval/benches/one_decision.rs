@@ -13,7 +13,10 @@
 //! deoptimises), `interpreted` (trace off, the interpreter only:
 //! `Decider::decide_interpreted`), `summary`, `full`, `logged` and
 //! `logged-summary` (the full or summary trace recorded as an event log
-//! only, `Decider::decide_logged`, the tree not built), or `hand` (the
+//! only, `Decider::decide_logged`, the tree not built), `full-json` (the
+//! full trace's tree built, then the decision with it written as JSON) and
+//! `logged-json` (recorded, then written as JSON straight from the log:
+//! `Decider::write_json`), or `hand` (the
 //! hand-written rule of `benches/engine.rs`'s `baseline/*` on the same
 //! applicant). The optional third argument picks the applicant: `jiaxing`
 //! (default: Jiaxing 2021, eligible, 800 yuan), `datong` (Datong's order
@@ -149,7 +152,7 @@ fn main() {
         let trace = match level.as_str() {
             "off" | "interpreted" | "hand" => TraceLevel::Off,
             "summary" => TraceLevel::Summary,
-            "full" | "logged" => TraceLevel::Full,
+            "full" | "logged" | "full-json" | "logged-json" => TraceLevel::Full,
             "logged-summary" => TraceLevel::Summary,
             other => panic!("level `{other}`: off, interpreted, summary, full, logged, logged-summary or hand"),
         };
@@ -215,8 +218,19 @@ fn main() {
             let mut decider = plan.decider();
             let interpreted = level == "interpreted";
             let logged = level.starts_with("logged");
-            let decide = |d: &mut policy_eval::Decider<'_>| {
-                if interpreted {
+            let json = level.ends_with("-json");
+            let mut out = String::new();
+            let mut decide = |d: &mut policy_eval::Decider<'_>| {
+                if json {
+                    out.clear();
+                    if logged {
+                        d.decide_logged(black_box(&facts), &opts).unwrap();
+                    } else {
+                        d.decide(black_box(&facts), &opts).unwrap();
+                    }
+                    d.write_json(&mut out);
+                    black_box(&out);
+                } else if interpreted {
                     black_box(d.decide_interpreted(black_box(&facts), &opts).unwrap());
                 } else if logged {
                     black_box(d.decide_logged(black_box(&facts), &opts).unwrap());

@@ -186,6 +186,14 @@ impl<'p> Decider<'p> {
         Ok(&self.decision)
     }
 
+    /// Appends the last decision's JSON to `out` ([`Decision::write_json`]);
+    /// the trace of a [`Decider::decide_logged`] decision is written
+    /// straight from its event log: the same bytes as the decision with
+    /// [`Decider::trace`] put in, without building the tree.
+    pub fn write_json(&self, out: &mut String) {
+        self.decision.write_json_with(out, Some((&self.scratch.log, self.plan)));
+    }
+
     /// The trace of the last decision, built from its event log: the same
     /// tree [`Decider::decide`] gives in [`Decision::trace`] at the level
     /// the decision asked for; `None` when it asked for none.

@@ -6,7 +6,9 @@
 //! money figure. The service path (`Decider::decide`, then
 //! [`Decision::write_json`]) allocates nothing once its buffer has grown.
 //!
-//! The trace, when asked for, is written by serde (it is the slow path).
+//! A trace in the decision is written by serde; a trace recorded as an
+//! event log (`Decider::decide_logged`) is written straight from the log
+//! (`trace/json.rs`), the same bytes without building the tree.
 
 use crate::decision::{
     AmountRange, BenefitDecision, DateSource, DateUsed, Deadline, Decision, Failure, FailureKind, Outcome, OutputScalar, OutputValue,
@@ -21,6 +23,12 @@ impl Decision {
     /// Appends the decision's JSON to `out`: exactly what
     /// `serde_json::to_string(self)` gives, in one pass.
     pub fn write_json(&self, out: &mut String) {
+        self.write_json_with(out, None);
+    }
+
+    /// [`Decision::write_json`], the trace written from `log` when the
+    /// decision holds none.
+    pub(crate) fn write_json_with(&self, out: &mut String, log: Option<(&crate::trace::log::Log, &crate::plan::Plan)>) {
         out.push_str("{\"schema_version\":");
         uint(out, self.schema_version);
         out.push_str(",\"policy\":");
@@ -46,13 +54,20 @@ impl Decision {
             }
             out.push(']');
         }
-        if let Some(t) = &self.trace {
-            out.push_str(",\"trace\":");
-            match serde_json::to_string(t) {
-                Ok(s) => out.push_str(&s),
-                // A trace is plain data; serde cannot fail on it.
-                Err(_) => out.push_str("null"),
+        match (&self.trace, log) {
+            (Some(t), _) => {
+                out.push_str(",\"trace\":");
+                match serde_json::to_string(t) {
+                    Ok(s) => out.push_str(&s),
+                    // A trace is plain data; serde cannot fail on it.
+                    Err(_) => out.push_str("null"),
+                }
             }
+            (None, Some((log, plan))) if log.level != crate::trace::TraceLevel::Off => {
+                out.push_str(",\"trace\":");
+                log.write_json(plan, out);
+            }
+            _ => {}
         }
         out.push('}');
     }
@@ -104,7 +119,7 @@ fn date(out: &mut String, d: NaiveDate) {
 }
 
 /// A number's digits, without a formatter.
-fn uint(out: &mut String, mut n: u32) {
+pub(crate) fn uint(out: &mut String, mut n: u32) {
     let mut digits = [0u8; 10];
     let mut at = digits.len();
     loop {
@@ -158,7 +173,7 @@ fn policy(out: &mut String, p: &PolicyRef) {
     out.push('}');
 }
 
-fn citation(out: &mut String, c: &Option<Citation>) {
+pub(crate) fn citation(out: &mut String, c: &Option<Citation>) {
     if let Some(c) = c {
         out.push_str(",\"citation\":{\"document\":");
         string(out, &c.document);

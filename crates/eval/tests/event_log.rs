@@ -5,8 +5,10 @@
 //! decision with `decide_logged` (its buffers reused from one applicant to
 //! the next, across policies' cases) and builds the trace with `trace()`;
 //! it must equal the trace `Plan::decide` puts in the decision, and the
-//! decision without its trace must be the same. After a decision with the
-//! trace off, `trace()` is `None`.
+//! decision without its trace must be the same, and `Decider::write_json`
+//! (the trace written straight from the log) must give serde's bytes for
+//! the decision with that trace. After a decision with the trace off,
+//! `trace()` is `None`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod support;
@@ -30,6 +32,13 @@ fn compare(plan: &Plan, facts: &Facts, opts: &DecideOptions, what: &str) -> usiz
             let built = decider.trace();
             assert_eq!(built, trace, "{what}: the trace built from the log differs");
             assert_eq!(serde_json::to_string(&built).unwrap(), serde_json::to_string(&trace).unwrap(), "{what}: the trace's JSON differs");
+            // Written straight from the log, the bytes serde writes for
+            // the decision with the built trace.
+            let mut whole = got.clone();
+            whole.trace = built.clone();
+            let mut direct = String::new();
+            decider.write_json(&mut direct);
+            assert_eq!(direct, serde_json::to_string(&whole).unwrap(), "{what}: the JSON written from the log differs");
             // Built twice, the same.
             assert_eq!(decider.trace(), built, "{what}: a second build differs");
             // And the tree from `decide` on the same decider.

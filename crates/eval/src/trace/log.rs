@@ -29,7 +29,7 @@ use rust_decimal::Decimal;
 use std::sync::Arc;
 
 /// A node's parent when it is a root.
-const ROOT: u32 = u32::MAX;
+pub(super) const ROOT: u32 = u32::MAX;
 
 /// A result or note, kept as the values it shows until the tree is built.
 #[derive(Debug, Clone, Default)]
@@ -61,44 +61,77 @@ pub(crate) enum Shown {
 impl Shown {
     /// The text, as the tree shows it.
     pub(crate) fn render(&self, plan: &Plan) -> Option<String> {
+        match self {
+            Shown::None => None,
+            Shown::Static(s) => Some((*s).to_string()),
+            Shown::Text(s) => Some(s.clone()),
+            Shown::Value(x, ty) => Some(super::show_value(plan.policy(), x, ty)),
+            _ => {
+                let mut out = String::with_capacity(24);
+                self.push(plan, &mut out);
+                Some(out)
+            }
+        }
+    }
+
+    /// Appends the text (nothing for [`Shown::None`]).
+    pub(crate) fn push(&self, plan: &Plan, out: &mut String) {
         let p = plan.policy();
-        Some(match self {
-            Shown::None => return None,
-            Shown::Static(s) => (*s).to_string(),
-            Shown::Text(s) => s.clone(),
-            Shown::Value(x, ty) => super::show_value(p, x, ty),
-            Shown::Money(m) => v::money_string(*m),
-            Shown::MoneyRange(l, h) => format!("{} .. {}", v::money_string(*l), v::money_string(*h)),
-            Shown::Date(d) => v::date_string(*d),
-            Shown::Benefit(status, amount, range) => match (amount, range) {
-                (Some(a), _) => format!("{} {}", status.as_str(), v::money_string(*a)),
-                (None, Some((l, h))) => format!("{} {}..{}", status.as_str(), v::money_string(*l), v::money_string(*h)),
-                _ => status.as_str().to_string(),
-            },
+        match self {
+            Shown::None => {}
+            Shown::Static(s) => out.push_str(s),
+            Shown::Text(s) => out.push_str(s),
+            Shown::Value(x, ty) => out.push_str(&super::show_value(p, x, ty)),
+            Shown::Money(m) => v::push_plain(out, *m, 2),
+            Shown::MoneyRange(l, h) => {
+                v::push_plain(out, *l, 2);
+                out.push_str(" .. ");
+                v::push_plain(out, *h, 2);
+            }
+            Shown::Date(d) => v::push_date(out, *d),
+            Shown::Benefit(status, amount, range) => {
+                out.push_str(status.as_str());
+                match (amount, range) {
+                    (Some(a), _) => {
+                        out.push(' ');
+                        v::push_plain(out, *a, 2);
+                    }
+                    (None, Some((l, h))) => {
+                        out.push(' ');
+                        v::push_plain(out, *l, 2);
+                        out.push_str("..");
+                        v::push_plain(out, *h, 2);
+                    }
+                    _ => {}
+                }
+            }
             Shown::Within { date, dated_by, from, until } => {
-                let mut out = String::with_capacity(80);
-                v::push_date(&mut out, *date);
+                v::push_date(out, *date);
                 out.push_str(if *dated_by { " (the benefit's date)" } else { " (the reference date)" });
                 out.push_str(" is within the in-force window ");
                 if let Some(d) = from {
-                    v::push_date(&mut out, *d);
+                    v::push_date(out, *d);
                 }
                 out.push_str(" .. ");
                 if let Some(d) = until {
-                    v::push_date(&mut out, *d);
+                    v::push_date(out, *d);
                 }
-                out
             }
             Shown::Tier { value, ty, tier, file, span } => {
                 let text = plan.source_text(*file, *span).unwrap_or_default();
-                format!(
-                    "{} matched tier {} `{}`",
-                    super::show_value(p, value, ty),
-                    tier + 1,
-                    text.split_whitespace().collect::<Vec<_>>().join(" ")
-                )
+                out.push_str(&super::show_value(p, value, ty));
+                out.push_str(" matched tier ");
+                crate::encode::uint(out, u32::try_from(*tier + 1).unwrap_or(u32::MAX));
+                out.push_str(" `");
+                for (i, word) in text.split_whitespace().enumerate() {
+                    if i > 0 {
+                        out.push(' ');
+                    }
+                    out.push_str(word);
+                }
+                out.push('`');
             }
-        })
+        }
     }
 }
 
@@ -107,9 +140,9 @@ impl Shown {
 pub(crate) struct Event {
     pub kind: NodeKind,
     /// Index of the parent event, or [`ROOT`].
-    parent: u32,
+    pub(super) parent: u32,
     /// For a root: the decision slot of the benefit it explains.
-    slot: u32,
+    pub(super) slot: u32,
     pub id: Option<Arc<str>>,
     pub label: Option<Arc<str>>,
     pub verdict: Verdict,
@@ -119,10 +152,10 @@ pub(crate) struct Event {
     pub citation: Option<Citation>,
     pub branch: Option<usize>,
     /// Children recorded, and reads (for the vectors' capacity).
-    children: u32,
-    reads: u32,
+    pub(super) children: u32,
+    pub(super) reads: u32,
     /// Index of its first read in [`Log::reads`].
-    first_read: u32,
+    pub(super) first_read: u32,
 }
 
 impl Event {
@@ -149,18 +182,18 @@ impl Event {
 
 /// A value a step read.
 #[derive(Debug, Clone)]
-struct ReadEvent {
-    node: u32,
-    name: Arc<str>,
-    value: Shown,
+pub(super) struct ReadEvent {
+    pub(super) node: u32,
+    pub(super) name: Arc<str>,
+    pub(super) value: Shown,
 }
 
 /// The event log of one decision; its buffers are kept for the next.
 #[derive(Debug, Default)]
 pub(crate) struct Log {
     pub level: TraceLevel,
-    events: Vec<Event>,
-    reads: Vec<ReadEvent>,
+    pub(super) events: Vec<Event>,
+    pub(super) reads: Vec<ReadEvent>,
     /// Indices of the open events, innermost last.
     open: Vec<u32>,
 }

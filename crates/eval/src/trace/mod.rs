@@ -10,6 +10,7 @@ use policy_core::checked::{CheckedPolicy, Citation, Type};
 use policy_core::value::{money_string, percent_string, Value};
 use std::sync::Arc;
 
+mod json;
 pub(crate) mod log;
 
 /// How much to record.
@@ -32,6 +33,17 @@ pub struct Trace {
     pub level: TraceLevel,
     /// One root node per benefit decided.
     pub benefits: Vec<TraceNode>,
+}
+
+impl TraceLevel {
+    /// The snake_case name (as in JSON).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TraceLevel::Off => "off",
+            TraceLevel::Summary => "summary",
+            TraceLevel::Full => "full",
+        }
+    }
 }
 
 /// What a node records.
@@ -80,6 +92,34 @@ pub enum NodeKind {
     Call,
 }
 
+impl NodeKind {
+    /// The snake_case name (as in JSON).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeKind::Benefit => "benefit",
+            NodeKind::DateCheck => "date_check",
+            NodeKind::Version => "version",
+            NodeKind::Scope => "scope",
+            NodeKind::Require => "require",
+            NodeKind::Exclude => "exclude",
+            NodeKind::Let => "let",
+            NodeKind::Param => "param",
+            NodeKind::TableLookup => "table_lookup",
+            NodeKind::Tier => "tier",
+            NodeKind::Schedule => "schedule",
+            NodeKind::Amount => "amount",
+            NodeKind::Cap => "cap",
+            NodeKind::Uplift => "uplift",
+            NodeKind::Exception => "exception",
+            NodeKind::Entitlement => "entitlement",
+            NodeKind::Document => "document",
+            NodeKind::Deadline => "deadline",
+            NodeKind::Output => "output",
+            NodeKind::Call => "call",
+        }
+    }
+}
+
 /// Where a node's source text is.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SourceRef {
@@ -114,6 +154,18 @@ pub enum Verdict {
     Unknown,
     /// Informational.
     Info,
+}
+
+impl Verdict {
+    /// The snake_case name (as in JSON).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Unknown => "unknown",
+            Verdict::Info => "info",
+        }
+    }
 }
 
 /// One step of the trace.
@@ -227,5 +279,46 @@ pub fn show_value(p: &CheckedPolicy, v: &Value, ty: &Type) -> String {
             }
         }
         (Value::List(xs), _) => format!("[{} items]", xs.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names `as_str` gives are serde's.
+    #[test]
+    fn names_are_serdes() {
+        use NodeKind::*;
+        for k in [
+            Benefit,
+            DateCheck,
+            Version,
+            Scope,
+            Require,
+            Exclude,
+            Let,
+            Param,
+            TableLookup,
+            Tier,
+            Schedule,
+            Amount,
+            Cap,
+            Uplift,
+            Exception,
+            Entitlement,
+            Document,
+            Deadline,
+            Output,
+            Call,
+        ] {
+            assert_eq!(serde_json::to_string(&k).ok(), Some(format!("\"{}\"", k.as_str())));
+        }
+        for v in [Verdict::Pass, Verdict::Fail, Verdict::Unknown, Verdict::Info] {
+            assert_eq!(serde_json::to_string(&v).ok(), Some(format!("\"{}\"", v.as_str())));
+        }
+        for l in [TraceLevel::Off, TraceLevel::Summary, TraceLevel::Full] {
+            assert_eq!(serde_json::to_string(&l).ok(), Some(format!("\"{}\"", l.as_str())));
+        }
     }
 }
