@@ -685,6 +685,18 @@ impl CExpr {
     /// The direct subexpressions, in the order written (shared by every
     /// walk over a checked expression outside the checker).
     pub fn children(&self) -> Vec<&CExpr> {
+        let mut out = Vec::new();
+        self.each_child(|c| {
+            out.push(c);
+            false
+        });
+        out
+    }
+
+    /// Calls `f` on each direct subexpression, in the order written, until
+    /// it returns `true`; whether it did. Allocates nothing (a walk on the
+    /// decision path uses it).
+    pub fn each_child<'a>(&'a self, mut f: impl FnMut(&'a CExpr) -> bool) -> bool {
         match &self.kind {
             CKind::Const(_)
             | CKind::Input(_)
@@ -696,30 +708,28 @@ impl CExpr {
             | CKind::AsOf
             | CKind::BenefitAmount(_)
             | CKind::Table(_)
-            | CKind::Present(_) => Vec::new(),
-            CKind::Lookup(_, xs) | CKind::Exists(_, xs) | CKind::List(xs) | CKind::Call(_, xs) | CKind::Apply(_, xs) => xs.iter().collect(),
-            CKind::Field(x, _) | CKind::Convert(x, ..) | CKind::Unary(_, x) => vec![x],
-            CKind::Binary(_, a, b) | CKind::InList(a, b) => vec![a, b],
-            CKind::InSet(x, items) => std::iter::once(&**x).chain(items).collect(),
-            CKind::If(arms, otherwise) => arms.iter().flat_map(|(c, v)| [c, v]).chain(std::iter::once(&**otherwise)).collect(),
-            CKind::Match(x, arms) => std::iter::once(&**x).chain(arms.iter().map(|(_, v)| v)).collect(),
+            | CKind::Present(_) => false,
+            CKind::Lookup(_, xs) | CKind::Exists(_, xs) | CKind::List(xs) | CKind::Call(_, xs) | CKind::Apply(_, xs) => xs.iter().any(f),
+            CKind::Field(x, _) | CKind::Convert(x, ..) | CKind::Unary(_, x) => f(x),
+            CKind::Binary(_, a, b) | CKind::InList(a, b) => f(a) || f(b),
+            CKind::InSet(x, items) => f(x) || items.iter().any(f),
+            CKind::If(arms, otherwise) => arms.iter().any(|(c, v)| f(c) || f(v)) || f(otherwise),
+            CKind::Match(x, arms) => f(x) || arms.iter().any(|(_, v)| f(v)),
             CKind::Tiers { subject, tiers, otherwise } => {
-                let mut out = vec![&**subject];
-                for t in tiers {
-                    match &t.test {
-                        CTierTest::Cmp(_, b) => out.push(b),
-                        CTierTest::Range(a, b) => out.extend([a, b]),
-                    }
-                    out.push(&t.value);
-                }
-                out.extend(otherwise.as_deref());
-                out
+                f(subject)
+                    || tiers.iter().any(|t| {
+                        (match &t.test {
+                            CTierTest::Cmp(_, b) => f(b),
+                            CTierTest::Range(a, b) => f(a) || f(b),
+                        }) || f(&t.value)
+                    })
+                    || otherwise.as_deref().is_some_and(&mut f)
             }
             CKind::Scale { subject, bands, rest } => {
-                std::iter::once(&**subject).chain(bands.iter().flat_map(|(w, r)| [w, r])).chain(rest.as_deref()).collect()
+                f(subject) || bands.iter().any(|(w, r)| f(w) || f(r)) || rest.as_deref().is_some_and(&mut f)
             }
-            CKind::Quant(_, list, filter) => std::iter::once(&**list).chain(filter.as_deref()).collect(),
-            CKind::Agg(_, list, value, filter) => [&**list, &**value].into_iter().chain(filter.as_deref()).collect(),
+            CKind::Quant(_, list, filter) => f(list) || filter.as_deref().is_some_and(&mut f),
+            CKind::Agg(_, list, value, filter) => f(list) || f(value) || filter.as_deref().is_some_and(&mut f),
         }
     }
 }

@@ -258,22 +258,38 @@ pub struct ScaleSlice {
 /// beyond them; returns each slice and the total. A subject at or below zero
 /// earns nothing.
 pub fn scale(subject: Decimal, bands: &[(Decimal, Decimal)], rest: Option<Decimal>) -> ValueResult<(Vec<ScaleSlice>, Decimal)> {
+    let mut slices = Vec::with_capacity(bands.len() + 1);
+    let total = scale_into(subject, bands, rest, Some(&mut slices))?;
+    Ok((slices, total))
+}
+
+/// [`scale`]'s total, the slices pushed to `slices` only when given (an
+/// evaluation without a trace needs none, and allocates nothing).
+pub fn scale_into(
+    subject: Decimal,
+    bands: &[(Decimal, Decimal)],
+    rest: Option<Decimal>,
+    mut slices: Option<&mut Vec<ScaleSlice>>,
+) -> ValueResult<Decimal> {
     let mut remaining = subject.max(Decimal::ZERO);
     let mut total = Decimal::ZERO;
-    let mut slices = Vec::with_capacity(bands.len() + 1);
     for &(width, rate) in bands {
         let quantity = remaining.min(width.max(Decimal::ZERO));
         let earned = mul(quantity, rate)?;
         total = add(total, earned)?;
         remaining = sub(remaining, quantity)?;
-        slices.push(ScaleSlice { quantity, rate, earned });
+        if let Some(out) = slices.as_deref_mut() {
+            out.push(ScaleSlice { quantity, rate, earned });
+        }
     }
     if let Some(rate) = rest {
         let earned = mul(remaining, rate)?;
         total = add(total, earned)?;
-        slices.push(ScaleSlice { quantity: remaining, rate, earned });
+        if let Some(out) = slices.as_deref_mut() {
+            out.push(ScaleSlice { quantity: remaining, rate, earned });
+        }
     }
-    Ok((slices, total))
+    Ok(total)
 }
 
 /// Appends a day as chrono's `Display` writes it (`2021-09-30`: four

@@ -832,7 +832,10 @@ impl Plan {
     /// recorded, anything else (a value, an error for want of the amount or
     /// the date) is not.
     fn probe(&self, ctx: &mut Ctx<'_>, e: &CExpr, f: &mut Findings) {
-        if let Err(s) = ctx.eval(e) {
+        let probing = std::mem::replace(&mut ctx.probing, true);
+        let r = ctx.eval(e);
+        ctx.probing = probing;
+        if let Err(s) = r {
             if let Stop::Missing(names) = &*s {
                 for n in names {
                     if !f.missing.contains(n) {
@@ -1089,8 +1092,7 @@ impl Plan {
     /// missing fact might make the benefit ineligible.
     #[cold]
     fn may_refuse(&self, e: Option<&CExpr>) -> bool {
-        let mut seen = Vec::new();
-        e.is_some_and(|e| may_refuse(self.policy(), e, &mut seen))
+        e.is_some_and(|e| may_refuse(&self.refusing, e))
     }
 
     /// Opens a trace node when tracing; what it records is copied only then,
@@ -1224,22 +1226,15 @@ fn join_names(names: &[Arc<str>]) -> String {
     names.iter().map(|n| &**n).collect::<Vec<_>>().join(", ")
 }
 
-/// See [`Plan::may_refuse`]; `seen` holds the lets already looked into.
-fn may_refuse(p: &policy_core::checked::CheckedPolicy, e: &CExpr, seen: &mut Vec<usize>) -> bool {
+/// See [`Plan::may_refuse`]; `refusing` tells it of each let and function
+/// (worked out once per plan, so the walk neither recurses into them nor
+/// allocates).
+fn may_refuse(refusing: &(Vec<bool>, Vec<bool>), e: &CExpr) -> bool {
     match &e.kind {
         CKind::Lookup(..) | CKind::Tiers { otherwise: None, .. } => true,
-        CKind::Let(id) => {
-            if seen.contains(&id.index()) {
-                return false;
-            }
-            seen.push(id.index());
-            p.lets.get(id.index()).is_some_and(|l| may_refuse(p, &l.value, seen))
-        }
-        // Functions call only earlier functions: this ends.
-        CKind::Apply(f, args) => {
-            args.iter().any(|a| may_refuse(p, a, seen)) || p.functions.get(f.index()).is_some_and(|d| may_refuse(p, &d.body, seen))
-        }
-        _ => e.children().into_iter().any(|c| may_refuse(p, c, seen)),
+        CKind::Let(id) => refusing.0.get(id.index()).copied().unwrap_or(true),
+        CKind::Apply(f, args) => args.iter().any(|a| may_refuse(refusing, a)) || refusing.1.get(f.index()).copied().unwrap_or(true),
+        _ => e.each_child(|c| may_refuse(refusing, c)),
     }
 }
 

@@ -6,6 +6,9 @@
 //! given), and a decision may stop dozens of times. A dropped `Halt` puts its
 //! box, and the capacity of its list of missing names, in a small
 //! per-thread pool; [`Halt::new`] and [`Halt::missing`] take from it first.
+//! A list of names whose box becomes another kind of stop is kept in a
+//! second pool, so a box going from one kind to the other and back does
+//! not allocate its list again.
 //! Readers of a stop look at it through `Deref` (names are copied out as
 //! `Arc<str>`, which counts a reference and allocates nothing) rather than
 //! moving it out of its box. Safe code only: the pool is a `thread_local`
@@ -45,6 +48,28 @@ thread_local! {
     // The boxes themselves are what is kept: a `Halt` is a box.
     #[allow(clippy::vec_box)]
     static SPARE: RefCell<Vec<Box<Stop>>> = const { RefCell::new(Vec::new()) };
+    // Lists of missing names whose box went to another kind of stop.
+    static SPARE_NAMES: RefCell<Vec<Vec<Arc<str>>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Keeps the capacity of a list of missing names for a later stop.
+fn park(mut names: Vec<Arc<str>>) {
+    if names.capacity() == 0 {
+        return;
+    }
+    names.clear();
+    let _ = SPARE_NAMES.try_with(|s| {
+        if let Ok(mut s) = s.try_borrow_mut() {
+            if s.len() < POOL {
+                s.push(names);
+            }
+        }
+    });
+}
+
+/// A list for missing names: a parked one when there is one.
+fn names_list() -> Vec<Arc<str>> {
+    SPARE_NAMES.try_with(|s| s.try_borrow_mut().ok().and_then(|mut s| s.pop())).ok().flatten().unwrap_or_default()
 }
 
 /// A boxed [`Stop`] whose box is reused (see the module's documentation).
@@ -64,7 +89,9 @@ impl Halt {
     pub(crate) fn new(stop: Stop) -> Halt {
         match spare() {
             Some(mut b) => {
-                *b = stop;
+                if let Stop::Missing(names) = std::mem::replace(&mut *b, stop) {
+                    park(names);
+                }
                 Halt(Some(b))
             }
             None => Halt(Some(Box::new(stop))),
@@ -80,11 +107,19 @@ impl Halt {
                         names.clear();
                         names.push(name);
                     }
-                    other => *other = Stop::Missing(vec![name]),
+                    other => {
+                        let mut names = names_list();
+                        names.push(name);
+                        *other = Stop::Missing(names);
+                    }
                 }
                 Halt(Some(b))
             }
-            None => Halt(Some(Box::new(Stop::Missing(vec![name])))),
+            None => {
+                let mut names = names_list();
+                names.push(name);
+                Halt(Some(Box::new(Stop::Missing(names))))
+            }
         }
     }
 }
@@ -108,7 +143,11 @@ impl Clone for Halt {
             Some(mut b) => {
                 match (b.as_mut(), &**self) {
                     (Stop::Missing(to), Stop::Missing(from)) => to.clone_from(from),
-                    (to, from) => *to = from.clone(),
+                    (to, from) => {
+                        if let Stop::Missing(names) = std::mem::replace(to, from.clone()) {
+                            park(names);
+                        }
+                    }
                 }
                 Halt(Some(b))
             }
@@ -128,7 +167,7 @@ impl Drop for Halt {
         let Some(mut b) = self.0.take() else { return };
         match b.as_mut() {
             Stop::Missing(names) => names.clear(),
-            other => *other = Stop::Missing(Vec::new()),
+            other => *other = Stop::Missing(names_list()),
         }
         let _ = SPARE.try_with(|s| {
             if let Ok(mut s) = s.try_borrow_mut() {

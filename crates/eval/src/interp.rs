@@ -162,6 +162,11 @@ pub(crate) struct Ctx<'a> {
     /// The trace level when tracing into `s.log`; taken (and put back) to
     /// evaluate without tracing.
     pub tracer: Option<TraceLevel>,
+    /// Set while evaluating only to name the facts a step needs (the
+    /// findings of `decide`'s probes): any other stop is dropped unread,
+    /// so a table with no row or a tier with no match does not spell out
+    /// its keys (no allocation on the missing-fact path).
+    pub probing: bool,
     depth: usize,
     /// Steps spent, against `limit`.
     steps: u64,
@@ -188,6 +193,7 @@ impl<'a> Ctx<'a> {
             amount: None,
             amount_read: false,
             tracer,
+            probing: false,
             depth: 0,
             steps: 0,
             limit: MAX_EVAL_STEPS,
@@ -674,7 +680,7 @@ impl<'a> Ctx<'a> {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let shown = (traced || (row.is_none() && !exists)).then(|| shown_keys(key));
+        let shown = (traced || (row.is_none() && !exists && !self.probing)).then(|| shown_keys(key));
         self.s.stack.truncate(start);
         if traced {
             let keys_shown = shown.clone().unwrap_or_default();
@@ -693,6 +699,7 @@ impl<'a> Ctx<'a> {
         }
         match row {
             Some(r) => Ok(Value::Record(r.clone())),
+            None if self.probing => Err(Halt::new(Stop::NoRow { table: String::new(), keys: String::new(), citation: None })),
             None => Err(Halt::new(Stop::NoRow { table: def.name.clone(), keys: shown.unwrap_or_default(), citation: def.cite.clone() })),
         }
     }
@@ -762,6 +769,7 @@ impl<'a> Ctx<'a> {
                 }
                 self.eval(o)
             }
+            None if self.probing => Err(Halt::new(Stop::NoTier { subject: String::new() })),
             None => Err(Halt::new(Stop::NoTier { subject: self.show(&s, &subject.ty) })),
         }
     }
@@ -783,10 +791,13 @@ impl<'a> Ctx<'a> {
             (Ok(()), Some(r)) => self.eval(r).and_then(|x| Ok(Some(x.num()?))),
             (Ok(()), None) => Ok(None),
         };
-        let computed = rest_rate.and_then(|rate| Ok(v::scale(s, &bs, rate)?));
+        // The slices are kept only for a full trace's note.
+        let mut slices = Vec::new();
+        let full = self.full();
+        let computed = rest_rate.and_then(|rate| Ok(v::scale_into(s, &bs, rate, full.then_some(&mut slices))?));
         self.s.bands = bs;
-        let (slices, total) = computed?;
-        if self.full() {
+        let total = computed?;
+        if full {
             let rate_ty = bands.first().map(|b| b.1.ty.clone()).unwrap_or(Type::Decimal);
             let parts: Vec<String> = slices
                 .iter()

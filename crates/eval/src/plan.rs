@@ -43,6 +43,9 @@ pub struct Plan {
     warnings: Vec<Diagnostic>,
     /// Text decisions share rather than copy.
     pub(crate) shared: Shared,
+    /// Per let and per function: whether it may stop on no row or no tier
+    /// (`Plan::may_refuse`).
+    pub(crate) refusing: (Vec<bool>, Vec<bool>),
     /// Per benefit: whether it decides without a date (`compiled::date_free`).
     pub(crate) date_free: Vec<bool>,
     /// The compiled plan: the fast path with the trace off (`compiled`).
@@ -195,11 +198,13 @@ impl Plan {
             sources: Default::default(),
             warnings,
             date_free: Vec::new(),
+            refusing: (Vec::new(), Vec::new()),
             compiled: crate::compiled::Program::default(),
         };
         let failures = plan.verify_assertions();
         if failures.is_empty() {
             plan.date_free = crate::compiled::date_free(&plan);
+            plan.refusing = crate::compiled::refusing(&plan);
             plan.compiled = crate::compiled::compile(&plan);
             Ok(plan)
         } else {

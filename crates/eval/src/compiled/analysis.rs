@@ -155,8 +155,15 @@ impl<'p> Measure<'p> {
             CKind::Apply(f, args) => {
                 args.iter().any(|a| self.may_refuse(a)) || self.refusing_fns.get(f.index()).copied().flatten().unwrap_or(true)
             }
-            _ => e.children().into_iter().any(|c| self.may_refuse(c)),
+            _ => e.each_child(|c| self.may_refuse(c)),
         }
+    }
+
+    /// Per let, then per function: whether it may stop on no row or no
+    /// tier ([`Measure::may_refuse`]), for the interpreter's `may_refuse`.
+    pub fn refusing(&self) -> (Vec<bool>, Vec<bool>) {
+        let all = |v: &[Option<bool>]| v.iter().map(|r| r.unwrap_or(true)).collect();
+        (all(&self.refusing_lets), all(&self.refusing_fns))
     }
 
     /// Whether benefit `b`'s decision cannot depend on a date: the policy

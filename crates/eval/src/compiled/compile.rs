@@ -18,6 +18,12 @@ pub(crate) fn date_free(plan: &Plan) -> Vec<bool> {
     p.benefits.iter().map(|b| m.date_free(b)).collect()
 }
 
+/// Per let, then per function of `plan`: whether it may stop on no row or
+/// no tier ([`Measure::refusing`]).
+pub(crate) fn refusing(plan: &Plan) -> (Vec<bool>, Vec<bool>) {
+    Measure::new(plan.policy()).refusing()
+}
+
 /// Compiles every benefit it can; the others are interpreted, each with
 /// the reason.
 pub(crate) fn compile(plan: &Plan) -> Program {

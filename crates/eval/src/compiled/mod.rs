@@ -47,7 +47,7 @@ mod expr;
 mod forms;
 mod run;
 
-pub(crate) use compile::{compile, date_free};
+pub(crate) use compile::{compile, date_free, refusing};
 pub(crate) use run::run;
 
 use crate::facts::Facts;
