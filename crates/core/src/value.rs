@@ -285,7 +285,7 @@ pub fn scale_into(
     if let Some(rate) = rest {
         let earned = mul(remaining, rate)?;
         total = add(total, earned)?;
-        if let Some(out) = slices.as_deref_mut() {
+        if let Some(out) = slices {
             out.push(ScaleSlice { quantity: remaining, rate, earned });
         }
     }
