@@ -633,6 +633,10 @@ impl<'a> Ctx<'a> {
         let p = self.plan.policy();
         let def = p.params.get(i).ok_or_else(|| halt("internal: no param"))?;
         let Some(date) = self.date else {
+            // Probing without a date (the common case): the stop is dropped unread.
+            if self.probing {
+                return Err(Halt::new(Stop::Error(String::new())));
+            }
             return Err(halt(format!("parameter `{}` needs a date to pick its value; none was given", def.name)));
         };
         let Some(version) = def.versions.iter().rev().find(|v| v.from <= date && v.until.is_none_or(|u| date <= u)) else {
