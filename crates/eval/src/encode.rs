@@ -8,16 +8,16 @@
 //!
 //! A trace in the decision is written by serde; a trace recorded as an
 //! event log (`Decider::decide_logged`) is written straight from the log
-//! (`trace/json.rs`), the same bytes without building the tree.
+//! (`tracelog/json.rs`), the same bytes without building the tree.
 
 use crate::decision::{
     AmountRange, BenefitDecision, DateSource, DateUsed, Deadline, Decision, Failure, FailureKind, Outcome, OutputScalar, OutputValue,
     PolicyRef, Status, Warning,
 };
+use crate::jsonbytes::{citation, string, uint};
 use chrono::NaiveDate;
-use policy_core::checked::{Citation, Payee};
+use policy_core::checked::Payee;
 use rust_decimal::Decimal;
-use std::fmt::Write as _;
 
 impl Decision {
     /// Appends the decision's JSON to `out`: exactly what
@@ -28,7 +28,7 @@ impl Decision {
 
     /// [`Decision::write_json`], the trace written from `log` when the
     /// decision holds none.
-    pub(crate) fn write_json_with(&self, out: &mut String, log: Option<(&crate::trace::log::Log, &crate::plan::Plan)>) {
+    pub(crate) fn write_json_with(&self, out: &mut String, log: Option<(&crate::tracelog::Log, &crate::plan::Plan)>) {
         out.push_str("{\"schema_version\":");
         uint(out, self.schema_version);
         out.push_str(",\"policy\":");
@@ -79,62 +79,10 @@ fn comma(out: &mut String, i: usize) {
     }
 }
 
-/// A JSON string: what serde_json writes (`"` and `\` escaped, control
-/// characters as `\b \t \n \f \r` or `\u00XX`, everything else as is).
-pub(crate) fn string(out: &mut String, s: &str) {
-    out.push('"');
-    if crate::jsonbytes::plain_len(s.as_bytes()) == s.len() {
-        out.push_str(s);
-    } else {
-        let mut start = 0;
-        for (i, b) in s.bytes().enumerate() {
-            let esc: &str = match b {
-                b'"' => "\\\"",
-                b'\\' => "\\\\",
-                0x08 => "\\b",
-                0x0c => "\\f",
-                b'\n' => "\\n",
-                b'\r' => "\\r",
-                b'\t' => "\\t",
-                0..=0x1f => "",
-                _ => continue,
-            };
-            out.push_str(s.get(start..i).unwrap_or_default());
-            if esc.is_empty() {
-                let _ = write!(out, "\\u{:04x}", b);
-            } else {
-                out.push_str(esc);
-            }
-            start = i + 1;
-        }
-        out.push_str(s.get(start..).unwrap_or_default());
-    }
-    out.push('"');
-}
-
 fn date(out: &mut String, d: NaiveDate) {
     out.push('"');
     policy_core::value::push_date(out, d);
     out.push('"');
-}
-
-/// A number's digits, without a formatter.
-pub(crate) fn uint(out: &mut String, mut n: u32) {
-    let mut digits = [0u8; 10];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        if let Some(d) = digits.get_mut(at) {
-            *d = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || at == 0 {
-            break;
-        }
-    }
-    for &d in digits.get(at..).unwrap_or_default() {
-        out.push(char::from(d));
-    }
 }
 
 fn money(out: &mut String, d: Decimal) {
@@ -171,20 +119,6 @@ fn policy(out: &mut String, p: &PolicyRef) {
     out.push_str(",\"content_hash\":");
     string(out, &p.content_hash);
     out.push('}');
-}
-
-pub(crate) fn citation(out: &mut String, c: &Option<Citation>) {
-    if let Some(c) = c {
-        out.push_str(",\"citation\":{\"document\":");
-        string(out, &c.document);
-        out.push_str(",\"clause\":");
-        string(out, &c.clause);
-        if let Some(q) = &c.quote {
-            out.push_str(",\"quote\":");
-            string(out, q);
-        }
-        out.push('}');
-    }
 }
 
 fn status_str(s: Status) -> &'static str {
@@ -390,7 +324,7 @@ mod tests {
     #[test]
     fn escapes_like_serde() {
         let odd = "a\"b\\c\n\r\t\u{8}\u{c}\u{1}\u{1f}\u{7f} 中文 é \u{2028}";
-        let cite = Some(Citation { document: Arc::from(odd), clause: Arc::from("一"), quote: Some(Arc::from(odd)) });
+        let cite = Some(policy_core::checked::Citation { document: Arc::from(odd), clause: Arc::from("一"), quote: Some(Arc::from(odd)) });
         let b = BenefitDecision {
             id: Arc::from(odd),
             label: Arc::from(odd),

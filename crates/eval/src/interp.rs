@@ -4,8 +4,8 @@
 
 use crate::facts::Facts;
 use crate::plan::Plan;
-use crate::trace::log::{Event, Log, Shown};
 use crate::trace::{NodeKind, TraceLevel, Verdict};
+use crate::tracelog::{Event, Log, Shown};
 use chrono::{Datelike, NaiveDate};
 use policy_core::ast::{AggKind, BinOp, QuantKind, UnOp};
 use policy_core::checked::{Builtin, CExpr, CKind, CTierTest, Type};

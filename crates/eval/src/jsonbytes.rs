@@ -1,7 +1,11 @@
 //! Byte-level JSON string scanning shared by the decision encoder
 //! (`encode`) and the facts reader's fast path (`facts/scan`): where the
 //! first byte that a JSON string cannot hold as is (`"`, `\`, a control
-//! character) lies, eight bytes at a time.
+//! character) lies, eight bytes at a time. And the writers of a string, a
+//! number and a citation that `encode` and `tracelog` share.
+
+use policy_core::checked::Citation;
+use std::fmt::Write as _;
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -40,6 +44,76 @@ pub(crate) fn plain_len(s: &[u8]) -> usize {
         at += 1;
     }
     at
+}
+
+// JSON writers shared by `encode` (a decision) and `tracelog` (a trace
+// written from its event log), byte for byte what serde_json writes.
+
+/// A JSON string: what serde_json writes (`"` and `\` escaped, control
+/// characters as `\b \t \n \f \r` or `\u00XX`, everything else as is).
+pub(crate) fn string(out: &mut String, s: &str) {
+    out.push('"');
+    if plain_len(s.as_bytes()) == s.len() {
+        out.push_str(s);
+    } else {
+        let mut start = 0;
+        for (i, b) in s.bytes().enumerate() {
+            let esc: &str = match b {
+                b'"' => "\\\"",
+                b'\\' => "\\\\",
+                0x08 => "\\b",
+                0x0c => "\\f",
+                b'\n' => "\\n",
+                b'\r' => "\\r",
+                b'\t' => "\\t",
+                0..=0x1f => "",
+                _ => continue,
+            };
+            out.push_str(s.get(start..i).unwrap_or_default());
+            if esc.is_empty() {
+                let _ = write!(out, "\\u{:04x}", b);
+            } else {
+                out.push_str(esc);
+            }
+            start = i + 1;
+        }
+        out.push_str(s.get(start..).unwrap_or_default());
+    }
+    out.push('"');
+}
+
+/// A number's digits, without a formatter.
+pub(crate) fn uint(out: &mut String, mut n: u32) {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        if let Some(d) = digits.get_mut(at) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || at == 0 {
+            break;
+        }
+    }
+    for &d in digits.get(at..).unwrap_or_default() {
+        out.push(char::from(d));
+    }
+}
+
+/// `,"citation":{…}` when there is one (serde's field order).
+pub(crate) fn citation(out: &mut String, c: &Option<Citation>) {
+    if let Some(c) = c {
+        out.push_str(",\"citation\":{\"document\":");
+        string(out, &c.document);
+        out.push_str(",\"clause\":");
+        string(out, &c.clause);
+        if let Some(q) = &c.quote {
+            out.push_str(",\"quote\":");
+            string(out, q);
+        }
+        out.push('}');
+    }
 }
 
 #[cfg(test)]

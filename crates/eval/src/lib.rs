@@ -45,6 +45,7 @@ mod render;
 pub mod schema;
 pub mod testing;
 pub mod trace;
+mod tracelog;
 pub mod what_if;
 
 pub use batch::{DecideIter, DEFAULT_CHUNK};

@@ -10,9 +10,6 @@ use policy_core::checked::{CheckedPolicy, Citation, Type};
 use policy_core::value::{money_string, percent_string, Value};
 use std::sync::Arc;
 
-mod json;
-pub(crate) mod log;
-
 /// How much to record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -3,7 +3,9 @@
 //! plan's shared text by reference count, its source as a span, its result
 //! and note as values) into buffers kept between decisions; the tree of
 //! [`TraceNode`]s, with its text, is built from the log only when asked
-//! ([`Log::build`]).
+//! ([`Log::build`]); its JSON is written straight from it (`json.rs`).
+//! It sits above `trace` (the tree's types) and `plan` (whose text it
+//! shows), below `interp` and `decide`, which record into it.
 //!
 //! Invariants:
 //! - Events are in the order their steps opened (pre-order): a node's
@@ -17,16 +19,17 @@
 //! - Recording reuses the buffers: once they have grown to a policy's
 //!   trace, logging a decision allocates only for those notes.
 
-use super::{Read, Trace, TraceLevel, TraceNode, Verdict};
 use crate::decision::Status;
 use crate::plan::Plan;
-use crate::trace::NodeKind;
+use crate::trace::{show_value, NodeKind, Read, Trace, TraceLevel, TraceNode, Verdict};
 use chrono::NaiveDate;
 use policy_core::ast::Span;
 use policy_core::checked::{Citation, FileId, Type};
 use policy_core::value::{self as v, Value};
 use rust_decimal::Decimal;
 use std::sync::Arc;
+
+mod json;
 
 /// A node's parent when it is a root.
 pub(super) const ROOT: u32 = u32::MAX;
@@ -41,7 +44,7 @@ pub(crate) enum Shown {
     Static(&'static str),
     /// Text formatted while recording.
     Text(String),
-    /// A value, shown by its type ([`super::show_value`]).
+    /// A value, shown by its type ([`show_value`]).
     Value(Value, Type),
     /// Money (`"800.00"`).
     Money(Decimal),
@@ -65,7 +68,7 @@ impl Shown {
             Shown::None => None,
             Shown::Static(s) => Some((*s).to_string()),
             Shown::Text(s) => Some(s.clone()),
-            Shown::Value(x, ty) => Some(super::show_value(plan.policy(), x, ty)),
+            Shown::Value(x, ty) => Some(show_value(plan.policy(), x, ty)),
             _ => {
                 let mut out = String::with_capacity(24);
                 self.push(plan, &mut out);
@@ -81,7 +84,7 @@ impl Shown {
             Shown::None => {}
             Shown::Static(s) => out.push_str(s),
             Shown::Text(s) => out.push_str(s),
-            Shown::Value(x, ty) => out.push_str(&super::show_value(p, x, ty)),
+            Shown::Value(x, ty) => out.push_str(&show_value(p, x, ty)),
             Shown::Money(m) => v::push_plain(out, *m, 2),
             Shown::MoneyRange(l, h) => {
                 v::push_plain(out, *l, 2);
@@ -119,9 +122,9 @@ impl Shown {
             }
             Shown::Tier { value, ty, tier, file, span } => {
                 let text = plan.source_text(*file, *span).unwrap_or_default();
-                out.push_str(&super::show_value(p, value, ty));
+                out.push_str(&show_value(p, value, ty));
                 out.push_str(" matched tier ");
-                crate::encode::uint(out, u32::try_from(*tier + 1).unwrap_or(u32::MAX));
+                crate::jsonbytes::uint(out, u32::try_from(*tier + 1).unwrap_or(u32::MAX));
                 out.push_str(" `");
                 for (i, word) in text.split_whitespace().enumerate() {
                     if i > 0 {

@@ -7,8 +7,8 @@
 //! The walk is iterative (a stack of open events), so a deep trace (a
 //! long chain of lets) needs no deep recursion.
 
-use super::log::{Event, Log, ROOT};
-use crate::encode::{citation, string, uint};
+use super::{Event, Log, Shown, ROOT};
+use crate::jsonbytes::{citation, string, uint};
 use crate::plan::Plan;
 
 impl Log {
@@ -87,7 +87,7 @@ impl Log {
         out.push_str(e.verdict.as_str());
         out.push('"');
         for (key, shown) in [(",\"result\":", &e.result), (",\"note\":", &e.note)] {
-            if !matches!(shown, super::log::Shown::None) {
+            if !matches!(shown, Shown::None) {
                 out.push_str(key);
                 text.clear();
                 shown.push(plan, text);
