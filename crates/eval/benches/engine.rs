@@ -390,6 +390,13 @@ fn baselines(c: &mut Criterion) {
             })
         })
     });
+    g.bench_function("datong_order/engine_trace_full_logged", |b| {
+        b.iter(|| {
+            facts.iter().for_each(|f| {
+                black_box(decider.decide_logged(f, &full).map(|d| d.benefits.len()).ok());
+            })
+        })
+    });
     g.bench_function("datong_order/engine_plan_decide_trace_off", |b| {
         b.iter(|| {
             facts.iter().for_each(|f| {
@@ -437,6 +444,13 @@ fn baselines(c: &mut Criterion) {
         b.iter(|| {
             facts.iter().for_each(|f| {
                 black_box(decider.decide(f, &full).map(|d| d.benefits.len()).ok());
+            })
+        })
+    });
+    g.bench_function("jiaxing_tiers/engine_trace_full_logged", |b| {
+        b.iter(|| {
+            facts.iter().for_each(|f| {
+                black_box(decider.decide_logged(f, &full).map(|d| d.benefits.len()).ok());
             })
         })
     });
