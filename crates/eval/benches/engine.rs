@@ -528,7 +528,7 @@ fn scaling(c: &mut Criterion) {
     let opts = DecideOptions { reference_date: "2021-06-01".parse().ok(), ..Default::default() };
     for (name, shape) in [("scale_benefits", (true, false)), ("scale_conditions", (false, true))] {
         let mut g = c.benchmark_group(name);
-        for n in [1usize, 10, 100] {
+        for n in [1usize, 10, 100, 1000] {
             let plan = generated_policy(if shape.0 { n } else { 1 }, if shape.1 { n } else { 2 });
             let facts = plan.facts_from_json(&json!({"days": 25, "rate": "90%"})).unwrap();
             let d = plan.decide(&facts, &opts).unwrap();
