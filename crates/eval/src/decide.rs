@@ -321,11 +321,15 @@ impl Plan {
         build: Build,
     ) -> Result<bool, EvalError> {
         let p = self.policy();
+        // The log holds this decision's events only (none when it fails or
+        // the compiled plan decides).
+        scratch.log.start(TraceLevel::Off);
         for id in &opts.benefits {
             if !p.benefits.iter().any(|b| *b.id == **id) {
                 return Err(EvalError::UnknownBenefit(id.clone()));
             }
         }
+        scratch.log.level = opts.trace;
         let reference = opts.reference_date.or_else(|| {
             self.application_date.and_then(|id| facts.inputs.get(id.index()).and_then(|v| v.as_ref()).and_then(|v| v.date().ok()))
         });
@@ -339,7 +343,6 @@ impl Plan {
         out.reference_date = reference;
         out.warnings.clear();
         out.warnings.extend(facts.warnings.iter().cloned());
-        scratch.log.start(opts.trace);
         // The compiled plan decides what it decides exactly; on anything
         // else the interpreter decides the whole decision again below.
         if let (Some(fast), TraceLevel::Off) = (fast, opts.trace) {

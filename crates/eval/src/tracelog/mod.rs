@@ -303,6 +303,17 @@ impl Log {
         self.events.truncate(mark);
         self.reads.retain(|r| r.node < cut);
         self.open.retain(|&o| o < cut);
+        // Reads left may have moved down: find each event's first again.
+        for e in &mut self.events {
+            e.first_read = u32::MAX;
+        }
+        for (i, r) in self.reads.iter().enumerate() {
+            if let Some(e) = self.events.get_mut(r.node as usize) {
+                if e.first_read == u32::MAX {
+                    e.first_read = u32::try_from(i).unwrap_or(u32::MAX);
+                }
+            }
+        }
     }
 
     /// Builds the trace: one tree per root, in the order of their decision
@@ -357,5 +368,81 @@ impl Log {
             children: Vec::with_capacity(e.children as usize),
             branch: e.branch,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+    use policy_core::loader::MemoryLoader;
+
+    fn plan() -> Arc<Plan> {
+        let mut loader = MemoryLoader::new();
+        loader.add_policy("t.policy", "policy t.p \"测试\"\ninput days: int \"天数\"\nbenefit b \"补贴\" {\n  amount days * 1 yuan\n}\n");
+        let engine = crate::Engine::from_loader(&loader).unwrap();
+        engine.plan("t.p").unwrap().clone()
+    }
+
+    fn event(kind: NodeKind, id: &str) -> Event {
+        let mut e = Event::new(kind);
+        e.id = Some(Arc::from(id));
+        e
+    }
+
+    /// Events dropped after a mark take their reads with them; the reads
+    /// the root made after the mark stay the root's (once each).
+    #[test]
+    fn truncating_keeps_the_older_events_reads() {
+        let plan = plan();
+        let (a, b, c): (Arc<str>, Arc<str>, Arc<str>) = (Arc::from("a"), Arc::from("b"), Arc::from("c"));
+        let mut log = Log::default();
+        log.start(TraceLevel::Full);
+        log.root(0, event(NodeKind::Benefit, "b"));
+        let mark = log.mark();
+        log.open(event(NodeKind::Require, "dropped"));
+        log.read(&b, || Shown::Static("2"));
+        log.close();
+        // The root's first read comes after the mark, behind a read that goes.
+        log.read(&c, || Shown::Static("3"));
+        log.read(&a, || Shown::Static("1"));
+        log.read(&c, || Shown::Static("again"));
+        log.truncate(mark);
+        log.open(event(NodeKind::Exclude, "kept"));
+        log.read(&b, || Shown::Static("4"));
+        log.close();
+        log.finish_root();
+        let t = log.build(&plan);
+        let root = &t.benefits[0];
+        let reads: Vec<(&str, &str)> = root.reads.iter().map(|r| (&*r.name, r.value.as_str())).collect();
+        assert_eq!(reads, [("c", "3"), ("a", "1")]);
+        assert_eq!(root.children.len(), 1);
+        assert_eq!(root.children[0].id.as_deref(), Some("kept"));
+        assert_eq!(root.children[0].reads.len(), 1);
+        let mut json = String::new();
+        log.write_json(&plan, &mut json);
+        assert_eq!(json, serde_json::to_string(&t).unwrap());
+    }
+
+    /// Roots come out in the order of their decision slots, whatever the
+    /// order they were decided in.
+    #[test]
+    fn roots_are_built_in_slot_order() {
+        let plan = plan();
+        let mut log = Log::default();
+        log.start(TraceLevel::Summary);
+        for (slot, id) in [(2, "third"), (0, "first"), (1, "second")] {
+            log.root(slot, event(NodeKind::Benefit, id));
+            log.open(event(NodeKind::Require, id));
+            log.close();
+            log.finish_root();
+        }
+        let t = log.build(&plan);
+        let ids: Vec<&str> = t.benefits.iter().map(|n| n.id.as_deref().unwrap_or("")).collect();
+        assert_eq!(ids, ["first", "second", "third"]);
+        assert!(t.benefits.iter().all(|n| n.children.len() == 1 && n.children[0].id == n.id));
+        let mut json = String::new();
+        log.write_json(&plan, &mut json);
+        assert_eq!(json, serde_json::to_string(&t).unwrap());
     }
 }
