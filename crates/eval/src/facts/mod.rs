@@ -528,10 +528,14 @@ impl Plan {
                 Type::Bool => Value::Bool(v.as_bool().ok_or_else(|| fail("true or false".into()))?),
                 Type::Int => {
                     let d = number(&|| "a whole number".into())?;
-                    if !d.fract().is_zero() {
+                    if d.scale() == 0 {
+                        // Whole already (the usual case): `trunc` would give `d`.
+                        Value::Num(d)
+                    } else if !d.fract().is_zero() {
                         return Err(fail("a whole number".into()));
+                    } else {
+                        Value::Num(d.trunc())
                     }
-                    Value::Num(d.trunc())
                 }
                 Type::Decimal | Type::Money => {
                     let what = || match ty {
@@ -575,7 +579,8 @@ impl Plan {
                 }
                 Type::Text => {
                     let s = v.as_str().ok_or_else(|| fail("text".into()))?;
-                    if s.chars().count() > MAX_TEXT_LEN {
+                    // No more characters than bytes: count them only when it may matter.
+                    if s.len() > MAX_TEXT_LEN && s.chars().count() > MAX_TEXT_LEN {
                         return Err(fail(format!("text of at most {MAX_TEXT_LEN} characters")));
                     }
                     Value::Text(Arc::from(s))

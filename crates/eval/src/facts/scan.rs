@@ -66,14 +66,7 @@ pub(super) fn scan(plan: &Plan, text: &str, facts: &mut Facts, errors: &mut Vec<
             s.eat(b':')?;
             s.ws();
             let value = match s.peek() {
-                Some(b'[' | b'{') => {
-                    let ty = match slot {
-                        Slot::Input(i) => &p.inputs.get(i)?.ty,
-                        Slot::External(i) => &p.externals.get(i)?.ty,
-                        Slot::Unknown => return None,
-                    };
-                    Raw::Decoded(s.typed(plan, ty, 0, &mut facts.warnings)?)
-                }
+                Some(b'[' | b'{') => Raw::Decoded(s.structured(plan, slot, &mut facts.warnings)?),
                 _ => s.value()?,
             };
             plan.store(facts, key, slot, value, errors, &mut hints_left);
@@ -175,6 +168,7 @@ impl<'a> Scanner<'a> {
         self.text.get(start..self.at)
     }
 
+    #[inline]
     fn value(&mut self) -> Option<Raw<'a>> {
         Some(match self.peek()? {
             b'"' => Raw::Str(Cow::Borrowed(self.string()?)),
@@ -184,6 +178,20 @@ impl<'a> Scanner<'a> {
             b'-' | b'0'..=b'9' => Raw::Num(self.number()?),
             _ => return None,
         })
+    }
+
+    /// A list or record fact's value, read against the declared type of
+    /// its slot (out of the scalar facts' loop, which stays as small as it
+    /// was).
+    #[inline(never)]
+    fn structured(&mut self, plan: &Plan, slot: Slot, warnings: &mut Vec<Warning>) -> Option<Value> {
+        let p = plan.policy();
+        let ty = match slot {
+            Slot::Input(i) => &p.inputs.get(i)?.ty,
+            Slot::External(i) => &p.externals.get(i)?.ty,
+            Slot::Unknown => return None,
+        };
+        self.typed(plan, ty, 0, warnings)
     }
 
     /// A value of a list or record type (or, inside one, of any type) read
@@ -228,7 +236,7 @@ impl<'a> Scanner<'a> {
                 self.ws();
                 let base = self.stack.len();
                 // Placeholders, each written over once by its field (`filled`).
-                self.stack.resize(base + n, Value::Bool(false));
+                self.stack.extend((0..n).map(|_| Value::Bool(false)));
                 let mut filled = 0u64;
                 if self.peek() == Some(b'}') {
                     self.at += 1;
