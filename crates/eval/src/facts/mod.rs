@@ -261,9 +261,10 @@ impl Plan {
     }
 
     /// Decodes facts from JSON text straight into the plan's slots: the
-    /// object is read key by key (no JSON tree of the whole text), and a
-    /// scalar fact is decoded from the text where it stands (a number from
-    /// its digits); only lists and records are read into a [`Json`] tree. A
+    /// object is read key by key (no JSON tree of the whole text), a scalar
+    /// fact is decoded from the text where it stands (a number from its
+    /// digits), and a list or record, plainly written and free of errors,
+    /// straight into its value (else through a [`Json`] tree). A
     /// key given twice, at any depth, is an error naming it. The result, and
     /// every error, is what [`Json::parse`] then [`Plan::facts_from_exact`]
     /// give for the same text (errors in the order the facts are written).
@@ -290,9 +291,11 @@ impl Plan {
     }
 
     /// The reference reader behind [`Plan::facts_from_str`]: serde_json,
-    /// key by key, for any text (the fast path in `facts/scan.rs` answers
-    /// only for flat objects of plainly written scalars, and must agree with
-    /// this one). Public for the differential tests and fuzz targets.
+    /// key by key, for any text, lists and records through a [`Json`] tree
+    /// (the fast path in `facts/scan.rs` answers for plainly written facts,
+    /// lists and records read against their declared types, declines the
+    /// rest, and must agree with this one). Public for the differential
+    /// tests and fuzz targets.
     #[doc(hidden)]
     pub fn facts_from_str_reference(&self, json: &str) -> Result<Facts, EvalError> {
         let mut facts = Facts::empty(self);
@@ -410,6 +413,7 @@ impl Plan {
             Raw::Tree(t) => self.decode(path, t, ty, bounds, depth, warnings),
             Raw::Owned(t) => self.decode(path, &t, ty, bounds, depth, warnings),
             Raw::Bad(e) => Err(vec![invalid_json(&e)]),
+            Raw::Decoded(v) => Ok(v),
             scalar => match self.decode_scalar(path, &scalar, ty, bounds, warnings) {
                 Some(r) => r,
                 // A scalar where a list or record belongs: the tree path reports it.
@@ -524,10 +528,14 @@ impl Plan {
                 Type::Bool => Value::Bool(v.as_bool().ok_or_else(|| fail("true or false".into()))?),
                 Type::Int => {
                     let d = number(&|| "a whole number".into())?;
-                    if !d.fract().is_zero() {
+                    if d.scale() == 0 {
+                        // Whole already (the usual case): `trunc` would give `d`.
+                        Value::Num(d)
+                    } else if !d.fract().is_zero() {
                         return Err(fail("a whole number".into()));
+                    } else {
+                        Value::Num(d.trunc())
                     }
-                    Value::Num(d.trunc())
                 }
                 Type::Decimal | Type::Money => {
                     let what = || match ty {
@@ -571,7 +579,8 @@ impl Plan {
                 }
                 Type::Text => {
                     let s = v.as_str().ok_or_else(|| fail("text".into()))?;
-                    if s.chars().count() > MAX_TEXT_LEN {
+                    // No more characters than bytes: count them only when it may matter.
+                    if s.len() > MAX_TEXT_LEN && s.chars().count() > MAX_TEXT_LEN {
                         return Err(fail(format!("text of at most {MAX_TEXT_LEN} characters")));
                     }
                     Value::Text(Arc::from(s))
@@ -702,6 +711,10 @@ enum Raw<'a> {
     /// A date given as a date (the typed API): read as its `YYYY-MM-DD`
     /// text would be.
     Day(NaiveDate),
+    /// A list or record the fast path (`facts/scan.rs`) read from text and
+    /// decoded against the fact's declared type, exactly as the reference
+    /// decodes its tree: stored as it is.
+    Decoded(Value),
 }
 
 impl<'a> Raw<'a> {
@@ -769,7 +782,8 @@ impl<'a> Raw<'a> {
             Raw::Str(s) => Json::String(s.to_string()),
             Raw::Tree(t) => (*t).clone(),
             Raw::Owned(t) => t.clone(),
-            Raw::Bad(_) => Json::Null,
+            // Never shown: `decode_raw` stores a decoded value as it is.
+            Raw::Bad(_) | Raw::Decoded(_) => Json::Null,
         }
     }
 }

@@ -42,7 +42,7 @@ pub fn json_number(text: &str) -> Result<Decimal, NumberError> {
         Some(r) => (true, r),
         None => (false, text),
     };
-    let (mantissa, exponent) = match rest.find(['e', 'E']) {
+    let (mantissa, exponent) = match rest.bytes().position(|b| b == b'e' || b == b'E') {
         Some(i) => (rest.get(..i).unwrap_or(""), Some(rest.get(i + 1..).unwrap_or(""))),
         None => (rest, None),
     };
@@ -86,9 +86,11 @@ pub fn text_number(text: &str) -> Result<Decimal, NumberError> {
 
 /// `digits` or `digits.digits`.
 fn split_point(s: &str) -> Result<(&str, &str), NumberError> {
-    let (int, frac) = match s.split_once('.') {
-        Some((i, f)) if !f.is_empty() => (i, f),
-        Some(_) => return Err(NumberError::Syntax),
+    let (int, frac) = match s.bytes().position(|b| b == b'.') {
+        Some(i) => match (s.get(..i), s.get(i + 1..)) {
+            (Some(int), Some(frac)) if !frac.is_empty() => (int, frac),
+            _ => return Err(NumberError::Syntax),
+        },
         None => (s, ""),
     };
     if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
@@ -100,6 +102,24 @@ fn split_point(s: &str) -> Result<(&str, &str), NumberError> {
 /// `±int.frac × 10^exp` as a decimal, keeping the written scale where it
 /// fits (`"1200.00"` stays 1200.00) and never rounding. Allocates nothing.
 fn exact(negative: bool, int: &str, frac: &str, exp: i64) -> Result<Decimal, NumberError> {
+    if exp == 0 && int.len() + frac.len() <= 18 {
+        short(negative, int, frac)
+    } else {
+        general(negative, int, frac, exp)
+    }
+}
+
+/// [`exact`] for at most 18 digits and no exponent: nothing to drop and
+/// nothing out of range, so the digits are the mantissa and the written
+/// places the scale, as [`general`] gives (zero included), in one pass.
+fn short(negative: bool, int: &str, frac: &str) -> Result<Decimal, NumberError> {
+    let m = int.bytes().chain(frac.bytes()).fold(0i64, |acc, b| acc * 10 + i64::from(b - b'0'));
+    let m = if negative { -m } else { m };
+    Decimal::try_from_i128_with_scale(i128::from(m), u32::try_from(frac.len()).unwrap_or(u32::MAX)).map_err(|_| NumberError::Range)
+}
+
+/// [`exact`] for any number of digits and any exponent.
+fn general(negative: bool, int: &str, frac: &str, exp: i64) -> Result<Decimal, NumberError> {
     let digits = || int.bytes().chain(frac.bytes());
     let total = int.len() + frac.len();
     let lead = digits().take_while(|b| *b == b'0').count();
@@ -206,6 +226,34 @@ mod tests {
         // Trailing zeros carry no value: dropped where needed.
         assert_eq!(json_number("1.00000000000000000000000000000000"), Ok(dec("1")));
         assert_eq!(json_number("100000000000000000000000000000e-2"), Ok(dec("1000000000000000000000000000")));
+    }
+
+    /// The short path of `exact` (at most 18 digits, no exponent) gives
+    /// what the general one gives, scale included, zeros and signs alike.
+    #[test]
+    fn short_numbers_take_the_general_paths_value() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let digits: String = (0..1 + x % 18).map(|i| char::from(b'0' + ((x >> (i * 3)) % 10) as u8)).collect();
+            let point = (x >> 40) as usize % digits.len();
+            let sign = if x & (1 << 60) != 0 { "-" } else { "" };
+            let text = match point {
+                0 => format!("{sign}{digits}"),
+                p => format!("{sign}{}.{}", &digits[..p], &digits[p..]),
+            };
+            let (int, frac) = split_point(text.strip_prefix('-').unwrap_or(&text)).unwrap();
+            let a = short(sign == "-", int, frac);
+            let b = general(sign == "-", int, frac, 0);
+            assert_eq!(
+                a.map(|d| (d.scale(), d.mantissa(), d.is_sign_negative())),
+                b.map(|d| (d.scale(), d.mantissa(), d.is_sign_negative())),
+                "{text}"
+            );
+            assert_eq!(json_number(&text), a, "{text}");
+        }
     }
 
     #[test]
