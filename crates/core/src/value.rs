@@ -338,14 +338,19 @@ pub fn money_string(d: Decimal) -> String {
 /// A percent as people write it: `0.7` → `70%`.
 pub fn percent_string(d: Decimal) -> String {
     let mut out = String::with_capacity(8);
+    push_percent(&mut out, d);
+    out
+}
+
+/// Appends a percent as [`percent_string`] writes it.
+pub fn push_percent(out: &mut String, d: Decimal) {
     match d.checked_mul(Decimal::ONE_HUNDRED) {
         Some(p) => {
-            push_plain(&mut out, p, 0);
+            push_plain(out, p, 0);
             out.push('%');
         }
-        None => push_plain(&mut out, d, 0),
+        None => push_plain(out, d, 0),
     }
-    out
 }
 
 /// Appends `d` in plain notation with trailing fraction zeros removed

@@ -112,8 +112,8 @@ impl Findings {
                     }
                 }
             }
-            Stop::NoRow { table, keys, citation } => self.failed.push(Failure {
-                id: Arc::from(format!("no_row:{table}")),
+            Stop::NoRow { id: row_id, table, keys, citation } => self.failed.push(Failure {
+                id: row_id.clone(),
                 kind: FailureKind::NoRow,
                 label: Arc::from(format!("no row in `{table}` for ({keys}) (step `{id}`)")),
                 citation: citation.take().or_else(|| cite.cloned()),

@@ -25,17 +25,19 @@ pub enum Stop {
     Missing(Vec<Arc<str>>),
     /// A table lookup found no row.
     NoRow {
-        /// Table name.
-        table: String,
+        /// The failure's id (`no_row:<table>`), shared with the plan.
+        id: Arc<str>,
+        /// Table name, shared with the plan.
+        table: Arc<str>,
         /// The keys looked up, shown.
-        keys: String,
+        keys: Arc<str>,
         /// The table's citation.
         citation: Option<Citation>,
     },
     /// Tiers without `else` matched nothing.
     NoTier {
         /// The subject's value, shown.
-        subject: String,
+        subject: Arc<str>,
     },
     /// An evaluation error (overflow, division by zero, no parameter value…).
     Error(String),

@@ -675,14 +675,17 @@ impl<'a> Ctx<'a> {
         let row = index.and_then(|i| def.rows.get(i));
         let shown_keys = |key: &[Value]| {
             let rt = p.records.get(def.row_type.index());
-            key.iter()
-                .enumerate()
-                .map(|(i, k)| match rt.and_then(|r| r.fields.get(i)) {
-                    Some((_, ty, _)) => crate::trace::show_value(p, k, ty),
-                    None => format!("{k:?}"),
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
+            let mut out = String::with_capacity(16 * key.len());
+            for (i, k) in key.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                match rt.and_then(|r| r.fields.get(i)) {
+                    Some((_, ty, _)) => crate::trace::push_value(&mut out, p, k, ty),
+                    None => out.push_str(&format!("{k:?}")),
+                }
+            }
+            out
         };
         let shown = (traced || (row.is_none() && !exists && !self.probing)).then(|| shown_keys(key));
         self.s.stack.truncate(start);
@@ -703,8 +706,19 @@ impl<'a> Ctx<'a> {
         }
         match row {
             Some(r) => Ok(Value::Record(r.clone())),
-            None if self.probing => Err(Halt::new(Stop::NoRow { table: String::new(), keys: String::new(), citation: None })),
-            None => Err(Halt::new(Stop::NoRow { table: def.name.clone(), keys: shown.unwrap_or_default(), citation: def.cite.clone() })),
+            None => {
+                let shared = &self.plan.shared;
+                let (id, table) = match (shared.no_row_ids.get(t), shared.tables.get(t)) {
+                    (Some(id), Some((table, _))) if !self.probing => (id.clone(), table.clone()),
+                    _ => (shared.empty.clone(), shared.empty.clone()),
+                };
+                let keys = match shown {
+                    Some(k) if !self.probing => Arc::from(k),
+                    _ => shared.empty.clone(),
+                };
+                let citation = if self.probing { None } else { def.cite.clone() };
+                Err(Halt::new(Stop::NoRow { id, table, keys, citation }))
+            }
         }
     }
 
@@ -773,8 +787,8 @@ impl<'a> Ctx<'a> {
                 }
                 self.eval(o)
             }
-            None if self.probing => Err(Halt::new(Stop::NoTier { subject: String::new() })),
-            None => Err(Halt::new(Stop::NoTier { subject: self.show(&s, &subject.ty) })),
+            None if self.probing => Err(Halt::new(Stop::NoTier { subject: self.plan.shared.empty.clone() })),
+            None => Err(Halt::new(Stop::NoTier { subject: Arc::from(self.show(&s, &subject.ty)) })),
         }
     }
 

@@ -112,6 +112,10 @@ pub(crate) struct Shared {
     pub tables: Vec<(Arc<str>, Option<Arc<str>>)>,
     /// The read name of the reference date (`as_of`).
     pub as_of: Arc<str>,
+    /// Per table: the id of its no-row failure (`no_row:<table>`).
+    pub no_row_ids: Vec<Arc<str>>,
+    /// Empty text, for the stops probes drop unread.
+    pub empty: Arc<str>,
     /// Failure id and label of a date outside the in-force window.
     pub in_force_id: Arc<str>,
     pub in_force_label: Arc<str>,
@@ -177,6 +181,8 @@ impl Plan {
             fns: policy.functions.iter().map(|d| named(&d.name, d.label.as_deref())).collect(),
             tables: policy.tables.iter().map(|d| named(&d.name, d.label.as_deref())).collect(),
             as_of: Arc::from("as_of"),
+            no_row_ids: policy.tables.iter().map(|t| Arc::from(format!("no_row:{}", t.name))).collect(),
+            empty: Arc::from(""),
             in_force_id: Arc::from("in_force"),
             in_force_label: Arc::from(format!("the date is outside the policy's in-force window {window}")),
             version_id: Arc::from("version"),

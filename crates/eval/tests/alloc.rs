@@ -198,18 +198,20 @@ fn every_bundled_policy_allocates_nothing_with_the_trace_off() {
 /// names (`src/halt.rs`), and the probes that name every fact a step needs
 /// stop on a missing row, tier or date without spelling out why
 /// (`Ctx::probing`). What is left: a table with no row or tiers with no
-/// match format their failure's id and label, which show the applicant's
-/// keys (`decide.rs`, `Findings::stop`, and `interp.rs`'s `lookup`); an
-/// outcome that depends on missing facts lists them in the decision
-/// (`depends_on`). `docs/performance.md` has the breakdown.
+/// match show the applicant's keys in their failure's label (the keys and
+/// the label are formatted once each, the id and table name shared with
+/// the plan: `decide.rs`, `Findings::stop`, and `interp.rs`'s `lookup`);
+/// an outcome that depends on missing facts lists them in the decision
+/// (`depends_on`); an amount an authority sets copies who sets it and its
+/// criteria into the decision's `amount_range`. `docs/performance.md` has the breakdown.
 const ALLOWED: &[(&str, u64)] = &[
     ("datong.big_data_training_2022", 2),
     ("hangzhou.skills_upgrading_2020", 0),
     ("jiaxing.digital_training_2021", 0),
     ("jiaxing.digital_training_2022_example", 0),
-    ("jiaxing.skills_upgrading_2019", 14),
-    ("jinhua.digital_engineer_2024", 17),
-    ("zhejiang.digital_engineer_2023", 16),
+    ("jiaxing.skills_upgrading_2019", 10),
+    ("jinhua.digital_engineer_2024", 7),
+    ("zhejiang.digital_engineer_2023", 6),
 ];
 
 /// Every decision the compiled plan makes allocates nothing once warm

@@ -226,6 +226,59 @@ impl TraceNode {
 /// Shows a value by its static type.
 pub fn show_value(p: &CheckedPolicy, v: &Value, ty: &Type) -> String {
     match (v, ty) {
+        (Value::Num(_) | Value::Bool(_) | Value::Date(_) | Value::Text(_) | Value::Enum(_), _) => {
+            let mut out = String::with_capacity(12);
+            push_value(&mut out, p, v, ty);
+            out
+        }
+        _ => show_composite(p, v, ty),
+    }
+}
+
+/// Appends a value as [`show_value`] shows it, without a string of its
+/// own for a number, a boolean, a date, a text or an enum variant.
+pub fn push_value(out: &mut String, p: &CheckedPolicy, v: &Value, ty: &Type) {
+    match (v, ty) {
+        (Value::Num(d), Type::Money) => policy_core::value::push_plain(out, *d, 2),
+        (Value::Num(d), Type::Percent) => policy_core::value::push_percent(out, *d),
+        (Value::Num(d), Type::Quantity(u)) => {
+            policy_core::value::push_plain(out, *d, 0);
+            out.push(' ');
+            out.push_str(p.units.get(u.index()).map(|u| u.name.as_str()).unwrap_or(""));
+        }
+        (Value::Num(d), _) => policy_core::value::push_plain(out, *d, 0),
+        (Value::Bool(b), _) => out.push_str(if *b { "true" } else { "false" }),
+        (Value::Date(d), _) => policy_core::value::push_date(out, *d),
+        (Value::Text(s), _) => {
+            out.push('"');
+            out.push_str(s);
+            out.push('"');
+        }
+        (Value::Enum(i), Type::Enum(e)) => match p.enums.get(e.index()).and_then(|e| e.variants.get(*i as usize)) {
+            Some((n, Some(l))) => {
+                out.push_str(n);
+                out.push_str(" (");
+                out.push_str(l);
+                out.push(')');
+            }
+            Some((n, None)) => out.push_str(n),
+            None => {
+                out.push('#');
+                out.push_str(&i.to_string());
+            }
+        },
+        (Value::Enum(i), _) => {
+            out.push('#');
+            out.push_str(&i.to_string());
+        }
+        _ => out.push_str(&show_composite(p, v, ty)),
+    }
+}
+
+/// [`show_value`] of a duration, a record or a list (its scalar arms are
+/// the reference `push_value` is tested against).
+fn show_composite(p: &CheckedPolicy, v: &Value, ty: &Type) -> String {
+    match (v, ty) {
         (Value::Num(d), Type::Money) => money_string(*d),
         (Value::Num(d), Type::Percent) => percent_string(*d),
         (Value::Num(d), Type::Quantity(u)) => {
@@ -282,6 +335,44 @@ pub fn show_value(p: &CheckedPolicy, v: &Value, ty: &Type) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `push_value` writes what the formatting arms of `show_composite` (the
+    /// reference) give, for every scalar kind, at edges of scale and sign.
+    #[test]
+    fn pushed_values_are_the_references() {
+        use policy_core::loader::MemoryLoader;
+        let mut loader = MemoryLoader::new();
+        loader.add_policy(
+            "t.policy",
+            "policy t.p \"测试\"\nunit hour \"小时\"\nenum kind \"类\" { a \"甲\", b }\ninput k: kind \"类\"\ninput h: hour \"时\"\nbenefit b \"补贴\" {\n  require k == kind.a \"甲\"\n  amount h / 1 hour * 1 yuan\n}\n",
+        );
+        let engine = crate::Engine::from_loader(&loader).unwrap();
+        let p = engine.plan("t.p").unwrap().policy();
+        let nums =
+            ["0", "-0.00", "1", "-1.50", "1200", "0.70", "79228162514264337593543950335", "0.0000000000000000000000000001", "12.345000"];
+        let types = [Type::Money, Type::Percent, Type::Int, Type::Decimal, Type::Quantity(policy_core::checked::UnitId(0))];
+        let mut values: Vec<(Value, Type)> = Vec::new();
+        for n in nums {
+            for t in &types {
+                values.push((Value::Num(n.parse().unwrap()), t.clone()));
+            }
+        }
+        values.push((Value::Bool(true), Type::Bool));
+        values.push((Value::Bool(false), Type::Bool));
+        values.push((Value::Date(chrono::NaiveDate::MIN), Type::Date));
+        values.push((Value::Date(chrono::NaiveDate::from_ymd_opt(2024, 2, 29).unwrap()), Type::Date));
+        values.push((Value::Text(Arc::from("嘉兴 \"x\"")), Type::Text));
+        for i in 0..3 {
+            values.push((Value::Enum(i), Type::Enum(policy_core::checked::EnumId(0))));
+            values.push((Value::Enum(i), Type::Int));
+        }
+        for (v, t) in values {
+            let mut out = String::from("»");
+            push_value(&mut out, p, &v, &t);
+            assert_eq!(out, format!("»{}", show_composite(p, &v, &t)), "{v:?} as {t:?}");
+            assert_eq!(show_value(p, &v, &t), show_composite(p, &v, &t));
+        }
+    }
 
     /// The names `as_str` gives are serde's.
     #[test]

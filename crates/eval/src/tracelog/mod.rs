@@ -21,7 +21,7 @@
 
 use crate::decision::Status;
 use crate::plan::Plan;
-use crate::trace::{show_value, NodeKind, Read, Trace, TraceLevel, TraceNode, Verdict};
+use crate::trace::{push_value, show_value, NodeKind, Read, Trace, TraceLevel, TraceNode, Verdict};
 use chrono::NaiveDate;
 use policy_core::ast::Span;
 use policy_core::checked::{Citation, FileId, Type};
@@ -84,7 +84,7 @@ impl Shown {
             Shown::None => {}
             Shown::Static(s) => out.push_str(s),
             Shown::Text(s) => out.push_str(s),
-            Shown::Value(x, ty) => out.push_str(&show_value(p, x, ty)),
+            Shown::Value(x, ty) => push_value(out, p, x, ty),
             Shown::Money(m) => v::push_plain(out, *m, 2),
             Shown::MoneyRange(l, h) => {
                 v::push_plain(out, *l, 2);
@@ -122,7 +122,7 @@ impl Shown {
             }
             Shown::Tier { value, ty, tier, file, span } => {
                 let text = plan.source_text(*file, *span).unwrap_or_default();
-                out.push_str(&show_value(p, value, ty));
+                push_value(out, p, value, ty);
                 out.push_str(" matched tier ");
                 crate::jsonbytes::uint(out, u32::try_from(*tier + 1).unwrap_or(u32::MAX));
                 out.push_str(" `");
