@@ -674,11 +674,11 @@ impl Plan {
                     .chain(version_steps)
                     .find_map(|s| match s {
                         AmountStepDef::Base { expr: CExpr { kind: CKind::External(id), .. }, .. } => {
-                            p.externals.get(id.index()).and_then(|x| x.set_by.clone())
+                            self.shared.authorities.get(id.index()).cloned().flatten()
                         }
                         _ => None,
                     })
-                    .unwrap_or_default();
+                    .unwrap_or_else(|| (self.shared.empty.clone(), Arc::from([])));
                 out.amount_range = Some(AmountRange { low: l, high: h, set_by, criteria });
             }
             None => {}

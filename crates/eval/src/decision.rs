@@ -205,10 +205,10 @@ pub struct AmountRange {
     /// Highest.
     #[serde(with = "crate::decision::money")]
     pub high: Decimal,
-    /// Who fixes the figure.
-    pub set_by: String,
-    /// The criteria it applies.
-    pub criteria: Vec<String>,
+    /// Who fixes the figure (shared with the plan).
+    pub set_by: Arc<str>,
+    /// The criteria it applies (shared with the plan).
+    pub criteria: Arc<[Arc<str>]>,
 }
 
 /// Which date decided the benefit, and why.

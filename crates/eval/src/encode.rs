@@ -333,8 +333,8 @@ mod tests {
             amount_range: Some(AmountRange {
                 low: Decimal::ZERO,
                 high: Decimal::MAX,
-                set_by: odd.into(),
-                criteria: vec![odd.into(), String::new()],
+                set_by: Arc::from(odd),
+                criteria: Arc::from([Arc::from(odd), Arc::from("")]),
             }),
             period: Some(Arc::from(odd)),
             payee: Some(Payee::EvaluationInstitution),

@@ -116,6 +116,8 @@ pub(crate) struct Shared {
     pub no_row_ids: Vec<Arc<str>>,
     /// Empty text, for the stops probes drop unread.
     pub empty: Arc<str>,
+    /// Per external an authority sets: who, and the criteria it applies.
+    pub authorities: Vec<Option<(Arc<str>, Arc<[Arc<str>]>)>>,
     /// Failure id and label of a date outside the in-force window.
     pub in_force_id: Arc<str>,
     pub in_force_label: Arc<str>,
@@ -183,6 +185,15 @@ impl Plan {
             as_of: Arc::from("as_of"),
             no_row_ids: policy.tables.iter().map(|t| Arc::from(format!("no_row:{}", t.name))).collect(),
             empty: Arc::from(""),
+            authorities: policy
+                .externals
+                .iter()
+                .map(|x| {
+                    x.set_by
+                        .as_ref()
+                        .map(|(who, criteria)| (Arc::from(who.as_str()), criteria.iter().map(|c| Arc::from(c.as_str())).collect()))
+                })
+                .collect(),
             in_force_id: Arc::from("in_force"),
             in_force_label: Arc::from(format!("the date is outside the policy's in-force window {window}")),
             version_id: Arc::from("version"),

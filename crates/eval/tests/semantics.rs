@@ -198,7 +198,7 @@ fn authority_set_amounts_are_ranges_until_given() {
     assert_eq!(b.status, Status::Eligible);
     let r = b.amount_range.clone().unwrap();
     assert_eq!((r.low.to_string(), r.high.to_string()), ("4000".into(), "10000".into()));
-    assert_eq!(r.criteria, ["产业急需程度", "学徒类型"]);
+    assert_eq!(r.criteria.iter().map(|c| &**c).collect::<Vec<_>>(), ["产业急需程度", "学徒类型"]);
     // Money is money in JSON too: the bounds are money strings, as an amount is.
     let json = serde_json::to_value(&b).unwrap();
     assert_eq!(json["amount_range"]["low"], "4000.00", "{json}");
