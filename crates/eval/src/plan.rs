@@ -52,6 +52,9 @@ pub struct Plan {
     pub(crate) compiled: crate::compiled::Program,
 }
 
+/// Who sets an external's figure, and the criteria it applies.
+pub(crate) type Authority = (Arc<str>, Arc<[Arc<str>]>);
+
 /// Trace sources by span (file, start, end).
 type SourceCache = HashMap<(FileId, usize, usize), Arc<SourceRef>, SpanHash>;
 
@@ -117,7 +120,7 @@ pub(crate) struct Shared {
     /// Empty text, for the stops probes drop unread.
     pub empty: Arc<str>,
     /// Per external an authority sets: who, and the criteria it applies.
-    pub authorities: Vec<Option<(Arc<str>, Arc<[Arc<str>]>)>>,
+    pub authorities: Vec<Option<Authority>>,
     /// Failure id and label of a date outside the in-force window.
     pub in_force_id: Arc<str>,
     pub in_force_label: Arc<str>,
