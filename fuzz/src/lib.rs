@@ -140,6 +140,7 @@ pub fn decide_every_level(plan: &Plan, facts: &Facts, reference_date: Option<Nai
         let json = serde_json::to_string(d).expect("a decision serialises");
         let back: Decision = serde_json::from_str(&json).expect("a decision reads back");
         assert_eq!(&back, d, "decision JSON round trip");
+        logged_as_built(plan, facts, reference_date, d, &json);
     }
     // The compiled plan (trace off, when it decides) against the
     // interpreter, the reference: the same decision and the same JSON.
@@ -150,10 +151,28 @@ pub fn decide_every_level(plan: &Plan, facts: &Facts, reference_date: Option<Nai
             let json = |d: &Decision| serde_json::to_string(d).expect("a decision serialises");
             assert_eq!(json(a), json(b), "the compiled plan's JSON differs from the interpreter's");
         }
-        (a, b) => assert_eq!(a.as_ref().err().map(ToString::to_string), b.as_ref().err().map(ToString::to_string), "the compiled plan and the interpreter disagree"),
+        (a, b) => assert_eq!(
+            a.as_ref().err().map(ToString::to_string),
+            b.as_ref().err().map(ToString::to_string),
+            "the compiled plan and the interpreter disagree"
+        ),
     }
     let (full, summary, off) = (strip(full), strip(summary), strip(off));
     assert_eq!(full, off, "decision differs between trace levels full and off");
     assert_eq!(summary, off, "decision differs between trace levels summary and off");
     off.ok()
+}
+
+/// The full trace recorded as an event log (`Decider::decide_logged`) and
+/// built later (`Decider::trace`) or written as JSON straight from the log
+/// (`Decider::write_json`) is the tree `decide` built, and serde's bytes.
+pub fn logged_as_built(plan: &Plan, facts: &Facts, reference_date: Option<NaiveDate>, built: &Decision, json: &str) {
+    let mut decider = plan.decider();
+    let opts = DecideOptions { reference_date, trace: TraceLevel::Full, ..Default::default() };
+    let logged = decider.decide_logged(facts, &opts).expect("decided with the tree, so decided logged").clone();
+    assert!(logged.trace.is_none(), "decide_logged built the tree");
+    assert_eq!(decider.trace().as_ref(), built.trace.as_ref(), "the trace built from the log differs");
+    let mut written = String::new();
+    decider.write_json(&mut written);
+    assert_eq!(written, json, "the JSON written from the log differs from serde's");
 }

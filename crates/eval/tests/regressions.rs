@@ -101,8 +101,18 @@ fn decide_every_level(name: &str, plan: &Plan, facts: &Facts, reference_date: Op
     let full = decide(TraceLevel::Full);
     if let Ok(d) = &full {
         let _ = policy_eval::render_text(d);
-        let back: Decision = serde_json::from_str(&serde_json::to_string(d).unwrap()).unwrap();
+        let json = serde_json::to_string(d).unwrap();
+        let back: Decision = serde_json::from_str(&json).unwrap();
         assert_eq!(&back, d, "{name}: decision JSON round trip");
+        // The trace recorded as an event log, built later or written as
+        // JSON from the log, is the tree `decide` built.
+        let mut decider = plan.decider();
+        let opts = DecideOptions { reference_date, trace: TraceLevel::Full, ..Default::default() };
+        assert!(decider.decide_logged(facts, &opts).unwrap().trace.is_none(), "{name}: decide_logged built the tree");
+        assert_eq!(decider.trace().as_ref(), d.trace.as_ref(), "{name}: the trace built from the log");
+        let mut written = String::new();
+        decider.write_json(&mut written);
+        assert_eq!(written, json, "{name}: the JSON written from the log");
     }
     let strip = |r: Result<Decision, EvalError>| {
         r.map(|mut d| {
