@@ -102,11 +102,36 @@ pub(crate) struct Scratch {
     pub stack: Vec<Value>,
     /// Per benefit: what it pays once decided in this decision (`amount_of`).
     pub amounts: Vec<Option<Decimal>>,
-    /// Failures and outcomes kept for reuse (`run`).
+    /// Deadlines kept for reuse (`run`).
     pub spare: run::Spare,
+    /// Per benefit (declaration order): its failures and outcomes not in the
+    /// decision, each at its index in [`BenefitProg::failures`],
+    /// [`BenefitProg::entitlements`] or [`BenefitProg::documents`], kept
+    /// (moved, not dropped) for the next decisions (`run::refill`).
+    pub pools: Vec<Pools>,
+    /// Per slot of the decision's benefits: which entries its lists were
+    /// last filled with (`run::refill` still checks each entry).
+    pub held: Vec<Lists>,
     /// The last `DecideOptions::benefits`, and per benefit whether it names it.
     pub asked_for: Vec<String>,
     pub asked: Vec<bool>,
+}
+
+/// A benefit's failures and outcomes not in the decision, each in its place.
+#[derive(Debug, Default)]
+pub(crate) struct Pools {
+    pub failures: Vec<Option<crate::decision::Failure>>,
+    pub entitlements: Vec<Option<crate::decision::Outcome>>,
+    pub documents: Vec<Option<crate::decision::Outcome>>,
+}
+
+/// Which of a benefit's entries each list of its decision holds: bit `i`
+/// for entry `i` (a list holds its entries in the order of their indices).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Lists {
+    pub failed: u64,
+    pub entitlements: u64,
+    pub documents: u64,
 }
 
 /// Kinds of condition, as the decision lists them.
@@ -126,7 +151,8 @@ pub(crate) struct Cond {
     /// may outweigh.
     pub may_refuse: bool,
     pub test: Fx<bool>,
-    pub failure: crate::decision::Failure,
+    /// The failure it lists: its index in [`BenefitProg::failures`].
+    pub failure: u32,
 }
 
 /// A compiled amount step.
@@ -140,8 +166,9 @@ pub(crate) enum Step {
 /// A compiled entitlement or document.
 pub(crate) struct OutcomeProg {
     pub when: Option<Fx<bool>>,
-    pub label: Arc<str>,
-    pub citation: Option<Citation>,
+    /// Its entry: the index in [`BenefitProg::entitlements`] or
+    /// [`BenefitProg::documents`].
+    pub outcome: u32,
 }
 
 /// A compiled deadline.
@@ -189,6 +216,19 @@ pub(crate) struct BenefitProg {
     pub base: Rules,
     pub versions: Vec<Version>,
     pub outputs: Vec<OutputProg>,
+    /// Every failure the benefit may list and every entitlement and
+    /// document, as the decision lists them: the entries a decision's lists
+    /// are filled with (moved from [`Scratch::pools`], else cloned from
+    /// here). Numbered so that a list holds its entries in the order of
+    /// their indices: failures of scopes (base, then each version), then of
+    /// the other conditions (base, then each version), then not in force;
+    /// entitlements and documents of the base, then of each version.
+    pub failures: Vec<crate::decision::Failure>,
+    pub entitlements: Vec<crate::decision::Outcome>,
+    pub documents: Vec<crate::decision::Outcome>,
+    /// Whether every list's entries number at most 64 (one bit each in
+    /// [`Lists`]); else each decision fills the lists anew (clones).
+    pub narrow: bool,
 }
 
 /// The compiled plan: per benefit its program, or why it is interpreted.
