@@ -176,7 +176,10 @@ fn rules(cx: &mut Cx<'_>, m: &mut Measure<'_>, r: &RuleSet, entries: &mut Entrie
         .map(|s| {
             Ok(match s {
                 AmountStepDef::Base { expr, .. } => Step::Base(cx.num(expr)?),
-                AmountStepDef::Cap { expr, .. } => Step::Cap(cx.num(expr)?),
+                AmountStepDef::Cap { expr, .. } => match cx.num_or_const(expr)? {
+                    (_, Some(c)) => Step::CapConst(super::expr::Konst::new(c)),
+                    (f, None) => Step::Cap(f),
+                },
                 AmountStepDef::Uplift { rate, when, until, .. } => {
                     Step::Uplift { rate: cx.num(rate)?, when: cx.boolean(when)?, until: *until }
                 }

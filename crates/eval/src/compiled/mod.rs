@@ -159,6 +159,8 @@ pub(crate) struct Cond {
 pub(crate) enum Step {
     Base(Fx<Decimal>),
     Cap(Fx<Decimal>),
+    /// A cap that is a constant, compared as integers where the scales allow.
+    CapConst(expr::Konst),
     Uplift { rate: Fx<Decimal>, when: Fx<bool>, until: Option<NaiveDate> },
     Override { when: Fx<bool>, value: Fx<Decimal> },
 }

@@ -538,6 +538,10 @@ fn step(step: &Step, amount: Option<Decimal>, date: Option<NaiveDate>, env: &mut
             let cap = cap?;
             Some(if v::cmp_num(&a, &cap).is_gt() { cap } else { a })
         }
+        Step::CapConst(k) => {
+            let Some(a) = amount else { return Some(None) };
+            Some(if k.cmp(&a).is_gt() { k.c } else { a })
+        }
         Step::Uplift { rate, when, until } => {
             let Some(a) = amount else { return Some(None) };
             if let Some(u) = until {
