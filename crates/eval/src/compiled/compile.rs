@@ -165,7 +165,7 @@ fn rules(cx: &mut Cx<'_>, m: &mut Measure<'_>, r: &RuleSet, entries: &mut Entrie
             Ok(Cond {
                 kind,
                 may_refuse: m.may_refuse(&c.expr),
-                test: cx.boolean(&c.expr)?,
+                test: cx.pred(&c.expr)?,
                 failure: entries.failure(Failure { id: c.id.clone(), kind: fk, label: c.label.clone(), citation: c.cite.clone() })?,
             })
         })
@@ -181,14 +181,14 @@ fn rules(cx: &mut Cx<'_>, m: &mut Measure<'_>, r: &RuleSet, entries: &mut Entrie
                     (f, None) => Step::Cap(f),
                 },
                 AmountStepDef::Uplift { rate, when, until, .. } => {
-                    Step::Uplift { rate: cx.num(rate)?, when: cx.boolean(when)?, until: *until }
+                    Step::Uplift { rate: cx.num(rate)?, when: cx.pred(when)?, until: *until }
                 }
-                AmountStepDef::Override { when, value, .. } => Step::Override { when: cx.boolean(when)?, value: cx.num(value)? },
+                AmountStepDef::Override { when, value, .. } => Step::Override { when: cx.pred(when)?, value: cx.num(value)? },
             })
         })
         .collect::<Result<Vec<_>, String>>()?;
     let outcome = |cx: &mut Cx<'_>, list: &mut Vec<Outcome>, o: &policy_core::checked::OutcomeDef| -> Result<OutcomeProg, String> {
-        Ok(OutcomeProg { when: o.when.as_ref().map(|w| cx.boolean(w)).transpose()?, outcome: Entries::outcome(list, o)? })
+        Ok(OutcomeProg { when: o.when.as_ref().map(|w| cx.pred(w)).transpose()?, outcome: Entries::outcome(list, o)? })
     };
     let entitlements = r.entitlements.iter().map(|o| outcome(cx, &mut entries.entitlements, o)).collect::<Result<Vec<_>, String>>()?;
     let documents = r.documents.iter().map(|o| outcome(cx, &mut entries.documents, o)).collect::<Result<Vec<_>, String>>()?;
@@ -198,5 +198,6 @@ fn rules(cx: &mut Cx<'_>, m: &mut Measure<'_>, r: &RuleSet, entries: &mut Entrie
         .map(|d| Ok(DeadlineProg { date: cx.date(&d.expr)?, label: d.label.clone(), citation: d.cite.clone() }))
         .collect::<Result<Vec<_>, String>>()?;
     let replaces = r.amount.iter().any(|s| matches!(s, AmountStepDef::Base { .. }));
-    Ok(Rules { conditions, steps, entitlements, documents, deadlines, replaces })
+    let (scopes, conditions) = conditions.into_iter().partition(|c: &Cond| c.kind == CondKind::Applies);
+    Ok(Rules { scopes, conditions, steps, entitlements, documents, deadlines, replaces })
 }

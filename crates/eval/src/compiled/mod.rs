@@ -45,6 +45,7 @@ mod analysis;
 mod compile;
 mod expr;
 mod forms;
+mod pred;
 mod run;
 
 pub(crate) use compile::{compile, date_free};
@@ -114,7 +115,10 @@ pub(crate) struct Scratch {
     pub held: Vec<Lists>,
     /// The last `DecideOptions::benefits`, and per benefit whether it names it.
     pub asked_for: Vec<String>,
-    pub asked: Vec<bool>,
+    /// The benefits it names, by index, in declaration order, for a policy
+    /// of `asked_of` benefits.
+    pub asked: Vec<usize>,
+    pub asked_of: usize,
 }
 
 /// A benefit's failures and outcomes not in the decision, each in its place.
@@ -150,7 +154,7 @@ pub(crate) struct Cond {
     /// is a missing fact or an error, which another condition's verdict
     /// may outweigh.
     pub may_refuse: bool,
-    pub test: Fx<bool>,
+    pub test: pred::Pred,
     /// The failure it lists: its index in [`BenefitProg::failures`].
     pub failure: u32,
 }
@@ -161,13 +165,20 @@ pub(crate) enum Step {
     Cap(Fx<Decimal>),
     /// A cap that is a constant, compared as integers where the scales allow.
     CapConst(expr::Konst),
-    Uplift { rate: Fx<Decimal>, when: Fx<bool>, until: Option<NaiveDate> },
-    Override { when: Fx<bool>, value: Fx<Decimal> },
+    Uplift {
+        rate: Fx<Decimal>,
+        when: pred::Pred,
+        until: Option<NaiveDate>,
+    },
+    Override {
+        when: pred::Pred,
+        value: Fx<Decimal>,
+    },
 }
 
 /// A compiled entitlement or document.
 pub(crate) struct OutcomeProg {
-    pub when: Option<Fx<bool>>,
+    pub when: Option<pred::Pred>,
     /// Its entry: the index in [`BenefitProg::entitlements`] or
     /// [`BenefitProg::documents`].
     pub outcome: u32,
@@ -183,6 +194,8 @@ pub(crate) struct DeadlineProg {
 /// A compiled rule set (the base, or a version).
 #[derive(Default)]
 pub(crate) struct Rules {
+    /// The scopes (`applies_when`), then the other conditions, each in order.
+    pub scopes: Vec<Cond>,
     pub conditions: Vec<Cond>,
     pub steps: Vec<Step>,
     pub entitlements: Vec<OutcomeProg>,

@@ -74,17 +74,16 @@ pub(crate) fn run(
         // another's amount is left to the interpreter (which decides the
         // benefits it reads aside).
         // Which benefits are asked for, resolved once per list of names.
-        if s.asked_for != opts.benefits || s.asked.len() != p.benefits.len() {
+        if s.asked_for != opts.benefits || s.asked_of != p.benefits.len() {
             s.asked_for.clone_from(&opts.benefits);
             s.asked.clear();
-            s.asked.extend(p.benefits.iter().map(|b| opts.benefits.iter().any(|id| **id == *b.id)));
+            s.asked.extend(p.benefits.iter().enumerate().filter(|(_, b)| opts.benefits.iter().any(|id| **id == *b.id)).map(|(i, _)| i));
+            s.asked_of = p.benefits.len();
         }
         let mut n = 0;
-        for (i, (b, compiled)) in p.benefits.iter().zip(&prog.benefits).enumerate() {
-            if !s.asked.get(i).copied().unwrap_or(false) {
-                continue;
-            }
-            let Ok(bp) = compiled else { return deopt(s) };
+        for k in 0..s.asked.len() {
+            let Some(&i) = s.asked.get(k) else { return deopt(s) };
+            let (Some(b), Some(Ok(bp))) = (p.benefits.get(i), prog.benefits.get(i)) else { return deopt(s) };
             if !b.reads.is_empty() {
                 return deopt(s);
             }
@@ -221,13 +220,14 @@ fn list((out, direct, want): (&mut BenefitDecision, bool, &mut Lists), bp: &Bene
 /// filled the list since) is dropped.
 #[inline]
 fn refill<T: Same + Clone>(list: &mut Vec<T>, held: &mut u64, want: u64, pool: &mut [Option<T>], entries: &[T]) {
-    if *held == want && list.len() == want.count_ones() as usize && holds(list, want, entries) {
+    if *held == want && holds(list, want, entries) {
         return;
     }
     refill_changed(list, held, want, pool, entries);
 }
 
-/// Whether `list` is the entries `want`.
+/// Whether `list` is the entries `want`, no more, no fewer (an entry past
+/// them looks for entry 64, which a narrow benefit does not have).
 #[inline]
 fn holds<T: Same>(list: &[T], mut want: u64, entries: &[T]) -> bool {
     for x in list {
@@ -237,7 +237,18 @@ fn holds<T: Same>(list: &[T], mut want: u64, entries: &[T]) -> bool {
             return false;
         }
     }
-    true
+    want == 0
+}
+
+/// The bits set in `x` (few: a loop, not the portable `count_ones`).
+#[inline]
+fn ones(mut x: u64) -> usize {
+    let mut n = 0;
+    while x != 0 {
+        x &= x - 1;
+        n += 1;
+    }
+    n
 }
 
 /// `refill` when the list changes: the entries it shares in front with
@@ -246,11 +257,11 @@ fn holds<T: Same>(list: &[T], mut want: u64, entries: &[T]) -> bool {
 #[inline(never)]
 fn refill_changed<T: Same + Clone>(list: &mut Vec<T>, held: &mut u64, want: u64, pool: &mut [Option<T>], entries: &[T]) {
     // What `held` says is in the list, if its length agrees.
-    let mut was = if list.len() == held.count_ones() as usize { *held } else { 0 };
+    let mut was = if list.len() == ones(*held) { *held } else { 0 };
     // The entries below the first that differs, if they are what `held` says.
     let diff = was ^ want;
     let front = if diff == 0 { u64::MAX } else { (1u64 << diff.trailing_zeros()) - 1 };
-    let mut stay = (was & front).count_ones() as usize;
+    let mut stay = ones(was & front);
     if !list.get(..stay).is_some_and(|l| holds(l, was & front, entries)) {
         stay = 0;
     }
@@ -449,6 +460,7 @@ fn status(
         Some(v)
     };
     let rules = || std::iter::once(&bp.base).chain(version.map(|v| &v.rules));
+    let in_version = |f: fn(&Rules) -> &[super::Cond]| version.map_or(&[][..], |v| f(&v.rules));
     // 4. Scope first, then 5. every other condition.
     // A condition left unknown (`None`: a missing fact or an error, the
     // interpreter's three-valued logic already applied inside it) counts for
@@ -458,8 +470,8 @@ fn status(
     // unknown condition may have stopped on no row or no tier (which the
     // interpreter lists as a failure), the interpreter decides.
     let mut unknown = false;
-    for c in rules().flat_map(|r| r.conditions.iter()).filter(|c| c.kind == CondKind::Applies) {
-        match (c.test)(env) {
+    for c in bp.base.scopes.iter().chain(in_version(|r| &r.scopes)) {
+        match c.test.eval(env) {
             Some(true) => {}
             Some(false) => {
                 list((&mut *out, direct, &mut *want), bp, Which::Failed, c.failure);
@@ -474,8 +486,8 @@ fn status(
     if unknown {
         return None;
     }
-    for c in rules().flat_map(|r| r.conditions.iter()).filter(|c| c.kind != CondKind::Applies) {
-        match (c.test)(env) {
+    for c in bp.base.conditions.iter().chain(in_version(|r| &r.conditions)) {
+        match c.test.eval(env) {
             Some(x) => {
                 if x == (c.kind == CondKind::Exclude) {
                     list((&mut *out, direct, &mut *want), bp, Which::Failed, c.failure);
@@ -550,7 +562,7 @@ fn step(step: &Step, amount: Option<Decimal>, date: Option<NaiveDate>, env: &mut
                     return Some(Some(a));
                 }
             }
-            if !when(env)? {
+            if !when.eval(env)? {
                 return Some(Some(a));
             }
             let factor = v::add(Decimal::ONE, rate(env)?).ok()?;
@@ -558,7 +570,7 @@ fn step(step: &Step, amount: Option<Decimal>, date: Option<NaiveDate>, env: &mut
         }
         Step::Override { when, value } => {
             let Some(a) = amount else { return Some(None) };
-            if !when(env)? {
+            if !when.eval(env)? {
                 return Some(Some(a));
             }
             env.amount = Some(a);
@@ -579,12 +591,12 @@ fn outcomes(
     deadlines: &mut usize,
 ) -> Option<()> {
     for o in &r.entitlements {
-        if o.when.as_ref().map_or(Some(true), |w| w(env))? {
+        if o.when.as_ref().map_or(Some(true), |w| w.eval(env))? {
             list((&mut *out, direct, &mut *want), bp, Which::Entitlements, o.outcome);
         }
     }
     for o in &r.documents {
-        if o.when.as_ref().map_or(Some(true), |w| w(env))? {
+        if o.when.as_ref().map_or(Some(true), |w| w.eval(env))? {
             list((&mut *out, direct, &mut *want), bp, Which::Documents, o.outcome);
         }
     }
