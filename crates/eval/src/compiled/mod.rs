@@ -111,8 +111,9 @@ pub(crate) struct Scratch {
     /// (moved, not dropped) for the next decisions (`run::refill`).
     pub pools: Vec<Pools>,
     /// Per slot of the decision's benefits: which entries its lists were
-    /// last filled with (`run::refill` still checks each entry).
-    pub held: Vec<Lists>,
+    /// last filled with (`run::refill` still checks each entry), and the
+    /// lists parked while the decision's are empty.
+    pub held: Vec<Slot>,
     /// The last `DecideOptions::benefits`, and per benefit whether it names it.
     pub asked_for: Vec<String>,
     /// The benefits it names, by index, in declaration order, for a policy
@@ -136,6 +137,19 @@ pub(crate) struct Lists {
     pub failed: u64,
     pub entitlements: u64,
     pub documents: u64,
+}
+
+/// A slot's lists, as [`Scratch::held`] keeps them.
+#[derive(Debug, Default)]
+pub(crate) struct Slot {
+    /// What the decision's lists hold.
+    pub held: Lists,
+    /// Lists set aside whole (their buffers and entries) when the decision
+    /// needs an empty one, and what they hold.
+    pub failed: Vec<crate::decision::Failure>,
+    pub entitlements: Vec<crate::decision::Outcome>,
+    pub documents: Vec<crate::decision::Outcome>,
+    pub parked: Lists,
 }
 
 /// Kinds of condition, as the decision lists them.

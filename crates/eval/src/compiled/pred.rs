@@ -17,6 +17,8 @@ pub(crate) enum Pred {
     Const(bool),
     /// A bool fact (its input slot).
     Input(usize),
+    /// `not` a bool fact.
+    NotInput(usize),
     /// A number fact `op` a constant.
     Cmp(usize, BinOp, Box<Konst>),
     /// An enum fact in a set of variants (all below 64): one bit each.
@@ -37,8 +39,16 @@ impl Pred {
                 Some(Value::Bool(b)) => Some(*b),
                 _ => None,
             },
+            Pred::NotInput(i) => match env.facts.inputs.get(*i)? {
+                Some(Value::Bool(b)) => Some(!*b),
+                _ => None,
+            },
             Pred::Cmp(i, op, k) => match env.facts.inputs.get(*i)? {
                 Some(Value::Num(x)) => Some(holds(*op, k.cmp(x))),
+                _ => None,
+            },
+            Pred::EnumIn(i, mask) => match env.facts.inputs.get(*i)? {
+                Some(Value::Enum(v)) => Some(*v < 64 && mask >> v & 1 == 1),
                 _ => None,
             },
             _ => self.eval_compound(env),
@@ -59,6 +69,10 @@ impl Pred {
             },
             Pred::EnumIn(i, mask) => match env.facts.inputs.get(*i)? {
                 Some(Value::Enum(v)) => Some(*v < 64 && mask >> v & 1 == 1),
+                _ => None,
+            },
+            Pred::NotInput(i) => match env.facts.inputs.get(*i)? {
+                Some(Value::Bool(b)) => Some(!*b),
                 _ => None,
             },
             Pred::Not(x) => Some(!x.eval(env)?),
@@ -101,7 +115,12 @@ impl Cx<'_> {
         }
         match &e.kind {
             CKind::Input(id) if class(&e.ty)? == Class::Bool => return Ok(Pred::Input(id.index())),
-            CKind::Unary(UnOp::Not, x) => return Ok(Pred::Not(Box::new(self.pred(x)?))),
+            CKind::Unary(UnOp::Not, x) => {
+                return Ok(match self.pred(x)? {
+                    Pred::Input(i) => Pred::NotInput(i),
+                    p => Pred::Not(Box::new(p)),
+                });
+            }
             CKind::Binary(op @ (BinOp::And | BinOp::Or), a, b) => {
                 return Ok(Pred::Junction(*op == BinOp::Or, Box::new((self.pred(a)?, self.pred(b)?))));
             }

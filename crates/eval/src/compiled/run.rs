@@ -163,7 +163,7 @@ fn decide(
         s.pools.resize_with(i + 1, Default::default);
     }
     if s.held.len() <= slot {
-        s.held.resize(slot + 1, Lists::default());
+        s.held.resize_with(slot + 1, Default::default);
     }
     let (Some(pools), Some(held)) = (s.pools.get_mut(i), s.held.get_mut(slot)) else { return None };
     if pools.failures.len() != bp.failures.len() {
@@ -174,9 +174,22 @@ fn decide(
         pools.documents.clear();
         pools.documents.resize_with(bp.documents.len(), || None);
     }
-    refill(&mut out.failed, &mut held.failed, want.failed, &mut pools.failures, &bp.failures);
-    refill(&mut out.entitlements, &mut held.entitlements, want.entitlements, &mut pools.entitlements, &bp.entitlements);
-    refill(&mut out.documents, &mut held.documents, want.documents, &mut pools.documents, &bp.documents);
+    let (h, p) = (&mut held.held, &mut held.parked);
+    refill(&mut out.failed, (&mut h.failed, &mut held.failed, &mut p.failed), want.failed, &mut pools.failures, &bp.failures);
+    refill(
+        &mut out.entitlements,
+        (&mut h.entitlements, &mut held.entitlements, &mut p.entitlements),
+        want.entitlements,
+        &mut pools.entitlements,
+        &bp.entitlements,
+    );
+    refill(
+        &mut out.documents,
+        (&mut h.documents, &mut held.documents, &mut p.documents),
+        want.documents,
+        &mut pools.documents,
+        &bp.documents,
+    );
     Some(())
 }
 
@@ -217,9 +230,35 @@ fn list((out, direct, want): (&mut BenefitDecision, bool, &mut Lists), bp: &Bene
 /// decision and the pool, and are cloned (an atomic increment per shared
 /// text) and dropped only once. `held` says which entries `list` was last
 /// filled with; an entry that is not what `held` says (the interpreter has
-/// filled the list since) is dropped.
+/// filled the list since) is dropped. A list that must be emptied is parked
+/// whole instead (swapped with an empty one: `parked`, which holds
+/// `parked_mask`), and comes back whole when the list is next wanted, so
+/// that a decision that lists nothing between two that list the same costs
+/// two swaps.
 #[inline]
-fn refill<T: Same + Clone>(list: &mut Vec<T>, held: &mut u64, want: u64, pool: &mut [Option<T>], entries: &[T]) {
+fn refill<T: Same + Clone>(
+    list: &mut Vec<T>,
+    (held, parked, parked_mask): (&mut u64, &mut Vec<T>, &mut u64),
+    want: u64,
+    pool: &mut [Option<T>],
+    entries: &[T],
+) {
+    if want == 0 {
+        if list.is_empty() {
+            *held = 0;
+            return;
+        }
+        if parked.is_empty() {
+            std::mem::swap(list, parked);
+            *parked_mask = *held;
+            *held = 0;
+            return;
+        }
+    } else if list.is_empty() && !parked.is_empty() {
+        std::mem::swap(list, parked);
+        *held = *parked_mask;
+        *parked_mask = 0;
+    }
     if *held == want && holds(list, want, entries) {
         return;
     }
