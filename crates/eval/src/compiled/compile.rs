@@ -177,7 +177,7 @@ fn rules(cx: &mut Cx<'_>, m: &mut Measure<'_>, r: &RuleSet, entries: &mut Entrie
             Ok(match s {
                 AmountStepDef::Base { expr, .. } => Step::Base(cx.num(expr)?),
                 AmountStepDef::Cap { expr, .. } => match cx.num_or_const(expr)? {
-                    (_, Some(c)) => Step::CapConst(super::expr::Konst::new(c)),
+                    (_, Some(c)) => Step::CapConst(Box::new(super::expr::Konst::new(c))),
                     (f, None) => Step::Cap(f),
                 },
                 AmountStepDef::Uplift { rate, when, until, .. } => {

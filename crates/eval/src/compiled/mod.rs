@@ -178,7 +178,7 @@ pub(crate) enum Step {
     Base(Fx<Decimal>),
     Cap(Fx<Decimal>),
     /// A cap that is a constant, compared as integers where the scales allow.
-    CapConst(expr::Konst),
+    CapConst(Box<expr::Konst>),
     Uplift {
         rate: Fx<Decimal>,
         when: pred::Pred,
