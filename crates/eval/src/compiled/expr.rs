@@ -505,7 +505,19 @@ impl<'p> Cx<'p> {
                 by_class!(xc, T => self.in_set::<T>(x, items))
             }
             CKind::InList(x, l) => self.in_list(x, l),
-            CKind::List(_) => Err("a list literal".into()),
+            // Every item, in order (the interpreter's stop on any item is a
+            // `None`); a literal that reads no fact is folded (`expr`), else
+            // it builds its list as the interpreter does (one allocation).
+            CKind::List(items) => {
+                let items = items.iter().map(|e| self.expr(e)).collect::<Result<Vec<_>, String>>()?;
+                Ok(X::List(n(move |env| {
+                    let mut out = Vec::with_capacity(items.len());
+                    for it in &items {
+                        out.push(it.value(env)?);
+                    }
+                    Some(Lst(Arc::from(out)))
+                })))
+            }
             CKind::If(arms, otherwise) => by_class!(c, T => self.if_else::<T>(arms, otherwise)),
             CKind::Match(s, arms) => by_class!(c, T => self.matching::<T>(s, arms)),
             CKind::Tiers { subject, tiers, otherwise } => match class(&subject.ty)? {

@@ -26,7 +26,11 @@
 //! fast path answers, it fills the same [`crate::Decision`] (statuses,
 //! amounts computed by the same `rust_decimal` operations in the same
 //! order, failures with the same shared ids, labels and citations, dates,
-//! versions, outcomes) and allocates nothing once warm.
+//! versions, outcomes) and allocates nothing once warm (but a list literal
+//! that reads a fact: its list, as the interpreter's). Not compiled: `==` on
+//! records or lists, a benefit that reads another's amount when only some
+//! benefits are asked for (left to the interpreter, which decides the ones
+//! it reads aside).
 //!
 //! **Budgets.** A compiled benefit is loop-free except over lists (at most
 //! [`crate::facts::MAX_LIST_LEN`] elements, or a table's rows): its
