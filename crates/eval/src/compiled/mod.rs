@@ -115,8 +115,8 @@ pub(crate) struct Scratch {
     /// (moved, not dropped) for the next decisions (`run::refill`).
     pub pools: Vec<Pools>,
     /// Per slot of the decision's benefits: which entries its lists were
-    /// last filled with (`run::refill` still checks each entry), and the
-    /// lists parked while the decision's are empty.
+    /// last filled with (`run::refill` still checks each entry), and lists
+    /// kept whole for the next decisions.
     pub held: Vec<Slot>,
     /// The last `DecideOptions::benefits`, and per benefit whether it names it.
     pub asked_for: Vec<String>,
@@ -148,12 +148,12 @@ pub(crate) struct Lists {
 pub(crate) struct Slot {
     /// What the decision's lists hold.
     pub held: Lists,
-    /// Lists set aside whole (their buffers and entries) when the decision
-    /// needs an empty one, and what they hold.
-    pub failed: Vec<crate::decision::Failure>,
-    pub entitlements: Vec<crate::decision::Outcome>,
-    pub documents: Vec<crate::decision::Outcome>,
-    pub parked: Lists,
+    /// Lists kept whole (their buffers and entries), each with what it
+    /// holds: the decision's list is swapped with one of them when it
+    /// holds what the decision wants (`run::refill`).
+    pub failed: Vec<(u64, Vec<crate::decision::Failure>)>,
+    pub entitlements: Vec<(u64, Vec<crate::decision::Outcome>)>,
+    pub documents: Vec<(u64, Vec<crate::decision::Outcome>)>,
 }
 
 /// Kinds of condition, as the decision lists them.

@@ -174,22 +174,16 @@ fn decide(
         pools.documents.clear();
         pools.documents.resize_with(bp.documents.len(), || None);
     }
-    let (h, p) = (&mut held.held, &mut held.parked);
-    refill(&mut out.failed, (&mut h.failed, &mut held.failed, &mut p.failed), want.failed, &mut pools.failures, &bp.failures);
+    let h = &mut held.held;
+    refill(&mut out.failed, (&mut h.failed, &mut held.failed), want.failed, &mut pools.failures, &bp.failures);
     refill(
         &mut out.entitlements,
-        (&mut h.entitlements, &mut held.entitlements, &mut p.entitlements),
+        (&mut h.entitlements, &mut held.entitlements),
         want.entitlements,
         &mut pools.entitlements,
         &bp.entitlements,
     );
-    refill(
-        &mut out.documents,
-        (&mut h.documents, &mut held.documents, &mut p.documents),
-        want.documents,
-        &mut pools.documents,
-        &bp.documents,
-    );
+    refill(&mut out.documents, (&mut h.documents, &mut held.documents), want.documents, &mut pools.documents, &bp.documents);
     Some(())
 }
 
@@ -230,37 +224,57 @@ fn list((out, direct, want): (&mut BenefitDecision, bool, &mut Lists), bp: &Bene
 /// decision and the pool, and are cloned (an atomic increment per shared
 /// text) and dropped only once. `held` says which entries `list` was last
 /// filled with; an entry that is not what `held` says (the interpreter has
-/// filled the list since) is dropped. A list that must be emptied is parked
-/// whole instead (swapped with an empty one: `parked`, which holds
-/// `parked_mask`), and comes back whole when the list is next wanted, so
-/// that a decision that lists nothing between two that list the same costs
-/// two swaps.
+/// filled the list since) is dropped. Before that, up to [`KEPT`] lists are
+/// kept whole per slot and list, each with what it holds: when one holds
+/// what the decision wants, the two are swapped (so applicants that differ
+/// in a few documents, or in their status, cost a swap, not moves).
 #[inline]
 fn refill<T: Same + Clone>(
     list: &mut Vec<T>,
-    (held, parked, parked_mask): (&mut u64, &mut Vec<T>, &mut u64),
+    (held, kept): (&mut u64, &mut Vec<(u64, Vec<T>)>),
     want: u64,
     pool: &mut [Option<T>],
     entries: &[T],
 ) {
-    if want == 0 {
-        if list.is_empty() {
-            *held = 0;
-            return;
-        }
-        if parked.is_empty() {
-            std::mem::swap(list, parked);
-            *parked_mask = *held;
-            *held = 0;
-            return;
-        }
-    } else if list.is_empty() && !parked.is_empty() {
-        std::mem::swap(list, parked);
-        *held = *parked_mask;
-        *parked_mask = 0;
-    }
     if *held == want && holds(list, want, entries) {
         return;
+    }
+    refill_other(list, (held, kept), want, pool, entries);
+}
+
+/// Most lists kept whole per slot and list.
+const KEPT: usize = 8;
+
+/// `refill` when the list is not already the one wanted.
+#[inline(never)]
+fn refill_other<T: Same + Clone>(
+    list: &mut Vec<T>,
+    (held, kept): (&mut u64, &mut Vec<(u64, Vec<T>)>),
+    want: u64,
+    pool: &mut [Option<T>],
+    entries: &[T],
+) {
+    if let Some((mask, whole)) = kept.iter_mut().find(|(m, _)| *m == want) {
+        std::mem::swap(list, whole);
+        *mask = *held;
+        *held = want;
+        if holds(list, want, entries) {
+            return;
+        }
+    } else if kept.len() < KEPT {
+        // Kept as it is; a new list (room for all the benefit's entries)
+        // takes its place. Only while the kept lists are fewer than KEPT.
+        if kept.capacity() == 0 {
+            kept.reserve_exact(KEPT);
+        }
+        let fresh = Vec::with_capacity(entries.len());
+        kept.push((*held, std::mem::replace(list, fresh)));
+        *held = 0;
+    }
+    // Room for every entry of the benefit, so that the list never grows
+    // again once warm, whatever it is asked to hold.
+    if list.capacity() < entries.len() {
+        list.reserve_exact(entries.len().saturating_sub(list.len()));
     }
     refill_changed(list, held, want, pool, entries);
 }
