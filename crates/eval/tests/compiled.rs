@@ -176,3 +176,107 @@ fn a_policy_that_cannot_depend_on_a_date_decides_without_one() {
         }
     }
 }
+
+/// One decider per policy decides every golden case after every other
+/// (with each fact left out in turn, all benefits and each alone, with the
+/// case's date and with none), the interpreter deciding into the same
+/// decision now and then: each decision equals a fresh interpreter's. The
+/// fast path refills the reused decision's lists in place and keeps the
+/// entries it takes out for the next decisions (`compiled/run.rs`,
+/// `refill`): this walks it across statuses, benefits, slots and a decision
+/// last written by the interpreter.
+#[test]
+fn a_reused_decider_decides_every_case_as_a_fresh_interpreter() {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut fast = 0usize;
+    let mut total = 0usize;
+    for root in ["../../policies", "../../examples"] {
+        let root = here.join(root);
+        let engine = Engine::from_dir(&root).unwrap();
+        let mut files = Vec::new();
+        support::case_files(&root, &mut files);
+        for file in files {
+            let cf = CaseFile::parse(&std::fs::read_to_string(&file).unwrap()).unwrap();
+            let plan = engine.plan(&cf.policy).unwrap();
+            let mut runs: Vec<(Facts, DecideOptions)> = Vec::new();
+            for case in cf.cases.iter().filter(|c| c.parameters.is_none()) {
+                let Some(all) = case.facts.as_object() else { continue };
+                let mut sets = vec![case.facts.clone()];
+                for left_out in all.keys() {
+                    sets.push(serde_json::Value::Object(
+                        all.iter().filter(|(k, _)| *k != left_out).map(|(k, v)| (k.clone(), v.clone())).collect(),
+                    ));
+                }
+                for facts in sets.iter().filter_map(|f| plan.facts_from_json(f).ok()) {
+                    for date in [case.as_of, None] {
+                        let opts = DecideOptions { reference_date: date, trace: TraceLevel::Off, ..Default::default() };
+                        for b in &plan.policy().benefits {
+                            runs.push((facts.clone(), DecideOptions { benefits: vec![b.id.to_string()], ..opts.clone() }));
+                        }
+                        runs.push((facts.clone(), opts));
+                    }
+                }
+            }
+            let mut decider = plan.decider();
+            // In order, then every other one backwards (other neighbours).
+            let order = (0..runs.len()).chain((0..runs.len()).rev().step_by(2));
+            for (n, k) in order.enumerate() {
+                let (facts, opts) = &runs[k];
+                let reference = plan.decide_reference(facts, opts);
+                let got = if n % 7 == 6 { decider.decide_interpreted(facts, opts) } else { decider.decide(facts, opts) }.cloned();
+                total += 1;
+                fast += usize::from(decider.decided_compiled());
+                match (got, reference) {
+                    (Ok(a), Ok(b)) => assert_eq!(a, b, "{} run {k}: a reused decider differs from the interpreter", cf.policy),
+                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                    (a, b) => panic!("{} run {k}: {a:?}\nagainst the interpreter's\n{b:?}", cf.policy),
+                }
+            }
+        }
+    }
+    println!("{fast} of {total} decisions of reused deciders on the compiled plan");
+    assert!(fast * 4 > total, "only {fast} of {total} reused decisions took the compiled plan");
+}
+
+/// List literals (`[a, b, 10]`: in a condition's `in`, under an aggregate
+/// and a quantifier, folded when they read no fact) decide on the compiled
+/// plan as the interpreter decides them, facts missing or not.
+#[test]
+fn list_literals_decide_as_the_interpreter() {
+    let src = "policy demo.l \"示例\"\n\
+        input a: int in 0 .. 100 \"甲\"\n\
+        input b: int in 0 .. 100 \"乙\"\n\
+        benefit x \"补贴\" {\n  payee person\n  require a in [3, 5, b, 7] \"在列\"\n  \
+        require any(v in [a, b] where v > 4) \"有大于4\"\n  \
+        amount max(v for v in [a, b, 10]) * 10 yuan + sum(v for v in [1, 2, 3]) * 1 yuan\n}\n";
+    let mut loader = MemoryLoader::new();
+    loader.add_policy("demo.policy", src);
+    let engine = Engine::from_loader(&loader).unwrap_or_else(|e| panic!("{e:?}"));
+    let plan = engine.plan("demo.l").unwrap();
+    assert!(plan.compiled_coverage().iter().all(|(_, why)| why.is_none()), "{:?}", plan.compiled_coverage());
+    let mut decider = plan.decider();
+    let mut fast = 0;
+    let mut eligible = 0;
+    for a in [None, Some(0), Some(3), Some(5), Some(6), Some(7), Some(40)] {
+        for b in [None, Some(1), Some(3), Some(6), Some(40)] {
+            let mut facts = serde_json::Map::new();
+            if let Some(a) = a {
+                facts.insert("a".into(), a.into());
+            }
+            if let Some(b) = b {
+                facts.insert("b".into(), b.into());
+            }
+            let facts = plan.facts_from_json(&serde_json::Value::Object(facts)).unwrap();
+            let opts = DecideOptions::default();
+            let reference = plan.decide_reference(&facts, &opts).unwrap();
+            let got = decider.decide(&facts, &opts).unwrap();
+            assert_eq!(got, &reference, "a = {a:?}, b = {b:?}");
+            fast += usize::from(decider.decided_compiled());
+            eligible += usize::from(reference.benefits[0].status == Status::Eligible);
+            if a.is_some() && b.is_some() {
+                assert!(decider.decided_compiled(), "a = {a:?}, b = {b:?}: every fact given, the compiled plan decides");
+            }
+        }
+    }
+    assert!(eligible > 3 && fast >= 24, "{eligible} eligible, {fast} on the compiled plan");
+}

@@ -5,7 +5,7 @@
 use super::analysis::Measure;
 use super::expr::Cx;
 use super::*;
-use crate::decision::{Failure, FailureKind};
+use crate::decision::{Failure, FailureKind, Outcome};
 use crate::interp::{MAX_DECISION_STEPS, MAX_EVAL_DEPTH, MAX_EVAL_STEPS};
 use crate::plan::Plan;
 use policy_core::ast::ConditionKind;
@@ -35,7 +35,7 @@ pub(crate) fn compile(plan: &Plan) -> Program {
     for b in &p.benefits {
         let r = benefit_cost(&mut m, b).and_then(|steps| {
             total = total.saturating_add(steps);
-            benefit(&mut cx, &mut m, b)
+            benefit(plan, &mut cx, &mut m, b)
         });
         benefits.push(r);
     }
@@ -87,14 +87,28 @@ fn benefit_cost(m: &mut Measure<'_>, b: &BenefitDef) -> Result<u64, String> {
     Ok(steps)
 }
 
-fn benefit(cx: &mut Cx<'_>, m: &mut Measure<'_>, b: &BenefitDef) -> Result<BenefitProg, String> {
+fn benefit(plan: &Plan, cx: &mut Cx<'_>, m: &mut Measure<'_>, b: &BenefitDef) -> Result<BenefitProg, String> {
     let dated_by = b.dated_by.as_ref().map(|e| cx.date(e)).transpose()?;
-    let base = rules(cx, m, &b.base)?;
+    // Failures numbered in the order a decision lists them (see
+    // `BenefitProg::failures`): scopes first, then the other conditions.
+    let sets = || std::iter::once(&b.base).chain(b.versions.iter().map(|v| &v.rules));
+    let scopes = sets().flat_map(|r| &r.conditions).filter(|c| c.kind == ConditionKind::Applies).count();
+    let conditions = sets().map(|r| r.conditions.len()).sum::<usize>();
+    let mut entries = Entries { failures: vec![None; conditions], next_scope: 0, next_other: scopes, ..Entries::default() };
+    let base = rules(cx, m, &b.base, &mut entries)?;
     let versions = b
         .versions
         .iter()
-        .map(|v| Ok(Version { from: v.from, until: v.until, rules: rules(cx, m, &v.rules)? }))
+        .map(|v| Ok(Version { from: v.from, until: v.until, rules: rules(cx, m, &v.rules, &mut entries)? }))
         .collect::<Result<Vec<_>, String>>()?;
+    // The not-in-force failure, last (`run` finds it there).
+    let sh = &plan.shared;
+    entries.failures.push(Some(Failure {
+        id: sh.in_force_id.clone(),
+        kind: FailureKind::NotInForce,
+        label: sh.in_force_label.clone(),
+        citation: None,
+    }));
     let p = cx.policy();
     let outputs = b
         .outputs
@@ -110,10 +124,41 @@ fn benefit(cx: &mut Cx<'_>, m: &mut Measure<'_>, b: &BenefitDef) -> Result<Benef
             })
         })
         .collect::<Result<Vec<_>, String>>()?;
-    Ok(BenefitProg { dated_by, date_free: m.date_free(b), base, versions, outputs })
+    let Entries { failures, entitlements, documents, .. } = entries;
+    let failures = failures.into_iter().collect::<Option<Vec<_>>>().ok_or("internal: a condition without its failure")?;
+    let narrow = [failures.len(), entitlements.len(), documents.len()].iter().all(|&n| n <= 64);
+    Ok(BenefitProg { dated_by, date_free: m.date_free(b), base, versions, outputs, failures, entitlements, documents, narrow })
 }
 
-fn rules(cx: &mut Cx<'_>, m: &mut Measure<'_>, r: &RuleSet) -> Result<Rules, String> {
+/// A benefit's failures and outcomes as the decision lists them, numbered
+/// in the order compiled.
+#[derive(Default)]
+struct Entries {
+    /// Each condition's failure in its place (scopes first).
+    failures: Vec<Option<Failure>>,
+    next_scope: usize,
+    next_other: usize,
+    entitlements: Vec<Outcome>,
+    documents: Vec<Outcome>,
+}
+
+impl Entries {
+    fn failure(&mut self, f: Failure) -> Result<u32, String> {
+        let next = if f.kind == FailureKind::Scope { &mut self.next_scope } else { &mut self.next_other };
+        let i = *next;
+        *next += 1;
+        *self.failures.get_mut(i).ok_or("internal: a condition not counted")? = Some(f);
+        u32::try_from(i).map_err(|_| "too many conditions".to_string())
+    }
+
+    fn outcome(list: &mut Vec<Outcome>, o: &policy_core::checked::OutcomeDef) -> Result<u32, String> {
+        let i = u32::try_from(list.len()).map_err(|_| "too many outcomes".to_string())?;
+        list.push(Outcome { label: o.label.clone(), citation: o.cite.clone(), depends_on: Vec::new() });
+        Ok(i)
+    }
+}
+
+fn rules(cx: &mut Cx<'_>, m: &mut Measure<'_>, r: &RuleSet, entries: &mut Entries) -> Result<Rules, String> {
     let conditions = r
         .conditions
         .iter()
@@ -126,8 +171,8 @@ fn rules(cx: &mut Cx<'_>, m: &mut Measure<'_>, r: &RuleSet) -> Result<Rules, Str
             Ok(Cond {
                 kind,
                 may_refuse: m.may_refuse(&c.expr),
-                test: cx.boolean(&c.expr)?,
-                failure: Failure { id: c.id.clone(), kind: fk, label: c.label.clone(), citation: c.cite.clone() },
+                test: cx.pred(&c.expr)?,
+                failure: entries.failure(Failure { id: c.id.clone(), kind: fk, label: c.label.clone(), citation: c.cite.clone() })?,
             })
         })
         .collect::<Result<Vec<_>, String>>()?;
@@ -137,24 +182,28 @@ fn rules(cx: &mut Cx<'_>, m: &mut Measure<'_>, r: &RuleSet) -> Result<Rules, Str
         .map(|s| {
             Ok(match s {
                 AmountStepDef::Base { expr, .. } => Step::Base(cx.num(expr)?),
-                AmountStepDef::Cap { expr, .. } => Step::Cap(cx.num(expr)?),
+                AmountStepDef::Cap { expr, .. } => match cx.num_or_const(expr)? {
+                    (_, Some(c)) => Step::CapConst(Box::new(super::expr::Konst::new(c))),
+                    (f, None) => Step::Cap(f),
+                },
                 AmountStepDef::Uplift { rate, when, until, .. } => {
-                    Step::Uplift { rate: cx.num(rate)?, when: cx.boolean(when)?, until: *until }
+                    Step::Uplift { rate: cx.num(rate)?, when: cx.pred(when)?, until: *until }
                 }
-                AmountStepDef::Override { when, value, .. } => Step::Override { when: cx.boolean(when)?, value: cx.num(value)? },
+                AmountStepDef::Override { when, value, .. } => Step::Override { when: cx.pred(when)?, value: cx.num(value)? },
             })
         })
         .collect::<Result<Vec<_>, String>>()?;
-    let outcome = |cx: &mut Cx<'_>, o: &policy_core::checked::OutcomeDef| -> Result<OutcomeProg, String> {
-        Ok(OutcomeProg { when: o.when.as_ref().map(|w| cx.boolean(w)).transpose()?, label: o.label.clone(), citation: o.cite.clone() })
+    let outcome = |cx: &mut Cx<'_>, list: &mut Vec<Outcome>, o: &policy_core::checked::OutcomeDef| -> Result<OutcomeProg, String> {
+        Ok(OutcomeProg { when: o.when.as_ref().map(|w| cx.pred(w)).transpose()?, outcome: Entries::outcome(list, o)? })
     };
-    let entitlements = r.entitlements.iter().map(|o| outcome(cx, o)).collect::<Result<Vec<_>, String>>()?;
-    let documents = r.documents.iter().map(|o| outcome(cx, o)).collect::<Result<Vec<_>, String>>()?;
+    let entitlements = r.entitlements.iter().map(|o| outcome(cx, &mut entries.entitlements, o)).collect::<Result<Vec<_>, String>>()?;
+    let documents = r.documents.iter().map(|o| outcome(cx, &mut entries.documents, o)).collect::<Result<Vec<_>, String>>()?;
     let deadlines = r
         .deadlines
         .iter()
         .map(|d| Ok(DeadlineProg { date: cx.date(&d.expr)?, label: d.label.clone(), citation: d.cite.clone() }))
         .collect::<Result<Vec<_>, String>>()?;
     let replaces = r.amount.iter().any(|s| matches!(s, AmountStepDef::Base { .. }));
-    Ok(Rules { conditions, steps, entitlements, documents, deadlines, replaces })
+    let (scopes, conditions) = conditions.into_iter().partition(|c: &Cond| c.kind == CondKind::Applies);
+    Ok(Rules { scopes, conditions, steps, entitlements, documents, deadlines, replaces })
 }

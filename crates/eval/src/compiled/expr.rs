@@ -130,8 +130,41 @@ pub(crate) trait Ordered: Scalar {
     fn mean(_: Self, _: u64) -> Option<Self> {
         None
     }
+    /// `min` or `max` of two where one is a constant, specialised (then
+    /// `args` is taken); `None` otherwise.
+    fn extremum_with_constant(_: policy_core::checked::Builtin, _: &mut Vec<N<Self>>) -> Option<X> {
+        None
+    }
 }
 impl Ordered for Decimal {
+    fn extremum_with_constant(f: policy_core::checked::Builtin, args: &mut Vec<N<Self>>) -> Option<X> {
+        use policy_core::checked::Builtin;
+        let want = match f {
+            Builtin::Min => Ordering::Less,
+            Builtin::Max => Ordering::Greater,
+            _ => return None,
+        };
+        let [a, b] = args.as_slice() else { return None };
+        // As `extremum`: the first is the best so far; the second replaces
+        // it when it compares `want` with it.
+        match (a.k, b.k) {
+            (None, Some(c)) => {
+                let (k, x) = (Konst::new(c), args.swap_remove(0));
+                Some(X::Num(n(move |env| {
+                    let x = get(&x, env)?;
+                    Some(if k.cmp(&x).reverse() == want { k.c } else { x })
+                })))
+            }
+            (Some(c), None) => {
+                let (k, x) = (Konst::new(c), args.swap_remove(1));
+                Some(X::Num(n(move |env| {
+                    let x = get(&x, env)?;
+                    Some(if k.cmp(&x) == want { x } else { k.c })
+                })))
+            }
+            _ => None,
+        }
+    }
     fn ord(a: &Self, b: &Self) -> Ordering {
         v::cmp_num(a, b)
     }
@@ -288,22 +321,46 @@ impl X {
     }
 }
 
-/// `x op c` for a constant `c`: `c`'s mantissa at each scale from its own
-/// to 28 (where it fits `i128`) is computed once, so that `x` at any such
-/// scale (a percent `0.75` against `80%`) compares as two integers, exactly
-/// as `Decimal` compares; otherwise `Decimal`'s comparison.
+/// A constant number to compare with: its mantissa at each scale from its
+/// own to 28 (where it fits `i128`), computed once, so that a number at any
+/// such scale (a percent `0.75` against `80%`) compares as two integers,
+/// exactly as `Decimal` compares; otherwise by `Decimal`'s comparison.
+#[derive(Clone, Copy)]
+pub(crate) struct Konst {
+    pub c: Decimal,
+    scaled: [i128; 29],
+    /// Bit `s`: `scaled[s]` is `c` at scale `s`.
+    ok: u32,
+}
+
+impl Konst {
+    pub fn new(c: Decimal) -> Self {
+        let mut scaled = [0i128; 29];
+        let mut ok = 0u32;
+        for (s, slot) in (0u32..).zip(scaled.iter_mut()) {
+            if let Some(m) = s.checked_sub(c.scale()).and_then(|d| 10i128.checked_pow(d)).and_then(|p| c.mantissa().checked_mul(p)) {
+                *slot = m;
+                ok |= 1 << s;
+            }
+        }
+        Konst { c, scaled, ok }
+    }
+
+    /// `x` compared with the constant.
+    #[inline]
+    pub fn cmp(&self, x: &Decimal) -> Ordering {
+        let s = x.scale();
+        match self.scaled.get(s as usize) {
+            Some(m) if self.ok >> s & 1 == 1 => x.mantissa().cmp(m),
+            _ => v::cmp_num(x, &self.c),
+        }
+    }
+}
+
+/// `x op c` for a constant `c` (see [`Konst`]).
 fn against_constant(op: BinOp, x: N<Decimal>, c: Decimal) -> N<bool> {
-    let cs = c.scale();
-    let scaled: Vec<Option<i128>> =
-        (0..=28u32).map(|s| s.checked_sub(cs).and_then(|d| 10i128.checked_pow(d)).and_then(|p| c.mantissa().checked_mul(p))).collect();
-    n(move |env| {
-        let x = get(&x, env)?;
-        let o = match scaled.get(x.scale() as usize) {
-            Some(Some(cm)) => x.mantissa().cmp(cm),
-            _ => v::cmp_num(&x, &c),
-        };
-        Some(holds(op, o))
-    })
+    let k = Konst::new(c);
+    n(move |env| Some(holds(op, k.cmp(&get(&x, env)?))))
 }
 
 /// The value of `n`: its constant, else its closure's.
@@ -382,6 +439,12 @@ impl<'p> Cx<'p> {
 
     pub fn num(&mut self, e: &CExpr) -> Result<Fx<Decimal>, String> {
         Ok(self.typed::<Decimal>(e)?.f)
+    }
+
+    /// A number's closure, and its value when it is a constant.
+    pub fn num_or_const(&mut self, e: &CExpr) -> Result<(Fx<Decimal>, Option<Decimal>), String> {
+        let n = self.typed::<Decimal>(e)?;
+        Ok((n.f, n.k))
     }
 
     pub fn date(&mut self, e: &CExpr) -> Result<Fx<NaiveDate>, String> {
@@ -468,7 +531,19 @@ impl<'p> Cx<'p> {
                 by_class!(xc, T => self.in_set::<T>(x, items))
             }
             CKind::InList(x, l) => self.in_list(x, l),
-            CKind::List(_) => Err("a list literal".into()),
+            // Every item, in order (the interpreter's stop on any item is a
+            // `None`); a literal that reads no fact is folded (`expr`), else
+            // it builds its list as the interpreter does (one allocation).
+            CKind::List(items) => {
+                let items = items.iter().map(|e| self.expr(e)).collect::<Result<Vec<_>, String>>()?;
+                Ok(X::List(n(move |env| {
+                    let mut out = Vec::with_capacity(items.len());
+                    for it in &items {
+                        out.push(it.value(env)?);
+                    }
+                    Some(Lst(Arc::from(out)))
+                })))
+            }
             CKind::If(arms, otherwise) => by_class!(c, T => self.if_else::<T>(arms, otherwise)),
             CKind::Match(s, arms) => by_class!(c, T => self.matching::<T>(s, arms)),
             CKind::Tiers { subject, tiers, otherwise } => match class(&subject.ty)? {

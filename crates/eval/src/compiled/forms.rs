@@ -267,7 +267,10 @@ impl Cx<'_> {
 
     /// `min`, `max` and `clamp`, as the interpreter's `builtin`.
     fn extremum<S: Ordered>(&mut self, f: Builtin, args: &[CExpr]) -> Result<X, String> {
-        let args = args.iter().map(|a| self.typed::<S>(a)).collect::<Result<Vec<_>, String>>()?;
+        let mut args = args.iter().map(|a| self.typed::<S>(a)).collect::<Result<Vec<_>, String>>()?;
+        if let Some(x) = S::extremum_with_constant(f, &mut args) {
+            return Ok(x);
+        }
         Ok(S::wrap(n(move |env: &mut Env<'_>| {
             let (first, rest) = args.split_first()?;
             let mut best = get(first, env)?;

@@ -26,7 +26,11 @@
 //! fast path answers, it fills the same [`crate::Decision`] (statuses,
 //! amounts computed by the same `rust_decimal` operations in the same
 //! order, failures with the same shared ids, labels and citations, dates,
-//! versions, outcomes) and allocates nothing once warm.
+//! versions, outcomes) and allocates nothing once warm (but a list literal
+//! that reads a fact: its list, as the interpreter's). Not compiled: `==` on
+//! records or lists, a benefit that reads another's amount when only some
+//! benefits are asked for (left to the interpreter, which decides the ones
+//! it reads aside).
 //!
 //! **Budgets.** A compiled benefit is loop-free except over lists (at most
 //! [`crate::facts::MAX_LIST_LEN`] elements, or a table's rows): its
@@ -45,6 +49,7 @@ mod analysis;
 mod compile;
 mod expr;
 mod forms;
+mod pred;
 mod run;
 
 pub(crate) use compile::{compile, date_free, refusing};
@@ -102,11 +107,53 @@ pub(crate) struct Scratch {
     pub stack: Vec<Value>,
     /// Per benefit: what it pays once decided in this decision (`amount_of`).
     pub amounts: Vec<Option<Decimal>>,
-    /// Failures and outcomes kept for reuse (`run`).
+    /// Deadlines kept for reuse (`run`).
     pub spare: run::Spare,
+    /// Per benefit (declaration order): its failures and outcomes not in the
+    /// decision, each at its index in [`BenefitProg::failures`],
+    /// [`BenefitProg::entitlements`] or [`BenefitProg::documents`], kept
+    /// (moved, not dropped) for the next decisions (`run::refill`).
+    pub pools: Vec<Pools>,
+    /// Per slot of the decision's benefits: which entries its lists were
+    /// last filled with (`run::refill` still checks each entry), and lists
+    /// kept whole for the next decisions.
+    pub held: Vec<Slot>,
     /// The last `DecideOptions::benefits`, and per benefit whether it names it.
     pub asked_for: Vec<String>,
-    pub asked: Vec<bool>,
+    /// The benefits it names, by index, in declaration order, for a policy
+    /// of `asked_of` benefits.
+    pub asked: Vec<usize>,
+    pub asked_of: usize,
+}
+
+/// A benefit's failures and outcomes not in the decision, each in its place.
+#[derive(Debug, Default)]
+pub(crate) struct Pools {
+    pub failures: Vec<Option<crate::decision::Failure>>,
+    pub entitlements: Vec<Option<crate::decision::Outcome>>,
+    pub documents: Vec<Option<crate::decision::Outcome>>,
+}
+
+/// Which of a benefit's entries each list of its decision holds: bit `i`
+/// for entry `i` (a list holds its entries in the order of their indices).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Lists {
+    pub failed: u64,
+    pub entitlements: u64,
+    pub documents: u64,
+}
+
+/// A slot's lists, as [`Scratch::held`] keeps them.
+#[derive(Debug, Default)]
+pub(crate) struct Slot {
+    /// What the decision's lists hold.
+    pub held: Lists,
+    /// Lists kept whole (their buffers and entries), each with what it
+    /// holds: the decision's list is swapped with one of them when it
+    /// holds what the decision wants (`run::refill`).
+    pub failed: Vec<(u64, Vec<crate::decision::Failure>)>,
+    pub entitlements: Vec<(u64, Vec<crate::decision::Outcome>)>,
+    pub documents: Vec<(u64, Vec<crate::decision::Outcome>)>,
 }
 
 /// Kinds of condition, as the decision lists them.
@@ -125,23 +172,34 @@ pub(crate) struct Cond {
     /// is a missing fact or an error, which another condition's verdict
     /// may outweigh.
     pub may_refuse: bool,
-    pub test: Fx<bool>,
-    pub failure: crate::decision::Failure,
+    pub test: pred::Pred,
+    /// The failure it lists: its index in [`BenefitProg::failures`].
+    pub failure: u32,
 }
 
 /// A compiled amount step.
 pub(crate) enum Step {
     Base(Fx<Decimal>),
     Cap(Fx<Decimal>),
-    Uplift { rate: Fx<Decimal>, when: Fx<bool>, until: Option<NaiveDate> },
-    Override { when: Fx<bool>, value: Fx<Decimal> },
+    /// A cap that is a constant, compared as integers where the scales allow.
+    CapConst(Box<expr::Konst>),
+    Uplift {
+        rate: Fx<Decimal>,
+        when: pred::Pred,
+        until: Option<NaiveDate>,
+    },
+    Override {
+        when: pred::Pred,
+        value: Fx<Decimal>,
+    },
 }
 
 /// A compiled entitlement or document.
 pub(crate) struct OutcomeProg {
-    pub when: Option<Fx<bool>>,
-    pub label: Arc<str>,
-    pub citation: Option<Citation>,
+    pub when: Option<pred::Pred>,
+    /// Its entry: the index in [`BenefitProg::entitlements`] or
+    /// [`BenefitProg::documents`].
+    pub outcome: u32,
 }
 
 /// A compiled deadline.
@@ -154,6 +212,8 @@ pub(crate) struct DeadlineProg {
 /// A compiled rule set (the base, or a version).
 #[derive(Default)]
 pub(crate) struct Rules {
+    /// The scopes (`applies_when`), then the other conditions, each in order.
+    pub scopes: Vec<Cond>,
     pub conditions: Vec<Cond>,
     pub steps: Vec<Step>,
     pub entitlements: Vec<OutcomeProg>,
@@ -189,6 +249,19 @@ pub(crate) struct BenefitProg {
     pub base: Rules,
     pub versions: Vec<Version>,
     pub outputs: Vec<OutputProg>,
+    /// Every failure the benefit may list and every entitlement and
+    /// document, as the decision lists them: the entries a decision's lists
+    /// are filled with (moved from [`Scratch::pools`], else cloned from
+    /// here). Numbered so that a list holds its entries in the order of
+    /// their indices: failures of scopes (base, then each version), then of
+    /// the other conditions (base, then each version), then not in force;
+    /// entitlements and documents of the base, then of each version.
+    pub failures: Vec<crate::decision::Failure>,
+    pub entitlements: Vec<crate::decision::Outcome>,
+    pub documents: Vec<crate::decision::Outcome>,
+    /// Whether every list's entries number at most 64 (one bit each in
+    /// [`Lists`]); else each decision fills the lists anew (clones).
+    pub narrow: bool,
 }
 
 /// The compiled plan: per benefit its program, or why it is interpreted.
