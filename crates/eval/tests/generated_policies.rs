@@ -830,7 +830,8 @@ impl Gen {
                         return e;
                     }
                 }
-                9 => {
+                // A function reads no fact, so it asks after none.
+                9 if !self.in_fn => {
                     let inputs: Vec<String> = self.vars.iter().filter(|v| matches!(v.kind, Kind::Input)).map(|v| v.name.clone()).collect();
                     if !inputs.is_empty() {
                         let i = self.rng.pick(&inputs).clone();
