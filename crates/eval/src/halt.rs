@@ -180,3 +180,15 @@ impl Drop for Halt {
         });
     }
 }
+
+impl Stop {
+    /// One-line description.
+    pub fn describe(&self) -> String {
+        match self {
+            Stop::Missing(names) => format!("missing {}", names.join(", ")),
+            Stop::NoRow { table, keys, .. } => format!("no row in `{table}` for ({keys})"),
+            Stop::NoTier { subject, .. } => format!("no tier matched {subject}"),
+            Stop::Error(e) => e.clone(),
+        }
+    }
+}

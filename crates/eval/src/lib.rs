@@ -27,6 +27,7 @@
 //! ```
 
 mod batch;
+mod build;
 pub mod cases;
 mod compiled;
 pub mod coverage;
@@ -43,6 +44,7 @@ mod plan;
 mod reform;
 mod render;
 pub mod schema;
+mod slots;
 pub mod testing;
 pub mod trace;
 mod tracelog;

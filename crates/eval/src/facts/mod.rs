@@ -9,10 +9,9 @@
 pub mod json;
 pub mod scalar;
 mod scan;
-mod slots;
 
-pub(crate) use slots::SlotIndex;
-use slots::{Seen, Slot};
+pub(crate) use crate::slots::SlotIndex;
+use crate::slots::{Seen, Slot};
 
 use crate::decision::Warning;
 use crate::error::{EvalError, FactError};

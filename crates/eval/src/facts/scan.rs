@@ -32,11 +32,11 @@
 //! `tests/service_path.rs` and the `eval_bundled` fuzz target compare the
 //! two readers on generated and mutated texts.
 
-use super::slots::{Seen, Slot};
 use super::{Facts, Raw, MAX_FACT_DEPTH, MAX_LIST_LEN};
 use crate::decision::Warning;
 use crate::error::FactError;
 use crate::plan::Plan;
+use crate::slots::{Seen, Slot};
 use policy_core::checked::Type;
 use policy_core::value::Value;
 use std::borrow::Cow;
