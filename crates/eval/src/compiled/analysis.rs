@@ -146,7 +146,7 @@ impl<'p> Measure<'p> {
     }
 
     /// Whether `e` may stop on no row or no tier: a table lookup, tiers
-    /// without `else`, through lets and functions (as `decide.rs`'s
+    /// without `else`, through lets and functions (as `decide`'s
     /// `may_refuse`, which also counts only these).
     pub fn may_refuse(&mut self, e: &CExpr) -> bool {
         match &e.kind {

@@ -1,5 +1,5 @@
 //! The fast path's executor: per benefit asked for, the steps of
-//! `decide.rs`'s `run_benefit` (date, in force, version, scope, conditions,
+//! `decide/benefit.rs`'s `run_benefit` (date, in force, version, scope, conditions,
 //! amount pipeline, outcomes) over compiled closures, into the decision's
 //! reused buffers. `None` anywhere deoptimises the whole decision.
 
