@@ -200,7 +200,7 @@ fn every_bundled_policy_allocates_nothing_with_the_trace_off() {
 /// (`Ctx::probing`). What is left: a table with no row or tiers with no
 /// match show the applicant's keys in their failure's label (the keys and
 /// the label are formatted once each, the id and table name shared with
-/// the plan: `decide/mod.rs`, `Findings::stop`, and `interp.rs`'s `lookup`);
+/// the plan: `decide/mod.rs`, `Findings::stop`, and `interp/forms.rs`'s `lookup`);
 /// an outcome that depends on missing facts lists them in the decision
 /// (`depends_on`); a dateless benefit's errors are formatted. `docs/performance.md` has the breakdown.
 const ALLOWED: &[(&str, u64)] = &[

@@ -1,7 +1,7 @@
 //! Checked expressions → typed closures. Each node is compiled for its
 //! static type (`Scalar`), so the closures pass Rust values, not
 //! [`Value`]s; constants are folded at compile time, and the semantics are
-//! the interpreter's (`interp.rs`) operation for operation: the same
+//! the interpreter's (`interp/`) operation for operation: the same
 //! `policy_core::value` functions in the same order, so results are equal
 //! to the digit and the scale. Anything the interpreter would stop on (a
 //! missing fact, an error, no row, no tier) is `None`.

@@ -1,5 +1,5 @@
 //! The compiled plan: a fast path for deciding with the trace off, the
-//! tree-walking interpreter (`interp.rs`, `decide/`) kept as the reference.
+//! tree-walking interpreter (`interp/`, `decide/`) kept as the reference.
 //!
 //! At [`crate::Plan::compile`] each benefit whose constructs are supported is
 //! compiled ([`compile`]) into typed closures: one boxed `Fn` per expression
