@@ -73,16 +73,9 @@ fn walk(root: &Path) -> (usize, usize) {
                 }
                 None => base,
             };
-            let Ok(facts) = plan.facts_from_json(&case.facts) else { continue };
-            let mut sets = vec![(String::new(), facts)];
-            if let Some(all) = case.facts.as_object() {
-                for left_out in all.keys() {
-                    let some: serde_json::Map<String, serde_json::Value> =
-                        all.iter().filter(|(k, _)| *k != left_out).map(|(k, v)| (k.clone(), v.clone())).collect();
-                    if let Ok(f) = plan.facts_from_json(&serde_json::Value::Object(some)) {
-                        sets.push((format!(" without {left_out}"), f));
-                    }
-                }
+            let sets = support::fact_sets(plan, &case.facts);
+            if sets.is_empty() {
+                continue;
             }
             let ids: Vec<String> = plan.policy().benefits.iter().map(|b| b.id.to_string()).collect();
             let mut choices = vec![Vec::new()];

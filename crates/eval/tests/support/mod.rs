@@ -337,3 +337,21 @@ pub fn case_files(dir: &Path, out: &mut Vec<PathBuf>) {
         }
     }
 }
+
+/// A golden case's facts as given (suffix "") and then with each fact left
+/// out in turn (suffix " without <fact>"), those the plan reads; empty when
+/// the facts as given do not read (the case is about that).
+pub fn fact_sets(plan: &Plan, facts: &serde_json::Value) -> Vec<(String, policy_eval::Facts)> {
+    let Ok(given) = plan.facts_from_json(facts) else { return Vec::new() };
+    let mut sets = vec![(String::new(), given)];
+    if let Some(all) = facts.as_object() {
+        for left_out in all.keys() {
+            let some: serde_json::Map<String, serde_json::Value> =
+                all.iter().filter(|(k, _)| *k != left_out).map(|(k, v)| (k.clone(), v.clone())).collect();
+            if let Ok(f) = plan.facts_from_json(&serde_json::Value::Object(some)) {
+                sets.push((format!(" without {left_out}"), f));
+            }
+        }
+    }
+    sets
+}
