@@ -85,6 +85,15 @@ impl Plan {
             in_force_id: Arc::from("in_force"),
             in_force_label: Arc::from(format!("the date is outside the policy's in-force window {window}")),
             version_id: Arc::from("version"),
+            output_types: {
+                let mut types: Vec<(policy_core::checked::Type, Arc<str>)> = Vec::new();
+                for o in policy.benefits.iter().flat_map(|b| &b.outputs) {
+                    if !types.iter().any(|(t, _)| *t == o.ty) {
+                        types.push((o.ty.clone(), Arc::from(policy.type_name(&o.ty))));
+                    }
+                }
+                types
+            },
         };
         let slot_index =
             crate::facts::SlotIndex::new(policy.inputs.iter().map(|i| i.name.as_str()), policy.externals.iter().map(|x| x.name.as_str()));

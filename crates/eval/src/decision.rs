@@ -328,11 +328,30 @@ impl BenefitDecision {
         self.version = None;
         self.failed.clear();
         self.missing.clear();
-        self.errors.clear();
-        self.entitlements.clear();
-        self.documents.clear();
+        crate::halt::park_texts(&mut self.errors);
+        clear_outcomes(&mut self.entitlements);
+        clear_outcomes(&mut self.documents);
         self.deadlines.clear();
-        self.outputs.clear();
+        clear_outputs(&mut self.outputs);
+    }
+}
+
+/// Empties a list of outputs, parking each one's text for the next
+/// (`halt.rs`).
+pub(crate) fn clear_outputs(list: &mut Vec<OutputValue>) {
+    for o in list.drain(..) {
+        if let OutputScalar::Text(t) = o.value {
+            crate::halt::park_text(t);
+        }
+    }
+}
+
+/// Empties a list of outcomes, parking each `depends_on` list's capacity
+/// for the next outcome that depends on missing facts (`halt.rs`), so that
+/// a reused decision lists them without allocating.
+pub(crate) fn clear_outcomes(list: &mut Vec<Outcome>) {
+    for o in list.drain(..) {
+        crate::halt::park(o.depends_on);
     }
 }
 

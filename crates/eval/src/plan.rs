@@ -120,6 +120,8 @@ pub(crate) struct Shared {
     pub in_force_label: Arc<str>,
     /// Failure id of a date no rule version covers.
     pub version_id: Arc<str>,
+    /// The type names outputs show (`OutputValue::ty`), each once.
+    pub output_types: Vec<(policy_core::checked::Type, Arc<str>)>,
 }
 
 impl Plan {
@@ -131,6 +133,14 @@ impl Plan {
     /// Name of external `i`, shared.
     pub(crate) fn external_name(&self, i: usize) -> Arc<str> {
         self.shared.external_names.get(i).cloned().unwrap_or_else(|| Arc::from(""))
+    }
+
+    /// The name of an output's type, shared.
+    pub(crate) fn output_type(&self, ty: &policy_core::checked::Type) -> Arc<str> {
+        match self.shared.output_types.iter().find(|(t, _)| t == ty) {
+            Some((_, name)) => name.clone(),
+            None => Arc::from(self.policy.type_name(ty)),
+        }
     }
 
     /// The checked policy behind the plan.

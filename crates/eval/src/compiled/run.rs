@@ -132,8 +132,8 @@ fn decide(
         out.payee = b.payee;
         out.version = None;
         out.missing.clear();
-        out.errors.clear();
-        out.outputs.clear();
+        crate::halt::park_texts(&mut out.errors);
+        crate::decision::clear_outputs(&mut out.outputs);
     } else {
         out.reset(b);
     }
@@ -143,8 +143,8 @@ fn decide(
     let direct = env.s.stamp == 1 || !bp.narrow;
     if direct {
         out.failed.clear();
-        out.entitlements.clear();
-        out.documents.clear();
+        crate::decision::clear_outcomes(&mut out.entitlements);
+        crate::decision::clear_outcomes(&mut out.documents);
     }
     let mut want = Lists::default();
     let mut deadlines = 0;
@@ -152,7 +152,7 @@ fn decide(
     out.status = status;
     let s = &mut *env.s;
     if status != Status::Eligible {
-        out.outputs.clear();
+        crate::decision::clear_outputs(&mut out.outputs);
         out.amount = None;
     }
     cut(&mut out.deadlines, deadlines, &mut s.spare.deadlines);
@@ -321,14 +321,14 @@ fn refill_changed<T: Same + Clone>(list: &mut Vec<T>, held: &mut u64, want: u64,
     while list.len() > stay {
         let Some(x) = list.pop() else { break };
         if was == 0 {
+            x.recycle();
             continue;
         }
         let at = 63 - was.leading_zeros() as usize;
         was &= !(1u64 << at);
-        if entries.get(at).is_some_and(|e| x.same(e)) {
-            if let Some(place @ None) = pool.get_mut(at) {
-                *place = Some(x);
-            }
+        match pool.get_mut(at) {
+            Some(place @ None) if entries.get(at).is_some_and(|e| x.same(e)) => *place = Some(x),
+            _ => x.recycle(),
         }
     }
     let mut bits = if stay == 0 { want } else { want & !front };
@@ -409,8 +409,10 @@ fn keep<T: Same>(spare: &mut Vec<T>, x: T) {
 }
 
 /// Entries that are the same shared text (pointers compared, no text).
-trait Same {
+trait Same: Sized {
     fn same(&self, other: &Self) -> bool;
+    /// Drops an entry no longer wanted, parking what it owns for reuse.
+    fn recycle(self) {}
 }
 impl Same for Failure {
     #[inline]
@@ -422,6 +424,11 @@ impl Same for Outcome {
     #[inline]
     fn same(&self, o: &Self) -> bool {
         same_text(&self.label, &o.label) && self.depends_on.is_empty() && o.depends_on.is_empty() && same_cite(&self.citation, &o.citation)
+    }
+    /// The interpreter's outcome that depended on missing facts: its list
+    /// of them is parked (`halt.rs`) for the next such outcome.
+    fn recycle(self) {
+        crate::halt::park(self.depends_on);
     }
 }
 impl Same for Deadline {

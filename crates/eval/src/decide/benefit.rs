@@ -4,6 +4,7 @@
 //! not run needs (probes); the trace nodes each step opens and closes.
 
 use crate::decision::*;
+use crate::halt::text_fmt;
 use crate::interp::{Ctx, Stop};
 use crate::plan::Plan;
 use crate::trace::{NodeKind, Verdict};
@@ -36,7 +37,7 @@ impl Plan {
                     Some(d)
                 }
                 Ok(_) => {
-                    f.errors.push("internal: the benefit's date is not a date".into());
+                    f.errors.push(text("internal: the benefit's date is not a date"));
                     return Status::Undetermined;
                 }
                 Err(s) => {
@@ -65,7 +66,7 @@ impl Plan {
                 None => {
                     match self.application_date {
                         Some(id) => f.missing.push(self.input_name(id.index())),
-                        None => f.errors.push("no reference date: pass one (e.g. `--as-of`)".into()),
+                        None => f.errors.push(text("no reference date: pass one (e.g. `--as-of`)")),
                     }
                     self.trace_date(ctx, None, || Shown::Static("no reference date"), Verdict::Unknown, None);
                     return self.without_date(b, ctx, f);
@@ -123,13 +124,24 @@ impl Plan {
                     Some(v)
                 }
                 None => {
-                    let firsts: Vec<String> = b.versions.iter().map(|v| v.from.to_string()).collect();
-                    let msg = format!("no version of the rule is in force on {date} (versions from {})", firsts.join(", "));
-                    self.trace_simple(ctx, NodeKind::Version, Verdict::Fail, || msg.clone());
+                    // Shared text: a date like a recent one's allocates nothing.
+                    let msg = crate::halt::shared_text(|out| {
+                        out.push_str("no version of the rule is in force on ");
+                        policy_core::value::push_date(out, date);
+                        out.push_str(" (versions from ");
+                        for (i, v) in b.versions.iter().enumerate() {
+                            if i > 0 {
+                                out.push_str(", ");
+                            }
+                            policy_core::value::push_date(out, v.from);
+                        }
+                        out.push(')');
+                    });
+                    self.trace_simple(ctx, NodeKind::Version, Verdict::Fail, || msg.to_string());
                     f.failed.push(Failure {
                         id: self.shared.version_id.clone(),
                         kind: FailureKind::NoVersion,
-                        label: Arc::from(msg),
+                        label: msg,
                         citation: b.cite.clone(),
                     });
                     return Status::NotApplicable;
@@ -186,7 +198,7 @@ impl Plan {
         }
         match amount {
             Some(a) if a.low() < Decimal::ZERO => {
-                f.errors.push(format!("the amount is negative ({})", show_amount(&a)));
+                f.errors.push(text_fmt(format_args!("the amount is negative ({})", show_amount(&a))));
                 return Status::Undetermined;
             }
             // A range the later steps narrowed to one value (a cap below its
@@ -219,7 +231,7 @@ impl Plan {
                     out.outputs.push(OutputValue {
                         id: o.id.clone(),
                         label: o.label.clone(),
-                        ty: Arc::from(p.type_name(&o.ty)),
+                        ty: self.output_type(&o.ty),
                         value: output_scalar(p, &value, &o.ty),
                         citation: o.cite.clone(),
                     });
@@ -231,7 +243,7 @@ impl Plan {
             }
         }
         if !f.missing.is_empty() || !f.errors.is_empty() || !f.failed.is_empty() {
-            out.outputs.clear();
+            clear_outputs(&mut out.outputs);
             if !f.missing.is_empty() || !f.errors.is_empty() {
                 return Status::Undetermined;
             }
@@ -422,7 +434,7 @@ impl Plan {
                     f.failed.push(Failure { id: c.id.clone(), kind, label: c.label.clone(), citation: c.cite.clone() });
                 }
             }
-            Ok(_) => f.errors.push(format!("internal: condition `{}` is not a bool", c.id)),
+            Ok(_) => f.errors.push(text_fmt(format_args!("internal: condition `{}` is not a bool", c.id))),
             Err(s) => {
                 if c.kind == ConditionKind::Applies && matches!(*s, Stop::Missing(_) | Stop::Error(_)) {
                     f.undecided_scope = true;
@@ -520,4 +532,12 @@ impl Plan {
             self.close(ctx, true, verdict, |_| date.map_or(Shown::None, Shown::Date));
         }
     }
+}
+
+/// `message` in a parked `String` (`halt.rs`): a decision's errors are
+/// parked again when it is reused.
+fn text(message: &str) -> String {
+    let mut t = crate::halt::text();
+    t.push_str(message);
+    t
 }

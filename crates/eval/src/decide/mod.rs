@@ -59,13 +59,13 @@ impl Findings {
             Stop::NoRow { id: row_id, table, keys, citation } => self.failed.push(Failure {
                 id: row_id.clone(),
                 kind: FailureKind::NoRow,
-                label: Arc::from(format!("no row in `{table}` for ({keys}) (step `{id}`)")),
+                label: crate::halt::shared_fmt(format_args!("no row in `{table}` for ({keys}) (step `{id}`)")),
                 citation: citation.take().or_else(|| cite.cloned()),
             }),
             Stop::NoTier { subject } => self.failed.push(Failure {
-                id: Arc::from(format!("no_tier:{id}")),
+                id: crate::halt::shared_fmt(format_args!("no_tier:{id}")),
                 kind: FailureKind::NoTier,
-                label: Arc::from(format!("no tier matched {subject}")),
+                label: crate::halt::shared_fmt(format_args!("no tier matched {subject}")),
                 citation: cite.cloned(),
             }),
             Stop::Error(e) => self.errors.push(std::mem::take(e)),
@@ -385,16 +385,16 @@ impl Plan {
         out.missing = f.missing;
         out.errors = f.errors;
         if status != Status::Eligible {
-            out.entitlements.clear();
-            out.documents.clear();
+            clear_outcomes(&mut out.entitlements);
+            clear_outcomes(&mut out.documents);
             out.deadlines.clear();
-            out.outputs.clear();
+            clear_outputs(&mut out.outputs);
             out.amount = None;
             out.amount_range = None;
         }
         if status != Status::Undetermined {
             out.missing.clear();
-            out.errors.clear();
+            crate::halt::park_texts(&mut out.errors);
         }
         if let Some(log) = ctx.log() {
             if let Some(n) = log.root_event() {
@@ -438,23 +438,27 @@ impl Plan {
     }
 }
 
-/// An output's value in the decision's JSON: a boolean, or exact text.
+/// An output's value in the decision's JSON: a boolean, or exact text
+/// (written into a parked `String`; a reused decision's outputs park their
+/// text again: [`crate::decision::clear_outputs`]).
 pub(crate) fn output_scalar(p: &policy_core::checked::CheckedPolicy, value: &Value, ty: &policy_core::checked::Type) -> OutputScalar {
     use policy_core::checked::Type;
+    let mut out = crate::halt::text();
     match (value, ty) {
-        (Value::Bool(b), _) => OutputScalar::Bool(*b),
-        (Value::Num(d), Type::Money) => OutputScalar::Text(v::money_string(*d)),
-        (Value::Num(d), _) => {
-            let mut s = String::new();
-            v::push_plain(&mut s, *d, 0);
-            OutputScalar::Text(s)
-        }
-        (Value::Text(t), _) => OutputScalar::Text(t.to_string()),
-        (Value::Enum(i), Type::Enum(e)) => OutputScalar::Text(
-            p.enums.get(e.index()).and_then(|e| e.variants.get(*i as usize)).map(|(n, _)| n.clone()).unwrap_or_else(|| format!("#{i}")),
-        ),
-        (other, ty) => OutputScalar::Text(crate::trace::show_value(p, other, ty)),
+        (Value::Bool(b), _) => return OutputScalar::Bool(*b),
+        (Value::Num(d), Type::Money) => v::push_plain(&mut out, *d, 2),
+        (Value::Num(d), _) => v::push_plain(&mut out, *d, 0),
+        (Value::Text(t), _) => out.push_str(t),
+        (Value::Enum(i), Type::Enum(e)) => match p.enums.get(e.index()).and_then(|e| e.variants.get(*i as usize)) {
+            Some((n, _)) => out.push_str(n),
+            None => {
+                use std::fmt::Write;
+                let _ = write!(out, "#{i}");
+            }
+        },
+        (other, ty) => crate::trace::push_value(&mut out, p, other, ty),
     }
+    OutputScalar::Text(out)
 }
 
 /// What a decided benefit pays, as `amount_of` reads it: its amount when

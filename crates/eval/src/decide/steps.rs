@@ -250,7 +250,7 @@ impl Plan {
             Err(s) => match &*s {
                 Stop::Missing(names) if !self.may_refuse(o.when.as_ref()) => {
                     self.close(ctx, opened, Verdict::Unknown, |_| Shown::Text(format!("depends on {}", join_names(names))));
-                    Some(Outcome { label: o.label.clone(), citation: o.cite.clone(), depends_on: names.clone() })
+                    Some(Outcome { label: o.label.clone(), citation: o.cite.clone(), depends_on: copy_names(names) })
                 }
                 _ => {
                     self.close(ctx, opened, Verdict::Unknown, |_| Shown::Text(s.describe()));
@@ -313,6 +313,13 @@ pub(super) fn missing_names(stop: &Halt) -> &[Arc<str>] {
 #[cold]
 pub(super) fn unknown_note(names: &[Arc<str>], current: &Amount) -> String {
     format!("its condition is unknown (missing {}), but the amount is {} either way", join_names(names), show_amount(current))
+}
+
+/// `names` copied into a parked list (`halt.rs`).
+fn copy_names(names: &[Arc<str>]) -> Vec<Arc<str>> {
+    let mut out = crate::halt::names_list();
+    out.extend_from_slice(names);
+    out
 }
 
 pub(super) fn join_names(names: &[Arc<str>]) -> String {

@@ -61,7 +61,7 @@ impl Ctx<'_> {
                 }
                 return r;
             }
-            Some(LetSlot::Busy) => return Err(halt(format!("internal: `{}` depends on itself", def.name))),
+            Some(LetSlot::Busy) => return Err(Halt::error_fmt(format_args!("internal: `{}` depends on itself", def.name))),
             _ => {}
         }
         if let Some(s) = self.s.lets.get_mut(i) {
@@ -131,15 +131,15 @@ impl Ctx<'_> {
                 }
                 Ok(Value::Num(a))
             }
-            AmountRead::Range(l, h) => Err(halt(format!(
+            AmountRead::Range(l, h) => Err(Halt::error_fmt(format_args!(
                 "the amount of `{}` is a range an authority fixes ({} .. {}): another benefit cannot read it until it is given",
                 def.id,
                 v::money_string(l),
                 v::money_string(h)
             ))),
             AmountRead::Missing(names) => Err(Halt::new(Stop::Missing(names))),
-            AmountRead::Error(e) => Err(halt(format!("the amount of `{}` is undetermined: {e}", def.id))),
-            AmountRead::Unset => Err(halt(format!("internal: `{}` was not decided before it was read", def.id))),
+            AmountRead::Error(e) => Err(Halt::error_fmt(format_args!("the amount of `{}` is undetermined: {e}", def.id))),
+            AmountRead::Unset => Err(Halt::error_fmt(format_args!("internal: `{}` was not decided before it was read", def.id))),
         }
     }
 
@@ -151,10 +151,10 @@ impl Ctx<'_> {
             if self.probing {
                 return Err(Halt::new(Stop::Error(String::new())));
             }
-            return Err(halt(format!("parameter `{}` needs a date to pick its value; none was given", def.name)));
+            return Err(Halt::error_fmt(format_args!("parameter `{}` needs a date to pick its value; none was given", def.name)));
         };
         let Some(version) = def.versions.iter().rev().find(|v| v.from <= date && v.until.is_none_or(|u| date <= u)) else {
-            return Err(halt(format!("parameter `{}` has no value on {date}", def.name)));
+            return Err(Halt::error_fmt(format_args!("parameter `{}` has no value on {date}", def.name)));
         };
         let opened = if self.full() {
             let mut node = Event::new(NodeKind::Param);
@@ -187,24 +187,32 @@ impl Ctx<'_> {
         let key = self.s.stack.get(start..).unwrap_or(&[]);
         let index = self.plan.indexes.get(t).and_then(|ix| ix.get(key)).copied();
         let row = index.and_then(|i| def.rows.get(i));
-        let shown_keys = |key: &[Value]| {
+        let push_keys = |out: &mut String, key: &[Value]| {
             let rt = p.records.get(def.row_type.index());
-            let mut out = String::with_capacity(16 * key.len());
             for (i, k) in key.iter().enumerate() {
                 if i > 0 {
                     out.push_str(", ");
                 }
                 match rt.and_then(|r| r.fields.get(i)) {
-                    Some((_, ty, _)) => crate::trace::push_value(&mut out, p, k, ty),
+                    Some((_, ty, _)) => crate::trace::push_value(out, p, k, ty),
                     None => out.push_str(&format!("{k:?}")),
                 }
             }
-            out
         };
-        let shown = (traced || (row.is_none() && !exists && !self.probing)).then(|| shown_keys(key));
+        let shown = traced.then(|| {
+            let mut out = String::with_capacity(16 * key.len());
+            push_keys(&mut out, key);
+            out
+        });
+        // A stop shows the keys as shared text: an applicant with the keys
+        // of a recent one allocates nothing (`halt::shared_text`).
+        let stop_keys = (row.is_none() && !exists && !self.probing).then(|| match &shown {
+            Some(s) => crate::halt::shared_text(|out| out.push_str(s)),
+            None => crate::halt::shared_text(|out| push_keys(out, key)),
+        });
         self.s.stack.truncate(start);
         if traced {
-            let keys_shown = shown.clone().unwrap_or_default();
+            let keys_shown = shown.unwrap_or_default();
             let found = row.is_some();
             let (id, label) = named(&self.plan.shared.tables, t);
             self.note(|n| {
@@ -226,10 +234,7 @@ impl Ctx<'_> {
                     (Some(id), Some((table, _))) if !self.probing => (id.clone(), table.clone()),
                     _ => (shared.empty.clone(), shared.empty.clone()),
                 };
-                let keys = match shown {
-                    Some(k) if !self.probing => Arc::from(k),
-                    _ => shared.empty.clone(),
-                };
+                let keys = stop_keys.unwrap_or_else(|| shared.empty.clone());
                 let citation = if self.probing { None } else { def.cite.clone() };
                 Err(Halt::new(Stop::NoRow { id, table, keys, citation }))
             }
@@ -307,7 +312,10 @@ impl Ctx<'_> {
                 self.eval(o)
             }
             None if self.probing => Err(Halt::new(Stop::NoTier { subject: self.plan.shared.empty.clone() })),
-            None => Err(Halt::new(Stop::NoTier { subject: Arc::from(self.show(&s, &subject.ty)) })),
+            None => {
+                let p = self.plan.policy();
+                Err(Halt::new(Stop::NoTier { subject: crate::halt::shared_text(|out| crate::trace::push_value(out, p, &s, &subject.ty)) }))
+            }
         }
     }
 

@@ -58,13 +58,13 @@ pub(crate) use crate::halt::Halt;
 
 impl From<ValueError> for Halt {
     fn from(e: ValueError) -> Self {
-        Halt::new(Stop::Error(e.to_string()))
+        Halt::error_fmt(format_args!("{e}"))
     }
 }
 
-/// An evaluation error.
-pub(crate) fn halt(message: impl Into<String>) -> Halt {
-    Halt::new(Stop::Error(message.into()))
+/// An evaluation error (its text in a parked `String`: `halt.rs`).
+pub(crate) fn halt(message: &str) -> Halt {
+    Halt::error(message)
 }
 
 /// Merges the missing facts of two stops, preferring decisive stops (the
@@ -524,22 +524,22 @@ fn both(a: Result<Value, Halt>, b: Result<Value, Halt>) -> Result<(Value, Value)
 /// Applies a non-logical binary operator to two values.
 #[cold]
 fn over_budget(budget: Budget) -> Halt {
-    halt(match budget {
-        Budget::Evaluation => {
-            format!("evaluation exceeded the limit of {MAX_EVAL_STEPS} steps (quantifiers or aggregates over large lists)")
-        }
-        Budget::Decision => {
-            format!("the decision exceeded its limit of {MAX_DECISION_STEPS} steps for all benefits together (too many benefits, or too much work in each)")
-        }
-        Budget::Compile => {
-            format!("compiling the plan exceeded its limit of {MAX_COMPILE_STEPS} steps for all assertions together")
-        }
-    })
+    match budget {
+        Budget::Evaluation => Halt::error_fmt(format_args!(
+            "evaluation exceeded the limit of {MAX_EVAL_STEPS} steps (quantifiers or aggregates over large lists)"
+        )),
+        Budget::Decision => Halt::error_fmt(format_args!(
+            "the decision exceeded its limit of {MAX_DECISION_STEPS} steps for all benefits together (too many benefits, or too much work in each)"
+        )),
+        Budget::Compile => Halt::error_fmt(format_args!(
+            "compiling the plan exceeded its limit of {MAX_COMPILE_STEPS} steps for all assertions together"
+        )),
+    }
 }
 
 #[cold]
 fn too_deep() -> Halt {
-    halt(format!("evaluation nested deeper than {MAX_EVAL_DEPTH} steps"))
+    Halt::error_fmt(format_args!("evaluation nested deeper than {MAX_EVAL_DEPTH} steps"))
 }
 
 pub(crate) fn apply(op: BinOp, x: &Value, y: &Value) -> Result<Value, Halt> {
@@ -558,7 +558,7 @@ pub(crate) fn apply(op: BinOp, x: &Value, y: &Value) -> Result<Value, Halt> {
             Value::Date(v::date_add(*d, *du, false)?)
         }
         (BinOp::Sub, Value::Date(d), Value::Duration(du)) => Value::Date(v::date_add(*d, *du, true)?),
-        _ => return Err(halt(format!("internal: `{}` on these values", op.symbol()))),
+        _ => return Err(Halt::error_fmt(format_args!("internal: `{}` on these values", op.symbol()))),
     })
 }
 
