@@ -125,7 +125,7 @@ fn allocations_per_decision_trace_off_jiaxing() {
 /// turn (the missing-fact paths): one `Decider` per policy decides them all
 /// twice to grow its buffers, then each is counted after a different one.
 /// Counts per policy are printed (`-- --nocapture`); `ALLOWED` is what each
-/// policy may still allocate per decision at most.
+/// policy may allocate per decision at most (nothing).
 #[test]
 fn every_bundled_policy_allocates_nothing_with_the_trace_off() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies");
