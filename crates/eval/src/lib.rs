@@ -163,6 +163,14 @@ impl Engine {
         self.plans.get(id)
     }
 
+    /// The plans, by policy id, taken out of the engine (each `Arc` unique
+    /// when no clone of the engine or plan is kept, so that a caller can
+    /// still adjust a plan with `Arc::get_mut`, e.g.
+    /// [`Plan::rename_source_files`]).
+    pub fn into_plans(self) -> impl Iterator<Item = (String, Arc<Plan>)> {
+        self.plans.into_iter()
+    }
+
     /// Ids of the loaded policies.
     pub fn ids(&self) -> impl Iterator<Item = &str> {
         self.plans.keys().map(String::as_str)

@@ -171,6 +171,21 @@ impl Plan {
         self.forget_sources();
     }
 
+    /// Renames the policy's source files as trace nodes show them
+    /// (`source.file`): each current name (as [`Plan::set_source_roots`] or
+    /// the loader left it) becomes `rename(name)`. A server that shows only
+    /// file names renames once here, and every trace it writes, from the
+    /// tree or straight from the event log, shows them.
+    pub fn rename_source_files(&mut self, mut rename: impl FnMut(&str) -> String) {
+        for name in self.file_names.iter_mut() {
+            let renamed = rename(name);
+            if *renamed != **name {
+                *name = Arc::from(renamed);
+            }
+        }
+        self.forget_sources();
+    }
+
     /// Empties the cache of trace sources (their file names changed).
     fn forget_sources(&mut self) {
         match self.sources.get_mut() {
@@ -252,6 +267,10 @@ mod tests {
         assert_eq!(names(&plan)[1..], given[1..], "an import outside the roots keeps its name");
         plan.set_source_roots(&[root.canonicalize().unwrap()]);
         assert_eq!(names(&plan), ["jinhua/digital_engineer_2024.policy", "zhejiang/digital_engineer_2023.policy"]);
+        // Renaming starts from the current names, and the sources cached
+        // under the old ones are forgotten.
+        plan.rename_source_files(|n| n.rsplit('/').next().unwrap_or(n).to_string());
+        assert_eq!(names(&plan), ["digital_engineer_2024.policy", "digital_engineer_2023.policy"]);
         plan.set_source_roots::<&str>(&[]);
         assert_eq!(names(&plan), given);
     }

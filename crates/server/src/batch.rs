@@ -137,8 +137,8 @@ async fn decide_chunk(app: &Arc<App>, id: &str, plan: &Arc<Plan>, opts: &Arc<Dec
                 Err(e) => Err(e.clone()),
             };
             let written = match result {
-                Ok(mut d) => {
-                    crate::api::hide_paths(&mut d);
+                Ok(d) => {
+                    // The served plans name files by file name only (`Catalog::load`).
                     app.metrics.decision(&id, d.benefits.iter().map(|b| b.status.as_str()));
                     text.clear();
                     d.write_json(&mut text);

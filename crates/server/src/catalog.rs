@@ -103,11 +103,16 @@ impl Catalog {
         let engine = Engine::from_dir(dir)?;
         let loader = DirLoader::new(&[dir]);
         let mut entries = BTreeMap::new();
-        for id in engine.ids() {
-            if let Some(plan) = engine.plan(id) {
-                let document = source_document(plan, &loader).map(Arc::new);
-                entries.insert(id.to_string(), PolicyEntry { plan: plan.clone(), document, reload_errors: Vec::new() });
+        for (id, mut plan) in engine.into_plans() {
+            let document = source_document(&plan, &loader).map(Arc::new);
+            // Traces show file names only (the server's layout is nobody's
+            // business), whether built as a tree or written from the log.
+            // The engine was consumed: each plan is its only owner.
+            match Arc::get_mut(&mut plan) {
+                Some(p) => p.rename_source_files(file_name),
+                None => tracing::warn!(policy = %id, "its plan is shared: traces name files relative to the policy folder"),
             }
+            entries.insert(id, PolicyEntry { plan, document, reload_errors: Vec::new() });
         }
         Ok(Catalog { entries, unattached: Vec::new() })
     }
