@@ -17,11 +17,10 @@ use arrow_array::{
 };
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
 use policy_core::checked::Type;
-use policy_eval::{DecideOptions, Decision, Facts, OutputScalar, Plan, Status};
+use policy_eval::{DecideOptions, Facts, OutputScalar, Plan};
 use std::sync::Arc;
 
-/// The four statuses, in the order of the status dictionary.
-pub const STATUSES: [Status; 4] = [Status::Eligible, Status::Ineligible, Status::NotApplicable, Status::Undetermined];
+pub use crate::summary::{RowResult, STATUSES};
 
 /// How a batch is decided.
 #[derive(Debug, Clone, Default)]
@@ -42,10 +41,6 @@ pub struct BatchOptions {
     /// (for the differential tests and comparisons).
     pub row_only: bool,
 }
-
-/// One row's outcome: its decision, or why it could not be decided (facts
-/// that do not fit the policy).
-pub type RowResult = Result<Decision, String>;
 
 /// Decides record batches against one plan.
 #[derive(Debug)]

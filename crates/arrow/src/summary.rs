@@ -1,10 +1,17 @@
 //! The totals of a run: per benefit, how many applicants got each status
 //! and the exact total amount; and how many rows could not be decided.
 
-use crate::decide::{RowResult, STATUSES};
+use policy_eval::{Decision, Status};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+
+/// The four statuses, in the order of the status dictionary.
+pub const STATUSES: [Status; 4] = [Status::Eligible, Status::Ineligible, Status::NotApplicable, Status::Undetermined];
+
+/// One row's outcome: its decision, or why it could not be decided (facts
+/// that do not fit the policy).
+pub type RowResult = Result<Decision, String>;
 
 /// Counts and totals, in benefit declaration order.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]

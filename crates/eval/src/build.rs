@@ -113,13 +113,13 @@ impl Plan {
             warnings,
             date_free: Vec::new(),
             refusing: (Vec::new(), Vec::new()),
-            compiled: crate::compiled::Program::default(),
+            compiled: crate::plan::Compiled(Box::new(crate::compiled::Program::default())),
         };
         let failures = plan.verify_assertions();
         if failures.is_empty() {
             plan.date_free = crate::compiled::date_free(&plan);
             plan.refusing = crate::compiled::refusing(&plan);
-            plan.compiled = crate::compiled::compile(&plan);
+            plan.compiled = crate::plan::Compiled(Box::new(crate::compiled::compile(&plan)));
             Ok(plan)
         } else {
             let mut diagnostics = std::mem::take(&mut plan.warnings);

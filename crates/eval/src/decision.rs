@@ -6,9 +6,10 @@
 //! building a decision copies no text; with [`crate::Decider`] the vectors are
 //! reused too and a decision with the trace off allocates nothing.
 
-use crate::trace::Trace;
+use crate::trace::{Trace, TraceLevel};
 use chrono::NaiveDate;
 use policy_core::checked::{Citation, Payee};
+use policy_core::value::Value;
 use rust_decimal::Decimal;
 use std::sync::Arc;
 
@@ -390,4 +391,39 @@ pub mod opt_money {
         let s: Option<String> = Option::deserialize(d)?;
         s.map(|s| Decimal::from_str(&s).map_err(serde::de::Error::custom)).transpose()
     }
+}
+
+/// What to decide and how much to explain.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DecideOptions {
+    /// The decision's reference date; default: the `application_date` fact
+    /// when the policy declares one.
+    pub reference_date: Option<NaiveDate>,
+    /// Benefit ids to decide; empty means all.
+    pub benefits: Vec<String>,
+    /// Trace level.
+    pub trace: TraceLevel,
+}
+
+/// An output's value in the decision's JSON: a boolean, or exact text
+/// (written into a parked `String`; a reused decision's outputs park their
+/// text again: [`crate::decision::clear_outputs`]).
+pub(crate) fn output_scalar(p: &policy_core::checked::CheckedPolicy, value: &Value, ty: &policy_core::checked::Type) -> OutputScalar {
+    use policy_core::checked::Type;
+    let mut out = crate::halt::text();
+    match (value, ty) {
+        (Value::Bool(b), _) => return OutputScalar::Bool(*b),
+        (Value::Num(d), Type::Money) => policy_core::value::push_plain(&mut out, *d, 2),
+        (Value::Num(d), _) => policy_core::value::push_plain(&mut out, *d, 0),
+        (Value::Text(t), _) => out.push_str(t),
+        (Value::Enum(i), Type::Enum(e)) => match p.enums.get(e.index()).and_then(|e| e.variants.get(*i as usize)) {
+            Some((n, _)) => out.push_str(n),
+            None => {
+                use std::fmt::Write;
+                let _ = write!(out, "#{i}");
+            }
+        },
+        (other, ty) => crate::trace::push_value(&mut out, p, other, ty),
+    }
+    OutputScalar::Text(out)
 }

@@ -48,7 +48,19 @@ pub struct Plan {
     /// Per benefit: whether it decides without a date (`compiled::date_free`).
     pub(crate) date_free: Vec<bool>,
     /// The compiled plan: the fast path with the trace off (`compiled`).
-    pub(crate) compiled: crate::compiled::Program,
+    pub(crate) compiled: Compiled,
+}
+
+/// The compiled plan (`compiled::Program`), held without naming its type:
+/// `compiled` reads the plan, so the plan does not name `compiled`'s
+/// types (the arrow goes one way); `compiled::program` gets it back (a
+/// type-id comparison per decision).
+pub(crate) struct Compiled(pub(crate) Box<dyn std::any::Any + Send + Sync>);
+
+impl std::fmt::Debug for Compiled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Compiled(..)")
+    }
 }
 
 /// Who sets an external's figure, and the criteria it applies.

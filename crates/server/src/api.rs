@@ -2,36 +2,18 @@
 
 use crate::catalog::{file_name, DiagnosticJson, PolicyEntry};
 use crate::error::ApiError;
-use crate::openapi::{Access, EndpointId};
+use crate::openapi::Access;
 use crate::App;
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, MethodRouter};
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use policy_eval::{Plan, TraceLevel};
 use serde_json::{json, Value};
 use std::sync::Arc;
-
-/// The handler of an endpoint.
-pub fn method_router(id: EndpointId) -> MethodRouter<Arc<App>> {
-    match id {
-        EndpointId::Healthz => get(healthz),
-        EndpointId::Metrics => get(metrics),
-        EndpointId::OpenApi => get(openapi),
-        EndpointId::Policies => get(policies),
-        EndpointId::Policy => get(policy),
-        EndpointId::Schema => get(schema),
-        EndpointId::Document => get(document),
-        EndpointId::Decide => post(decide),
-        EndpointId::DecideBatch => post(crate::batch::decide_batch),
-        EndpointId::WhatIf => post(what_if),
-        EndpointId::Reload => post(reload),
-    }
-}
 
 /// A JSON answer.
 pub fn json_response(status: StatusCode, value: &impl serde::Serialize) -> Response {
@@ -118,17 +100,17 @@ pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<
     }
 }
 
-async fn healthz(State(app): State<Arc<App>>) -> Response {
+pub(crate) async fn healthz(State(app): State<Arc<App>>) -> Response {
     json_response(StatusCode::OK, &json!({ "status": "ok", "policies": app.catalog().len() }))
 }
 
-async fn metrics(State(app): State<Arc<App>>) -> Response {
+pub(crate) async fn metrics(State(app): State<Arc<App>>) -> Response {
     let mut r = app.metrics.render().into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
     r
 }
 
-async fn openapi() -> Response {
+pub(crate) async fn openapi() -> Response {
     json_response(StatusCode::OK, &crate::openapi::document())
 }
 
@@ -150,13 +132,13 @@ fn summary(plan: &Plan) -> Value {
     })
 }
 
-async fn policies(State(app): State<Arc<App>>) -> Response {
+pub(crate) async fn policies(State(app): State<Arc<App>>) -> Response {
     let catalog = app.catalog();
     let list: Vec<Value> = catalog.iter().map(|(_, e)| summary(&e.plan)).collect();
     json_response(StatusCode::OK, &json!({ "policies": list, "unattached_errors": catalog.unattached }))
 }
 
-async fn policy(State(app): State<Arc<App>>, id: Result<Path<String>, PathRejection>) -> Result<Response, ApiError> {
+pub(crate) async fn policy(State(app): State<Arc<App>>, id: Result<Path<String>, PathRejection>) -> Result<Response, ApiError> {
     let (_, entry) = lookup(&app, id)?;
     let plan = &entry.plan;
     let p = plan.policy();
@@ -206,12 +188,12 @@ async fn policy(State(app): State<Arc<App>>, id: Result<Path<String>, PathReject
     ))
 }
 
-async fn schema(State(app): State<Arc<App>>, id: Result<Path<String>, PathRejection>) -> Result<Response, ApiError> {
+pub(crate) async fn schema(State(app): State<Arc<App>>, id: Result<Path<String>, PathRejection>) -> Result<Response, ApiError> {
     let (_, entry) = lookup(&app, id)?;
     Ok(json_response(StatusCode::OK, &policy_eval::schema::facts_schema(entry.plan.policy(), None)))
 }
 
-async fn document(State(app): State<Arc<App>>, id: Result<Path<String>, PathRejection>) -> Result<Response, ApiError> {
+pub(crate) async fn document(State(app): State<Arc<App>>, id: Result<Path<String>, PathRejection>) -> Result<Response, ApiError> {
     let (id, entry) = lookup(&app, id)?;
     match &entry.document {
         Some(doc) => Ok(json_response(StatusCode::OK, &json!({ "name": doc.0, "text": doc.1 }))),
@@ -250,7 +232,7 @@ async fn facts_request(
     Ok(FactsRequest { id, entry, opts, text, facts })
 }
 
-async fn decide(
+pub(crate) async fn decide(
     State(app): State<Arc<App>>,
     id: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
@@ -272,7 +254,7 @@ async fn decide(
     Ok(r)
 }
 
-async fn what_if(
+pub(crate) async fn what_if(
     State(app): State<Arc<App>>,
     id: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
@@ -308,7 +290,7 @@ pub fn hide_paths(decision: &mut policy_eval::Decision) {
     }
 }
 
-async fn reload(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub(crate) async fn reload(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response, ApiError> {
     authorize(&app, &headers, Access::Admin)?;
     let worker = app.clone();
     let report = tokio::task::spawn_blocking(move || worker.reload())

@@ -28,7 +28,9 @@ pub use api::hide_paths;
 pub use catalog::{Catalog, PolicyEntry};
 pub use error::ApiError;
 
+use axum::routing::{get, post, MethodRouter};
 use axum::Router;
+use openapi::EndpointId;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -149,7 +151,7 @@ impl App {
 pub fn router(app: Arc<App>) -> Router {
     let mut r = Router::new();
     for endpoint in openapi::ENDPOINTS {
-        r = r.route(endpoint.path, api::method_router(endpoint.id));
+        r = r.route(endpoint.path, method_router(endpoint.id));
     }
     r.merge(viewer::routes())
         .fallback(api::not_found)
@@ -194,4 +196,22 @@ pub async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutting down: finishing the requests in flight");
+}
+
+/// The handler of an endpoint (here, above `api` and `batch`, which
+/// share `api`'s request checks).
+fn method_router(id: EndpointId) -> MethodRouter<Arc<App>> {
+    match id {
+        EndpointId::Healthz => get(api::healthz),
+        EndpointId::Metrics => get(api::metrics),
+        EndpointId::OpenApi => get(api::openapi),
+        EndpointId::Policies => get(api::policies),
+        EndpointId::Policy => get(api::policy),
+        EndpointId::Schema => get(api::schema),
+        EndpointId::Document => get(api::document),
+        EndpointId::Decide => post(api::decide),
+        EndpointId::DecideBatch => post(batch::decide_batch),
+        EndpointId::WhatIf => post(api::what_if),
+        EndpointId::Reload => post(api::reload),
+    }
 }

@@ -62,6 +62,14 @@ use policy_core::value::Value;
 use rust_decimal::Decimal;
 use std::sync::Arc;
 
+/// The plan's compiled program (`Plan::compiled` holds it without naming
+/// its type); `None` only if it were something else, which `Plan::compile`
+/// never makes it.
+#[inline]
+pub(crate) fn program(plan: &crate::plan::Plan) -> Option<&Program> {
+    plan.compiled.0.downcast_ref::<Program>()
+}
+
 /// A compiled expression node producing a `T`; `None` deoptimises.
 pub(crate) type Fx<T> = Box<dyn Fn(&mut Env<'_>) -> Option<T> + Send + Sync>;
 

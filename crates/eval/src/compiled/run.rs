@@ -4,7 +4,7 @@
 //! reused buffers. `None` anywhere deoptimises the whole decision.
 
 use super::{BenefitProg, CondKind, Env, Lists, Program, Rules, Scratch, Step};
-use crate::decide::DecideOptions;
+use crate::decision::DecideOptions;
 use crate::decision::{BenefitDecision, DateSource, DateUsed, Deadline, Decision, Failure, Outcome, OutputValue, Status};
 use crate::facts::Facts;
 use crate::plan::Plan;
@@ -585,7 +585,7 @@ fn status(
             id: o.id.clone(),
             label: o.label.clone(),
             ty: o.ty_name.clone(),
-            value: crate::decide::output_scalar(plan.policy(), &value, &o.ty),
+            value: crate::decision::output_scalar(plan.policy(), &value, &o.ty),
             citation: o.citation.clone(),
         });
     }

@@ -17,7 +17,7 @@ use rust_decimal::Decimal;
 use std::sync::Arc;
 
 use super::steps::*;
-use super::{output_scalar, Findings};
+use super::Findings;
 
 impl Plan {
     pub(super) fn run_benefit(

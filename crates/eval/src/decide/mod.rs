@@ -14,24 +14,13 @@ use crate::trace::{NodeKind, Trace, TraceLevel, Verdict};
 use crate::tracelog::{Event, Shown};
 use chrono::NaiveDate;
 use policy_core::checked::{BenefitDef, Citation};
-use policy_core::value::{self as v, Value};
 use rust_decimal::Decimal;
 use std::sync::Arc;
 
 mod benefit;
 mod steps;
 
-/// What to decide and how much to explain.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DecideOptions {
-    /// The decision's reference date; default: the `application_date` fact
-    /// when the policy declares one.
-    pub reference_date: Option<NaiveDate>,
-    /// Benefit ids to decide; empty means all.
-    pub benefits: Vec<String>,
-    /// Trace level.
-    pub trace: TraceLevel,
-}
+pub use crate::decision::DecideOptions;
 
 /// Accumulates one benefit's findings. Its vectors are the decision's own,
 /// moved in empty and moved back, so their capacity is reused.
@@ -217,7 +206,9 @@ impl Plan {
     /// decides it (with the trace off, in the common case), else why it is
     /// always left to the interpreter.
     pub fn compiled_coverage(&self) -> Vec<(std::sync::Arc<str>, Option<String>)> {
-        self.policy().benefits.iter().zip(self.compiled.coverage()).map(|(b, why)| (b.id.clone(), why.map(String::from))).collect()
+        let empty = crate::compiled::Program::default();
+        let program = crate::compiled::program(self).unwrap_or(&empty);
+        self.policy().benefits.iter().zip(program.coverage()).map(|(b, why)| (b.id.clone(), why.map(String::from))).collect()
     }
 
     /// Warnings about the options themselves, the same for every applicant:
@@ -291,8 +282,10 @@ impl Plan {
         // The compiled plan decides what it decides exactly; on anything
         // else the interpreter decides the whole decision again below.
         if let (Some(fast), TraceLevel::Off) = (fast, opts.trace) {
-            if crate::compiled::run(self, &self.compiled, facts, opts, reference, out, fast) {
-                return Ok(true);
+            if let Some(program) = crate::compiled::program(self) {
+                if crate::compiled::run(self, program, facts, opts, reference, out, fast) {
+                    return Ok(true);
+                }
             }
         }
         // The benefits asked for take the decision's slots, in declaration
@@ -436,29 +429,6 @@ impl Plan {
             }
         }
     }
-}
-
-/// An output's value in the decision's JSON: a boolean, or exact text
-/// (written into a parked `String`; a reused decision's outputs park their
-/// text again: [`crate::decision::clear_outputs`]).
-pub(crate) fn output_scalar(p: &policy_core::checked::CheckedPolicy, value: &Value, ty: &policy_core::checked::Type) -> OutputScalar {
-    use policy_core::checked::Type;
-    let mut out = crate::halt::text();
-    match (value, ty) {
-        (Value::Bool(b), _) => return OutputScalar::Bool(*b),
-        (Value::Num(d), Type::Money) => v::push_plain(&mut out, *d, 2),
-        (Value::Num(d), _) => v::push_plain(&mut out, *d, 0),
-        (Value::Text(t), _) => out.push_str(t),
-        (Value::Enum(i), Type::Enum(e)) => match p.enums.get(e.index()).and_then(|e| e.variants.get(*i as usize)) {
-            Some((n, _)) => out.push_str(n),
-            None => {
-                use std::fmt::Write;
-                let _ = write!(out, "#{i}");
-            }
-        },
-        (other, ty) => crate::trace::push_value(&mut out, p, other, ty),
-    }
-    OutputScalar::Text(out)
 }
 
 /// What a decided benefit pays, as `amount_of` reads it: its amount when
