@@ -723,14 +723,19 @@ impl<'p> Cx<'p> {
             BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => match class(&a.ty)? {
                 Class::Num => self.compare::<Decimal>(op, a, b),
                 Class::Date => self.compare::<NaiveDate>(op, a, b),
-                c @ (Class::Bool | Class::Enum | Class::Text | Class::Dur) if matches!(op, BinOp::Eq | BinOp::Ne) => {
+                // Records and lists as the interpreter's `==` on values:
+                // field by field, element by element, numbers by value at
+                // any scale (`Decimal`'s equality); both evaluated first.
+                c @ (Class::Bool | Class::Enum | Class::Text | Class::Dur | Class::Rec | Class::List)
+                    if matches!(op, BinOp::Eq | BinOp::Ne) =>
+                {
                     let ne = op == BinOp::Ne;
                     by_class!(c, T => {
                         let (x, y) = (self.typed::<T>(a)?, self.typed::<T>(b)?);
                         Ok(X::Bool(n(move |env: &mut Env<'_>| Some(T::same(&get(&x, env)?, &get(&y, env)?) != ne))))
                     })
                 }
-                _ => Err(format!("`{}` on records or lists", op.symbol())),
+                _ => Err(format!("`{}` on these types", op.symbol())),
             },
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => match (class(&a.ty)?, class(&b.ty)?) {
                 (Class::Num, Class::Num) => {
