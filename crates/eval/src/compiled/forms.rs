@@ -1,4 +1,4 @@
-//! The compound forms of the expression compiler (`expr.rs`): tiers,
+//! The compound forms of the expression compiler (`expr/`): tiers,
 //! `scale`, quantifiers and aggregates over lists, `in` a list, and the
 //! built-in functions, each as the interpreter computes it.
 
