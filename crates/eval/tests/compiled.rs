@@ -273,3 +273,173 @@ fn list_literals_decide_as_the_interpreter() {
     }
     assert!(eligible > 3 && fast >= 24, "{eligible} eligible, {fast} on the compiled plan");
 }
+
+/// `==`, `!=` and `in` on records and lists (record facts with a nested
+/// record and a list field, lists of records, of money and of text, table
+/// rows, list literals and `[]`) decide on the compiled plan as the
+/// interpreter decides them: equal and unequal values, money at different
+/// scales (equal by value), other enum variants and texts, and each fact
+/// missing.
+#[test]
+fn records_and_lists_compare_as_the_interpreter() {
+    let src = r#"policy demo.eq "示例"
+enum level "等级" { junior "初级", senior "高级" }
+record cert "证书" { level: level "等级", fee: money "费用", name: text "名称" }
+record claim "补贴" { year: int "年度", cert: cert "证书", fees: list money "费用" }
+table prices(level: level) -> (fee: money) "价目" { junior => 100 yuan
+  senior => 200.00 yuan }
+input a: claim "甲"
+input b: claim "乙"
+input xs: list cert "甲单"
+input ys: list cert "乙单"
+input ms: list money "金额"
+input ns: list money "金额二"
+input names: list text "名单"
+benefit records "记录相同" {
+  payee person
+  require a == b "甲乙相同"
+  amount if a.cert != b.cert { 50 yuan } else { 100 yuan }
+}
+benefit lists_of_records "记录单相同" {
+  payee person
+  require xs == ys "两单相同"
+  require xs != [] "非空"
+  amount 100 yuan
+}
+benefit lists_of_money "金额单" {
+  payee person
+  require ms != ns "金额不同"
+  require ms == [100 yuan, b.cert.fee] or ns == a.fees "金额相符"
+  amount 100 yuan
+}
+benefit members "在单" {
+  payee person
+  require a.cert in xs "甲在单"
+  require any(x in ys where x == b.cert and x != a.cert) "乙证书在乙单"
+  amount 100 yuan
+}
+benefit rows "价目" {
+  payee person
+  require prices[a.cert.level] != prices[b.cert.level] "价目不同"
+  require [a.cert.level, b.cert.level] == [junior, senior] or names == ["张三"] "等级"
+  amount 100 yuan
+}
+"#;
+    let mut loader = MemoryLoader::new();
+    loader.add_policy("demo.policy", src);
+    let engine = Engine::from_loader(&loader).unwrap_or_else(|e| panic!("{e:?}"));
+    let plan = engine.plan("demo.eq").unwrap();
+    assert!(plan.compiled_coverage().iter().all(|(_, why)| why.is_none()), "{:?}", plan.compiled_coverage());
+    let cert = |level: &str, fee: &str, name: &str| format!(r#"{{"level": "{level}", "fee": {fee}, "name": "{name}"}}"#);
+    // Certificates: equal ones written at other scales, and ones differing
+    // in one field each (an enum, a text, money).
+    let certs = [
+        cert("junior", "100", "甲"),
+        cert("junior", "100.00", "甲"),
+        cert("senior", "100", "甲"),
+        cert("junior", "100", "乙"),
+        cert("junior", "300", "甲"),
+        cert("senior", "200.0", "乙"),
+    ];
+    let claim = |year: u32, cert: &str, fees: &str| format!(r#"{{"year": {year}, "cert": {cert}, "fees": [{fees}]}}"#);
+    let claims = [
+        claim(2021, &certs[0], "100"),
+        claim(2021, &certs[1], "100.0"),
+        claim(2022, &certs[0], "100"),
+        claim(2021, &certs[2], "100"),
+        claim(2021, &certs[3], "100"),
+        claim(2021, &certs[4], "100"),
+        claim(2021, &certs[0], "100, 200"),
+        claim(2021, &certs[5], ""),
+    ];
+    let lists = [
+        String::new(),
+        certs[0].clone(),
+        certs[1].clone(),
+        format!("{}, {}", certs[0], certs[2]),
+        format!("{}, {}", certs[2], certs[1]),
+        format!("{}, {}", certs[1], certs[5]),
+    ];
+    let moneys = ["", "100", "100.00, 200", "100, 200.0", "200, 100", "100, 300"];
+    let names = ["", r#""张三""#, r#""张三", "李四""#];
+    let mut rng = support::Rng(18);
+    let mut decider = plan.decider();
+    let (mut total, mut fast, mut statuses) = (0usize, 0usize, BTreeMap::<String, usize>::new());
+    for round in 0..600 {
+        // Each fact given (one of its values) or, after the first rounds,
+        // now and then left out.
+        let mut fields = Vec::new();
+        let mut all = true;
+        let mut give = |name: &str, value: String, rng: &mut support::Rng| {
+            if round >= 40 && rng.chance(1, 10) {
+                all = false;
+            } else {
+                fields.push(format!(r#""{name}": {value}"#));
+            }
+        };
+        give("a", rng.pick(&claims).clone(), &mut rng);
+        give("b", rng.pick(&claims).clone(), &mut rng);
+        give("xs", format!("[{}]", rng.pick(&lists)), &mut rng);
+        give("ys", format!("[{}]", rng.pick(&lists)), &mut rng);
+        give("ms", format!("[{}]", rng.pick(&moneys)), &mut rng);
+        give("ns", format!("[{}]", rng.pick(&moneys)), &mut rng);
+        give("names", format!("[{}]", rng.pick(&names)), &mut rng);
+        let text = format!("{{{}}}", fields.join(", "));
+        let facts = plan.facts_from_str(&text).unwrap();
+        let opts = DecideOptions::default();
+        let reference = plan.decide_reference(&facts, &opts).unwrap();
+        let got = decider.decide(&facts, &opts).unwrap();
+        assert_eq!(got, &reference, "{text}");
+        total += 1;
+        fast += usize::from(decider.decided_compiled());
+        if all {
+            assert!(decider.decided_compiled(), "{text}: every fact given, the compiled plan decides");
+        }
+        for b in &reference.benefits {
+            *statuses.entry(format!("{} {:?}", b.id, b.status)).or_default() += 1;
+        }
+        // Each benefit alone too (`differ` also compares the JSON and a
+        // reused decider).
+        for b in &plan.policy().benefits {
+            let one = DecideOptions { benefits: vec![b.id.to_string()], ..Default::default() };
+            let took = differ(plan, &facts, &one, &format!("{text} [{}]", b.id));
+            assert!(took || !all, "{text} [{}]: every fact given, the compiled plan decides", b.id);
+        }
+    }
+    println!("{fast} of {total} decisions on the compiled plan; statuses {statuses:?}");
+    // Every benefit eligible, ineligible and undetermined, each more than once.
+    for b in &plan.policy().benefits {
+        for status in [Status::Eligible, Status::Ineligible, Status::Undetermined] {
+            let n = statuses.get(&format!("{} {status:?}", b.id)).copied().unwrap_or(0);
+            assert!(n >= 3, "{} {status:?}: {n} decisions ({statuses:?})", b.id);
+        }
+    }
+    assert!(fast * 2 > total, "only {fast} of {total} on the compiled plan");
+}
+
+/// A comparison that facts can make larger than the interpreter's step
+/// budget (lists of records that hold lists: 100,000 elements of 100,000
+/// each) is not compiled, and says so; the decision is the interpreter's.
+#[test]
+fn a_comparison_facts_can_make_too_large_is_interpreted() {
+    let src = "policy demo.big \"示例\"\n\
+        record payslip \"工资单\" { items: list money \"明细\" }\n\
+        input xs: list payslip \"甲\"\n\
+        input ys: list payslip \"乙\"\n\
+        benefit b \"补贴\" {\n  payee person\n  require xs == ys \"相同\"\n  amount 100 yuan\n}\n\
+        benefit c \"补贴二\" {\n  payee person\n  require any(x in xs where x.items == [100 yuan]) \"有\"\n  amount 100 yuan\n}\n\
+        benefit d \"补贴三\" {\n  payee person\n  require xs != [] \"非空\"\n  amount 100 yuan\n}\n";
+    let mut loader = MemoryLoader::new();
+    loader.add_policy("demo.policy", src);
+    let engine = Engine::from_loader(&loader).unwrap_or_else(|e| panic!("{e:?}"));
+    let plan = engine.plan("demo.big").unwrap();
+    // Each compares values holding lists inside a list: `xs != []` too
+    // (the interpreter charges both values' whole weight, as for any `==`).
+    for (b, why) in plan.compiled_coverage() {
+        assert!(why.as_deref().is_some_and(|w| w.contains("steps")), "{b}: {why:?}");
+    }
+    for text in [r#"{"xs": [], "ys": []}"#, r#"{"xs": [{"items": [100]}], "ys": [{"items": ["100.00"]}]}"#, r#"{"xs": [{"items": [1]}]}"#] {
+        let facts = plan.facts_from_str(text).unwrap();
+        assert!(!differ(plan, &facts, &DecideOptions::default(), text));
+    }
+}

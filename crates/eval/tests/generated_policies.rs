@@ -227,6 +227,8 @@ struct Gen {
     /// `amount_of(…)` reads of the benefits the benefit being written may
     /// read (money names in its rules, not in functions).
     readable: Vec<String>,
+    /// `==` and `!=` on records or lists written so far.
+    struct_compares: usize,
 }
 
 /// A generated policy: its text, the source document its quotes are in, and
@@ -234,6 +236,8 @@ struct Gen {
 struct Generated {
     id: String,
     text: String,
+    /// How many `==` and `!=` on records or lists it holds.
+    struct_compares: usize,
     library: Option<(String, String)>,
     source_name: String,
     source: String,
@@ -262,6 +266,7 @@ impl Gen {
             in_fn: false,
             fns: Vec::new(),
             readable: Vec::new(),
+            struct_compares: 0,
         }
     }
 
@@ -783,9 +788,53 @@ impl Gen {
         E::infix(&a, if self.chance(1, 2) { "+" } else { "-" }, &b)
     }
 
+    /// `a == b` or `a != b` on two records or two lists of one type: names
+    /// (facts, lets, table rows, quantifier variables, tables), a table's
+    /// row, `[]` or a list literal; `None` when no record or list is in
+    /// scope.
+    fn struct_compare(&mut self, d: u32) -> Option<E> {
+        let mut pool: Vec<(String, Ty)> = Vec::new();
+        for (n, t) in &self.locals {
+            if matches!(t, Ty::Rec(_) | Ty::List(_)) {
+                pool.push((n.clone(), t.clone()));
+            }
+        }
+        for v in &self.vars {
+            let hidden =
+                (self.in_dated_by && v.kind == Kind::Let) || (self.in_fn && matches!(v.kind, Kind::Input | Kind::Let | Kind::External));
+            if !hidden && matches!(v.ty, Ty::Rec(_) | Ty::List(_)) {
+                pool.push((v.name.clone(), v.ty.clone()));
+            }
+        }
+        for t in 0..self.tables.len() {
+            let k = self.keys_expr(t, d);
+            pool.push((format!("{}[{k}]", self.tables[t].name), Ty::Rec(self.tables[t].rec)));
+        }
+        if pool.is_empty() {
+            return None;
+        }
+        let (a, ty) = self.rng.pick(&pool).clone();
+        let same: Vec<String> = pool.iter().filter(|(_, t)| *t == ty).map(|(n, _)| n.clone()).collect();
+        let b = match &ty {
+            Ty::List(elem) if self.chance(1, 3) => {
+                if elem.has_literal() && self.chance(1, 2) {
+                    let n = self.rng.range(1, 3);
+                    let items: Vec<String> = (0..n).map(|_| self.expr(elem, d.saturating_sub(1)).s).collect();
+                    format!("[{}]", items.join(", "))
+                } else {
+                    "[]".into()
+                }
+            }
+            _ => self.rng.pick(&same).clone(),
+        };
+        self.struct_compares += 1;
+        let op = if self.chance(1, 2) { "==" } else { "!=" };
+        Some(E { s: format!("{a} {op} {b}"), atom: false })
+    }
+
     fn bool_expr(&mut self, d: u32) -> E {
         loop {
-            match self.rng.below(14) {
+            match self.rng.below(15) {
                 0 | 1 => {
                     let a = self.expr(&Ty::Bool, d);
                     let b = self.expr(&Ty::Bool, d);
@@ -849,6 +898,11 @@ impl Gen {
                     let a = self.expr(&Ty::Bool, d);
                     let b = self.expr(&Ty::Bool, d);
                     return E::infix(&a, if self.chance(1, 2) { "==" } else { "!=" }, &b);
+                }
+                12 => {
+                    if let Some(e) = self.struct_compare(d) {
+                        return e;
+                    }
                 }
                 _ => {
                     // Dates within a period: `a <= b + 12 months`.
@@ -1586,7 +1640,14 @@ impl Gen {
             out.push_str(&d);
             out.push_str("\n\n");
         }
-        Generated { id: self.id, text: out, library, source_name: if with_source { source_name } else { String::new() }, source }
+        Generated {
+            id: self.id,
+            text: out,
+            struct_compares: self.struct_compares,
+            library,
+            source_name: if with_source { source_name } else { String::new() },
+            source,
+        }
     }
 
     fn condition(&mut self, kind: &str, n: &mut usize) -> String {
@@ -1879,6 +1940,9 @@ struct Stats {
     coverage: BTreeMap<String, usize>,
 }
 
+/// A construct the generator counts as it writes it (no text marks it).
+const STRUCT_COMPARE: &str = "== on records or lists";
+
 /// The constructs counted over a run, each with the texts that mark it.
 const CONSTRUCTS: &[(&str, &[&str])] = &[
     ("tiers", &["tiers "]),
@@ -2093,6 +2157,9 @@ fn run(name: &str, body: impl Fn(&Plan, u64, &RefCell<String>, &mut Stats) -> Re
                 *s.constructs.entry(*c).or_default() += 1;
             }
         }
+        if g.struct_compares > 0 {
+            *s.constructs.entry(STRUCT_COMPARE).or_default() += 1;
+        }
         body(&plan, seed, &facts_shown, &mut s)
             .map_err(|e| TestCaseError::fail(format!("{e}\nseed {seed}\n{shown_text}\nfacts: {}", facts_shown.borrow())))
     });
@@ -2129,7 +2196,7 @@ fn assert_coverage(stats: &Stats) {
         stats.policies,
         stats.rejected.join("\n\n")
     );
-    for (c, _) in CONSTRUCTS {
+    for c in CONSTRUCTS.iter().map(|(c, _)| *c).chain([STRUCT_COMPARE]) {
         assert!(stats.constructs.get(c).copied().unwrap_or(0) > 0, "no clean policy used {c}");
     }
 }
@@ -2282,7 +2349,7 @@ fn rejected(body: &str) -> bool {
 /// A small policy: `body` under a header in force 2021–2025.
 fn small(body: &str) -> Generated {
     let text = format!("policy t.p \"测试\"\n  in_force 2021-01-01 .. 2025-12-31\n{body}");
-    Generated { id: "t.p".into(), text, library: None, source_name: String::new(), source: String::new() }
+    Generated { id: "t.p".into(), text, struct_compares: 0, library: None, source_name: String::new(), source: String::new() }
 }
 
 const AUTHORITY_SET: &str = "external standard: money in 4000 yuan .. 10000 yuan \"企业补贴\" set_by \"人力社保部门\"\n";

@@ -2,8 +2,10 @@
 //! worst-case steps and nesting depth of an evaluation (counted as the
 //! interpreter counts them), and whether an expression can read the date.
 
-use crate::facts::MAX_LIST_LEN;
-use policy_core::checked::{AmountStepDef, BenefitDef, CExpr, CKind, CheckedPolicy};
+use crate::facts::{MAX_FACT_DEPTH, MAX_LIST_LEN};
+use policy_core::ast::BinOp;
+use policy_core::checked::{AmountStepDef, BenefitDef, CExpr, CKind, CheckedPolicy, Type};
+use policy_core::value::Value;
 
 /// Worst-case work of expressions, with lets and functions measured once.
 pub(crate) struct Measure<'p> {
@@ -14,6 +16,12 @@ pub(crate) struct Measure<'p> {
     dated_fns: Vec<Option<bool>>,
     refusing_lets: Vec<Option<bool>>,
     refusing_fns: Vec<Option<bool>>,
+    /// Per let: the largest [`weight`] its value may have.
+    let_weights: Vec<Option<u64>>,
+    /// The longest list a value of list type may be where the expression
+    /// does not say ([`Measure::weight`]): a fact list's limit, or a table's
+    /// rows (a let may hold a table), whichever is longer.
+    longest: u64,
 }
 
 /// Largest list a quantifier may visit when the list is not a table.
@@ -33,6 +41,8 @@ impl<'p> Measure<'p> {
             dated_fns: vec![None; p.functions.len()],
             refusing_lets: vec![None; p.lets.len()],
             refusing_fns: vec![None; p.functions.len()],
+            let_weights: vec![None; p.lets.len()],
+            longest: p.tables.iter().map(|t| t.rows.len() as u64).fold(LIST, u64::max),
         };
         for (i, f) in p.functions.iter().enumerate() {
             let (c, d, r) = (m.cost(&f.body), m.reads_date(&f.body), m.may_refuse(&f.body));
@@ -44,6 +54,10 @@ impl<'p> Measure<'p> {
             let (c, d, r) = (m.cost(&l.value), m.reads_date(&l.value), m.may_refuse(&l.value));
             if let (Some(x), Some(y), Some(z)) = (m.lets.get_mut(i), m.dated_lets.get_mut(i), m.refusing_lets.get_mut(i)) {
                 (*x, *y, *z) = (Some(c), Some(d), Some(r));
+            }
+            let w = m.weight(&l.value);
+            if let Some(x) = m.let_weights.get_mut(i) {
+                *x = Some(w);
             }
         }
         m
@@ -91,12 +105,17 @@ impl<'p> Measure<'p> {
                 }
                 add(self.fn_cost(f.index()));
             }
-            // `x in list` compares every element (a list of scalars: the
-            // compiled plan compiles no other).
+            // `x in list` is charged both values' weights, and so is `==`
+            // or `!=` on records or lists (`interp`'s `weight`).
             CKind::InList(x, l) => {
                 add(self.cost(x));
                 add(self.cost(l));
-                add((self.list_len(l).saturating_add(2), 0));
+                add((self.weight(l).saturating_add(self.weight(x)), 0));
+            }
+            CKind::Binary(BinOp::Eq | BinOp::Ne, a, b) if matches!(a.ty, Type::Record(_) | Type::List(_) | Type::EmptyList) => {
+                add(self.cost(a));
+                add(self.cost(b));
+                add((self.weight(a).saturating_add(self.weight(b)), 0));
             }
             _ => {
                 for c in e.children() {
@@ -105,6 +124,43 @@ impl<'p> Measure<'p> {
             }
         }
         (steps, depth.saturating_add(1))
+    }
+
+    /// The largest weight `e`'s value may have, as the interpreter charges
+    /// a comparison of records or lists (`interp`'s `weight`: one per value,
+    /// a list or record one plus its elements'): exact for a constant, a
+    /// table or a let of one, element by element for a list literal, else
+    /// by its type, a list at most [`Measure::longest`] elements. Saturating.
+    pub fn weight(&self, e: &CExpr) -> u64 {
+        match &e.kind {
+            CKind::Const(v) => weight(v),
+            CKind::Table(t) => self.p.tables.get(t.index()).map_or(u64::MAX, |t| {
+                t.rows.iter().fold(1u64, |n, r| n.saturating_add(r.iter().fold(1u64, |n, x| n.saturating_add(weight(x)))))
+            }),
+            CKind::List(items) => items.iter().fold(1u64, |n, x| n.saturating_add(self.weight(x))),
+            CKind::Let(id) => self.let_weights.get(id.index()).copied().flatten().unwrap_or(u64::MAX),
+            CKind::Param(id) => {
+                self.p.params.get(id.index()).map_or(u64::MAX, |d| d.versions.iter().map(|v| self.weight(&v.value)).fold(1, u64::max))
+            }
+            _ => self.type_weight(&e.ty, 0),
+        }
+    }
+
+    /// The largest weight a value of type `ty` may have (a value nested
+    /// deeper than a fact may be is not bounded: `u64::MAX`).
+    fn type_weight(&self, ty: &Type, depth: usize) -> u64 {
+        if depth > MAX_FACT_DEPTH + 1 {
+            return u64::MAX;
+        }
+        match ty {
+            Type::List(elem) => self.longest.saturating_mul(self.type_weight(elem, depth + 1)).saturating_add(1),
+            Type::Record(r) => self
+                .p
+                .records
+                .get(r.index())
+                .map_or(u64::MAX, |d| d.fields.iter().fold(1u64, |n, (_, t, _)| n.saturating_add(self.type_weight(t, depth + 1)))),
+            _ => 1,
+        }
     }
 
     fn list_len(&self, list: &CExpr) -> u64 {
@@ -190,6 +246,14 @@ impl<'p> Measure<'p> {
         exprs.extend(r.deadlines.iter().map(|d| &d.expr));
         exprs.extend(b.outputs.iter().map(|o| &o.expr));
         !exprs.into_iter().any(|e| self.reads_date(e))
+    }
+}
+
+/// A value's weight as the interpreter charges it (`interp`'s `weight`).
+fn weight(v: &Value) -> u64 {
+    match v {
+        Value::List(xs) | Value::Record(xs) => xs.iter().fold(1u64, |n, x| n.saturating_add(weight(x))),
+        _ => 1,
     }
 }
 

@@ -1,5 +1,5 @@
 //! Checked policy → compiled program: expressions into typed closures
-//! (`expr.rs`), benefits into the steps [`super::run`] walks, with the
+//! (`expr/`), benefits into the steps [`super::run`] walks, with the
 //! static budget and depth bounds of the module's documentation.
 
 use super::analysis::Measure;

@@ -1,4 +1,4 @@
-//! The compound forms of the expression compiler (`expr.rs`): tiers,
+//! The compound forms of the expression compiler (`expr/`): tiers,
 //! `scale`, quantifiers and aggregates over lists, `in` a list, and the
 //! built-in functions, each as the interpreter computes it.
 
@@ -6,7 +6,7 @@ use super::expr::{class, get, holds, n, Class, Cx, Lst, Ordered, Scalar, N, X};
 use super::Env;
 use chrono::{Datelike, NaiveDate};
 use policy_core::ast::{AggKind, BinOp, QuantKind};
-use policy_core::checked::{Builtin, CExpr, CTierTest, Type};
+use policy_core::checked::{Builtin, CExpr, CTierTest};
 use policy_core::value as v;
 use rust_decimal::Decimal;
 use std::cmp::Ordering;
@@ -157,13 +157,10 @@ impl Cx<'_> {
         })
     }
 
-    /// `x in list`, for a list of scalars (compared as the interpreter
-    /// compares values).
+    /// `x in list`, for a list of any element type (compared as the
+    /// interpreter compares values: numbers by value at any scale, records
+    /// field by field, lists element by element).
     pub(super) fn in_list(&mut self, x: &CExpr, l: &CExpr) -> Result<X, String> {
-        match &l.ty {
-            Type::List(elem) if !matches!(class(elem)?, Class::Rec | Class::List) => {}
-            _ => return Err("`in` a list of records or lists".into()),
-        }
         let x = self.expr(x)?;
         let l = self.typed::<Lst>(l)?;
         Ok(X::Bool(n(move |env| {

@@ -27,15 +27,18 @@
 //! amounts computed by the same `rust_decimal` operations in the same
 //! order, failures with the same shared ids, labels and citations, dates,
 //! versions, outcomes) and allocates nothing once warm (but a list literal
-//! that reads a fact: its list, as the interpreter's). Not compiled: `==` on
-//! records or lists, a benefit that reads another's amount when only some
-//! benefits are asked for (left to the interpreter, which decides the ones
-//! it reads aside).
+//! that reads a fact: its list, as the interpreter's). Not compiled: a
+//! benefit that reads another's amount when only some benefits are asked
+//! for (left to the interpreter, which decides the ones it reads aside),
+//! and one whose budget facts could exhaust (below), such as `==` on lists
+//! of records that hold lists.
 //!
 //! **Budgets.** A compiled benefit is loop-free except over lists (at most
 //! [`crate::facts::MAX_LIST_LEN`] elements, or a table's rows): its
 //! worst-case step count (counted as the interpreter counts) and nesting
-//! depth are computed at compile time, and a benefit that could exceed
+//! depth are computed at compile time (a comparison of records or lists
+//! counted at both values' largest weight, as the interpreter charges it:
+//! [`analysis::Measure::weight`]), and a benefit that could exceed
 //! [`crate::MAX_EVAL_STEPS`] or [`crate::MAX_EVAL_DEPTH`], or a policy whose
 //! compiled benefits together could exceed [`crate::MAX_DECISION_STEPS`],
 //! is not compiled. So the fast path never runs where the interpreter would

@@ -2,7 +2,7 @@
 //! number fact against a constant, an enum fact in a set of constants, and
 //! `not`, `and`, `or` of these), evaluated by a `match` instead of a call
 //! through a boxed closure per node; anything else is the closure
-//! (`expr.rs`). The semantics are the closures' (and so the interpreter's):
+//! (`expr/`). The semantics are the closures' (and so the interpreter's):
 //! a missing fact is `None`, `and` and `or` are three-valued.
 
 use super::analysis::is_static;

@@ -5,6 +5,12 @@
 //! `policy_core::value` functions in the same order, so results are equal
 //! to the digit and the scale. Anything the interpreter would stop on (a
 //! missing fact, an error, no row, no tier) is `None`.
+//!
+//! Here: the closures' types ([`N`], [`X`], [`Scalar`], [`Konst`]) and the
+//! compiler's state and dispatch ([`Cx`]); `reads.rs` compiles what reads a
+//! value (lets, parameters, table lookups, fields, function calls),
+//! `ops.rs` the operators and branches (`and`/`or`, comparisons, arithmetic,
+//! `in {…}`, `if`, `match`); the compound forms are in `../forms.rs`.
 
 use super::analysis::is_static;
 use super::{Cached, Env, Fx, LetSlot, Scratch};
@@ -263,6 +269,10 @@ macro_rules! by_class {
     };
 }
 
+// After `by_class!`, which they use.
+mod ops;
+mod reads;
+
 pub(super) fn n<T>(f: impl Fn(&mut Env<'_>) -> Option<T> + Send + Sync + 'static) -> N<T> {
     N { f: Box::new(f), k: None, i: None }
 }
@@ -355,12 +365,6 @@ impl Konst {
             _ => v::cmp_num(x, &self.c),
         }
     }
-}
-
-/// `x op c` for a constant `c` (see [`Konst`]).
-fn against_constant(op: BinOp, x: N<Decimal>, c: Decimal) -> N<bool> {
-    let k = Konst::new(c);
-    n(move |env| Some(holds(op, k.cmp(&get(&x, env)?))))
 }
 
 /// The value of `n`: its constant, else its closure's.
@@ -557,327 +561,5 @@ impl<'p> Cx<'p> {
             CKind::Call(f, args) => self.call(*f, args, c),
             CKind::Apply(f, args) => by_class!(c, T => self.apply::<T>(f.index(), args)),
         }
-    }
-
-    /// A let's value: cached in the decider's let slots for the decision
-    /// (and the date, when the let reads it).
-    fn let_read<T: Scalar>(&mut self, i: usize) -> Result<X, String> {
-        let body = match self.lets.get(i) {
-            Some(Ok(b)) => b.clone(),
-            Some(Err(e)) => return Err(e.clone()),
-            None => return Err("internal: a let read before it is compiled".into()),
-        };
-        let node = T::get(&body).ok_or("internal: a let of another type")?;
-        if let Some(c) = &node.k {
-            return Ok(T::wrap(k(c.clone())));
-        }
-        let dated = self.let_dated.get(i).copied().unwrap_or(true);
-        Ok(T::wrap(n(move |env: &mut Env<'_>| {
-            let node = T::get(&body)?;
-            if let Some(slot) = env.s.lets.get(i) {
-                if slot.stamp == env.s.stamp && (!dated || slot.date == env.date) {
-                    if let Some(v) = T::uncache(slot.value) {
-                        return Some(v);
-                    }
-                }
-            }
-            let v = (node.f)(env)?;
-            let value = v.cache();
-            if !matches!(value, Cached::None) {
-                if let Some(slot) = env.s.lets.get_mut(i) {
-                    *slot = LetSlot { stamp: env.s.stamp, date: env.date, value };
-                }
-            }
-            Some(v)
-        })))
-    }
-
-    /// A parameter: the value of its version in force on the date (the
-    /// latest that covers it, as the interpreter picks).
-    fn param<T: Scalar>(&mut self, i: usize) -> Result<X, String> {
-        let p = self.p;
-        let def = p.params.get(i).ok_or("internal: no parameter")?;
-        let versions =
-            def.versions.iter().map(|v| Ok((v.from, v.until, self.typed::<T>(&v.value)?))).collect::<Result<Vec<_>, String>>()?;
-        Ok(T::wrap(n(move |env: &mut Env<'_>| {
-            let d = env.date?;
-            let (_, _, value) = versions.iter().rev().find(|(from, until, _)| *from <= d && until.is_none_or(|u| d <= u))?;
-            get(value, env)
-        })))
-    }
-
-    /// When a table has one key, an enum: its rows by variant.
-    fn rows_by_variant(&self, t: usize, keys: &[CExpr]) -> Option<Vec<Option<Arc<[Value]>>>> {
-        let [key] = keys else { return None };
-        let Type::Enum(e) = &key.ty else { return None };
-        let variants = self.p.enums.get(e.index())?.variants.len();
-        let index = self.plan.indexes.get(t)?;
-        let rows = &self.p.tables.get(t)?.rows;
-        Some(
-            (0..variants)
-                .map(|v| {
-                    let key = [Value::Enum(u32::try_from(v).ok()?)];
-                    index.get(&key[..]).and_then(|&r| rows.get(r)).cloned()
-                })
-                .collect(),
-        )
-    }
-
-    /// `table[keys]`: a row, or `None` (no row).
-    fn lookup(&mut self, t: usize, keys: &[CExpr]) -> Result<N<Rec>, String> {
-        if let Some(by) = self.rows_by_variant(t, keys) {
-            let key = keys.first().ok_or("internal: no key")?;
-            let key = self.typed::<u32>(key)?;
-            return Ok(n(move |env| by.get(get(&key, env)? as usize)?.clone().map(Rec)));
-        }
-        let keys = keys.iter().map(|e| self.expr(e)).collect::<Result<Vec<_>, String>>()?;
-        let index = self.plan.indexes.get(t).ok_or("internal: no table")?.clone();
-        let rows = self.p.tables.get(t).ok_or("internal: no table")?.rows.clone();
-        Ok(n(move |env| {
-            let start = env.s.stack.len();
-            for k in &keys {
-                match k.value(env) {
-                    Some(v) => env.s.stack.push(v),
-                    None => {
-                        env.s.stack.truncate(start);
-                        return None;
-                    }
-                }
-            }
-            let found = env.s.stack.get(start..).and_then(|key| index.get(key)).copied();
-            env.s.stack.truncate(start);
-            found.and_then(|r| rows.get(r)).cloned().map(Rec)
-        }))
-    }
-
-    fn exists(&mut self, t: usize, keys: &[CExpr]) -> Result<X, String> {
-        if let Some(by) = self.rows_by_variant(t, keys) {
-            let found: Vec<bool> = by.iter().map(Option::is_some).collect();
-            let key = keys.first().ok_or("internal: no key")?;
-            let key = self.typed::<u32>(key)?;
-            return Ok(X::Bool(n(move |env| Some(found.get(get(&key, env)? as usize).copied().unwrap_or(false)))));
-        }
-        let keys = keys.iter().map(|e| self.expr(e)).collect::<Result<Vec<_>, String>>()?;
-        let index = self.plan.indexes.get(t).ok_or("internal: no table")?.clone();
-        Ok(X::Bool(n(move |env| {
-            let start = env.s.stack.len();
-            for k in &keys {
-                match k.value(env) {
-                    Some(v) => env.s.stack.push(v),
-                    None => {
-                        env.s.stack.truncate(start);
-                        return None;
-                    }
-                }
-            }
-            let found = env.s.stack.get(start..).is_some_and(|key| index.contains_key(key));
-            env.s.stack.truncate(start);
-            Some(found)
-        })))
-    }
-
-    /// `record.field`: straight from a bound element, or from an
-    /// enum-keyed table's column, else from the record computed.
-    fn field<T: Scalar>(&mut self, rec: &CExpr, i: usize) -> Result<X, String> {
-        if let CKind::Local(depth) = rec.kind {
-            let d = depth as usize;
-            return Ok(T::wrap(n(move |env: &mut Env<'_>| {
-                let locals = &env.s.locals;
-                match locals.get(locals.len().checked_sub(1 + d)?)? {
-                    Value::Record(fields) => fields.get(i).and_then(T::of),
-                    _ => None,
-                }
-            })));
-        }
-        if let CKind::Lookup(t, keys) = &rec.kind {
-            if let Some(by) = self.rows_by_variant(t.index(), keys) {
-                let column: Vec<Option<T>> = by.iter().map(|r| r.as_ref().and_then(|r| r.get(i)).and_then(T::of)).collect();
-                let key = keys.first().ok_or("internal: no key")?;
-                let key = self.typed::<u32>(key)?;
-                return Ok(T::wrap(n(move |env: &mut Env<'_>| column.get(get(&key, env)? as usize)?.clone())));
-            }
-        }
-        let rec = self.typed::<Rec>(rec)?;
-        Ok(T::wrap(n(move |env: &mut Env<'_>| (rec.f)(env)?.0.get(i).and_then(T::of))))
-    }
-
-    fn binary(&mut self, op: BinOp, a: &CExpr, b: &CExpr) -> Result<X, String> {
-        match op {
-            BinOp::And | BinOp::Or => {
-                let decisive = op == BinOp::Or;
-                let (x, y) = (self.typed::<bool>(a)?, self.typed::<bool>(b)?);
-                // Three-valued, as the interpreter: `false and ?` is false,
-                // `? and false` too; otherwise unknown when either is.
-                Ok(X::Bool(n(move |env| {
-                    let x = get(&x, env);
-                    if x == Some(decisive) {
-                        return Some(decisive);
-                    }
-                    match (x, get(&y, env)) {
-                        (Some(_), y) => y,
-                        (None, Some(y)) if y == decisive => Some(decisive),
-                        (None, _) => None,
-                    }
-                })))
-            }
-            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => match class(&a.ty)? {
-                Class::Num => self.compare::<Decimal>(op, a, b),
-                Class::Date => self.compare::<NaiveDate>(op, a, b),
-                c @ (Class::Bool | Class::Enum | Class::Text | Class::Dur) if matches!(op, BinOp::Eq | BinOp::Ne) => {
-                    let ne = op == BinOp::Ne;
-                    by_class!(c, T => {
-                        let (x, y) = (self.typed::<T>(a)?, self.typed::<T>(b)?);
-                        Ok(X::Bool(n(move |env: &mut Env<'_>| Some(T::same(&get(&x, env)?, &get(&y, env)?) != ne))))
-                    })
-                }
-                _ => Err(format!("`{}` on records or lists", op.symbol())),
-            },
-            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => match (class(&a.ty)?, class(&b.ty)?) {
-                (Class::Num, Class::Num) => {
-                    let (x, y) = (self.typed::<Decimal>(a)?, self.typed::<Decimal>(b)?);
-                    let f: fn(Decimal, Decimal) -> v::ValueResult<Decimal> = match op {
-                        BinOp::Add => v::add,
-                        BinOp::Sub => v::sub,
-                        BinOp::Mul => v::mul,
-                        _ => v::div,
-                    };
-                    Ok(X::Num(n(move |env| f(get(&x, env)?, get(&y, env)?).ok())))
-                }
-                (Class::Date, Class::Dur) if matches!(op, BinOp::Add | BinOp::Sub) => {
-                    let (d, du) = (self.typed::<NaiveDate>(a)?, self.typed::<Duration>(b)?);
-                    let negate = op == BinOp::Sub;
-                    Ok(X::Date(n(move |env| v::date_add(get(&d, env)?, get(&du, env)?, negate).ok())))
-                }
-                (Class::Dur, Class::Date) if op == BinOp::Add => {
-                    let (du, d) = (self.typed::<Duration>(a)?, self.typed::<NaiveDate>(b)?);
-                    Ok(X::Date(n(move |env| {
-                        let du = get(&du, env)?;
-                        v::date_add(get(&d, env)?, du, false).ok()
-                    })))
-                }
-                _ => Err(format!("`{}` on these types", op.symbol())),
-            },
-            BinOp::In => Err("`in` as an operator".into()),
-        }
-    }
-
-    fn compare<S: Ordered>(&mut self, op: BinOp, a: &CExpr, b: &CExpr) -> Result<X, String> {
-        if class(&a.ty)? == Class::Num {
-            let (x, y) = (self.typed::<Decimal>(a)?, self.typed::<Decimal>(b)?);
-            if let Some(c) = y.k {
-                return Ok(X::Bool(against_constant(op, x, c)));
-            }
-            return Ok(X::Bool(n(move |env| Some(holds(op, v::cmp_num(&get(&x, env)?, &get(&y, env)?))))));
-        }
-        let (x, y) = (self.typed::<S>(a)?, self.typed::<S>(b)?);
-        if let Some(c) = y.k.clone() {
-            let x = x.f;
-            return Ok(X::Bool(n(move |env| Some(holds(op, S::ord(&x(env)?, &c))))));
-        }
-        Ok(X::Bool(n(move |env| Some(holds(op, S::ord(&get(&x, env)?, &get(&y, env)?))))))
-    }
-
-    fn in_set<T: Scalar>(&mut self, x: &CExpr, items: &[CExpr]) -> Result<X, String> {
-        let x = self.typed::<T>(x)?;
-        let items = items.iter().map(|e| self.typed::<T>(e)).collect::<Result<Vec<_>, String>>()?;
-        let consts: Option<Vec<T>> = items.iter().map(|i| i.k.clone()).collect();
-        match consts {
-            Some(set) => {
-                // Enum variants below 64: one bit each.
-                let bits: Option<u64> = set.iter().try_fold(0u64, |m, v| match v.clone().value() {
-                    Value::Enum(i) if i < 64 => Some(m | 1u64 << i),
-                    _ => None,
-                });
-                match bits {
-                    Some(mask) if !set.is_empty() => Ok(X::Bool(n(move |env| {
-                        let v = get(&x, env)?.value();
-                        match v {
-                            Value::Enum(i) => Some(i < 64 && mask >> i & 1 == 1),
-                            _ => None,
-                        }
-                    }))),
-                    _ => Ok(X::Bool(n(move |env| {
-                        let v = get(&x, env)?;
-                        Some(set.iter().any(|s| T::same(s, &v)))
-                    }))),
-                }
-            }
-            // An item that stops does not hide a later one that matches
-            // (as the interpreter's pending stop).
-            None => Ok(X::Bool(n(move |env| {
-                let v = get(&x, env)?;
-                let mut pending = false;
-                for it in &items {
-                    match get(it, env) {
-                        Some(y) if T::same(&y, &v) => return Some(true),
-                        Some(_) => {}
-                        None => pending = true,
-                    }
-                }
-                (!pending).then_some(false)
-            }))),
-        }
-    }
-
-    fn if_else<T: Scalar>(&mut self, arms: &[(CExpr, CExpr)], otherwise: &CExpr) -> Result<X, String> {
-        let arms = arms.iter().map(|(c, v)| Ok((self.typed::<bool>(c)?, self.typed::<T>(v)?))).collect::<Result<Vec<_>, String>>()?;
-        let otherwise = self.typed::<T>(otherwise)?;
-        Ok(T::wrap(n(move |env: &mut Env<'_>| {
-            for (c, v) in &arms {
-                if get(c, env)? {
-                    return get(v, env);
-                }
-            }
-            get(&otherwise, env)
-        })))
-    }
-
-    fn matching<T: Scalar>(&mut self, s: &CExpr, arms: &[(Option<Vec<u32>>, CExpr)]) -> Result<X, String> {
-        let Type::Enum(e) = &s.ty else { return Err("internal: match on a non-enum".into()) };
-        let variants = self.p.enums.get(e.index()).map_or(0, |e| e.variants.len());
-        let table: Vec<Option<usize>> = (0..variants)
-            .map(|v| {
-                let v = u32::try_from(v).ok()?;
-                arms.iter().position(|(pats, _)| pats.as_ref().is_none_or(|ps| ps.contains(&v)))
-            })
-            .collect();
-        let s = self.typed::<u32>(s)?;
-        let arms = arms.iter().map(|(_, v)| self.typed::<T>(v)).collect::<Result<Vec<_>, String>>()?;
-        Ok(T::wrap(n(move |env: &mut Env<'_>| {
-            let i = get(&s, env)?;
-            let arm = (*table.get(i as usize)?)?;
-            get(arms.get(arm)?, env)
-        })))
-    }
-
-    /// A call of a declared function: the arguments evaluated (all of them,
-    /// on the value stack), then bound as the body's innermost locals.
-    fn apply<T: Scalar>(&mut self, f: usize, args: &[CExpr]) -> Result<X, String> {
-        let body = match self.fns.get(f) {
-            Some(Ok(b)) => b.clone(),
-            Some(Err(e)) => return Err(e.clone()),
-            None => return Err("internal: a function called before it is compiled".into()),
-        };
-        T::get(&body).ok_or("internal: a function of another type")?;
-        let args = args.iter().map(|a| self.expr(a)).collect::<Result<Vec<_>, String>>()?;
-        Ok(T::wrap(n(move |env: &mut Env<'_>| {
-            let node = T::get(&body)?;
-            let start = env.s.stack.len();
-            for a in &args {
-                match a.value(env) {
-                    Some(v) => env.s.stack.push(v),
-                    None => {
-                        env.s.stack.truncate(start);
-                        return None;
-                    }
-                }
-            }
-            let base = env.s.locals.len();
-            let s = &mut *env.s;
-            s.locals.extend(s.stack.drain(start..));
-            let r = (node.f)(env);
-            env.s.locals.truncate(base);
-            r
-        })))
     }
 }
